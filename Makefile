@@ -1,0 +1,50 @@
+# Every target installs what it needs: a fresh machine has only Node.js and npm.
+BUN := node_modules/.bin/bun
+ARGS ?=
+BINARY := dist/socket2web
+
+.PHONY: install run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+install: node_modules/.installed
+
+run: install
+	$(BUN) run src/main.ts $(ARGS)
+
+lint: install
+	node_modules/.bin/biome ci .
+
+format: install
+	node_modules/.bin/biome check --write .
+
+typecheck: install
+	node_modules/.bin/tsc -p tsconfig.json
+
+check: lint typecheck
+
+unit: install
+	$(BUN) test src
+
+e2e: install
+	$(BUN) test tests
+
+build: install
+	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
+
+# The end-to-end suite again, against the compiled executable.
+test-binary: build
+	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(BUN) test tests/e2e
+
+test: check unit e2e test-binary
+
+bench: install
+	$(BUN) run bench/run.ts
+
+bench-quick: install
+	$(BUN) run bench/run.ts --quick
+
+clean:
+	rm -rf dist coverage node_modules

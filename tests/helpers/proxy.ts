@@ -1,0 +1,80 @@
+import type { Subprocess } from "bun";
+import { freePort } from "./ports.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/** The command that starts the proxy: the compiled binary when SOCKET2WEB_BIN is set, else the source. */
+export function proxyCommand(): string[] {
+  const binary = process.env.SOCKET2WEB_BIN;
+  return binary ? [binary] : [process.execPath, "run", `${ROOT}src/main.ts`];
+}
+
+export interface RunningProxy {
+  readonly url: string;
+  readonly port: number;
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the process printed so far, stdout and stderr. */
+  output(): string;
+  /** Waits until the output contains `text` (bounded by `timeoutMs`). */
+  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  rss(): number;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts a real proxy process on a free loopback port and waits until it accepts connections. */
+export async function startProxy(args: string[] = [], env: Record<string, string> = {}): Promise<RunningProxy> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const proc = Bun.spawn([...proxyCommand(), "--ip", "127.0.0.1", "--port", String(port), ...args], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: { ...process.env, NO_COLOR: "1", ...env },
+    });
+    let text = "";
+    const decoder = new TextDecoder();
+    const pump = async (stream: ReadableStream<Uint8Array>) => {
+      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+    };
+    void pump(proc.stdout);
+    void pump(proc.stderr);
+    const waitForOutput = async (needle: string | RegExp, timeoutMs = 5000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        if (typeof needle === "string" ? text.includes(needle) : needle.test(text)) return;
+        if (proc.exitCode !== null) break;
+        await Bun.sleep(10);
+      }
+      throw new Error(`proxy output never matched ${needle}; output:\n${text}`);
+    };
+    try {
+      await waitForOutput("listening on");
+    } catch (error) {
+      proc.kill();
+      await proc.exited;
+      if (text.includes("already in use")) continue;
+      throw error;
+    }
+    return {
+      url: `ws://127.0.0.1:${port}`,
+      port,
+      proc,
+      output: () => text,
+      waitForOutput,
+      rss: () => rssOf(proc.pid),
+      async stop(signal: NodeJS.Signals = "SIGTERM") {
+        if (proc.exitCode === null) proc.kill(signal);
+        return proc.exited;
+      },
+    };
+  }
+  throw new Error("no free port for the proxy after 3 attempts");
+}
+
+/** Resident set size of a process in bytes, from /proc. */
+export function rssOf(pid: number): number {
+  const status = require("node:fs").readFileSync(`/proc/${pid}/status`, "utf8") as string;
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(kb) * 1024;
+}
