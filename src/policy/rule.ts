@@ -1,0 +1,108 @@
+import { type AddressRange, AddressRangeError, parseAddressRange } from "../net/address.ts";
+import { normaliseHostName } from "./host-name.ts";
+
+export interface PortRange {
+  readonly low: number;
+  readonly high: number;
+}
+
+export type RuleTarget =
+  | { readonly kind: "address"; readonly range: AddressRange }
+  /** Exactly this (normalised) host name. */
+  | { readonly kind: "host"; readonly name: string }
+  /** `*.suffix`: any name ending in `.suffix`, at any depth, but not `suffix` itself. */
+  | { readonly kind: "host-suffix"; readonly suffix: string };
+
+export interface Rule {
+  /** The rule as written, for messages. */
+  readonly text: string;
+  readonly target: RuleTarget;
+  /** Absent: every port. */
+  readonly ports?: PortRange;
+}
+
+export class PolicyRuleError extends Error {
+  override readonly name = "PolicyRuleError";
+  constructor(
+    readonly rule: string,
+    problem: string,
+  ) {
+    super(`invalid rule "${rule}": ${problem}`);
+  }
+}
+
+/**
+ * Parses one `--allow`/`--deny` rule: `10.0.0.0/8:22`, `[fd00::/8]:5432`, `db.internal:5432`,
+ * `*.plc.local:502-503`, `192.168.1.100`, `[::1]:80`, or a bare IPv6 address or range without
+ * a port (`fd00::/8`). Throws PolicyRuleError naming the rule and the problem.
+ */
+export function parseRule(text: string): Rule {
+  const fail = (problem: string): never => {
+    throw new PolicyRuleError(text, problem);
+  };
+  if (text.length === 0) fail("it is empty");
+  if (/\s/.test(text)) fail("it contains white space");
+  const { targetText, portText } = splitPort(text, fail);
+  const ports = portText === undefined ? undefined : parsePorts(portText, fail);
+  const target = parseTarget(targetText, fail);
+  return ports === undefined ? { text, target } : { text, target, ports };
+}
+
+type Fail = (problem: string) => never;
+
+function splitPort(text: string, fail: Fail): { targetText: string; portText?: string } {
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close === -1) fail('"[" without a matching "]"');
+    const targetText = text.slice(1, close);
+    const rest = text.slice(close + 1);
+    if (rest === "") return { targetText };
+    if (!rest.startsWith(":")) fail('expected ":PORT" after "]"');
+    if (!targetText.includes(":")) fail("brackets are only for IPv6 addresses");
+    return { targetText, portText: rest.slice(1) };
+  }
+  const colons = text.split(":").length - 1;
+  // More than one colon without brackets is an IPv6 address or range, which takes no port.
+  if (colons !== 1) return { targetText: text };
+  const colon = text.indexOf(":");
+  return { targetText: text.slice(0, colon), portText: text.slice(colon + 1) };
+}
+
+function parsePorts(text: string, fail: Fail): PortRange {
+  const parts = text.split("-");
+  if (parts.length > 2) fail(`"${text}" is not a port or a port range LOW-HIGH`);
+  const [low, high = low] = parts.map((part) => parsePort(part, fail));
+  if (low === undefined || high === undefined) return fail(`"${text}" is not a port`);
+  if (low > high) fail(`port range ${text} is reversed (low must not exceed high)`);
+  return { low, high };
+}
+
+function parsePort(text: string, fail: Fail): number {
+  if (!/^[1-9]\d{0,4}$/.test(text) || Number(text) > 65535) {
+    fail(`port "${text}" must be a whole number from 1 to 65535`);
+  }
+  return Number(text);
+}
+
+function parseTarget(text: string, fail: Fail): RuleTarget {
+  if (text === "") return fail("no address or host name before the port");
+  if (text.includes(":") || text.includes("/") || /^[\d.]+$/.test(text)) {
+    try {
+      return { kind: "address", range: parseAddressRange(text) };
+    } catch (error) {
+      if (error instanceof AddressRangeError) return fail(error.message);
+      throw error;
+    }
+  }
+  if (text.startsWith("*.")) {
+    const suffix = normaliseHostName(text.slice(2));
+    if (suffix === null || text.endsWith(".")) {
+      return fail(`"${text.slice(2)}" after "*." is not a host name`);
+    }
+    return { kind: "host-suffix", suffix };
+  }
+  if (text.includes("*")) return fail('a wildcard is only allowed as a leading "*." label');
+  const name = normaliseHostName(text);
+  if (name === null) return fail(`"${text}" is not an IP address, CIDR range or host name`);
+  return { kind: "host", name };
+}
