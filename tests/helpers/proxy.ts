@@ -22,15 +22,21 @@ export interface RunningProxy {
 }
 
 /** Starts a real proxy process on a free loopback port and waits until it accepts connections. */
-export async function startProxy(args: string[] = [], env: Record<string, string> = {}): Promise<RunningProxy> {
+export async function startProxy(
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<RunningProxy> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
-    const proc = Bun.spawn([...proxyCommand(), "--ip", "127.0.0.1", "--port", String(port), ...args], {
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1", ...env },
-    });
+    const proc = Bun.spawn(
+      [...proxyCommand(), "--ip", "127.0.0.1", "--port", String(port), ...args],
+      {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+        env: { ...process.env, NO_COLOR: "1", ...env },
+      },
+    );
     let text = "";
     const decoder = new TextDecoder();
     const pump = async (stream: ReadableStream<Uint8Array>) => {

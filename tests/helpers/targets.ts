@@ -71,7 +71,8 @@ export function startTcpTarget(behaviour: TargetBehaviour = "echo"): TcpTarget {
     async closedConnections(n, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       while (closed < n) {
-        if (Date.now() > deadline) throw new Error(`only ${closed} of ${n} target connections closed`);
+        if (Date.now() > deadline)
+          throw new Error(`only ${closed} of ${n} target connections closed`);
         await Bun.sleep(5);
       }
     },

@@ -29,19 +29,25 @@ export async function openClient(url: string, protocols?: string | string[]): Pr
     });
   });
   ws.addEventListener("message", (event) => {
-    queue.push(typeof event.data === "string" ? event.data : new Uint8Array(event.data as ArrayBuffer));
+    queue.push(
+      typeof event.data === "string" ? event.data : new Uint8Array(event.data as ArrayBuffer),
+    );
     wake();
   });
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), { once: true });
+    ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), {
+      once: true,
+    });
   });
 
   const waitFor = async (ready: () => boolean, timeoutMs: number, what: string) => {
     const deadline = Date.now() + timeoutMs;
     while (!ready()) {
       if (closedInfo && !ready()) {
-        throw new Error(`closed (${closedInfo.code} ${closedInfo.reason}) while waiting for ${what}`);
+        throw new Error(
+          `closed (${closedInfo.code} ${closedInfo.reason}) while waiting for ${what}`,
+        );
       }
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}`);

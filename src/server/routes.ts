@@ -1,0 +1,40 @@
+export interface RouteHandlers {
+  ready(): boolean;
+  sessions(): number;
+  /** Upgrades the request; false when it was not a valid WebSocket upgrade. */
+  upgrade(): boolean;
+}
+
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+
+const text = (body: string, status: number, headers: Record<string, string> = {}) =>
+  new Response(`${body}\n`, {
+    status,
+    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
+  });
+
+/** The HTTP side of the server: health endpoints, and WebSocket upgrades on every other path. */
+export function routeRequest(request: Request, handlers: RouteHandlers): Response | undefined {
+  const { pathname } = new URL(request.url);
+  if (pathname === "/healthz") return json({ status: "ok", sessions: handlers.sessions() });
+  if (pathname === "/readyz") {
+    return handlers.ready() ? json({ status: "ready" }) : json({ status: "shutting down" }, 503);
+  }
+  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    return text(
+      "426 Upgrade Required: this is a WebSocket endpoint (see /healthz for health)",
+      426,
+      {
+        upgrade: "websocket",
+      },
+    );
+  }
+  // Bun would otherwise echo the client's first offered subprotocol, which we do not implement.
+  if (request.headers.has("sec-websocket-protocol")) {
+    return text("400 Bad Request: socket2web implements no WebSocket subprotocol; offer none", 400);
+  }
+  if (!handlers.ready()) return text("503 Service Unavailable: shutting down", 503);
+  if (handlers.upgrade()) return undefined;
+  return text("400 Bad Request: not a valid WebSocket upgrade", 400);
+}

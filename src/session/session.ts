@@ -1,0 +1,275 @@
+import type { ServerWebSocket } from "bun";
+import type { AdapterRegistry } from "../adapters/registry.ts";
+import type { TargetConnection } from "../adapters/types.ts";
+import { type Handshake, parseHandshake } from "../handshake/parse.ts";
+import { formatBytes, type Logger } from "../log/logger.ts";
+import { formatHostPort } from "../net/host-port.ts";
+import {
+  CloseCode,
+  CloseReason,
+  type ConnectedStatus,
+  type ErrorStatus,
+} from "../protocol/constants.ts";
+import { ProxyError } from "../protocol/errors.ts";
+import { type FlowLimits, Relay } from "../relay/relay.ts";
+import type { ServerConfig } from "../server/config.ts";
+import { connectWithin } from "./connect.ts";
+import type { ResolveTarget } from "./resolve.ts";
+
+export type Phase = "handshake" | "connecting" | "proxying" | "closed";
+
+/** What every session of one server shares. */
+export interface SessionContext {
+  readonly config: ServerConfig;
+  readonly registry: AdapterRegistry;
+  readonly logger: Logger;
+  readonly flow: FlowLimits;
+  readonly resolve: ResolveTarget;
+  /** Called once when the session's WebSocket has closed. */
+  readonly onClosed: (session: Session) => void;
+}
+
+/** How long a departed client's last bytes may take to reach a target that reads slowly. */
+const TARGET_FLUSH_GRACE_MS = 30_000;
+
+let nextId = 1;
+
+/**
+ * One client connection, from upgrade to close: greeting → handshake → connecting → proxying.
+ * Lives in `ws.data`; every callback from a socket lands here and never throws.
+ */
+export class Session {
+  readonly id = nextId++;
+  readonly startedAt = performance.now();
+  phase: Phase = "handshake";
+  /** Counted towards --max-connections (not when refused for capacity). */
+  counted = false;
+
+  private ws: ServerWebSocket<Session> | undefined;
+  private relay: Relay | undefined;
+  private target: TargetConnection | undefined;
+  private targetLabel = "-";
+  private closeCode: number | undefined;
+  private clientGone = false;
+  private frozen = false;
+  private readonly timers: ReturnType<typeof setTimeout>[] = [];
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly context: SessionContext,
+    readonly clientAddress: string,
+  ) {}
+
+  get bufferedToClient(): number {
+    return this.ws && !this.clientGone ? this.ws.getBufferedAmount() : 0;
+  }
+
+  get pendingToTarget(): number {
+    return this.relay?.pendingToTarget ?? 0;
+  }
+
+  /** The upgrade is done and the session counts: greet and start the clocks. */
+  start(ws: ServerWebSocket<Session>): void {
+    this.ws = ws;
+    const { config } = this.context;
+    ws.send(this.context.registry.greeting);
+    this.handshakeTimer = setTimeout(
+      () =>
+        this.fail(new ProxyError("handshake_timeout", `no handshake within ${config.timeout} s`)),
+      config.timeout * 1000,
+    );
+    if (config.maxLifetime > 0) {
+      this.timers.push(
+        setTimeout(
+          () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+          config.maxLifetime * 1000,
+        ),
+      );
+    }
+  }
+
+  /** Refuses a connection over capacity: no greeting, close 1013. */
+  refuse(ws: ServerWebSocket<Session>, code: number, reason: string): void {
+    this.ws = ws;
+    this.close(code, reason);
+  }
+
+  message(data: string | Uint8Array): void {
+    if (this.phase === "handshake") {
+      this.handshake(data);
+      return;
+    }
+    if (this.phase === "closed" || !this.relay) return;
+    this.relay.fromClient(typeof data === "string" ? Buffer.from(data) : data);
+  }
+
+  drain(): void {
+    if (!this.frozen) this.relay?.clientDrained();
+  }
+
+  /** The WebSocket closed, from either side, in any phase. */
+  closed(code: number): void {
+    this.clientGone = true;
+    this.closeCode ??= code;
+    this.clearTimers();
+    const wasPhase = this.phase;
+    this.phase = "closed";
+    if (wasPhase === "proxying" || wasPhase === "connecting") {
+      // A connect still under way delivers these bytes itself once it opens (see `connect`).
+      if (wasPhase === "proxying") this.endTarget();
+    }
+    this.context.onClosed(this);
+    if (this.counted) this.logFinished();
+  }
+
+  /** Stops reading from both sides for a shutdown; what is queued still flows. */
+  freeze(): void {
+    this.frozen = true;
+    if (this.clientGone) return;
+    this.ws?.pause();
+    this.target?.pause();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.clientGone || !this.ws) return;
+    this.closeCode ??= code;
+    this.ws.close(code, reason);
+  }
+
+  private handshake(data: string | Uint8Array): void {
+    let handshake: Handshake;
+    try {
+      handshake = parseHandshake(data, this.context.registry);
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    clearTimeout(this.handshakeTimer);
+    this.phase = "connecting";
+    this.relay = new Relay(this.clientSide(), this.context.flow);
+    this.startIdleClock();
+    this.connect(handshake).catch((error: unknown) => this.fail(error));
+  }
+
+  private async connect({ adapter, target, echo }: Handshake): Promise<void> {
+    const endpoint = adapter.endpoint(target);
+    this.targetLabel = `${adapter.name} ${formatHostPort(endpoint.host, endpoint.port)}`;
+    this.context.logger.debug(`session ${this.id}: handshake for ${this.targetLabel}`);
+    const addresses = await this.context.resolve(endpoint);
+    const relay = this.relay as Relay;
+    const connection = await connectWithin(
+      this.context.config.connectTimeout,
+      addresses,
+      (address, signal) =>
+        adapter.open(
+          { target, address, port: endpoint.port, signal },
+          {
+            data: (chunk) => relay.fromTarget(chunk),
+            drain: () => relay.targetDrained(),
+            end: () => this.targetEnded(CloseCode.normal, CloseReason.targetClosed),
+            error: (error) => this.targetEnded(CloseCode.internalError, targetFailure(error)),
+          },
+        ),
+    );
+    this.target = connection;
+    if (this.clientGone) {
+      relay.attach(connection);
+      this.endTarget();
+      return;
+    }
+    const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
+    this.ws?.send(JSON.stringify(status));
+    this.phase = "proxying";
+    relay.attach(connection);
+    if (this.frozen) connection.pause();
+    this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
+  }
+
+  /** The target's stream is over: the client gets every byte already read, then the close. */
+  private targetEnded(code: number, reason: string): void {
+    this.target = undefined;
+    this.relay?.discard();
+    this.close(code, reason);
+  }
+
+  private endTarget(): void {
+    const target = this.target;
+    const relay = this.relay;
+    if (!target || !relay) return;
+    relay.endTargetAfterFlush();
+    if (relay.pendingToTarget > 0) {
+      const guard = setTimeout(() => {
+        if (relay.pendingToTarget > 0) target.destroy();
+      }, TARGET_FLUSH_GRACE_MS);
+      guard.unref();
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.clientGone) {
+      this.target?.destroy();
+      return;
+    }
+    const failure =
+      error instanceof ProxyError
+        ? error
+        : new ProxyError("connect_failed", `internal error: ${String(error)}`);
+    if (!(error instanceof ProxyError)) this.context.logger.error(`session ${this.id}:`, error);
+    const status: ErrorStatus = { status: "error", error: failure.code, reason: failure.message };
+    this.context.logger.debug(`session ${this.id}: ${failure.code}: ${failure.message}`);
+    this.ws?.send(JSON.stringify(status));
+    this.close(failure.closeCode, failure.code);
+  }
+
+  private startIdleClock(): void {
+    const idleMs = this.context.config.idleTimeout * 1000;
+    if (idleMs <= 0) return;
+    const check = () => {
+      const relay = this.relay;
+      if (!relay || this.clientGone) return;
+      const quietFor = Date.now() - relay.lastActivity;
+      if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
+      else this.idleTimer = setTimeout(check, idleMs - quietFor);
+    };
+    this.idleTimer = setTimeout(check, idleMs);
+  }
+
+  private clientSide() {
+    return {
+      send: (chunk: Uint8Array) =>
+        this.clientGone
+          ? chunk.byteLength
+          : (this.ws as ServerWebSocket<Session>).sendBinary(chunk),
+      bufferedAmount: () => this.bufferedToClient,
+      pause: () => {
+        if (!this.clientGone) this.ws?.pause();
+      },
+      resume: () => {
+        if (!this.clientGone && !this.frozen) this.ws?.resume();
+      },
+    };
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.idleTimer);
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.length = 0;
+  }
+
+  private logFinished(): void {
+    const relay = this.relay;
+    const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(3);
+    this.context.logger.info(
+      `session ${this.id} ${this.clientAddress} -> ${this.targetLabel}` +
+        ` up ${formatBytes(relay?.bytesFromClient ?? 0)} down ${formatBytes(relay?.bytesFromTarget ?? 0)}` +
+        ` ${seconds}s close ${this.closeCode}`,
+    );
+  }
+}
+
+function targetFailure(error: Error): string {
+  const code = (error as { code?: string }).code;
+  return code ? `${CloseReason.targetFailed}: ${code}` : CloseReason.targetFailed;
+}
