@@ -1,0 +1,96 @@
+import { describe, expect, it } from "bun:test";
+import fc from "fast-check";
+import { formatRange } from "../net/address.ts";
+import { PolicyRuleError, parseRule, type Rule } from "./rule.ts";
+
+function summary(rule: Rule): string {
+  const { target } = rule;
+  const what =
+    target.kind === "address"
+      ? formatRange(target.range)
+      : target.kind === "host"
+        ? `host ${target.name}`
+        : `*.${target.suffix}`;
+  return rule.ports ? `${what} ports ${rule.ports.low}-${rule.ports.high}` : `${what} any port`;
+}
+
+describe("parseRule", () => {
+  it.each([
+    ["10.0.0.0/8:22", "10.0.0.0/8 ports 22-22"],
+    ["[fd00::/8]:5432", "fd00::/8 ports 5432-5432"],
+    ["db.internal:5432", "host db.internal ports 5432-5432"],
+    ["*.plc.local:502-503", "*.plc.local ports 502-503"],
+    ["192.168.1.100", "192.168.1.100/32 any port"],
+    ["[::1]:80", "::1/128 ports 80-80"],
+    ["[::1]", "::1/128 any port"],
+    ["fd00::/8", "fd00::/8 any port"],
+    ["::1", "::1/128 any port"],
+    ["DB.Internal.", "host db.internal any port"],
+    ["localhost:1-65535", "host localhost ports 1-65535"],
+    ["10.0.0.1:1", "10.0.0.1/32 ports 1-1"],
+    ["10.0.0.1:65535", "10.0.0.1/32 ports 65535-65535"],
+    ["[::ffff:127.0.0.1]:80", "127.0.0.1/32 ports 80-80"],
+    ["[::ffff:10.0.0.0/104]", "10.0.0.0/8 any port"],
+    ["*.Example.COM", "*.example.com any port"],
+  ])("%s", (text, expected) => {
+    const rule = parseRule(text);
+    expect(summary(rule)).toBe(expected);
+    expect(rule.text).toBe(text);
+  });
+
+  it.each([
+    ["", "it is empty"],
+    [" 10.0.0.1", "white space"],
+    ["10.0.0.1:0", 'port "0" must be a whole number from 1 to 65535'],
+    ["10.0.0.1:65536", 'port "65536"'],
+    ["10.0.0.1:", 'port ""'],
+    ["10.0.0.1:022", 'port "022"'],
+    ["10.0.0.1:http", 'port "http"'],
+    ["10.0.0.1:503-502", "reversed"],
+    ["10.0.0.1:1-2-3", "not a port or a port range"],
+    ["10.0.0.1:0-10", 'port "0"'],
+    ["10.0.0.1:10-70000", 'port "70000"'],
+    ["10.0.0.1/8", "host bits set"],
+    ["10.0.0.0/33", "prefix length"],
+    ["127.1", "not an IPv4 address"],
+    ["0177.0.0.1", "not an IPv4 address"],
+    ["999.1.1.1:80", "not an IPv4 address"],
+    ["[fd00::/8", 'without a matching "]"'],
+    ["[fd00::]x", 'expected ":PORT"'],
+    ["[10.0.0.1]:80", "brackets are only for IPv6"],
+    [":80", "no address or host name"],
+    ["*:80", "wildcard"],
+    ["db.*.internal", "wildcard"],
+    ["*.", 'after "*."'],
+    ["*.plc.local.", 'after "*."'],
+    ["under_score.local", "not an IP address, CIDR range or host name"],
+    ["-bad.local", "not an IP address, CIDR range or host name"],
+    ["fe80::1%eth0", "not an IP address"],
+    ["::/96", "mixes"],
+  ])("refuses %p (%s)", (text, problem) => {
+    let caught: unknown;
+    try {
+      parseRule(text);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(PolicyRuleError);
+    const message = (caught as PolicyRuleError).message;
+    expect(message).toStartWith(`invalid rule "${text}": `);
+    expect(message).toContain(problem);
+    expect((caught as PolicyRuleError).rule).toBe(text);
+  });
+
+  it("accepts every valid port range and keeps its bounds (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 65535 }),
+        fc.integer({ min: 1, max: 65535 }),
+        (a, b) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          expect(parseRule(`10.0.0.0/8:${low}-${high}`).ports).toEqual({ low, high });
+        },
+      ),
+    );
+  });
+});
