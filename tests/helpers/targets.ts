@@ -85,3 +85,31 @@ export function startTcpTarget(behaviour: TargetBehaviour = "echo"): TcpTarget {
 export function concat(chunks: Uint8Array[]): Uint8Array {
   return Buffer.concat(chunks);
 }
+
+/** A loopback TCP server that writes `data` to each connection as fast as it is read, then ends it. */
+export function startSourceTarget(data: Uint8Array): { port: number; stop(): void } {
+  const pump = (socket: Socket<{ offset: number }>) => {
+    while (socket.data.offset < data.byteLength) {
+      const written = socket.write(
+        data.subarray(socket.data.offset, socket.data.offset + 1024 * 1024),
+      );
+      if (written <= 0) return;
+      socket.data.offset += written;
+    }
+    socket.end();
+  };
+  const listener = Bun.listen<{ offset: number }>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      open(socket) {
+        socket.data = { offset: 0 };
+        pump(socket);
+      },
+      drain: pump,
+      data() {},
+      error() {},
+    },
+  });
+  return { port: listener.port, stop: () => listener.stop(true) };
+}

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startBlackhole } from "../helpers/blackhole.ts";
+import { startProxy } from "../helpers/proxy.ts";
+import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { connectThrough, openClient } from "../helpers/ws-client.ts";
+
+let echo: TcpTarget;
+beforeAll(() => {
+  echo = startTcpTarget("echo");
+});
+afterAll(() => echo.stop());
+
+const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
+
+describe("--max-connections", () => {
+  test("past the limit: upgrade accepted, no greeting, close 1013 with the reason; freed slots are reused", async () => {
+    const proxy = await startProxy(["--max-connections", "2"]);
+    const first = await openClient(proxy.url);
+    const second = await connectThrough(proxy.url, tcp(echo.port));
+    const refused = await openClient(proxy.url);
+    expect(await refused.closed).toEqual({
+      code: 1013,
+      reason: "server at capacity, try again later",
+    });
+    await expect(refused.next(100)).rejects.toThrow(/closed/);
+    // A refused connection does not count, and a closed one frees its slot.
+    first.close();
+    await first.closed;
+    const third = await openClient(proxy.url);
+    expect(Object.keys(await third.nextJson())).toContain("supported protocols");
+    second.client.close();
+    third.close();
+    await proxy.stop();
+  });
+
+  test("connections count in every state, also while the target is opening", async () => {
+    const blackhole = await startBlackhole();
+    const proxy = await startProxy(["--max-connections", "1", "--connect-timeout", "3"]);
+    const connecting = await openClient(proxy.url);
+    await connecting.nextJson();
+    connecting.send(JSON.stringify(tcp(blackhole.port)));
+    await Bun.sleep(100);
+    const refused = await openClient(proxy.url);
+    expect((await refused.closed).code).toBe(1013);
+    connecting.close();
+    await proxy.stop();
+    await blackhole.stop();
+  });
+});
+
+describe("--max-lifetime", () => {
+  test("closes with 4000 'max lifetime reached' at the deadline", async () => {
+    const proxy = await startProxy(["--max-lifetime", "1"]);
+    const started = performance.now();
+    const { client } = await connectThrough(proxy.url, tcp(echo.port));
+    expect(await client.closed).toEqual({ code: 4000, reason: "max lifetime reached" });
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThan(900);
+    expect(elapsed).toBeLessThan(2500);
+    await proxy.stop();
+  });
+
+  test("0 disables it, and an idle session stays open past a short lifetime", async () => {
+    const proxy = await startProxy(["--max-lifetime", "0"]);
+    const { client } = await connectThrough(proxy.url, tcp(echo.port));
+    await Bun.sleep(1500);
+    client.send("still here");
+    expect(new TextDecoder().decode(await client.readBytes(10))).toBe("still here");
+    client.close();
+    await proxy.stop();
+  });
+});
+
+describe("--idle-timeout", () => {
+  test("closes with 4001 'idle timeout' when no byte moves either way, not while bytes flow", async () => {
+    const proxy = await startProxy(["--idle-timeout", "1"]);
+    const { client } = await connectThrough(proxy.url, tcp(echo.port));
+    for (let i = 0; i < 4; i++) {
+      await Bun.sleep(400);
+      client.send("x");
+      await client.readBytes(1);
+    }
+    const quietFrom = performance.now();
+    expect(await client.closed).toEqual({ code: 4001, reason: "idle timeout" });
+    expect(performance.now() - quietFrom).toBeGreaterThan(900);
+    await proxy.stop();
+  });
+});
+
+describe("HTTP", () => {
+  test("GET /healthz answers 200 with JSON; other plain requests get 426", async () => {
+    const proxy = await startProxy();
+    const base = `http://127.0.0.1:${proxy.port}`;
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: "ok" });
+    for (const path of ["/", "/anything"]) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status).toBe(426);
+      expect(response.headers.get("upgrade")).toBe("websocket");
+    }
+    await proxy.stop();
+  });
+
+  test("upgrades work on any path, and offered subprotocols are refused rather than echoed", async () => {
+    const proxy = await startProxy();
+    const client = await openClient(`${proxy.url}/some/path?x=1`);
+    expect(Object.keys(await client.nextJson())).toContain("supported protocols");
+    client.close();
+    await expect(openClient(proxy.url, "chat")).rejects.toThrow(/failed/);
+    await proxy.stop();
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, test } from "bun:test";
+import { startBlackhole } from "../helpers/blackhole.ts";
+import { startProxy } from "../helpers/proxy.ts";
+import { startTcpTarget } from "../helpers/targets.ts";
+import { connectThrough, openClient } from "../helpers/ws-client.ts";
+
+const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
+
+describe.each([["SIGTERM"], ["SIGINT"]] as const)("%s", (signal) => {
+  test("closes sessions in every state with 1001, stops listening, exits 0", async () => {
+    const echo = startTcpTarget("echo");
+    const blackhole = await startBlackhole();
+    const proxy = await startProxy(["--connect-timeout", "5"]);
+
+    const proxying = await connectThrough(proxy.url, tcp(echo.port));
+    const greeted = await openClient(proxy.url);
+    await greeted.nextJson();
+    const connecting = await openClient(proxy.url);
+    await connecting.nextJson();
+    connecting.send(JSON.stringify(tcp(blackhole.port)));
+    await Bun.sleep(100);
+
+    const started = performance.now();
+    proxy.proc.kill(signal);
+    const closes = await Promise.all([proxying.client.closed, greeted.closed, connecting.closed]);
+    for (const close of closes) expect(close.code).toBe(1001);
+    expect(await proxy.proc.exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await expect(openClient(proxy.url)).rejects.toThrow();
+    echo.stop();
+    await blackhole.stop();
+  }, 15_000);
+});
+
+test("bytes already in flight to the client are delivered before the 1001 close", async () => {
+  const proxy = await startProxy();
+  const data = new Uint8Array(4 * 1024 * 1024).fill(42);
+  const source = startTcpTarget((socket) => {
+    socket.write(data);
+  });
+  const { client } = await connectThrough(proxy.url, tcp(source.port));
+  const first = await client.next();
+  proxy.proc.kill("SIGTERM");
+  let received = (first as Uint8Array).byteLength;
+  const closed = client.closed;
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline) {
+    const next = await Promise.race([
+      client.next(500).catch(() => undefined),
+      closed.then(() => undefined),
+    ]);
+    if (!next) break;
+    received += (next as Uint8Array).byteLength;
+  }
+  expect((await closed).code).toBe(1001);
+  expect(received).toBeGreaterThan(0);
+  expect(await proxy.proc.exited).toBe(0);
+  source.stop();
+}, 15_000);
