@@ -1,0 +1,96 @@
+import { beforeAll, describe, expect, it } from "bun:test";
+import { SignJWT } from "jose";
+import { bearerFromAuthorization, createCredentialCheck, protocolAllowed } from "./credentials.ts";
+import { createTicketVerifier, type TicketVerifier } from "./tickets.ts";
+import { createTokenSet } from "./tokens.ts";
+
+const SECRET = "0123456789abcdef0123456789abcdef";
+const TOKEN = "static-token-1";
+let tickets: TicketVerifier;
+
+beforeAll(async () => {
+  tickets = await createTicketVerifier({ secret: SECRET });
+});
+
+function ticket(payload: Record<string, unknown>, exp = Math.floor(Date.now() / 1000) + 60) {
+  return new SignJWT({ exp, ...payload })
+    .setProtectedHeader({ alg: "HS256" })
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+describe("createCredentialCheck", () => {
+  it("needs nothing when nothing is configured", async () => {
+    const check = createCredentialCheck({});
+    expect(check.required).toBe(false);
+    expect(await check.check(undefined)).toEqual({ ok: true, kind: "anonymous" });
+    expect(createCredentialCheck({ tokens: createTokenSet([]) }).required).toBe(false);
+  });
+
+  it("accepts a static token and refuses others", async () => {
+    const check = createCredentialCheck({ tokens: createTokenSet([TOKEN]) });
+    expect(check.required).toBe(true);
+    expect(await check.check(TOKEN)).toEqual({ ok: true, kind: "token" });
+    expect(await check.check(undefined)).toEqual({ ok: false, reason: "a credential is required" });
+    expect(await check.check("")).toEqual({ ok: false, reason: "a credential is required" });
+    const wrong = await check.check("static-token-2");
+    expect(wrong).toEqual({ ok: false, reason: "the credential is not valid" });
+  });
+
+  it("accepts a ticket and returns its pins", async () => {
+    const check = createCredentialCheck({ tokens: createTokenSet([TOKEN]), tickets });
+    const result = await check.check(await ticket({ allow: ["10.0.0.1:22"], protocols: ["tcp"] }));
+    if (!result.ok || result.kind !== "ticket") throw new Error(JSON.stringify(result));
+    expect(result.pins.allow?.map((rule) => rule.text)).toEqual(["10.0.0.1:22"]);
+    expect(result.pins.protocols).toEqual(["tcp"]);
+    expect(await check.check(TOKEN)).toEqual({ ok: true, kind: "token" });
+  });
+
+  it("says why a ticket failed, without the ticket", async () => {
+    const check = createCredentialCheck({ tickets });
+    const expired = await ticket({}, Math.floor(Date.now() / 1000) - 60);
+    const result = await check.check(expired);
+    expect(result).toEqual({
+      ok: false,
+      reason: "ticket rejected (expired): the ticket has expired",
+    });
+    expect(JSON.stringify(result)).not.toContain(expired.split(".")[2] ?? "-");
+  });
+
+  it("never echoes a wrong credential", async () => {
+    const check = createCredentialCheck({ tokens: createTokenSet([TOKEN]), tickets });
+    for (const presented of ["guess-123", "a.b.c", `${TOKEN}x`]) {
+      const result = await check.check(presented);
+      expect(result.ok).toBe(false);
+      expect(JSON.stringify(result)).not.toContain(presented);
+    }
+  });
+});
+
+describe("bearerFromAuthorization", () => {
+  it.each([
+    [null, { kind: "absent" }],
+    [undefined, { kind: "absent" }],
+    ["Bearer abc.def-ghi_jkl", { kind: "bearer", credential: "abc.def-ghi_jkl" }],
+    ["bearer abc==", { kind: "bearer", credential: "abc==" }],
+    ["BEARER  tok!en ", { kind: "bearer", credential: "tok!en" }],
+    ["Basic dXNlcjpwYXNz", { kind: "malformed" }],
+    ["Bearer", { kind: "malformed" }],
+    ["Bearer ", { kind: "malformed" }],
+    ["Bearer a b", { kind: "malformed" }],
+    ["Bearertoken", { kind: "malformed" }],
+    ["", { kind: "malformed" }],
+  ])("%p -> %j", (header, expected) => {
+    expect(bearerFromAuthorization(header)).toEqual(expected as never);
+  });
+});
+
+describe("protocolAllowed", () => {
+  it("only narrows when the ticket lists protocols", () => {
+    expect(protocolAllowed(undefined, "tcp")).toBe(true);
+    expect(protocolAllowed({}, "tcp")).toBe(true);
+    expect(protocolAllowed({ protocols: ["tcp"] }, "tcp")).toBe(true);
+    expect(protocolAllowed({ protocols: ["tcp"] }, "udp")).toBe(false);
+    expect(protocolAllowed({ protocols: ["tcp"] }, "TCP")).toBe(false);
+    expect(protocolAllowed({ protocols: [] }, "tcp")).toBe(false);
+  });
+});

@@ -1,0 +1,108 @@
+import { normaliseHostName } from "../policy/host-name.ts";
+
+export class OriginPatternError extends Error {
+  override readonly name = "OriginPatternError";
+  constructor(
+    readonly pattern: string,
+    problem: string,
+  ) {
+    super(`invalid origin "${pattern}": ${problem}`);
+  }
+}
+
+export interface OriginOptions {
+  /** `https://app.example.com`, `http://localhost:3000` or `https://*.example.com`. */
+  readonly allow: readonly string[];
+  /** Refuse upgrades without an Origin header (browsers always send one). */
+  readonly require: boolean;
+}
+
+export type OriginDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly reason: string };
+
+export type OriginCheck = (origin: string | null | undefined) => OriginDecision;
+
+interface WildcardOrigin {
+  readonly protocol: string;
+  /** With its leading dot: `.example.com`. */
+  readonly suffix: string;
+  readonly port: string;
+}
+
+/** Validates the patterns now, so a bad one is a start-up error. */
+export function createOriginCheck(options: OriginOptions): OriginCheck {
+  const exact = new Set<string>();
+  const wildcards: WildcardOrigin[] = [];
+  for (const pattern of options.allow) {
+    const parsed = parsePattern(pattern);
+    if (typeof parsed === "string") exact.add(parsed);
+    else wildcards.push(parsed);
+  }
+  const restricted = options.allow.length > 0;
+
+  return (origin) => {
+    if (origin === null || origin === undefined) {
+      return options.require ? deny("an Origin header is required") : { allowed: true };
+    }
+    if (!restricted) return { allowed: true };
+    const url = parseOrigin(origin);
+    if (url === null) return deny("the Origin header is not an http(s) origin");
+    if (exact.has(url.origin)) return { allowed: true };
+    const matchesWildcard = wildcards.some(
+      (w) =>
+        w.protocol === url.protocol &&
+        w.port === url.port &&
+        url.hostname.length > w.suffix.length &&
+        url.hostname.endsWith(w.suffix),
+    );
+    return matchesWildcard ? { allowed: true } : deny(`origin ${url.origin} is not allowed`);
+  };
+}
+
+function deny(reason: string): OriginDecision {
+  return { allowed: false, reason };
+}
+
+function parsePattern(pattern: string): string | WildcardOrigin {
+  const fail = (problem: string): never => {
+    throw new OriginPatternError(pattern, problem);
+  };
+  if (pattern === "null") {
+    fail("the opaque origin null is sent by sandboxed pages of any site, so it cannot be allowed");
+  }
+  const match = /^(https?):\/\/(\*\.)?([^/?#@\s]+)$/i.exec(pattern);
+  if (match === null) {
+    fail(
+      'expected SCHEME://HOST[:PORT] with scheme http or https, no path, e.g. "https://app.example.com"',
+    );
+  }
+  const [, scheme = "", star, hostPort = ""] = match ?? [];
+  const url = parseOrigin(`${scheme}://${hostPort}`);
+  if (url === null) return fail(`"${hostPort}" is not a valid host`);
+  if (hostPort.includes("*")) fail('a wildcard is only allowed as a leading "*." label');
+  if (star === undefined) return url.origin;
+  if (normaliseHostName(url.hostname) === null) {
+    fail('"*." must be followed by a host name, not an address');
+  }
+  return { protocol: url.protocol, suffix: `.${url.hostname}`, port: url.port };
+}
+
+/** An http(s) origin and nothing else (no path, query, fragment or credentials), or null. */
+function parseOrigin(text: string): URL | null {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return null;
+  }
+  const bare =
+    (url.protocol === "http:" || url.protocol === "https:") &&
+    url.username === "" &&
+    url.password === "" &&
+    url.search === "" &&
+    url.hash === "" &&
+    url.pathname === "/" &&
+    !/^[a-z]+:\/\/[^/]*\/|[?#]/i.test(text);
+  return bare ? url : null;
+}

@@ -1,0 +1,196 @@
+import { createPublicKey } from "node:crypto";
+import {
+  type CryptoKey,
+  decodeProtectedHeader,
+  errors,
+  importSPKI,
+  type JWTPayload,
+  jwtVerify,
+} from "jose";
+import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
+
+/** What a ticket narrows; an absent field narrows nothing. */
+export interface TicketPins {
+  readonly allow?: readonly Rule[];
+  readonly protocols?: readonly string[];
+}
+
+export type TicketFailure =
+  | "malformed"
+  | "unsupported_alg"
+  | "bad_signature"
+  | "expired"
+  | "not_yet_valid"
+  | "invalid_claims";
+
+export type TicketResult =
+  | { readonly ok: true; readonly pins: TicketPins }
+  | { readonly ok: false; readonly failure: TicketFailure; readonly reason: string };
+
+export interface TicketVerifier {
+  /** The JWS `alg` values accepted, e.g. `["HS256", "ES256"]`. */
+  readonly algorithms: readonly string[];
+  verify(ticket: string): Promise<TicketResult>;
+}
+
+export interface TicketOptions {
+  /** HS256 key; at least 32 bytes, as RFC 7518 section 3.2 requires. */
+  readonly secret?: string | Uint8Array;
+  /** SPKI PEM of a P-256 (ES256) or Ed25519 (EdDSA) public key. */
+  readonly publicKeyPem?: string;
+  /**
+   * Tickets without `exp` never stop working and cannot be revoked, so they are refused
+   * unless this is false.
+   */
+  readonly requireExpiry?: boolean;
+  readonly clockToleranceSeconds?: number;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** For tests. */
+  readonly now?: () => Date;
+}
+
+export class TicketConfigError extends Error {
+  override readonly name = "TicketConfigError";
+}
+
+const MIN_SECRET_BYTES = 32;
+/** Bounds the work a single ticket can ask for. */
+const MAX_PINNED_RULES = 256;
+
+type KeyFor = { algorithms: readonly string[]; key: CryptoKey | Uint8Array };
+
+export async function createTicketVerifier(options: TicketOptions): Promise<TicketVerifier> {
+  const keys: KeyFor[] = [];
+  if (options.secret !== undefined) keys.push(secretKey(options.secret));
+  if (options.publicKeyPem !== undefined) keys.push(await publicKey(options.publicKeyPem));
+  if (keys.length === 0) throw new TicketConfigError("tickets need a secret or a public key");
+  const algorithms = keys.flatMap((k) => k.algorithms);
+  const now = options.now ?? (() => new Date());
+
+  return {
+    algorithms,
+    async verify(ticket) {
+      let alg: unknown;
+      try {
+        alg = decodeProtectedHeader(ticket).alg;
+      } catch {
+        return fail("malformed", "not a signed JWT");
+      }
+      const entry = keys.find((k) => typeof alg === "string" && k.algorithms.includes(alg));
+      if (entry === undefined || typeof alg !== "string") {
+        return fail("unsupported_alg", `alg ${describeAlg(alg)} is not accepted`);
+      }
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(ticket, entry.key, {
+          algorithms: [alg],
+          currentDate: now(),
+          clockTolerance: options.clockToleranceSeconds ?? 0,
+          requiredClaims: options.requireExpiry === false ? [] : ["exp"],
+          ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+          ...(options.audience === undefined ? {} : { audience: options.audience }),
+        }));
+      } catch (error) {
+        return classify(error);
+      }
+      return readPins(payload);
+    },
+  };
+}
+
+function secretKey(secret: string | Uint8Array): KeyFor {
+  const key = typeof secret === "string" ? new TextEncoder().encode(secret) : secret;
+  if (key.byteLength < MIN_SECRET_BYTES) {
+    throw new TicketConfigError(
+      `the ticket secret must be at least ${MIN_SECRET_BYTES} bytes (it has ${key.byteLength})`,
+    );
+  }
+  return { algorithms: ["HS256"], key };
+}
+
+async function publicKey(pem: string): Promise<KeyFor> {
+  if (/PRIVATE KEY/.test(pem)) {
+    throw new TicketConfigError(
+      "the ticket public key file holds a private key; give the public key",
+    );
+  }
+  let type: string | undefined;
+  let curve: string | undefined;
+  try {
+    const parsed = createPublicKey({ key: pem, format: "pem" });
+    type = parsed.asymmetricKeyType;
+    curve = parsed.asymmetricKeyDetails?.namedCurve;
+  } catch {
+    throw new TicketConfigError("the ticket public key is not a PEM public key");
+  }
+  if (type === "ec" && curve === "prime256v1") {
+    return { algorithms: ["ES256"], key: await importSPKI(pem, "ES256") };
+  }
+  if (type === "ed25519") {
+    // "Ed25519" is the newer, fully specified name for the same JWS algorithm.
+    return { algorithms: ["EdDSA", "Ed25519"], key: await importSPKI(pem, "EdDSA") };
+  }
+  throw new TicketConfigError(
+    `the ticket public key must be P-256 (ES256) or Ed25519 (EdDSA), not ${curve ?? type ?? "unknown"}`,
+  );
+}
+
+function fail(failure: TicketFailure, reason: string): TicketResult {
+  return { ok: false, failure, reason };
+}
+
+function describeAlg(alg: unknown): string {
+  // The header is attacker-controlled: quote it and keep it short.
+  return typeof alg === "string" ? JSON.stringify(alg.slice(0, 32)) : "(missing)";
+}
+
+function classify(error: unknown): TicketResult {
+  if (error instanceof errors.JWTExpired) return fail("expired", "the ticket has expired");
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.claim === "nbf") return fail("not_yet_valid", "the ticket is not valid yet");
+    return fail("invalid_claims", `claim ${error.claim} failed: ${error.reason}`);
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
+    return fail("bad_signature", "the ticket's signature does not verify");
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported) {
+    return fail("unsupported_alg", "the ticket's algorithm is not accepted");
+  }
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) {
+    return fail("malformed", "the ticket is malformed");
+  }
+  return fail("malformed", "the ticket could not be verified");
+}
+
+function readPins(payload: JWTPayload): TicketResult {
+  const pins: { allow?: Rule[]; protocols?: string[] } = {};
+  if (payload.allow !== undefined) {
+    const { allow } = payload;
+    if (!isStringArray(allow) || allow.length > MAX_PINNED_RULES) {
+      return fail(
+        "invalid_claims",
+        `claim allow must be a list of at most ${MAX_PINNED_RULES} rules`,
+      );
+    }
+    try {
+      pins.allow = allow.map(parseRule);
+    } catch (error) {
+      if (error instanceof PolicyRuleError)
+        return fail("invalid_claims", `claim allow: ${error.message}`);
+      throw error;
+    }
+  }
+  if (payload.protocols !== undefined) {
+    const { protocols } = payload;
+    if (!isStringArray(protocols) || protocols.some((name) => name === "")) {
+      return fail("invalid_claims", "claim protocols must be a list of adapter names");
+    }
+    pins.protocols = [...protocols];
+  }
+  return { ok: true, pins };
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === "string");
+}
