@@ -1,0 +1,72 @@
+/** Reads a byte stream to its end (bounded by `timeoutMs`) and returns everything. */
+export async function readAll(
+  readable: ReadableStream<Uint8Array>,
+  timeoutMs = 10_000,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const reader = readable.getReader();
+  const timer = setTimeout(() => void reader.cancel(new Error("readAll timed out")), timeoutMs);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Reads exactly `count` bytes (bounded by `timeoutMs`), leaving the stream open. */
+export async function readExactly(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  count: number,
+  timeoutMs = 10_000,
+): Promise<Uint8Array> {
+  const out = new Uint8Array(count);
+  let filled = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (filled < count) {
+    const left = deadline - Date.now();
+    if (left <= 0) throw new Error(`read only ${filled} of ${count} bytes`);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const result = await Promise.race([
+      reader.read(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`read only ${filled} of ${count} bytes`)), left);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (result.done) throw new Error(`stream ended after ${filled} of ${count} bytes`);
+    if (filled + result.value.byteLength > count) throw new Error("more bytes than expected");
+    out.set(result.value, filled);
+    filled += result.value.byteLength;
+  }
+  return out;
+}
+
+export function randomBytes(count: number): Uint8Array {
+  const bytes = new Uint8Array(count);
+  for (let offset = 0; offset < count; offset += 65536) {
+    crypto.getRandomValues(bytes.subarray(offset, Math.min(offset + 65536, count)));
+  }
+  return bytes;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
+}
+
+/** Polls `check` until it is true or `timeoutMs` passes. */
+export async function eventually(
+  check: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(10);
+  }
+}
