@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+import type { ServerOptions } from "./client-options.ts";
+import { UsageError } from "./usage-error.ts";
+
+type BunWebSocketConstructor = new (url: string, options: Bun.WebSocketOptions) => WebSocket;
+
+/**
+ * How the CLI opens its WebSockets: Bun's client, with the TLS options of `--ca` and
+ * `--insecure`. Compression stays off: proxied bytes are often already compressed or
+ * encrypted, and deflate would cost CPU on both ends for nothing.
+ */
+export function webSocketFactory(
+  options: Pick<ServerOptions, "server" | "ca" | "insecure">,
+): (url: string) => WebSocket {
+  const BunWebSocket = WebSocket as unknown as BunWebSocketConstructor;
+  if (options.server.protocol !== "wss:") {
+    return (url) => new BunWebSocket(url, { perMessageDeflate: false });
+  }
+  let ca: string | undefined;
+  if (options.ca !== undefined) {
+    try {
+      ca = readFileSync(options.ca, "utf8");
+    } catch (error) {
+      throw new UsageError(`--ca cannot read ${options.ca}: ${(error as Error).message}`);
+    }
+  }
+  const tls = { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !options.insecure };
+  return (url) => new BunWebSocket(url, { perMessageDeflate: false, tls });
+}

@@ -1,0 +1,136 @@
+import { defineCommand } from "citty";
+import { type Connection, connect, Socket2WebError } from "../client/index.ts";
+import { type ServerOptions, serverFlags, toServerOptions } from "./client-options.ts";
+import { webSocketFactory } from "./client-socket.ts";
+import { assertKnownFlags } from "./flags.ts";
+import { closeWhenQuiet } from "./linger.ts";
+
+export const connectArgs = serverFlags;
+
+/** Exit statuses of `connect`: 0 after a normal close, 1 for any failure, 130 when interrupted. */
+export const ConnectExit = { ok: 0, failed: 1, interrupted: 130 } as const;
+
+export interface ConnectIo {
+  stdin: ReadableStream<Uint8Array>;
+  stdout: NodeJS.WritableStream;
+  /** Where the one line of a failure goes. */
+  fail(line: string): void;
+}
+
+/** stdin → target, target → stdout. Resolves with the exit status. */
+export async function runConnect(
+  options: ServerOptions,
+  webSocket: (url: string) => WebSocket,
+  io: ConnectIo,
+): Promise<number> {
+  let connection: Connection;
+  try {
+    connection = await connect(options.server, {
+      protocol: options.protocol,
+      target_ip: options.target.host,
+      target_port: options.target.port,
+      token: options.token,
+      timeout: options.timeoutMs,
+      webSocket,
+    });
+  } catch (error) {
+    io.fail(`connect: ${describeError(error)}`);
+    return ConnectExit.failed;
+  }
+
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+    connection.close(1000, "client interrupted");
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+
+  void sendStdin(connection, io.stdin, options.lingerMs);
+  const failure = await copyToStdout(connection, io.stdout);
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (failure !== undefined) {
+    io.fail(`connect: ${describeError(failure)}`);
+    return ConnectExit.failed;
+  }
+  return interrupted ? ConnectExit.interrupted : ConnectExit.ok;
+}
+
+async function sendStdin(
+  connection: Connection,
+  stdin: ReadableStream<Uint8Array>,
+  lingerMs: number,
+) {
+  const writer = connection.writable.getWriter();
+  try {
+    // Awaiting each write is the backpressure: stdin is read only as fast as the proxy takes it.
+    for await (const chunk of stdin) await writer.write(chunk);
+    await writer.close();
+  } catch {
+    return; // The connection closed; copyToStdout reports why.
+  }
+  await closeWhenQuiet(connection, lingerMs);
+}
+
+/** Copies until the connection ends; returns the failure, if it did not end normally. */
+async function copyToStdout(
+  connection: Connection,
+  stdout: NodeJS.WritableStream,
+): Promise<unknown> {
+  let stdoutError: Error | undefined;
+  const onError = (error: Error) => {
+    stdoutError = error;
+    connection.close(1000, "client output closed");
+  };
+  stdout.on("error", onError);
+  try {
+    for await (const chunk of connection.readable) {
+      if (stdoutError) break;
+      if (!stdout.write(chunk)) await waitForDrain(stdout, () => stdoutError !== undefined);
+    }
+    // Everything is written once the callback of an empty write runs.
+    await new Promise<void>((resolve) => stdout.write(new Uint8Array(0), () => resolve()));
+  } catch (error) {
+    return error;
+  } finally {
+    stdout.off("error", onError);
+  }
+  return stdoutError ? new Error(`stdout: ${stdoutError.message}`) : undefined;
+}
+
+function waitForDrain(stdout: NodeJS.WritableStream, failed: () => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (failed()) return resolve();
+    const done = () => {
+      stdout.off("drain", done);
+      stdout.off("error", done);
+      resolve();
+    };
+    stdout.on("drain", done);
+    stdout.on("error", done);
+  });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Socket2WebError) return error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+export const connectCommand = defineCommand({
+  meta: {
+    name: "connect",
+    description: "Pipe stdin to the target and the target to stdout through the proxy, like nc",
+  },
+  args: connectArgs,
+  async run({ args, rawArgs }) {
+    assertKnownFlags(rawArgs, connectArgs);
+    const options = toServerOptions(args, process.env);
+    const status = await runConnect(options, webSocketFactory(options), {
+      stdin: Bun.stdin.stream(),
+      stdout: process.stdout,
+      fail: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.exit(status);
+  },
+});

@@ -1,0 +1,89 @@
+import { defineCommand } from "citty";
+import { createLogger } from "../log/logger.ts";
+import { formatHostPort } from "../net/host-port.ts";
+import { type ForwardOptions, serverFlags, toForwardOptions } from "./client-options.ts";
+import { webSocketFactory } from "./client-socket.ts";
+import { fatal } from "./exit.ts";
+import { assertKnownFlags } from "./flags.ts";
+import { onShutdownSignal } from "./signals.ts";
+import { type BridgeContext, TcpBridge } from "./tcp-bridge.ts";
+
+export const forwardArgs = {
+  listen: {
+    type: "string",
+    description: "Local address to accept TCP connections on (port 0 picks a free one)",
+    valueHint: "host:port",
+  },
+  ...serverFlags,
+} as const;
+
+/** Sessions get this long to close cleanly on SIGINT/SIGTERM before the process exits anyway. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+/** Starts the local listener; each accepted connection becomes its own WebSocket session. */
+export function startForwarding(options: ForwardOptions, context: BridgeContext) {
+  const bridges = new Set<TcpBridge>();
+  const listener = Bun.listen<TcpBridge>({
+    hostname: options.listen.host,
+    port: options.listen.port,
+    // The local peer may half-close and still expect replies.
+    allowHalfOpen: true,
+    socket: {
+      open(socket) {
+        const bridge = new TcpBridge(socket, context);
+        socket.data = bridge;
+        bridges.add(bridge);
+        bridge.start();
+      },
+      data: (socket, chunk) => socket.data.onData(chunk),
+      drain: (socket) => socket.data.onDrain(),
+      end: (socket) => socket.data.onEnd(),
+      close(socket) {
+        bridges.delete(socket.data);
+        socket.data.onClose();
+      },
+      error() {
+        // `close` follows and ends the session.
+      },
+    },
+  });
+  return { listener, bridges };
+}
+
+export const forwardCommand = defineCommand({
+  meta: {
+    name: "forward",
+    description: "Accept local TCP connections and carry each through the proxy to the target",
+  },
+  args: forwardArgs,
+  run({ args, rawArgs }) {
+    assertKnownFlags(rawArgs, forwardArgs);
+    const options = toForwardOptions(args, process.env);
+    const logger = createLogger(options.logLevel).withTag("forward");
+    const context: BridgeContext = {
+      options,
+      webSocket: webSocketFactory(options),
+      report: (level, line) => logger[level](line),
+    };
+    let running: ReturnType<typeof startForwarding>;
+    try {
+      running = startForwarding(options, context);
+    } catch (error) {
+      fatal(
+        `forward: cannot listen on ${formatHostPort(options.listen.host, options.listen.port)}: ${(error as Error).message}`,
+      );
+    }
+    const { target, server } = options;
+    logger.info(
+      `listening on ${formatHostPort(options.listen.host, running.listener.port)}, ` +
+        `forwarding to ${formatHostPort(target.host, target.port)} through ${server.origin}`,
+    );
+    onShutdownSignal(async () => {
+      running.listener.stop(true);
+      for (const bridge of running.bridges) bridge.stop();
+      const deadline = Date.now() + SHUTDOWN_GRACE_MS;
+      while (running.bridges.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+      process.exit(0);
+    });
+  },
+});

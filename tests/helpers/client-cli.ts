@@ -1,0 +1,103 @@
+import type { Subprocess } from "bun";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+/**
+ * The command that runs the client modes: the compiled binary when SOCKET2WEB_BIN is set
+ * (where `forward` and `connect` are subcommands of the main command), else the source entry.
+ */
+export function clientCommand(): string[] {
+  const binary = process.env.SOCKET2WEB_BIN;
+  return binary ? [binary] : [process.execPath, "run", `${ROOT}src/cli/client-main.ts`];
+}
+
+export interface RunningForward {
+  readonly port: number;
+  readonly proc: Subprocess<"ignore", "pipe", "pipe">;
+  output(): string;
+  /** Waits until `count` lines match `pattern` (bounded by `timeoutMs`). */
+  waitForLines(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
+  stop(): Promise<number>;
+}
+
+/** Starts `socket2web forward --listen 127.0.0.1:0 …` and waits for the port it picked. */
+export async function startForward(args: string[]): Promise<RunningForward> {
+  const proc = Bun.spawn([...clientCommand(), "forward", "--listen", "127.0.0.1:0", ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  let text = "";
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
+  };
+  void pump(proc.stdout);
+  void pump(proc.stderr);
+  const matching = (pattern: RegExp) => text.split("\n").filter((line) => pattern.test(line));
+  const waitForLines = async (pattern: RegExp, count: number, timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (matching(pattern).length < count) {
+      if (Date.now() > deadline || proc.exitCode !== null) {
+        throw new Error(
+          `forward output never had ${count} lines matching ${pattern}; output:\n${text}`,
+        );
+      }
+      await Bun.sleep(10);
+    }
+    return matching(pattern);
+  };
+  try {
+    const [line] = await waitForLines(/listening on 127\.0\.0\.1:\d+/, 1);
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(line ?? "")?.[1]);
+    return {
+      port,
+      proc,
+      output: () => text,
+      waitForLines,
+      async stop() {
+        if (proc.exitCode === null) proc.kill("SIGTERM");
+        return proc.exited;
+      },
+    };
+  } catch (error) {
+    proc.kill();
+    await proc.exited;
+    throw error;
+  }
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: Uint8Array;
+  stderr: string;
+}
+
+/** Runs a command to completion with `input` on stdin, killing it after `timeoutMs`. */
+export async function runWithInput(
+  command: string[],
+  input: Uint8Array | null,
+  timeoutMs = 15_000,
+): Promise<CliResult> {
+  const proc = Bun.spawn(command, {
+    stdin: input ? "pipe" : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const killer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const stdout = new Response(proc.stdout).arrayBuffer();
+  const stderr = new Response(proc.stderr).text();
+  if (input && proc.stdin) {
+    // Fed in slices so a large input is written as the child reads it.
+    for (let offset = 0; offset < input.byteLength; offset += 1 << 20) {
+      proc.stdin.write(input.subarray(offset, offset + (1 << 20)));
+      await proc.stdin.flush();
+    }
+    await proc.stdin.end();
+  }
+  const exitCode = await proc.exited;
+  clearTimeout(killer);
+  return { exitCode, stdout: new Uint8Array(await stdout), stderr: await stderr };
+}

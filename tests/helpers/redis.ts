@@ -1,0 +1,55 @@
+import type { Subprocess } from "bun";
+import { freePort } from "./ports.ts";
+
+export interface RunningRedis {
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+export const REDIS_BINARIES = ["redis-server", "redis-cli", "redis-benchmark"] as const;
+
+/** Which of the redis binaries are missing from PATH. */
+export function missingRedisBinaries(): string[] {
+  return REDIS_BINARIES.filter((name) => Bun.which(name) === null);
+}
+
+/** A throwaway redis-server on a free loopback port: no persistence, no unix socket. */
+export async function startRedis(): Promise<RunningRedis> {
+  const port = await freePort();
+  const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn(
+    [
+      "redis-server",
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "no",
+    ],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  let text = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of proc.stdout) text += decoder.decode(chunk, { stream: true });
+  })();
+  const deadline = Date.now() + 5000;
+  while (!text.includes("Ready to accept connections")) {
+    if (Date.now() > deadline || proc.exitCode !== null) {
+      proc.kill();
+      throw new Error(`redis-server did not start on port ${port}:\n${text}`);
+    }
+    await Bun.sleep(10);
+  }
+  return {
+    port,
+    async stop() {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    },
+  };
+}
