@@ -1,0 +1,147 @@
+import { describe, expect, test } from "bun:test";
+import { freePort } from "../helpers/ports.ts";
+import { proxyCommand } from "../helpers/proxy.ts";
+
+async function run(args: string[], options: { user?: boolean } = {}) {
+  const prefix = options.user
+    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    : [];
+  const proc = Bun.spawn([...prefix, ...proxyCommand(), ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1", HOME: "/tmp" },
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
+
+const invalid: [string[], RegExp][] = [
+  [["--port", "abc"], /--port expects a whole number from 1 to 65535, got "abc"/],
+  [["--port", "1.5"], /--port expects a whole number/],
+  [["--port", "0x10"], /--port expects a whole number/],
+  [["--port", "1e3"], /--port expects a whole number/],
+  [["--port", "0"], /--port expects a whole number from 1 to 65535, got 0/],
+  [["--port", "65536"], /--port expects a whole number from 1 to 65535, got 65536/],
+  [["--port=-1"], /--port expects a whole number/],
+  [["--port"], /--port expects a whole number from 1 to 65535, got no value/],
+  [["--timeout", "-1"], /--timeout expects a whole number/],
+  [["--timeout", "0"], /--timeout expects a whole number from 1/],
+  [["--connect-timeout", "2.5"], /--connect-timeout expects a whole number/],
+  [["--max-lifetime", "-5"], /--max-lifetime expects a whole number from 0/],
+  [["--max-connections", "0"], /--max-connections expects a whole number from 1/],
+  [["--idle-timeout", "x"], /--idle-timeout expects a whole number/],
+  [["--max-message-size", "100"], /--max-message-size expects a whole number from 8192/],
+  [
+    ["--log-level", "verbose"],
+    /--log-level expects one of trace, debug, info, warn, error, got "verbose"/,
+  ],
+  [["--ip", "not-an-ip"], /--ip expects an IPv4 or IPv6 address/],
+  [["--ip", "999.1.1.1"], /--ip expects an IPv4 or IPv6 address/],
+  [["--prot", "8080"], /unknown flag --prot \(did you mean --port\?\)/],
+  [["--max-conections", "5"], /unknown flag --max-conections \(did you mean --max-connections\?\)/],
+  [["--frobnicate"], /unknown flag --frobnicate$/m],
+  [["extra"], /unknown command or argument "extra"/],
+];
+
+describe("invalid command lines exit 2 with one line naming the flag", () => {
+  test.each(invalid)("%p", async (args, message) => {
+    const { stderr, stdout, code } = await run(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+    expect(stderr.trim().split("\n")).toHaveLength(1);
+    expect(stderr).not.toMatch(/\bat .*:\d+:\d+/);
+    expect(stdout).toBe("");
+  });
+});
+
+describe("help and version", () => {
+  test("--help lists every flag with its default and exits 0", async () => {
+    const { stdout, code } = await run(["--help"]);
+    expect(code).toBe(0);
+    for (const [flag, value] of [
+      ["--ip", "127.0.0.1"],
+      ["--port", "433"],
+      ["--log-level", "info"],
+      ["--timeout", "10"],
+      ["--max-connections", "1000"],
+      ["--max-lifetime", "3600"],
+      ["--connect-timeout", "10"],
+      ["--idle-timeout", "0"],
+      ["--max-message-size", "16777216"],
+    ]) {
+      expect(stdout).toMatch(
+        new RegExp(`${flag}=.*\\(Default: ${value.replaceAll(".", "\\.")}\\)`),
+      );
+    }
+  });
+
+  test("--version prints the package version", async () => {
+    const { stdout, code } = await run(["--version"]);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(
+      (await Bun.file(new URL("../../package.json", import.meta.url)).json()).version,
+    );
+  });
+});
+
+describe("bind failures are explained in one line", () => {
+  test("port in use", async () => {
+    const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const { stderr, code } = await run(["--port", String(holder.port)]);
+    holder.stop(true);
+    expect(code).not.toBe(0);
+    expect(stderr.trim()).toMatch(/cannot listen on 127\.0\.0\.1:\d+: the port is already in use/);
+  });
+
+  test("address not on this host", async () => {
+    // Binding sends nothing: no packet leaves loopback.
+    const { stderr, code } = await run(["--ip", "192.0.2.1", "--port", String(await freePort())]);
+    expect(code).not.toBe(0);
+    expect(stderr.trim()).toMatch(/192\.0\.2\.1 is not an address of this host/);
+  });
+
+  test.if(process.getuid?.() === 0)(
+    "a privileged port without the privilege suggests --port 8080",
+    async () => {
+      const { stderr, code } = await run(["--port", "433"], { user: true });
+      expect(code).not.toBe(0);
+      expect(stderr.trim()).toMatch(
+        /permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE, try --port 8080/,
+      );
+    },
+  );
+});
+
+describe("logging", () => {
+  test("start-up line and one line per finished session, with no colour codes when piped", async () => {
+    const { startProxy } = await import("../helpers/proxy.ts");
+    const { connectThrough } = await import("../helpers/ws-client.ts");
+    const { startTcpTarget } = await import("../helpers/targets.ts");
+    const echo = startTcpTarget("echo");
+    const proxy = await startProxy([]);
+    const { client } = await connectThrough(proxy.url, {
+      protocol: "tcp",
+      target_ip: "127.0.0.1",
+      target_port: echo.port,
+    });
+    client.send("12345");
+    await client.readBytes(5);
+    client.close(1000);
+    await proxy.waitForOutput(
+      /session \d+ 127\.0\.0\.1:\d+ -> tcp 127\.0\.0\.1:\d+ up 5 B down 5 B [\d.]+s close 1000/,
+    );
+    expect(proxy.output()).toMatch(/listening on ws:\/\/127\.0\.0\.1:\d+ \(max 1000 connections/);
+    expect(proxy.output()).not.toContain("\u001b[");
+    // Payload bytes never appear at info.
+    expect(proxy.output()).not.toContain("12345");
+    await proxy.stop();
+    echo.stop();
+  });
+});
