@@ -1,5 +1,5 @@
 import { tcp } from "./tcp.ts";
-import type { ProtocolAdapter } from "./types.ts";
+import type { AnyProtocolAdapter } from "./types.ts";
 
 /** Every adapter this build ships, by name. */
-export const builtinAdapters: readonly ProtocolAdapter<any>[] = [tcp];
+export const builtinAdapters: readonly AnyProtocolAdapter[] = [tcp];

@@ -3,7 +3,7 @@ import {
   type Greeting,
   type HandshakeFieldDescriptions,
 } from "../protocol/constants.ts";
-import type { ProtocolAdapter } from "./types.ts";
+import type { AnyProtocolAdapter, ProtocolAdapter } from "./types.ts";
 
 export interface AdapterRegistry {
   get(name: string): ProtocolAdapter | undefined;
@@ -13,7 +13,7 @@ export interface AdapterRegistry {
 }
 
 export function createRegistry(
-  adapters: readonly ProtocolAdapter<any>[],
+  adapters: readonly AnyProtocolAdapter[],
   server?: string,
 ): AdapterRegistry {
   const byName = new Map<string, ProtocolAdapter>();

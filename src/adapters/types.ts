@@ -55,3 +55,10 @@ export interface ProtocolAdapter<Target = unknown> {
 export function defineProtocol<Target>(adapter: ProtocolAdapter<Target>): ProtocolAdapter<Target> {
   return adapter;
 }
+
+/**
+ * An adapter of any target type, for lists of adapters. Each adapter's own target type stays checked
+ * inside it; the session only passes a target from an adapter's `parse` back to the same adapter.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: target types differ per adapter and are contravariant in open().
+export type AnyProtocolAdapter = ProtocolAdapter<any>;

@@ -1,11 +1,13 @@
 import { defineCommand } from "citty";
 import { VERSION } from "../version.ts";
+import { connectCommand } from "./connect.ts";
 import { assertKnownFlags } from "./flags.ts";
+import { forwardCommand } from "./forward.ts";
 import { serveCommand } from "./serve.ts";
 import { serverArgs } from "./server-args.ts";
 import { UsageError } from "./usage-error.ts";
 
-const subCommands = { serve: serveCommand };
+const subCommands = { serve: serveCommand, forward: forwardCommand, connect: connectCommand };
 
 /**
  * The root command. Without a subcommand it runs the server; its args are the server's, so that

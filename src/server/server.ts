@@ -1,7 +1,7 @@
 import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
-import type { ProtocolAdapter } from "../adapters/types.ts";
+import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
@@ -22,7 +22,7 @@ export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 
 export interface ServerDeps {
   readonly logger: Logger;
   readonly resolve: ResolveTarget;
-  readonly adapters?: readonly ProtocolAdapter<any>[];
+  readonly adapters?: readonly AnyProtocolAdapter[];
   readonly flow?: FlowLimits;
 }
 

@@ -65,7 +65,7 @@ describe("help and version", () => {
   test("--help lists every flag with its default and exits 0", async () => {
     const { stdout, code } = await run(["--help"]);
     expect(code).toBe(0);
-    for (const [flag, value] of [
+    const defaults: [string, string][] = [
       ["--ip", "127.0.0.1"],
       ["--port", "433"],
       ["--log-level", "info"],
@@ -75,7 +75,8 @@ describe("help and version", () => {
       ["--connect-timeout", "10"],
       ["--idle-timeout", "0"],
       ["--max-message-size", "16777216"],
-    ]) {
+    ];
+    for (const [flag, value] of defaults) {
       expect(stdout).toMatch(
         new RegExp(`${flag}=.*\\(Default: ${value.replaceAll(".", "\\.")}\\)`),
       );
