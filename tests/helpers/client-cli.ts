@@ -1,15 +1,8 @@
 import type { Subprocess } from "bun";
+import { proxyCommand } from "./proxy.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/**
- * The command that runs the client modes: the compiled binary when SOCKET2WEB_BIN is set
- * (where `forward` and `connect` are subcommands of the main command), else the source entry.
- */
-export function clientCommand(): string[] {
-  const binary = process.env.SOCKET2WEB_BIN;
-  return binary ? [binary] : [process.execPath, "run", `${ROOT}src/cli/client-main.ts`];
-}
+/** `forward` and `connect` are subcommands of the main command: the compiled binary or src/main.ts. */
+export const clientCommand = proxyCommand;
 
 export interface RunningForward {
   readonly port: number;
