@@ -3,13 +3,18 @@ BUN := node_modules/.bin/bun
 ARGS ?=
 BINARY := dist/socket2web
 
-.PHONY: install run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
+.PHONY: install test-deps run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: node_modules/.installed
+
+# Real programs the end-to-end tests drive: redis (through `forward`) and Debian's chromium.
+test-deps:
+	bash tests/setup/install-redis.sh
+	bash tests/setup/install-chromium.sh
 
 run: install
 	$(BUN) run src/main.ts $(ARGS)
@@ -28,14 +33,14 @@ check: lint typecheck
 unit: install
 	$(BUN) test src
 
-e2e: install
+e2e: install test-deps
 	$(BUN) test tests
 
 build: install
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
-test-binary: build
+test-binary: build test-deps
 	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(BUN) test tests/e2e
 
 test: check unit e2e test-binary
