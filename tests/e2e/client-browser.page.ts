@@ -80,4 +80,5 @@ const api = {
 };
 
 (globalThis as unknown as { socket2web: typeof api }).socket2web = api;
-document.title = "ready";
+// The project compiles without the DOM library; this file alone runs in a page.
+(globalThis as unknown as { document: { title: string } }).document.title = "ready";

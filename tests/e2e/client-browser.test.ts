@@ -72,7 +72,12 @@ beforeAll(async () => {
   echo = startTcpTarget("echo");
   page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`http://127.0.0.1:${site.port}/`, { timeout: 10_000 });
-  await page.waitForFunction(() => document.title === "ready", undefined, { timeout: 10_000 });
+  // Runs in the page; the project compiles without the DOM library, hence the cast.
+  await page.waitForFunction(
+    () => (globalThis as unknown as { document: { title: string } }).document.title === "ready",
+    undefined,
+    { timeout: 10_000 },
+  );
 }, 30_000);
 
 afterAll(async () => {
@@ -93,7 +98,7 @@ describe.skipIf(!context)("client library in headless Chromium", () => {
     const result = await page.evaluate(
       ([url, port, bytes]) =>
         (
-          window as unknown as {
+          globalThis as unknown as {
             socket2web: { echo(u: string, p: number, s: number): Promise<unknown> };
           }
         ).socket2web.echo(url, port, bytes),
@@ -120,7 +125,7 @@ describe.skipIf(!context)("client library in headless Chromium", () => {
     page.evaluate(
       ([url, targetIp, targetPort]) =>
         (
-          window as unknown as {
+          globalThis as unknown as {
             socket2web: { failure(u: string, i: string, p: number): Promise<unknown> };
           }
         ).socket2web.failure(url, targetIp, targetPort),

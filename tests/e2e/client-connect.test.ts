@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { TCPSocketListener } from "bun";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
@@ -92,7 +93,7 @@ describe("socket2web connect", () => {
   });
 
   test("reaches an IPv6 target written as [::1]:port", async () => {
-    let listener: ReturnType<typeof Bun.listen> | undefined;
+    let listener: TCPSocketListener | undefined;
     try {
       listener = Bun.listen({
         hostname: "::1",
@@ -109,8 +110,9 @@ describe("socket2web connect", () => {
       console.warn(`skipping the IPv6 case: cannot listen on ::1 (${(error as Error).message})`);
       return;
     }
+    const port = listener.port;
     try {
-      const result = await runWithInput(connectTo(`[::1]:${listener.port}`), null);
+      const result = await runWithInput(connectTo(`[::1]:${port}`), null);
       expect(result.exitCode).toBe(0);
       expect(text(result.stdout)).toBe("six\n");
     } finally {

@@ -111,7 +111,9 @@ describe("client library in Bun", () => {
         hostname: "127.0.0.1",
         port: 0,
         fetch: (request, server) =>
-          server.upgrade(request) ? undefined : new Response("no", { status: 400 }),
+          server.upgrade(request, { data: undefined })
+            ? undefined
+            : new Response("no", { status: 400 }),
         websocket: { message() {} },
       });
     });

@@ -18,9 +18,14 @@ export async function readAll(
   return Buffer.concat(chunks);
 }
 
+/** The part of a stream reader used here; Bun's and node:stream/web's reader types both fit. */
+export interface ByteReader {
+  read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+}
+
 /** Reads exactly `count` bytes (bounded by `timeoutMs`), leaving the stream open. */
 export async function readExactly(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reader: ByteReader,
   count: number,
   timeoutMs = 10_000,
 ): Promise<Uint8Array> {
@@ -38,10 +43,11 @@ export async function readExactly(
       }),
     ]);
     clearTimeout(timer);
-    if (result.done) throw new Error(`stream ended after ${filled} of ${count} bytes`);
-    if (filled + result.value.byteLength > count) throw new Error("more bytes than expected");
-    out.set(result.value, filled);
-    filled += result.value.byteLength;
+    const { done, value } = result;
+    if (done || !value) throw new Error(`stream ended after ${filled} of ${count} bytes`);
+    if (filled + value.byteLength > count) throw new Error("more bytes than expected");
+    out.set(value, filled);
+    filled += value.byteLength;
   }
   return out;
 }
