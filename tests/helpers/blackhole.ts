@@ -2,17 +2,37 @@ import { connect, type Socket } from "node:net";
 
 export interface Blackhole {
   readonly port: number;
+  /** Starts accepting, after which connections that the kernel had not queued succeed on their next SYN. */
+  acceptAll(): void;
+  /** Bytes of each accepted connection that has reached end of stream, hex-encoded. */
+  finished(): string[];
   stop(): Promise<void>;
 }
 
 // Bun's listeners always accept, so a tiny Python process holds a listening socket that never does.
+// On a line "accept" on stdin it starts accepting, and prints each connection's bytes (hex) at EOF.
 const SCRIPT = `
-import socket, sys
+import socket, sys, threading
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(0)
 print(s.getsockname()[1], flush=True)
-sys.stdin.read()
+def serve(conn):
+    data = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+    print("eof " + data.hex(), flush=True)
+if sys.stdin.readline().strip() == "accept":
+    s.settimeout(10)
+    while True:
+        try:
+            conn, _ = s.accept()
+        except socket.timeout:
+            break
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
 `;
 
 /**
@@ -25,10 +45,23 @@ export async function startBlackhole(): Promise<Blackhole> {
     stdout: "pipe",
     stderr: "inherit",
   });
-  const reader = proc.stdout.getReader();
-  const { value } = await reader.read();
-  reader.releaseLock();
-  const port = Number(new TextDecoder().decode(value).trim());
+  const lines: string[] = [];
+  let firstLine: () => void = () => {};
+  const gotPort = new Promise<void>((resolve) => {
+    firstLine = resolve;
+  });
+  void (async () => {
+    let text = "";
+    for await (const chunk of proc.stdout) {
+      text += new TextDecoder().decode(chunk);
+      const parts = text.split("\n");
+      text = parts.pop() ?? "";
+      lines.push(...parts);
+      if (lines.length > 0) firstLine();
+    }
+  })();
+  await gotPort;
+  const port = Number(lines[0]);
   if (!Number.isInteger(port) || port <= 0)
     throw new Error("blackhole listener did not report its port");
   const fillers: Socket[] = [];
@@ -42,6 +75,11 @@ export async function startBlackhole(): Promise<Blackhole> {
   await Bun.sleep(100);
   return {
     port,
+    acceptAll() {
+      proc.stdin.write("accept\n");
+      proc.stdin.flush();
+    },
+    finished: () => lines.slice(1).map((line) => line.replace(/^eof /, "")),
     async stop() {
       for (const socket of fillers) socket.destroy();
       proc.stdin.end();
