@@ -20,7 +20,7 @@ run: install
 	$(BUN) run src/main.ts $(ARGS)
 
 lint: install
-	node_modules/.bin/biome ci .
+	node_modules/.bin/biome ci --colors=off .
 
 format: install
 	node_modules/.bin/biome check --write .

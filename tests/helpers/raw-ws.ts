@@ -112,7 +112,7 @@ function writeFrame(socket: Socket<State>, opcode: number, payload: Uint8Array):
   if (length >= 65536) throw new Error("raw client frames are small");
   const frame = new Uint8Array(header + 4 + length);
   frame[0] = 0x80 | opcode;
-  frame[1] = 0x80 | (length < 126 ? length : 126);
+  frame[1] = 0x80 | Math.min(length, 126);
   if (header === 4) {
     frame[2] = length >> 8;
     frame[3] = length & 0xff;
