@@ -1,0 +1,139 @@
+// Workload 3: N concurrent sessions per row, with the proxy's memory idle, at the plateau
+// and after every session closed. A fresh row process for every run.
+import type { BenchConfig } from "../config.ts";
+import { treeMemory } from "../lib/memory.ts";
+import type { Tracked } from "../lib/procs.ts";
+import { slot } from "../lib/records.ts";
+import type { Results, SessionRun, SessionSlot } from "../results.ts";
+import type { Row, RowContext, RunningRow } from "../rows/row.ts";
+import { resultLines, spawnClient } from "./client.ts";
+import { type Budget, rotate } from "./clock.ts";
+
+/** After close, memory is sampled until it is back within this fraction of idle, or time runs out. */
+const BACK_TO_IDLE = 0.1;
+const AFTER_CLOSE_MAX_MS = 3_000;
+const newByCount = (): Record<string, SessionSlot> => ({});
+
+async function oneRun(
+  row: Row,
+  ctx: RowContext,
+  count: number,
+  config: BenchConfig,
+): Promise<SessionRun> {
+  const s = config.sessions;
+  let running: RunningRow | undefined;
+  const client: Tracked[] = [];
+  try {
+    running = await row.start(ctx);
+    await Bun.sleep(s.settleMs / 2);
+    const pid = running.pid;
+    const idle = pid === null ? null : treeMemory(pid);
+    const proc = spawnClient({
+      kind: "sessions",
+      endpoint: running.endpoint,
+      sessions: {
+        sessions: count,
+        concurrency: s.concurrency,
+        echoBytes: s.echoBytes,
+        perSessionTimeoutMs: s.perSessionTimeoutMs,
+        phaseTimeoutMs: s.phaseTimeoutMs,
+      },
+    });
+    client.push(proc);
+    await proc.waitForLine(
+      (l) => l.startsWith("RESULT "),
+      s.phaseTimeoutMs + s.perSessionTimeoutMs + 15_000,
+    );
+    const result = resultLines(proc.output())[0] as unknown as Omit<SessionRun, "memory">;
+    await Bun.sleep(s.settleMs);
+    const plateau = pid === null ? null : treeMemory(pid);
+    proc.send("close");
+    await proc.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
+    const closedAt = Date.now();
+    let after = plateau;
+    if (pid !== null && idle && plateau) {
+      await Bun.sleep(s.settleMs / 2);
+      after = treeMemory(pid);
+      while (
+        after.rss > idle.rss * (1 + BACK_TO_IDLE) &&
+        Date.now() - closedAt < AFTER_CLOSE_MAX_MS
+      ) {
+        await Bun.sleep(250);
+        after = treeMemory(pid);
+      }
+    }
+    return {
+      established: result.established,
+      failures: result.failures,
+      failureReasons: result.failureReasons,
+      sessionsPerSecond: result.sessionsPerSecond,
+      setupSeconds: result.setupSeconds,
+      memory:
+        idle && plateau && after
+          ? {
+              idleRss: idle.rss,
+              plateauRss: plateau.rss,
+              afterRss: after.rss,
+              idlePss: idle.pss,
+              plateauPss: plateau.pss,
+              afterPss: after.pss,
+              afterWaitMs: Date.now() - closedAt,
+              processesAtPlateau: plateau.processes,
+            }
+          : null,
+    };
+  } finally {
+    for (const c of client) await c.stop(1000);
+    await running?.stop();
+  }
+}
+
+export async function sessionsPhase(
+  rows: readonly Row[],
+  ctx: RowContext,
+  config: BenchConfig,
+  budget: Budget,
+  results: Results,
+  log: (line: string) => void,
+): Promise<void> {
+  for (const count of config.sessions.counts) {
+    const eligible = rows.filter((row) => count <= (row.maxSessions ?? Number.POSITIVE_INFINITY));
+    for (const row of rows) {
+      if (!eligible.includes(row)) {
+        slot(results.sessions, row.id, newByCount)[String(count)] = {
+          runs: [],
+          errors: [],
+          skipped: `skipped: fails past ~500 concurrent (select())`,
+        };
+      }
+    }
+    for (let rep = 0; rep < config.sessions.repeats; rep++) {
+      for (const row of rotate(eligible, rep)) {
+        const byRow = slot(results.sessions, row.id, newByCount);
+        const runs = slot(byRow, String(count), () => ({
+          runs: [] as SessionRun[],
+          errors: [] as string[],
+        }));
+        if (!budget.allows(8_000 + count * 2)) {
+          runs.errors.push(`repeat ${rep + 1} skipped: time budget`);
+          continue;
+        }
+        try {
+          const run = await oneRun(row, ctx, count, config);
+          runs.runs.push(run);
+          const m = run.memory;
+          const mem = m
+            ? `RSS ${(m.idleRss / 2 ** 20).toFixed(0)}→${(m.plateauRss / 2 ** 20).toFixed(0)}→${(m.afterRss / 2 ** 20).toFixed(0)} MiB`
+            : "";
+          log(
+            `  [${count} ${rep + 1}/${config.sessions.repeats}] ${row.id.padEnd(15)} ${run.sessionsPerSecond.toFixed(0)}/s, ${run.failures} failed ${mem}`,
+          );
+        } catch (error) {
+          const text = error instanceof Error ? error.message : String(error);
+          runs.errors.push(text.slice(0, 500));
+          log(`  [${count} ${rep + 1}] ${row.id.padEnd(15)} FAILED: ${text.split("\n")[0]}`);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,106 @@
+// Medians (with min–max) of the raw runs in Results, per row: what the report and the
+// target checks read.
+
+import { type Spread, spread } from "../lib/stats.ts";
+import type { Mode, Results } from "../results.ts";
+
+export const MODES: Mode[] = ["echo", "upload", "download"];
+
+export interface SessionSummary {
+  count: number;
+  sessionsPerSecond: Spread | null;
+  failures: Spread | null;
+  established: Spread | null;
+  idleRss: Spread | null;
+  plateauRss: Spread | null;
+  afterRss: Spread | null;
+  /** (plateau − idle) / established, bytes; PSS-based for forking rows (socat, websockify). */
+  perSessionBytes: Spread | null;
+  /** after / idle − 1 (RSS). */
+  afterVsIdle: Spread | null;
+  usesPss: boolean;
+  skipped?: string;
+  errors: string[];
+}
+
+export interface RowSummary {
+  id: string;
+  label: string;
+  unavailable: string | null;
+  throughput: Record<Mode, Spread | null>;
+  throughputErrors: string[];
+  latency: { p50: Spread | null; p99: Spread | null; p999: Spread | null };
+  latencyErrors: string[];
+  sessions: SessionSummary[];
+  startupAcceptMs: Spread | null;
+  startupGreetingMs: Spread | null;
+}
+
+/** Forking relays: one process per connection, so RSS double-counts shared pages; use PSS. */
+const FORKING = new Set(["socat", "websockify"]);
+
+export function summarize(results: Results): RowSummary[] {
+  return results.rows.map((row) => {
+    const tp = results.throughput[row.id] ?? {};
+    const lat = results.latency[row.id] ?? { runs: [], errors: [] };
+    const throughput = {} as Record<Mode, Spread | null>;
+    const throughputErrors: string[] = [];
+    for (const mode of MODES) {
+      throughput[mode] = spread((tp[mode]?.runs ?? []).map((r) => r.mibPerSecond));
+      for (const e of tp[mode]?.errors ?? []) throughputErrors.push(`${mode}: ${e}`);
+    }
+    const usesPss = FORKING.has(row.id);
+    const sessions: SessionSummary[] = Object.entries(results.sessions[row.id] ?? {})
+      .map(([count, slot]) => {
+        const runs = slot.runs;
+        const mem = runs.flatMap((r) => (r.memory ? [{ r, m: r.memory }] : []));
+        const summary: SessionSummary = {
+          count: Number(count),
+          sessionsPerSecond: spread(runs.map((r) => r.sessionsPerSecond)),
+          failures: spread(runs.map((r) => r.failures)),
+          established: spread(runs.map((r) => r.established)),
+          idleRss: spread(mem.map(({ m }) => (usesPss ? m.idlePss : m.idleRss))),
+          plateauRss: spread(mem.map(({ m }) => (usesPss ? m.plateauPss : m.plateauRss))),
+          afterRss: spread(mem.map(({ m }) => (usesPss ? m.afterPss : m.afterRss))),
+          perSessionBytes: spread(
+            mem.map(({ r, m }) =>
+              r.established > 0
+                ? (usesPss ? m.plateauPss - m.idlePss : m.plateauRss - m.idleRss) / r.established
+                : Number.NaN,
+            ),
+          ),
+          afterVsIdle: spread(mem.map(({ m }) => m.afterRss / m.idleRss - 1)),
+          usesPss,
+          errors: slot.errors,
+        };
+        if (slot.skipped) summary.skipped = slot.skipped;
+        return summary;
+      })
+      .sort((a, b) => a.count - b.count);
+    const startup = results.startup[row.id];
+    return {
+      id: row.id,
+      label: row.label,
+      unavailable: row.unavailable,
+      throughput,
+      throughputErrors,
+      latency: {
+        p50: spread(lat.runs.map((r) => r.p50)),
+        p99: spread(lat.runs.map((r) => r.p99)),
+        p999: spread(lat.runs.map((r) => r.p999)),
+      },
+      latencyErrors: lat.errors,
+      sessions,
+      startupAcceptMs: startup ? spread(startup.acceptMs) : null,
+      startupGreetingMs: startup ? spread(startup.greetingMs) : null,
+    };
+  });
+}
+
+export function byId(rows: RowSummary[], id: string): RowSummary | undefined {
+  return rows.find((r) => r.id === id);
+}
+
+export function sessionsAt(row: RowSummary | undefined, count: number): SessionSummary | undefined {
+  return row?.sessions.find((s) => s.count === count);
+}

@@ -1,0 +1,101 @@
+// The issue's targets for socket2web, each computed as met / not met / not measured.
+import { byId, MODES, type RowSummary, sessionsAt } from "./summary.ts";
+
+export interface TargetCheck {
+  target: string;
+  /** What was measured, in words. */
+  measured: string;
+  met: boolean | null;
+}
+
+const KiB = 1024;
+const MB = 1e6;
+
+function ratioCheck(
+  rows: RowSummary[],
+  subject: RowSummary,
+  mode: (typeof MODES)[number],
+  peerId: string,
+  factor: number,
+): TargetCheck {
+  const mine = subject.throughput[mode]?.median;
+  const peer = byId(rows, peerId)?.throughput[mode]?.median;
+  const target = `${mode} throughput ≥ ${factor}× ${peerId}`;
+  if (mine === undefined || peer === undefined)
+    return { target, measured: "not measured", met: null };
+  const ratio = mine / peer;
+  return {
+    target,
+    measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} MiB/s = ${ratio.toFixed(2)}×`,
+    met: ratio >= factor,
+  };
+}
+
+export function checkTargets(rows: RowSummary[], subjectId: string): TargetCheck[] {
+  const subject = byId(rows, subjectId);
+  if (!subject) return [];
+  const checks: TargetCheck[] = [];
+  for (const mode of MODES) {
+    checks.push(ratioCheck(rows, subject, mode, "ws-ceiling", 0.9));
+    checks.push(ratioCheck(rows, subject, mode, "socat", 0.9));
+    checks.push(ratioCheck(rows, subject, mode, "websockify", 3));
+    checks.push(ratioCheck(rows, subject, mode, "wisp-js", 3));
+  }
+  const socat = byId(rows, "socat");
+  for (const p of ["p50", "p99"] as const) {
+    const mine = subject.latency[p]?.median;
+    const peer = socat?.latency[p]?.median;
+    checks.push(
+      mine === undefined || peer === undefined
+        ? { target: `latency ${p} ≤ socat`, measured: "not measured", met: null }
+        : {
+            target: `latency ${p} ≤ socat`,
+            measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} µs`,
+            met: mine <= peer,
+          },
+    );
+  }
+  for (const count of [1_000, 5_000]) {
+    const s = sessionsAt(subject, count);
+    const rate = s?.sessionsPerSecond?.median;
+    checks.push({
+      target: `session setup ≥ 5,000/s at ${count.toLocaleString("en")} concurrent`,
+      measured:
+        rate === undefined
+          ? "not measured"
+          : `${rate.toFixed(0)}/s, ${s?.failures?.median ?? "?"} failed (median)`,
+      met: rate === undefined ? null : rate >= 5_000 && (s?.failures?.median ?? 1) === 0,
+    });
+  }
+  const big = sessionsAt(subject, 10_000);
+  const perSession = big?.perSessionBytes?.median;
+  const plateau = big?.plateauRss?.median;
+  const after = big?.afterVsIdle?.median;
+  const failures = big?.failures?.median;
+  checks.push({
+    target: "10,000 sessions at ≤ 8 KiB proxy memory per session",
+    measured:
+      perSession === undefined
+        ? "not measured"
+        : `${(perSession / KiB).toFixed(1)} KiB/session, ${failures} of 10,000 failed (median)`,
+    met: perSession === undefined ? null : perSession <= 8 * KiB && failures === 0,
+  });
+  checks.push({
+    target: "10,000 sessions at ≤ 150 MB RSS total",
+    measured:
+      plateau === undefined ? "not measured" : `${(plateau / MB).toFixed(0)} MB RSS at plateau`,
+    met: plateau === undefined ? null : plateau <= 150 * MB,
+  });
+  checks.push({
+    target: "RSS back within 10 % of idle after close",
+    measured: after === undefined ? "not measured" : `${(after * 100).toFixed(0)} % above idle`,
+    met: after === undefined ? null : after <= 0.1,
+  });
+  const startup = byId(rows, "socket2web-bin")?.startupAcceptMs?.median;
+  checks.push({
+    target: "compiled binary accepts first connection ≤ 25 ms after start",
+    measured: startup === undefined ? "not measured" : `${startup.toFixed(1)} ms (median)`,
+    met: startup === undefined ? null : startup <= 25,
+  });
+  return checks;
+}

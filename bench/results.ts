@@ -1,0 +1,76 @@
+// The shape of docs/benchmarks/results*.json: raw runs, from which the report takes medians.
+import type { BenchConfig } from "./config.ts";
+import type { Machine } from "./report/machine.ts";
+
+export interface ThroughputRun {
+  mibPerSecond: number;
+  digestOk: boolean;
+  extensions: string | null;
+}
+
+export interface LatencyRun {
+  p50: number;
+  p99: number;
+  p999: number;
+  mean: number;
+  max: number;
+}
+
+export interface SessionRun {
+  established: number;
+  failures: number;
+  failureReasons: Record<string, number>;
+  sessionsPerSecond: number;
+  setupSeconds: number;
+  /** Proxy process tree memory, bytes (null for direct: there is no proxy). */
+  memory: null | {
+    idleRss: number;
+    plateauRss: number;
+    afterRss: number;
+    idlePss: number;
+    plateauPss: number;
+    afterPss: number;
+    /** Milliseconds waited after close before the last sample. */
+    afterWaitMs: number;
+    processesAtPlateau: number;
+  };
+}
+
+export interface SessionSlot {
+  runs: SessionRun[];
+  errors: string[];
+  skipped?: string;
+}
+
+export interface StartupRuns {
+  /** Spawn → first accepted TCP connection, ms. */
+  acceptMs: number[];
+  /** Spawn → greeting received on a WebSocket, ms. */
+  greetingMs: number[];
+  failures: string[];
+}
+
+export interface RowInfo {
+  id: string;
+  label: string;
+  unavailable: string | null;
+}
+
+export type Mode = "echo" | "upload" | "download";
+
+export interface Results {
+  startedAt: string;
+  finishedAt: string;
+  config: BenchConfig;
+  machine: Machine;
+  rows: RowInfo[];
+  throughput: Record<string, Partial<Record<Mode, { runs: ThroughputRun[]; errors: string[] }>>>;
+  latency: Record<string, { runs: LatencyRun[]; errors: string[] }>;
+  /** Row id → session count → runs. */
+  sessions: Record<
+    string,
+    Record<string, { runs: SessionRun[]; errors: string[]; skipped?: string }>
+  >;
+  startup: Record<string, StartupRuns>;
+  notes: string[];
+}

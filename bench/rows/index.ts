@@ -1,0 +1,18 @@
+// Every row, in report order.
+import { direct } from "./direct.ts";
+import type { Row } from "./row.ts";
+import { socat } from "./socat.ts";
+import { socket2webBinary, socket2webSource } from "./socket2web.ts";
+import { websockify } from "./websockify.ts";
+import { wispJs } from "./wisp-js.ts";
+import { wsCeiling } from "./ws-ceiling.ts";
+
+export const ROWS: readonly Row[] = [
+  direct,
+  socat,
+  websockify,
+  wispJs,
+  wsCeiling,
+  socket2webSource,
+  socket2webBinary,
+];

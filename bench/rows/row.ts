@@ -1,0 +1,30 @@
+// A row of the results table: one way for a client to reach the target.
+import type { Endpoint } from "../client/endpoint.ts";
+
+export const ROOT = new URL("../../", import.meta.url).pathname;
+export const BUN = process.execPath;
+
+export interface RowContext {
+  targetHost: string;
+  targetPort: number;
+}
+
+export interface RunningRow {
+  endpoint: Endpoint;
+  /** Root process whose tree is the proxy (memory is measured on it); null for direct. */
+  pid: number | null;
+  stop(): Promise<void>;
+}
+
+export interface Row {
+  id: string;
+  label: string;
+  /** Null when the row can run here, else why not. */
+  unavailable(): string | null;
+  start(ctx: RowContext): Promise<RunningRow>;
+  /** Largest session count worth trying (websockify's select() loop gives up near 500). */
+  maxSessions?: number;
+}
+
+/** How long any row may take to start listening. */
+export const START_TIMEOUT_MS = 15_000;

@@ -1,0 +1,63 @@
+// socket2web, from source (bun run src/main.ts) and as the compiled binary (dist/socket2web).
+import { existsSync } from "node:fs";
+import { startListening } from "./listening.ts";
+import { BUN, ROOT, type Row } from "./row.ts";
+
+export const SOURCE_ENTRY = `${ROOT}src/main.ts`;
+export const BINARY = `${ROOT}dist/socket2web`;
+
+export function socket2webArgs(port: number): string[] {
+  return [
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--max-connections",
+    "20000",
+    "--log-level",
+    "warn",
+  ];
+}
+
+function socket2webRow(
+  id: string,
+  label: string,
+  command: () => string[],
+  exists: () => string | null,
+): Row {
+  return {
+    id,
+    label,
+    unavailable: exists,
+    async start(ctx) {
+      const { proc, port } = await startListening(id, (p) => [...command(), ...socket2webArgs(p)], {
+        readyText: "listening on",
+        cwd: ROOT,
+      });
+      return {
+        endpoint: {
+          dialect: "s2w",
+          url: `ws://127.0.0.1:${port}/`,
+          targetHost: ctx.targetHost,
+          targetPort: ctx.targetPort,
+        },
+        pid: proc.pid,
+        stop: () => proc.stop(),
+      };
+    },
+  };
+}
+
+export const socket2webSource = socket2webRow(
+  "socket2web",
+  "socket2web (source)",
+  () => [BUN, "run", SOURCE_ENTRY],
+  () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
+);
+
+export const socket2webBinary = socket2webRow(
+  "socket2web-bin",
+  "socket2web (binary)",
+  () => [BINARY],
+  () => (existsSync(BINARY) ? null : "dist/socket2web not built (make build failed?)"),
+);

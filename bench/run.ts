@@ -1,0 +1,146 @@
+// Entry point of `make bench` / `make bench-quick`: starts the target, runs every workload
+// against every row, writes results JSON, the Markdown report and SVG plots under
+// docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
+//   --quick          smaller sizes, one repeat
+//   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
+//                    socket2web, socket2web-bin)
+//   --phases=a,b     only these phases (stream, sessions, startup)
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { benchConfig } from "./config.ts";
+import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
+import { Budget } from "./phases/clock.ts";
+import { sessionsPhase } from "./phases/sessions.ts";
+import { startupPhase } from "./phases/startup.ts";
+import { streamPhase } from "./phases/stream.ts";
+import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
+import { describeMachine } from "./report/machine.ts";
+import { renderReport } from "./report/markdown.ts";
+import { summarize } from "./report/summary.ts";
+import { checkTargets } from "./report/targets.ts";
+import type { Results } from "./results.ts";
+import { ROWS } from "./rows/index.ts";
+import { BUN, ROOT } from "./rows/row.ts";
+import { BINARY, SOURCE_ENTRY } from "./rows/socket2web.ts";
+
+const BUILD_TIMEOUT_MS = 180_000;
+
+function flag(name: string): string | undefined {
+  const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (arg === undefined) return undefined;
+  return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : "";
+}
+
+const t0 = Date.now();
+function log(line: string): void {
+  console.log(`${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s ${line}`);
+}
+
+async function ensureBinary(notes: string[]): Promise<void> {
+  if (existsSync(BINARY) || !existsSync(SOURCE_ENTRY)) return;
+  log("dist/socket2web missing: running make build");
+  const build = spawnTracked("make build", ["make", "build"], { cwd: ROOT });
+  const done = await Promise.race([
+    build.proc.exited,
+    Bun.sleep(BUILD_TIMEOUT_MS).then(() => null),
+  ]);
+  await build.stop();
+  if (done !== 0) notes.push(`make build failed or timed out: ${build.output().slice(-300)}`);
+  else notes.push("dist/socket2web was built by the bench (make build)");
+}
+
+async function main(): Promise<void> {
+  installCleanup();
+  const quick = flag("quick") !== undefined;
+  const config = benchConfig(quick);
+  const budget = new Budget(config.budgetMs);
+  const onlyRows = flag("rows")?.split(",");
+  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup"]);
+  const outDir = `${ROOT}docs/benchmarks${quick ? "/quick" : ""}`;
+  mkdirSync(outDir, { recursive: true });
+
+  const notes: string[] = [];
+  await ensureBinary(notes);
+  const machine = describeMachine();
+  const rows = ROWS.filter((r) => !onlyRows || onlyRows.includes(r.id));
+  const results: Results = {
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    config,
+    machine,
+    rows: rows.map((r) => ({ id: r.id, label: r.label, unavailable: r.unavailable() })),
+    throughput: {},
+    latency: {},
+    sessions: {},
+    startup: {},
+    notes,
+  };
+  const runnable = rows.filter((r) => r.unavailable() === null);
+  for (const r of rows) {
+    const why = r.unavailable();
+    if (why) log(`row ${r.id} not run: ${why}`);
+  }
+  log(`machine: ${machine.nproc} CPUs, ${machine.cpuModel}, Bun ${machine.bun}, ${machine.kernel}`);
+
+  try {
+    const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
+    const line = await target.waitForLine((l) => l.startsWith("{"), 10_000);
+    const ctx = {
+      targetHost: "127.0.0.1",
+      targetPort: (JSON.parse(line) as { port: number }).port,
+    };
+
+    if (phases.has("stream")) {
+      log(`throughput + latency (${config.repeats} repeats)`);
+      await streamPhase(runnable, ctx, config, budget, results, log);
+    }
+    if (phases.has("sessions")) {
+      log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
+      await sessionsPhase(runnable, ctx, config, budget, results, log);
+    }
+    if (phases.has("startup")) {
+      log("start-up");
+      await startupPhase(
+        config,
+        budget,
+        results,
+        {
+          binary: runnable.some((r) => r.id === "socket2web-bin"),
+          source: runnable.some((r) => r.id === "socket2web"),
+        },
+        log,
+      );
+    }
+  } catch (error) {
+    notes.push(`bench aborted: ${error instanceof Error ? error.message : String(error)}`);
+    log(`bench aborted: ${error instanceof Error ? error.stack : String(error)}`);
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+    results.finishedAt = new Date().toISOString();
+    const summary = summarize(results);
+    const svg = {
+      "throughput.svg": throughputSvg(summary),
+      "latency.svg": latencySvg(summary),
+      "memory.svg": memorySvg(summary),
+    };
+    for (const [name, text] of Object.entries(svg)) writeFileSync(`${outDir}/${name}`, text);
+    writeFileSync(`${outDir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+    writeFileSync(`${outDir}/REPORT.md`, renderReport(results, summary, { svg: Object.keys(svg) }));
+    for (const id of ["socket2web-bin", "socket2web"]) {
+      const checks = checkTargets(summary, id);
+      if (checks.length === 0) continue;
+      log(`targets (${id}):`);
+      for (const c of checks) {
+        log(
+          `  ${c.met === null ? "n/a    " : c.met ? "met    " : "NOT MET"} ${c.target}: ${c.measured}`,
+        );
+      }
+    }
+    log(
+      `wrote ${outDir}/REPORT.md, results.json, *.svg in ${(budget.elapsedMs() / 1000).toFixed(0)} s`,
+    );
+  }
+}
+
+await main();
+process.exit();

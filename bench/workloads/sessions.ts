@@ -1,0 +1,110 @@
+// Workload 3, client side: open N concurrent sessions (handshake + 1 KiB echo each) with a
+// bounded number of handshakes in progress, then hold them idle until told to close.
+import type { Conn } from "../client/conn.ts";
+import { dial } from "../client/dial.ts";
+import type { Endpoint } from "../client/endpoint.ts";
+import { patternSlice } from "../lib/pattern.ts";
+import { encodeHeader, TargetMode } from "../lib/target-header.ts";
+
+export interface SessionsOptions {
+  sessions: number;
+  /** Handshakes in progress at once (a SYN flood would only measure the listen backlog). */
+  concurrency: number;
+  echoBytes: number;
+  perSessionTimeoutMs: number;
+  /** Stop opening new sessions after this long. */
+  phaseTimeoutMs: number;
+}
+
+export interface SessionsResult {
+  attempted: number;
+  established: number;
+  failures: number;
+  failureReasons: Record<string, number>;
+  setupSeconds: number;
+  sessionsPerSecond: number;
+}
+
+function echoOnce(conn: Conn, bytes: number, timeoutMs: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let got = 0;
+    const timer = setTimeout(() => reject(new Error("echo timeout")), timeoutMs);
+    conn.setReceiver((chunk) => {
+      got += chunk.byteLength;
+      if (got >= bytes) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void conn.closed.then((why) => {
+      clearTimeout(timer);
+      reject(new Error(why));
+    });
+    const message = new Uint8Array(16 + bytes);
+    message.set(encodeHeader(TargetMode.echo, 0));
+    message.set(patternSlice(0, bytes), 16);
+    conn.write(message);
+  });
+}
+
+/** Short, bounded-cardinality failure label. */
+function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.replace(/\d+/g, "N").slice(0, 80);
+}
+
+export async function openSessions(
+  endpoint: Endpoint,
+  options: SessionsOptions,
+): Promise<{ conns: Conn[]; result: SessionsResult }> {
+  const conns: Conn[] = [];
+  const failureReasons: Record<string, number> = {};
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  const deadline = Date.now() + options.phaseTimeoutMs;
+  let lastSuccess = started;
+
+  const worker = async () => {
+    while (next < options.sessions && Date.now() < deadline) {
+      next++;
+      try {
+        const conn = await dial(endpoint, options.perSessionTimeoutMs);
+        conns.push(conn);
+        await echoOnce(conn, options.echoBytes, options.perSessionTimeoutMs);
+        lastSuccess = performance.now();
+      } catch (error) {
+        failures++;
+        const reason = reasonOf(error);
+        failureReasons[reason] = (failureReasons[reason] ?? 0) + 1;
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.min(options.concurrency, options.sessions) }, worker),
+  );
+  const established = next - failures;
+  const setupSeconds = (lastSuccess - started) / 1000;
+  return {
+    conns,
+    result: {
+      attempted: next,
+      established,
+      failures: failures + (options.sessions - next),
+      failureReasons,
+      setupSeconds,
+      sessionsPerSecond: established > 0 ? established / setupSeconds : 0,
+    },
+  };
+}
+
+/** Closes every session; resolves when all report closed or after `timeoutMs`. */
+export async function closeSessions(conns: Conn[], timeoutMs: number): Promise<number> {
+  for (const conn of conns) conn.close();
+  let closed = 0;
+  await Promise.race([
+    Promise.all(conns.map((c) => c.closed.then(() => closed++))),
+    Bun.sleep(timeoutMs),
+  ]);
+  return closed;
+}
