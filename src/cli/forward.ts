@@ -79,7 +79,9 @@ export const forwardCommand = defineCommand({
         `forwarding to ${formatHostPort(target.host, target.port)} through ${server.origin}`,
     );
     onShutdownSignal(async () => {
-      running.listener.stop(true);
+      // Stop accepting, then close each session's WebSocket (1001); a session is gone once
+      // its local socket has received what was in flight and closed.
+      running.listener.stop(false);
       for (const bridge of running.bridges) bridge.stop();
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (running.bridges.size > 0 && Date.now() < deadline) await Bun.sleep(20);

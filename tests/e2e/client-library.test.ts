@@ -15,8 +15,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  echo.stop();
-  await proxy.stop();
+  echo?.stop();
+  await proxy?.stop();
 });
 
 const tcp = (target_ip: string, target_port: number) => ({
