@@ -149,8 +149,8 @@ describe.skipIf(!context)("client library in headless Chromium", () => {
     expect(result.reason.length).toBeGreaterThan(0);
   }, 10_000);
 
-  // The server does not apply its policy yet: 0.0.0.0 gets connect_failed. Enable once it does.
-  test.todo("reports forbidden as a typed error", async () => {
+  // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
+  test("reports forbidden as a typed error", async () => {
     const result = await failure("0.0.0.0", 80);
     expect(result).toMatchObject({
       typed: true,

@@ -85,8 +85,8 @@ describe("socket2web connect", () => {
     }
   });
 
-  // The server does not apply its policy yet: 0.0.0.0 gets connect_failed. Enable once it does.
-  test.todo("exits 1 with connect: forbidden for a built-in denied target", async () => {
+  // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
+  test("exits 1 with connect: forbidden for a built-in denied target", async () => {
     const result = await runWithInput(connectTo("0.0.0.0:80"), null);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^connect: forbidden: .+\n$/);

@@ -89,8 +89,8 @@ describe("client library in Bun", () => {
     expect(error.isServerError).toBe(true);
   });
 
-  // The server does not apply its policy yet: 0.0.0.0 gets connect_failed. Enable once it does.
-  test.todo("rejects a built-in denied target with forbidden (4403)", async () => {
+  // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
+  test("rejects a built-in denied target with forbidden (4403)", async () => {
     const error = await rejection(connect(proxy.url, tcp("0.0.0.0", 80)));
     expect(error.code).toBe("forbidden");
     expect(error.closeCode).toBe(4403);
