@@ -76,9 +76,12 @@ function editDistance(a: string, b: string): number {
 
 const WHOLE_NUMBER = /^(0|[1-9][0-9]*)$/;
 
-/** A whole number within [min, max], or a UsageError that names the flag and what it expects. */
+/**
+ * A whole number within [min, max], or a UsageError that names where the value came from
+ * (`--port`, `SOCKET2WEB_PORT`, `socket2web.toml: port`) and what it expects.
+ */
 export function parseWholeNumber(
-  flag: string,
+  label: string,
   value: unknown,
   min: number,
   max: number,
@@ -86,11 +89,11 @@ export function parseWholeNumber(
 ): number {
   const expected = `a whole number from ${min} to ${max}${note}`;
   if (typeof value !== "string" || !WHOLE_NUMBER.test(value)) {
-    throw new UsageError(`--${flag} expects ${expected}, got ${describe(value)}`);
+    throw new UsageError(`${label} expects ${expected}, got ${describe(value)}`);
   }
   const number = Number(value);
   if (number < min || number > max)
-    throw new UsageError(`--${flag} expects ${expected}, got ${value}`);
+    throw new UsageError(`${label} expects ${expected}, got ${value}`);
   return number;
 }
 

@@ -1,13 +1,20 @@
 import { defineCommand } from "citty";
-import { createLogger } from "../log/logger.ts";
-import { startServer } from "../server/server.ts";
-import { createTargetResolver, systemResolver } from "../session/resolve.ts";
+import { openProxyWarning } from "../config/exposure.ts";
+import { loadSettings } from "../config/load.ts";
+import { formatSettings } from "../config/print.ts";
+import { buildSecurity } from "../config/security.ts";
+import { TEST_HOSTS_ENV, testHostsResolver } from "../config/test-hosts.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { systemResolver } from "../policy/resolver.ts";
+import { type ProxyServer, startServer } from "../server/server.ts";
+import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { explainBindError } from "./bind-error.ts";
 import { fatal } from "./exit.ts";
 import { assertKnownFlags } from "./flags.ts";
 import { toServerConfig } from "./options.ts";
 import { serverArgs } from "./server-args.ts";
 import { onShutdownSignal } from "./signals.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** Exits with 0 even when a flush hangs: the protocol promises an exit within 10 s of the signal. */
 const SHUTDOWN_DEADLINE_MS = 9000;
@@ -15,15 +22,38 @@ const SHUTDOWN_DEADLINE_MS = 9000;
 export const serveCommand = defineCommand({
   meta: { name: "serve", description: "Run the proxy server (the default command)" },
   args: serverArgs,
-  async run({ args, rawArgs }) {
+  async run({ rawArgs }) {
     assertKnownFlags(rawArgs, serverArgs);
-    const config = toServerConfig(args);
+    const loaded = await loadSettings(rawArgs, process.env);
+    const { settings } = loaded;
+    const security = await buildSecurity(settings, loaded.origins);
+    const tls = security.tls ? await readTls(security.tls) : undefined;
+    if (settings["print-config"]) {
+      process.stdout.write(formatSettings(loaded));
+      return;
+    }
+    const config = toServerConfig(settings);
     const logger = createLogger(config.logLevel);
-    let server: ReturnType<typeof startServer>;
+    let resolver = systemResolver;
+    try {
+      const testResolver = testHostsResolver(process.env);
+      if (testResolver) {
+        logger.warn(`${TEST_HOSTS_ENV} is set: host names resolve from it only (a testing aid)`);
+        resolver = testResolver;
+      }
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    let server: ProxyServer;
     try {
       server = startServer(config, {
         logger,
-        resolve: createTargetResolver(systemResolver, () => {}),
+        resolver,
+        policy: security.policy,
+        credentials: security.credentials,
+        origin: security.origin,
+        clientAddress: security.clientAddress,
+        ...(tls ? { tls } : {}),
       });
     } catch (error) {
       fatal(explainBindError(error, config));
@@ -34,6 +64,17 @@ export const serveCommand = defineCommand({
         `max lifetime ${config.maxLifetime ? `${config.maxLifetime} s` : "none"}, ` +
         `idle timeout ${config.idleTimeout ? `${config.idleTimeout} s` : "none"})`,
     );
+    logger.info(
+      `policy: ${security.rules.allow.length} allow and ${security.rules.deny.length} deny rules; ` +
+        `credential: ${security.authSummary}`,
+    );
+    const warning = openProxyWarning(
+      config.ip,
+      security.rules.allow.length,
+      security.credentials.required,
+    );
+    if (warning) logger.warn(warning);
+    onReloadSignal(server, security.tls, logger);
     onShutdownSignal(async (signal) => {
       logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
       setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
@@ -43,3 +84,34 @@ export const serveCommand = defineCommand({
     });
   },
 });
+
+async function readTls(files: TlsFiles) {
+  try {
+    return await loadTls(files);
+  } catch (error) {
+    if (error instanceof TlsLoadError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * SIGHUP re-reads the certificate and key for new connections; a file that fails to load is
+ * logged and the old certificate stays. Without TLS there is nothing to reload, and the signal
+ * no longer ends the process (its default action).
+ */
+function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger: Logger): void {
+  process.on("SIGHUP", () => {
+    if (!files) {
+      logger.info("SIGHUP received: no TLS certificate to reload");
+      return;
+    }
+    loadTls(files).then(
+      (material) => {
+        server.reloadTls(material);
+        logger.info(`SIGHUP received: reloaded the TLS certificate from ${files.certFile}`);
+      },
+      (error: unknown) =>
+        logger.error(`SIGHUP received: kept the old TLS certificate: ${(error as Error).message}`),
+    );
+  });
+}

@@ -32,13 +32,11 @@ describe("resolveTarget", () => {
   it("connects to the normalised literal that was checked", async () => {
     expect(await resolveTarget(policy(), resolver, "::ffff:127.0.0.1", 80)).toEqual({
       ok: true,
-      address: "127.0.0.1",
-      family: 4,
+      addresses: ["127.0.0.1"],
     });
     expect(await resolveTarget(policy(), resolver, "0:0::1", 80)).toEqual({
       ok: true,
-      address: "::1",
-      family: 6,
+      addresses: ["::1"],
     });
   });
 
@@ -53,12 +51,11 @@ describe("resolveTarget", () => {
     },
   );
 
-  it("resolves a name once, in normalised form, and uses its first address", async () => {
+  it("resolves a name once, in normalised form, and returns every checked address", async () => {
     const { resolve, calls } = counting(resolver);
     expect(await resolveTarget(policy(), resolve, "LocalHost.", 8080)).toEqual({
       ok: true,
-      address: "127.0.0.1",
-      family: 4,
+      addresses: ["127.0.0.1", "::1"],
     });
     expect(calls).toEqual(["localhost"]);
   });
@@ -87,8 +84,7 @@ describe("resolveTarget", () => {
   it("checks a resolved mapped address as IPv4 and connects to the IPv4 form", async () => {
     expect(await resolveTarget(policy(), resolver, "mapped.test", 80)).toEqual({
       ok: true,
-      address: "127.0.0.1",
-      family: 4,
+      addresses: ["127.0.0.1"],
     });
     const denied = await resolveTarget(policy([], ["127.0.0.1"]), resolver, "mapped.test", 80);
     expect(denied.ok).toBe(false);

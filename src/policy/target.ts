@@ -4,14 +4,17 @@ import type { Policy } from "./policy.ts";
 import { ResolveError, type Resolver } from "./resolver.ts";
 
 export type TargetResolution =
-  /** Connect to exactly this address: it is the one that was checked. */
-  | { readonly ok: true; readonly address: string; readonly family: 4 | 6 }
+  /**
+   * Connect only to these addresses, in this order: each one was checked, normalised, and
+   * listed once. A literal gives one; a name gives every address it resolved to.
+   */
+  | { readonly ok: true; readonly addresses: readonly string[] }
   | { readonly ok: false; readonly error: "forbidden" | "connect_failed"; readonly reason: string };
 
 /**
- * Turns a handshake's `target_ip` (an IP literal or a host name) into the one address to
- * connect to. A name is checked before it is looked up, resolved once, and every address it
- * resolved to must pass; the first is used, in its normalised form.
+ * Turns a handshake's `target_ip` (an IP literal or a host name) into the addresses to connect
+ * to. A name is checked before it is looked up, resolved once, and every address it resolved to
+ * must pass, so that whichever one the connection ends up using was checked.
  */
 export async function resolveTarget(
   policy: Policy,
@@ -23,7 +26,7 @@ export async function resolveTarget(
   if (literal !== null) {
     const decision = policy.check({ address: target, port });
     if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
-    return { ok: true, address: literal.toString(), family: literal.kind() === "ipv4" ? 4 : 6 };
+    return { ok: true, addresses: [literal.toString()] };
   }
   const host = normaliseHostName(target);
   if (host === null) {
@@ -48,7 +51,7 @@ export async function resolveTarget(
     port,
   );
   if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
-  const first = parseAddress(resolved[0]?.address ?? "");
-  if (first === null) return { ok: false, error: "forbidden", reason: "resolver returned no IP" };
-  return { ok: true, address: first.toString(), family: first.kind() === "ipv4" ? 4 : 6 };
+  // checkAll parsed every address, so none of these is null.
+  const addresses = resolved.map((entry) => parseAddress(entry.address)?.toString() ?? "");
+  return { ok: true, addresses: [...new Set(addresses)] };
 }

@@ -42,6 +42,9 @@ export type ErrorCode = keyof typeof ERROR_CLOSE_CODES;
 
 export const CloseReason = {
   atCapacity: "server at capacity, try again later",
+  /** Both close with 1013, like capacity: the client may retry later. */
+  rateLimited: "too many connection attempts from your address, try again later",
+  perIpLimit: "too many connections from your address, try again later",
   maxLifetime: "max lifetime reached",
   idleTimeout: "idle timeout",
   shuttingDown: "server shutting down",

@@ -12,6 +12,12 @@ export interface ServerConfig {
   readonly connectTimeout: number;
   readonly idleTimeout: number;
   readonly maxMessageSize: number;
+  /** Open WebSockets per client address (IPv6: per /64). */
+  readonly maxConnectionsPerIp: number;
+  /** Upgrades per second per client address, refilled continuously. */
+  readonly rateLimit: number;
+  /** Upgrades a client address may make at once; 0 means one second's worth (`rateLimit`). */
+  readonly rateLimitBurst: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -24,4 +30,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   connectTimeout: 10,
   idleTimeout: 0,
   maxMessageSize: 16 * 1024 * 1024,
+  maxConnectionsPerIp: 0,
+  rateLimit: 0,
+  rateLimitBurst: 0,
 };

@@ -1,8 +1,11 @@
 export interface RouteHandlers {
   ready(): boolean;
   sessions(): number;
-  /** Upgrades the request; false when it was not a valid WebSocket upgrade. */
-  upgrade(): boolean;
+  /**
+   * Admits and upgrades the request: undefined once upgraded, else the refusal (403, 401, or 400
+   * when it was not a valid WebSocket upgrade).
+   */
+  upgrade(): Promise<Response | undefined>;
 }
 
 const json = (body: unknown, status = 200) =>
@@ -15,7 +18,10 @@ const text = (body: string, status: number, headers: Record<string, string> = {}
   });
 
 /** The HTTP side of the server: health endpoints, and WebSocket upgrades on every other path. */
-export function routeRequest(request: Request, handlers: RouteHandlers): Response | undefined {
+export function routeRequest(
+  request: Request,
+  handlers: RouteHandlers,
+): Response | Promise<Response | undefined> {
   const { pathname } = new URL(request.url);
   if (pathname === "/healthz") return json({ status: "ok", sessions: handlers.sessions() });
   if (pathname === "/readyz") {
@@ -35,6 +41,7 @@ export function routeRequest(request: Request, handlers: RouteHandlers): Respons
     return text("400 Bad Request: socket2web implements no WebSocket subprotocol; offer none", 400);
   }
   if (!handlers.ready()) return text("503 Service Unavailable: shutting down", 503);
-  if (handlers.upgrade()) return undefined;
-  return text("400 Bad Request: not a valid WebSocket upgrade", 400);
+  return handlers.upgrade();
 }
+
+export const notAnUpgrade = () => text("400 Bad Request: not a valid WebSocket upgrade", 400);

@@ -2,15 +2,23 @@ import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
+import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
+import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
+import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import { createPolicy, type Policy } from "../policy/policy.ts";
+import type { Resolver } from "../policy/resolver.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
-import type { ResolveTarget } from "../session/resolve.ts";
 import { Session, type SessionContext } from "../session/session.ts";
 import { VERSION } from "../version.ts";
+import { admit } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
-import { routeRequest } from "./routes.ts";
+import { notAnUpgrade, routeRequest } from "./routes.ts";
+import type { TlsMaterial } from "./tls.ts";
 
 /**
  * Per-connection backlog in each direction before the side that is ahead stops being read: large
@@ -19,9 +27,26 @@ import { routeRequest } from "./routes.ts";
  */
 export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 * 1024 };
 
+/**
+ * Distinct client addresses the rate limiter remembers; past it the least recently seen is
+ * forgotten (and starts again with a full bucket), so a flood of sources cannot grow memory.
+ */
+const RATE_LIMIT_KEYS = 100_000;
+
 export interface ServerDeps {
   readonly logger: Logger;
-  readonly resolve: ResolveTarget;
+  /** Resolves target host names; tests inject a fixed table so nothing leaves loopback. */
+  readonly resolver: Resolver;
+  /** Default: no rules, so only the built-in denied classes. */
+  readonly policy?: Policy;
+  /** Default: no credential required. */
+  readonly credentials?: CredentialCheck;
+  /** Default: any Origin, and none. */
+  readonly origin?: OriginCheck;
+  /** Default: the direct peer, X-Forwarded-For ignored. */
+  readonly clientAddress?: ClientAddressResolver;
+  /** Serves wss:// with these; replace them later with `reloadTls`. */
+  readonly tls?: TlsMaterial;
   readonly adapters?: readonly AnyProtocolAdapter[];
   readonly flow?: FlowLimits;
 }
@@ -30,69 +55,147 @@ export interface ProxyServer {
   readonly url: string;
   readonly port: number;
   readonly sessions: ReadonlySet<Session>;
+  /**
+   * Serves new connections with a new certificate; open sessions keep theirs. Bun's
+   * `server.reload` keeps the old certificate, so a new listener takes over the port
+   * (SO_REUSEPORT) and the old one stops listening while its WebSockets carry on.
+   */
+  reloadTls(tls: TlsMaterial): void;
   /** Stops accepting, lets sessions flush for at most `graceMs`, then closes them all with 1001. */
   shutdown(graceMs?: number): Promise<void>;
 }
 
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
+  const slots = new Map<Session, Release>();
   let accepting = true;
+  const credentials = deps.credentials ?? createCredentialCheck({});
   const context: SessionContext = {
     config,
     logger: deps.logger,
     registry: createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`),
     flow: deps.flow ?? DEFAULT_FLOW,
-    resolve: deps.resolve,
-    onClosed: (session) => sessions.delete(session),
+    policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
+    resolver: deps.resolver,
+    credentials,
+    onClosed: (session) => {
+      sessions.delete(session);
+      slots.get(session)?.();
+      slots.delete(session);
+    },
+  };
+  const perIp =
+    config.maxConnectionsPerIp > 0
+      ? createConnectionCounter(config.maxConnectionsPerIp)
+      : undefined;
+  const admission = {
+    origin: deps.origin ?? createOriginCheck({ allow: [], require: false }),
+    credentials,
+    clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
+    rateLimiter:
+      config.rateLimit > 0
+        ? createRateLimiter({
+            capacity: config.rateLimitBurst || config.rateLimit,
+            refillPerSecond: config.rateLimit,
+            maxKeys: RATE_LIMIT_KEYS,
+          })
+        : undefined,
+    keyOf: ipKey,
+    logger: deps.logger,
+  };
+  /** Why a connection the upgrade admitted is closed at once, per session. */
+  const refusals = new WeakMap<Session, string>();
+  const keys = new WeakMap<Session, string>();
+
+  const open = (ws: ServerWebSocket<Session>) => {
+    const session = ws.data;
+    const refusal = refusals.get(session);
+    if (!accepting) {
+      session.refuse(ws, CloseCode.goingAway, CloseReason.shuttingDown);
+      return;
+    }
+    if (sessions.size >= config.maxConnections) {
+      session.refuse(ws, CloseCode.tryAgainLater, CloseReason.atCapacity);
+      return;
+    }
+    if (refusal !== undefined) {
+      session.refuse(ws, CloseCode.tryAgainLater, refusal);
+      return;
+    }
+    if (perIp) {
+      const release = perIp.tryAcquire(keys.get(session) ?? "");
+      if (release === null) {
+        deps.logger.debug(`per-IP limit reached for ${session.clientAddress}`);
+        session.refuse(ws, CloseCode.tryAgainLater, CloseReason.perIpLimit);
+        return;
+      }
+      slots.set(session, release);
+    }
+    session.counted = true;
+    sessions.add(session);
+    session.start(ws);
   };
 
-  const server: Server<Session> = Bun.serve<Session>({
-    hostname: config.ip,
-    port: config.port,
-    fetch(request, server) {
-      return routeRequest(request, {
-        ready: () => accepting,
-        sessions: () => sessions.size,
-        upgrade() {
-          const client = server.requestIP(request);
-          const clientAddress = client ? formatHostPort(client.address, client.port) : "unknown";
-          return server.upgrade(request, { data: new Session(context, clientAddress) });
-        },
-      });
-    },
-    websocket: {
-      maxPayloadLength: config.maxMessageSize,
-      // Never let Bun drop a frame: the relay pauses the target well before this would matter.
-      backpressureLimit: 0,
-      closeOnBackpressureLimit: false,
-      perMessageDeflate: false,
-      open(ws: ServerWebSocket<Session>) {
-        const session = ws.data;
-        if (!accepting) {
-          session.refuse(ws, CloseCode.goingAway, CloseReason.shuttingDown);
-        } else if (sessions.size >= config.maxConnections) {
-          session.refuse(ws, CloseCode.tryAgainLater, CloseReason.atCapacity);
-        } else {
-          session.counted = true;
-          sessions.add(session);
-          session.start(ws);
-        }
+  const listen = (tls: TlsMaterial | undefined, port: number): Server<Session> =>
+    Bun.serve<Session>({
+      hostname: config.ip,
+      port,
+      // Only with TLS: a certificate reload hands the port to a new listener (see reloadTls).
+      // It also lets another process of the same user bind this port, which is why it is off
+      // otherwise: there a second instance gets EADDRINUSE as it should.
+      reusePort: tls !== undefined,
+      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      fetch(request, server) {
+        return routeRequest(request, {
+          ready: () => accepting,
+          sessions: () => sessions.size,
+          async upgrade() {
+            const admitted = await admit(request, server.requestIP(request), admission);
+            if (admitted instanceof Response) return admitted;
+            const session = new Session(context, admitted.clientLabel, admitted.grant);
+            keys.set(session, ipKey(admitted.clientAddress));
+            if (admitted.refusal !== undefined) refusals.set(session, admitted.refusal);
+            return server.upgrade(request, { data: session }) ? undefined : notAnUpgrade();
+          },
+        });
       },
-      message: (ws, message) => ws.data.message(message),
-      drain: (ws) => ws.data.drain(),
-      close: (ws, code) => ws.data.closed(code),
-    },
-  });
+      websocket: {
+        maxPayloadLength: config.maxMessageSize,
+        // Never let Bun drop a frame: the relay pauses the target well before this would matter.
+        backpressureLimit: 0,
+        closeOnBackpressureLimit: false,
+        perMessageDeflate: false,
+        open,
+        message: (ws, message) => ws.data.message(message),
+        drain: (ws) => ws.data.drain(),
+        close: (ws, code) => ws.data.closed(code),
+      },
+    });
 
-  const port = server.port as number;
+  let current = listen(deps.tls, config.port);
+  const port = current.port as number;
+  /** Listeners replaced by a reload: no longer listening, but their WebSockets are live. */
+  const retired: Server<Session>[] = [];
+  const scheme = deps.tls ? "wss" : "ws";
+
   return {
-    url: `ws://${formatHostPort(config.ip, port)}`,
+    url: `${scheme}://${formatHostPort(config.ip, port)}`,
     port,
     sessions,
+    reloadTls(tls) {
+      if (!deps.tls) throw new Error("reloadTls: this server was started without TLS");
+      if (!accepting) return;
+      const next = listen(tls, port);
+      const previous = current;
+      current = next;
+      retired.push(previous);
+      // Resolves once the last of its WebSockets has closed.
+      void previous.stop(false).then(() => retired.splice(retired.indexOf(previous), 1));
+    },
     async shutdown(graceMs = 5000) {
       if (!accepting) return;
       accepting = false;
-      void server.stop(false);
+      void current.stop(false);
       for (const session of sessions) {
         if (session.phase === "proxying") session.freeze();
         else session.close(CloseCode.goingAway, CloseReason.shuttingDown);
@@ -103,7 +206,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       );
       for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown);
       await waitUntil(() => sessions.size === 0, 1000);
-      void server.stop(true);
+      for (const server of [current, ...retired]) void server.stop(true);
     },
   };
 }

@@ -1,9 +1,12 @@
 import type { ServerWebSocket } from "bun";
 import type { AdapterRegistry } from "../adapters/registry.ts";
 import type { TargetConnection } from "../adapters/types.ts";
+import type { CredentialCheck } from "../auth/credentials.ts";
 import { type Handshake, parseHandshake } from "../handshake/parse.ts";
 import { formatBytes, type Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import type { Policy } from "../policy/policy.ts";
+import type { Resolver } from "../policy/resolver.ts";
 import {
   CloseCode,
   CloseReason,
@@ -13,8 +16,8 @@ import {
 import { ProxyError } from "../protocol/errors.ts";
 import { type FlowLimits, Relay } from "../relay/relay.ts";
 import type { ServerConfig } from "../server/config.ts";
+import { AccessDenied, checkedAddresses, type Grant, grantFor } from "./access.ts";
 import { connectWithin } from "./connect.ts";
-import type { ResolveTarget } from "./resolve.ts";
 
 export type Phase = "handshake" | "connecting" | "proxying" | "closed";
 
@@ -24,7 +27,11 @@ export interface SessionContext {
   readonly registry: AdapterRegistry;
   readonly logger: Logger;
   readonly flow: FlowLimits;
-  readonly resolve: ResolveTarget;
+  /** The server's target policy; a ticket may narrow it per session. */
+  readonly policy: Policy;
+  /** Resolves host names once; sessions connect only to addresses it returned and the policy passed. */
+  readonly resolver: Resolver;
+  readonly credentials: CredentialCheck;
   /** Called once when the session's WebSocket has closed. */
   readonly onClosed: (session: Session) => void;
 }
@@ -59,6 +66,8 @@ export class Session {
   constructor(
     private readonly context: SessionContext,
     readonly clientAddress: string,
+    /** A credential the upgrade's Authorization header already proved. */
+    private readonly headerGrant?: Grant,
   ) {}
 
   get bufferedToClient(): number {
@@ -152,11 +161,13 @@ export class Session {
     this.connect(handshake).catch((error: unknown) => this.fail(error));
   }
 
-  private async connect({ adapter, target, echo }: Handshake): Promise<void> {
+  private async connect({ adapter, target, echo, token }: Handshake): Promise<void> {
     const endpoint = adapter.endpoint(target);
     this.targetLabel = `${adapter.name} ${formatHostPort(endpoint.host, endpoint.port)}`;
     this.context.logger.debug(`session ${this.id}: handshake for ${this.targetLabel}`);
-    const addresses = await this.context.resolve(endpoint);
+    const { credentials, policy, resolver } = this.context;
+    const grant = await grantFor(credentials, this.headerGrant, token);
+    const addresses = await checkedAddresses(policy, resolver, grant, adapter.name, endpoint);
     const relay = this.relay as Relay;
     const connection = await connectWithin(
       this.context.config.connectTimeout,
@@ -216,6 +227,11 @@ export class Session {
         ? error
         : new ProxyError("connect_failed", `internal error: ${String(error)}`);
     if (!(error instanceof ProxyError)) this.context.logger.error(`session ${this.id}:`, error);
+    if (error instanceof AccessDenied) {
+      this.context.logger.info(
+        `session ${this.id} ${this.clientAddress}: ${error.code} ${this.targetLabel}: ${error.logReason}`,
+      );
+    }
     const status: ErrorStatus = { status: "error", error: failure.code, reason: failure.message };
     this.context.logger.debug(`session ${this.id}: ${failure.code}: ${failure.message}`);
     this.ws?.send(JSON.stringify(status));

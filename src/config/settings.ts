@@ -1,0 +1,242 @@
+import { isIP } from "node:net";
+import { describe, parseWholeNumber } from "../cli/flags.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
+import { MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
+import { DEFAULT_CONFIG as D } from "../server/config.ts";
+
+export type SourceKind = "flag" | "env" | "file";
+
+interface Common {
+  readonly description: string;
+  /** Where it may be set; default: everywhere. */
+  readonly sources?: readonly SourceKind[];
+  /** Masked by --print-config. */
+  readonly secret?: boolean;
+}
+
+/** One value: the last one given wins. `parse` throws a UsageError naming `label`. */
+export interface ValueSetting<T> extends Common {
+  readonly kind: "value";
+  readonly hint: string;
+  readonly default: T;
+  parse(text: string, label: string): T;
+}
+
+/** Repeatable (`--allow A --allow B`), comma-separated in the environment, an array in the file. */
+export interface ListSetting extends Common {
+  readonly kind: "list";
+  readonly hint: string;
+}
+
+/** On or off: `--x`/`--no-x`, `true`/`false` in the file, 1/0, true/false, yes/no in the environment. */
+export interface SwitchSetting extends Common {
+  readonly kind: "switch";
+}
+
+export type Setting = ValueSetting<unknown> | ListSetting | SwitchSetting;
+
+const value = <T>(setting: Omit<ValueSetting<T>, "kind">): ValueSetting<T> => ({
+  kind: "value",
+  ...setting,
+});
+const list = (setting: Omit<ListSetting, "kind">): ListSetting => ({ kind: "list", ...setting });
+const toggle = (setting: Omit<SwitchSetting, "kind">): SwitchSetting => ({
+  kind: "switch",
+  ...setting,
+});
+
+const DAY = 86_400;
+const YEAR = 365 * DAY;
+
+const whole =
+  (min: number, max: number, note = "") =>
+  (text: string, label: string) =>
+    parseWholeNumber(label, text, min, max, note);
+
+/** A path or secret: any non-empty text. */
+const optionalText = (text: string, label: string): string | undefined => {
+  if (text === "") throw new UsageError(`${label} expects a value, got no value`);
+  return text;
+};
+
+function parseListenAddress(text: string, label: string): string {
+  // A host name would be resolved by the listener, and only localhost resolves without the network.
+  if (isIP(text) !== 0 || text === "localhost") return text;
+  throw new UsageError(
+    `${label} expects an IPv4 or IPv6 address (or localhost), got ${describe(text)}`,
+  );
+}
+
+function parseLogLevel(text: string, label: string): LogLevelName {
+  if ((LOG_LEVEL_NAMES as readonly string[]).includes(text)) return text as LogLevelName;
+  throw new UsageError(
+    `${label} expects one of ${LOG_LEVEL_NAMES.join(", ")}, got ${describe(text)}`,
+  );
+}
+
+/**
+ * Every server setting, in --help order. The flag is `--KEY`, the environment variable
+ * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
+ */
+export const SETTINGS = {
+  config: value({
+    hint: "file",
+    description: "TOML file of settings (flags and environment override it)",
+    default: undefined as string | undefined,
+    parse: optionalText,
+    sources: ["flag", "env"],
+  }),
+  "print-config": toggle({
+    description: "Print the effective configuration (secrets masked) and exit",
+    sources: ["flag"],
+  }),
+  ip: value({
+    hint: "address",
+    description: "Address to listen on (an IP address or localhost)",
+    default: D.ip,
+    parse: parseListenAddress,
+  }),
+  port: value({
+    hint: "port",
+    description: "Port to listen on (below 1024 needs root or CAP_NET_BIND_SERVICE)",
+    default: D.port,
+    parse: whole(1, 65535),
+  }),
+  "log-level": value({
+    hint: "level",
+    description: "trace, debug, info, warn or error",
+    default: D.logLevel,
+    parse: parseLogLevel,
+  }),
+  timeout: value({
+    hint: "seconds",
+    description: "Seconds for a client to send its handshake",
+    default: D.timeout,
+    parse: whole(1, DAY, " (seconds)"),
+  }),
+  "max-connections": value({
+    hint: "count",
+    description: "Most WebSocket connections at once",
+    default: D.maxConnections,
+    parse: whole(1, 1_000_000),
+  }),
+  "max-lifetime": value({
+    hint: "seconds",
+    description: "Seconds a connection may last, 0 for no limit",
+    default: D.maxLifetime,
+    parse: whole(0, YEAR, " (seconds, 0 for no limit)"),
+  }),
+  "connect-timeout": value({
+    hint: "seconds",
+    description: "Seconds for the target to accept",
+    default: D.connectTimeout,
+    parse: whole(1, 3600, " (seconds)"),
+  }),
+  "idle-timeout": value({
+    hint: "seconds",
+    description: "Seconds without a byte either way before closing, 0 for never",
+    default: D.idleTimeout,
+    parse: whole(0, DAY, " (seconds, 0 for never)"),
+  }),
+  "max-message-size": value({
+    hint: "bytes",
+    description: "Largest client message in bytes",
+    default: D.maxMessageSize,
+    parse: whole(MAX_HANDSHAKE_BYTES, 2 ** 30, " (bytes)"),
+  }),
+  allow: list({
+    hint: "rule",
+    description: "Allow targets: CIDR, address or host name, optional :PORT[-PORT] (repeatable)",
+  }),
+  deny: list({ hint: "rule", description: "Deny targets; deny wins over allow (repeatable)" }),
+  "allow-origin": list({
+    hint: "origin",
+    description:
+      "Allow pages from this Origin, e.g. https://app.example.com or https://*.example.com (repeatable)",
+  }),
+  "require-origin": toggle({ description: "Refuse upgrades without an Origin header" }),
+  "auth-token-file": value({
+    hint: "file",
+    description: "Require a credential: static tokens, one per line",
+    default: undefined as string | undefined,
+    parse: optionalText,
+  }),
+  "auth-tokens": value({
+    hint: "tokens",
+    description: "Static tokens, comma-separated (environment only)",
+    default: undefined as string | undefined,
+    parse: optionalText,
+    sources: ["env"],
+    secret: true,
+  }),
+  "ticket-secret": value({
+    hint: "secret",
+    description: "Require a credential: HS256 ticket secret, 32 bytes or more",
+    default: undefined as string | undefined,
+    parse: optionalText,
+    secret: true,
+  }),
+  "ticket-secret-file": value({
+    hint: "file",
+    description: "Read the HS256 ticket secret from this file",
+    default: undefined as string | undefined,
+    parse: optionalText,
+  }),
+  "ticket-public-key": value({
+    hint: "file",
+    description: "Require a credential: ES256 or EdDSA ticket public key (PEM)",
+    default: undefined as string | undefined,
+    parse: optionalText,
+  }),
+  "tls-cert": value({
+    hint: "file",
+    description: "Serve wss:// with this PEM certificate chain (reloaded on SIGHUP)",
+    default: undefined as string | undefined,
+    parse: optionalText,
+  }),
+  "tls-key": value({
+    hint: "file",
+    description: "PEM private key for --tls-cert",
+    default: undefined as string | undefined,
+    parse: optionalText,
+  }),
+  "max-connections-per-ip": value({
+    hint: "count",
+    description: "Most connections at once from one client address (IPv6: one /64), 0 for no limit",
+    default: D.maxConnectionsPerIp,
+    parse: whole(0, 1_000_000, " (0 for no limit)"),
+  }),
+  "rate-limit": value({
+    hint: "per-second",
+    description: "Upgrades per second from one client address, 0 for no limit",
+    default: D.rateLimit,
+    parse: whole(0, 1_000_000, " (per second, 0 for no limit)"),
+  }),
+  "rate-limit-burst": value({
+    hint: "count",
+    description: "Upgrades one client address may make at once, 0 for the --rate-limit value",
+    default: D.rateLimitBurst,
+    parse: whole(0, 1_000_000, " (0 for the --rate-limit value)"),
+  }),
+  "trust-proxy": list({
+    hint: "cidr",
+    description: "Believe X-Forwarded-For from peers in this range (repeatable)",
+  }),
+} as const satisfies Record<string, Setting>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+type ValueOf<S> =
+  S extends ValueSetting<infer T> ? T : S extends ListSetting ? readonly string[] : boolean;
+
+/** Every setting's effective value. */
+export type Settings = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+export function envName(key: string): string {
+  return `SOCKET2WEB_${key.toUpperCase().replaceAll("-", "_")}`;
+}
+
+export function allowedIn(setting: Setting, source: SourceKind): boolean {
+  return setting.sources === undefined || setting.sources.includes(source);
+}

@@ -1,0 +1,170 @@
+import { closestFlag } from "../cli/flags.ts";
+import { UsageError } from "../cli/usage-error.ts";
+import {
+  allowedIn,
+  envName,
+  SETTINGS,
+  type Setting,
+  type SettingKey,
+  type SourceKind,
+} from "./settings.ts";
+
+/** A setting as one source gave it, before validation; `label` names it in messages. */
+export interface RawSetting {
+  readonly value: string | readonly string[] | boolean;
+  readonly source: SourceKind;
+  /** `--port`, `SOCKET2WEB_PORT` or `socket2web.toml: port`. */
+  readonly label: string;
+}
+
+export type RawSettings = Partial<Record<SettingKey, RawSetting>>;
+
+const entries = Object.entries(SETTINGS) as [SettingKey, Setting][];
+
+/**
+ * The flags given on the command line. citty keeps only the last of a repeated flag and fills
+ * in defaults, which hides whether a flag was given at all, so the raw arguments are read here.
+ * Unknown flags were already refused (assertKnownFlags). A value flag with nothing after it, or
+ * followed by another `--flag`, has the value "" so that its parser reports "no value".
+ */
+export function readFlags(rawArgs: readonly string[]): RawSettings {
+  const found: RawSettings = {};
+  const lists = new Map<SettingKey, string[]>();
+  for (let i = 0; i < rawArgs.length; i++) {
+    const arg = rawArgs[i] as string;
+    if (arg === "--") break;
+    if (!arg.startsWith("--")) continue;
+    const [rawName = "", ...rest] = arg.slice(2).split("=");
+    const inline = rest.length > 0 ? rest.join("=") : undefined;
+    const negated = rawName.startsWith("no-") && !Object.hasOwn(SETTINGS, rawName);
+    const key = (negated ? rawName.slice(3) : rawName) as SettingKey;
+    const setting: Setting | undefined = SETTINGS[key];
+    if (setting === undefined || !allowedIn(setting, "flag")) continue;
+    const label = `--${key}`;
+    if (setting.kind === "switch") {
+      const on = inline === undefined ? !negated : parseSwitch(inline, label) !== negated;
+      found[key] = { value: on, source: "flag", label };
+      continue;
+    }
+    let text = inline;
+    if (text === undefined) {
+      const next = rawArgs[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        text = next;
+        i++;
+      }
+    }
+    if (setting.kind === "list") {
+      if (!text) throw new UsageError(`${label} expects a ${setting.hint}, got no value`);
+      const items = lists.get(key) ?? [];
+      items.push(text);
+      lists.set(key, items);
+      found[key] = { value: items, source: "flag", label };
+    } else {
+      found[key] = { value: text ?? "", source: "flag", label };
+    }
+  }
+  return found;
+}
+
+/** SOCKET2WEB_* variables; an empty variable counts as unset, as container tools often pass them. */
+export function readEnv(env: Readonly<Record<string, string | undefined>>): RawSettings {
+  const found: RawSettings = {};
+  for (const [key, setting] of entries) {
+    if (!allowedIn(setting, "env")) continue;
+    const name = envName(key);
+    const text = env[name];
+    if (text === undefined || text === "") continue;
+    let value: RawSetting["value"];
+    if (setting.kind === "list") {
+      value = text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
+    } else if (setting.kind === "switch") {
+      value = parseSwitch(text, name);
+    } else {
+      value = text;
+    }
+    found[key] = { value, source: "env", label: name };
+  }
+  return found;
+}
+
+/**
+ * The settings of a TOML file (keys as the flags, without dashes in front). Unknown keys and
+ * values of the wrong shape are errors naming the file and the key.
+ */
+export async function readConfigFile(path: string, label: string): Promise<RawSettings> {
+  let text: string;
+  try {
+    text = await Bun.file(path).text();
+  } catch (error) {
+    throw new UsageError(
+      `cannot read ${label} file ${path}: ${(error as { code?: string }).code ?? "unreadable"}`,
+    );
+  }
+  let table: Record<string, unknown>;
+  try {
+    table = Bun.TOML.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    // Bun's TOML errors carry no position in the file (their line and column are not the file's).
+    const message = (error as Error).message.replace(/^TOML Parse error: /, "");
+    throw new UsageError(`${path}: not valid TOML: ${message}`);
+  }
+  const fileKeys = entries.filter(([, s]) => allowedIn(s, "file")).map(([key]) => key);
+  const found: RawSettings = {};
+  for (const [name, raw] of Object.entries(table)) {
+    const key = name as SettingKey;
+    const setting: Setting | undefined = SETTINGS[key];
+    if (setting === undefined || !allowedIn(setting, "file")) {
+      const closest = closestFlag(name, fileKeys);
+      const where = setting === undefined ? "" : " (it cannot be set in a file)";
+      throw new UsageError(
+        `${path}: unknown key "${name}"${where}${closest && !setting ? ` (did you mean ${closest}?)` : ""}`,
+      );
+    }
+    const label = `${path}: ${name}`;
+    found[key] = { value: fileValue(setting, raw, label), source: "file", label };
+  }
+  return found;
+}
+
+function fileValue(setting: Setting, raw: unknown, label: string): RawSetting["value"] {
+  switch (setting.kind) {
+    case "switch":
+      if (typeof raw !== "boolean")
+        throw new UsageError(`${label} expects true or false, got ${show(raw)}`);
+      return raw;
+    case "list": {
+      const items = typeof raw === "string" ? [raw] : raw;
+      if (!Array.isArray(items) || !items.every((item) => typeof item === "string")) {
+        throw new UsageError(`${label} expects a list of strings, got ${show(raw)}`);
+      }
+      return items;
+    }
+    case "value":
+      // Whole numbers may be written as TOML integers; the parser then checks the text.
+      if (typeof raw === "string") return raw;
+      if (typeof raw === "number" || typeof raw === "bigint") return String(raw);
+      throw new UsageError(`${label} expects a single ${setting.hint}, got ${show(raw)}`);
+  }
+}
+
+function show(value: unknown): string {
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object" && value !== null) return "a table";
+  return JSON.stringify(value) ?? String(value);
+}
+
+const TRUE = ["1", "true", "yes", "on"];
+const FALSE = ["0", "false", "no", "off"];
+
+function parseSwitch(text: string, label: string): boolean {
+  const lower = text.toLowerCase();
+  if (TRUE.includes(lower)) return true;
+  if (FALSE.includes(lower)) return false;
+  throw new UsageError(
+    `${label} expects true or false (or 1/0, yes/no), got ${JSON.stringify(text)}`,
+  );
+}

@@ -1,0 +1,60 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
+
+/** PEM certificate chain and private key, as Bun.serve's `tls` takes them. */
+export interface TlsMaterial {
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** How errors name each file's setting: `--tls-cert`, `SOCKET2WEB_TLS_CERT`, … */
+  readonly certLabel?: string;
+  readonly keyLabel?: string;
+}
+
+export class TlsLoadError extends Error {
+  override readonly name = "TlsLoadError";
+}
+
+/**
+ * Reads and checks the PEM files, so that a bad file is a clear start-up (or reload) error
+ * rather than a listener that fails every handshake. Never includes file contents in errors.
+ */
+export async function loadTls({
+  certFile,
+  keyFile,
+  certLabel = "--tls-cert",
+  keyLabel = "--tls-key",
+}: TlsFiles): Promise<TlsMaterial> {
+  const cert = await readPem(certFile, certLabel);
+  const key = await readPem(keyFile, keyLabel);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch {
+    throw new TlsLoadError(`${certLabel} file ${certFile} holds no PEM certificate`);
+  }
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch {
+    throw new TlsLoadError(`${keyLabel} file ${keyFile} holds no PEM private key`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw new TlsLoadError(
+      `${keyLabel} file ${keyFile} does not match the certificate in ${certFile}`,
+    );
+  }
+  return { cert, key };
+}
+
+async function readPem(path: string, flag: string): Promise<string> {
+  try {
+    return await Bun.file(path).text();
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? "unreadable";
+    throw new TlsLoadError(`cannot read ${flag} file ${path}: ${code}`);
+  }
+}

@@ -1,0 +1,77 @@
+import type { Endpoint } from "../adapters/types.ts";
+import {
+  type CredentialCheck,
+  type CredentialResult,
+  protocolAllowed,
+} from "../auth/credentials.ts";
+import type { TicketPins } from "../auth/tickets.ts";
+import { formatHostPort } from "../net/host-port.ts";
+import type { Policy } from "../policy/policy.ts";
+import type { Resolver } from "../policy/resolver.ts";
+import { resolveTarget } from "../policy/target.ts";
+import { ProxyError } from "../protocol/errors.ts";
+
+/** A credential that passed; what it narrows, if it is a ticket. */
+export type Grant = Extract<CredentialResult, { ok: true }>;
+
+/** What the server tells the client; the precise reason goes to the log only. */
+const UNAUTHORIZED = "a valid credential is required";
+
+/** A refusal whose `logReason` may name rules or ticket failures, never the credential. */
+export class AccessDenied extends ProxyError {
+  constructor(
+    code: "unauthorized" | "forbidden",
+    clientReason: string,
+    readonly logReason: string,
+  ) {
+    super(code, clientReason);
+  }
+}
+
+/**
+ * The session's credential: the one the upgrade's Authorization header already proved, else the
+ * handshake's `token`. A header credential makes the handshake's unnecessary (and it is ignored).
+ */
+export async function grantFor(
+  credentials: CredentialCheck,
+  fromHeader: Grant | undefined,
+  token: string | undefined,
+): Promise<Grant> {
+  if (fromHeader) return fromHeader;
+  const result = await credentials.check(token);
+  if (!result.ok) throw new AccessDenied("unauthorized", UNAUTHORIZED, result.reason);
+  return result;
+}
+
+function pinsOf(grant: Grant): TicketPins | undefined {
+  return grant.kind === "ticket" ? grant.pins : undefined;
+}
+
+/**
+ * The addresses this grant may connect to for `endpoint`, each one checked against the server's
+ * policy intersected with the ticket's pins. Resolves a name once; nothing is connected here.
+ */
+export async function checkedAddresses(
+  policy: Policy,
+  resolver: Resolver,
+  grant: Grant,
+  protocol: string,
+  endpoint: Endpoint,
+): Promise<readonly string[]> {
+  const pins = pinsOf(grant);
+  const where = formatHostPort(endpoint.host, endpoint.port);
+  if (!protocolAllowed(pins, protocol)) {
+    throw new AccessDenied(
+      "forbidden",
+      `protocol ${protocol} is not allowed for this credential`,
+      `the ticket's protocols claim does not include ${protocol}`,
+    );
+  }
+  const effective = pins?.allow ? policy.intersect(pins.allow) : policy;
+  const result = await resolveTarget(effective, resolver, endpoint.host, endpoint.port);
+  if (result.ok) return result.addresses;
+  if (result.error === "forbidden") {
+    throw new AccessDenied("forbidden", `${where} is not allowed`, result.reason);
+  }
+  throw new ProxyError("connect_failed", result.reason);
+}
