@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
+import { sha256 } from "../helpers/bytes.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { sha256 } from "../helpers/streams.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
 const CHROMIUM = "/usr/bin/chromium";

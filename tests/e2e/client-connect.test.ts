@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
+import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { randomBytes, sha256 } from "../helpers/streams.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
 let proxy: RunningProxy;

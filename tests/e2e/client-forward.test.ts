@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { startForward } from "../helpers/client-cli.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { eventually, randomBytes, sha256 } from "../helpers/streams.ts";
+import { eventually } from "../helpers/streams.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
 let proxy: RunningProxy;

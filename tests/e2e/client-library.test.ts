@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, Socket2WebError } from "../../src/client/index.ts";
+import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { startFloodTarget } from "../helpers/flood.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { eventually, randomBytes, readAll, readExactly, sha256 } from "../helpers/streams.ts";
+import { eventually, readAll, readExactly } from "../helpers/streams.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
 let proxy: RunningProxy;

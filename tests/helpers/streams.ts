@@ -52,18 +52,6 @@ export async function readExactly(
   return out;
 }
 
-export function randomBytes(count: number): Uint8Array {
-  const bytes = new Uint8Array(count);
-  for (let offset = 0; offset < count; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, Math.min(offset + 65536, count)));
-  }
-  return bytes;
-}
-
-export function sha256(bytes: Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
-}
-
 /** Polls `check` until it is true or `timeoutMs` passes. */
 export async function eventually(
   check: () => boolean,
