@@ -7,6 +7,11 @@ export type TargetHost =
   | { readonly kind: "name"; readonly name: string };
 
 const IP_LIKE = /^[0-9.]+$/;
+/**
+ * A last label that is a number (`1`, `0x7f`): URL parsers and inet_aton read such a name as an
+ * IPv4 address in another notation (`0x7f.0.0.1`, `127.0x1`), and no top-level domain is numeric.
+ */
+const NUMERIC_LAST_LABEL = /(^|\.)(0x[0-9a-f]*|[0-9]+)\.?$/i;
 
 /**
  * Classifies a `target_ip` per the protocol: strict IP literals, normalised the one way the
@@ -25,6 +30,8 @@ export function parseTargetHost(text: string): TargetHost {
     }
     return { kind: "ip", address: address.toString(), family: address.kind() === "ipv4" ? 4 : 6 };
   }
+  if (NUMERIC_LAST_LABEL.test(text))
+    throw invalidHandshake(`target_ip "${text}" looks like an IPv4 address in a non-standard form`);
   // Kept as written (trailing dot and case included): the policy and resolver normalise it.
   if (normaliseHostName(text) === null)
     throw invalidHandshake(`target_ip "${text}" is neither an IP address nor a valid host name`);

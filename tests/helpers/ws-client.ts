@@ -12,8 +12,20 @@ export interface TestClient {
   close(code?: number, reason?: string): void;
 }
 
-export async function openClient(url: string, protocols?: string | string[]): Promise<TestClient> {
-  const ws = new WebSocket(url, protocols);
+/** Bun's WebSocket extensions: request headers, and TLS options such as a CA to trust. */
+export interface ClientOptions {
+  readonly headers?: Record<string, string>;
+  readonly tls?: { readonly ca?: string; readonly rejectUnauthorized?: boolean };
+}
+
+export async function openClient(
+  url: string,
+  protocols?: string | string[],
+  options?: ClientOptions,
+): Promise<TestClient> {
+  const ws = options
+    ? new WebSocket(url, { ...(protocols ? { protocols } : {}), ...options } as unknown as string[])
+    : new WebSocket(url, protocols);
   ws.binaryType = "arraybuffer";
   const queue: (string | Uint8Array)[] = [];
   const waiters: (() => void)[] = [];
@@ -103,8 +115,9 @@ export async function openClient(url: string, protocols?: string | string[]): Pr
 export async function connectThrough(
   url: string,
   handshake: Record<string, unknown>,
+  options?: ClientOptions,
 ): Promise<{ client: TestClient; status: Record<string, unknown> }> {
-  const client = await openClient(url);
+  const client = await openClient(url, undefined, options);
   await client.nextJson();
   client.send(JSON.stringify(handshake));
   const status = await client.nextJson();
