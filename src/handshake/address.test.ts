@@ -11,7 +11,7 @@ describe("parseTargetHost", () => {
     ["0:0:0:0:0:0:0:1", "::1", 6],
     ["::", "::", 6],
     ["2001:DB8::1", "2001:db8::1", 6],
-  ])("%s is the IP %s", (text, address, family) => {
+  ] as const)("%s is the IP %s", (text, address, family) => {
     expect(parseTargetHost(text)).toEqual({ kind: "ip", address, family });
   });
 
