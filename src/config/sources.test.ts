@@ -1,0 +1,93 @@
+import { describe, expect, it } from "bun:test";
+import { UsageError } from "../cli/usage-error.ts";
+import { openProxyWarning } from "./exposure.ts";
+import { loadSettings } from "./load.ts";
+import { readEnv, readFlags } from "./sources.ts";
+
+describe("readFlags", () => {
+  it("keeps every occurrence of a repeatable flag, in order, in both spellings", () => {
+    expect(readFlags(["--allow", "a", "--port", "1", "--allow=b", "--allow", "c"]).allow).toEqual({
+      value: ["a", "b", "c"],
+      source: "flag",
+      label: "--allow",
+    });
+  });
+
+  it("takes the last of a single-value flag, and '' when the value is missing", () => {
+    expect(readFlags(["--port", "1", "--port", "2"]).port?.value).toBe("2");
+    expect(readFlags(["--port"]).port?.value).toBe("");
+    expect(readFlags(["--port", "--timeout", "3"]).port?.value).toBe("");
+    expect(readFlags(["--max-lifetime", "-5"])["max-lifetime"]?.value).toBe("-5");
+  });
+
+  it("reads switches with --x, --no-x and --x=value", () => {
+    expect(readFlags(["--require-origin"])["require-origin"]?.value).toBe(true);
+    expect(readFlags(["--no-require-origin"])["require-origin"]?.value).toBe(false);
+    expect(readFlags(["--require-origin=false"])["require-origin"]?.value).toBe(false);
+    expect(() => readFlags(["--require-origin=maybe"])).toThrow(UsageError);
+  });
+
+  it("stops at -- and ignores settings that are not flags", () => {
+    expect(readFlags(["--", "--port", "1"]).port).toBeUndefined();
+    expect(readFlags(["--auth-tokens", "x"])["auth-tokens"]).toBeUndefined();
+  });
+
+  it("refuses a repeatable flag without a value", () => {
+    expect(() => readFlags(["--deny"])).toThrow("--deny expects a rule, got no value");
+  });
+});
+
+describe("readEnv", () => {
+  it("splits lists on commas, trims, drops empty items; empty variables are unset", () => {
+    const found = readEnv({
+      SOCKET2WEB_ALLOW: " a, ,b ",
+      SOCKET2WEB_PORT: "",
+      SOCKET2WEB_BIN: "x",
+    });
+    expect(found.allow?.value).toEqual(["a", "b"]);
+    expect(found.port).toBeUndefined();
+  });
+
+  it.each([
+    ["1", true],
+    ["yes", true],
+    ["TRUE", true],
+    ["0", false],
+    ["off", false],
+  ])("reads switch value %s as %p", (text, value) => {
+    expect(readEnv({ SOCKET2WEB_REQUIRE_ORIGIN: text })["require-origin"]?.value).toBe(value);
+  });
+});
+
+describe("loadSettings", () => {
+  it("gives defaults with their origin when nothing is set", async () => {
+    const { settings, origins } = await loadSettings([], {});
+    expect(settings.port).toBe(433);
+    expect(settings.allow).toEqual([]);
+    expect(settings["require-origin"]).toBe(false);
+    expect(origins.port).toEqual({ source: "default", label: "--port" });
+  });
+
+  it("prefers the flag over the environment and names the source of a bad value", async () => {
+    expect((await loadSettings(["--port", "2"], { SOCKET2WEB_PORT: "3" })).settings.port).toBe(2);
+    expect(loadSettings([], { SOCKET2WEB_TIMEOUT: "0" })).rejects.toThrow(
+      "SOCKET2WEB_TIMEOUT expects a whole number from 1",
+    );
+  });
+});
+
+describe("openProxyWarning", () => {
+  it.each([
+    ["0.0.0.0", 0, false, true],
+    ["::", 0, false, true],
+    ["192.0.2.1", 0, false, true],
+    ["127.0.0.1", 0, false, false],
+    ["127.1.2.3", 0, false, false],
+    ["::1", 0, false, false],
+    ["localhost", 0, false, false],
+    ["0.0.0.0", 1, false, false],
+    ["0.0.0.0", 0, true, false],
+  ] as const)("%s with %d allow rules, auth %p: warns %p", (ip, rules, auth, warns) => {
+    expect(openProxyWarning(ip, rules, auth) !== undefined).toBe(warns);
+  });
+});
