@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { collectOutput } from "./output.ts";
 import { proxyCommand } from "./proxy.ts";
 
 /** `forward` and `connect` are subcommands of the main command: the compiled binary or src/main.ts. */
@@ -21,20 +22,18 @@ export async function startForward(args: string[]): Promise<RunningForward> {
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1" },
   });
-  let text = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-  };
-  void pump(proc.stdout);
-  void pump(proc.stderr);
-  const matching = (pattern: RegExp) => text.split("\n").filter((line) => pattern.test(line));
+  const output = collectOutput(proc);
+  const matching = (pattern: RegExp) =>
+    output
+      .text()
+      .split("\n")
+      .filter((line) => pattern.test(line));
   const waitForLines = async (pattern: RegExp, count: number, timeoutMs = 5000) => {
     const deadline = Date.now() + timeoutMs;
     while (matching(pattern).length < count) {
       if (Date.now() > deadline || proc.exitCode !== null) {
         throw new Error(
-          `forward output never had ${count} lines matching ${pattern}; output:\n${text}`,
+          `forward output never had ${count} lines matching ${pattern}; output:\n${output.text()}`,
         );
       }
       await Bun.sleep(10);
@@ -47,7 +46,7 @@ export async function startForward(args: string[]): Promise<RunningForward> {
     return {
       port,
       proc,
-      output: () => text,
+      output: output.text,
       waitForLines,
       async stop() {
         if (proc.exitCode === null) proc.kill("SIGTERM");

@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { collectOutput } from "./output.ts";
 import { freePort } from "./ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -37,36 +38,21 @@ export async function startProxy(
         env: { ...process.env, NO_COLOR: "1", ...env },
       },
     );
-    let text = "";
-    const decoder = new TextDecoder();
-    const pump = async (stream: ReadableStream<Uint8Array>) => {
-      for await (const chunk of stream) text += decoder.decode(chunk, { stream: true });
-    };
-    void pump(proc.stdout);
-    void pump(proc.stderr);
-    const waitForOutput = async (needle: string | RegExp, timeoutMs = 5000) => {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline) {
-        if (typeof needle === "string" ? text.includes(needle) : needle.test(text)) return;
-        if (proc.exitCode !== null) break;
-        await Bun.sleep(10);
-      }
-      throw new Error(`proxy output never matched ${needle}; output:\n${text}`);
-    };
+    const output = collectOutput(proc);
     try {
-      await waitForOutput("listening on");
+      await output.waitFor("listening on");
     } catch (error) {
       proc.kill();
       await proc.exited;
-      if (text.includes("already in use")) continue;
+      if (output.text().includes("already in use")) continue;
       throw error;
     }
     return {
       url: `ws://127.0.0.1:${port}`,
       port,
       proc,
-      output: () => text,
-      waitForOutput,
+      output: output.text,
+      waitForOutput: output.waitFor,
       rss: () => rssOf(proc.pid),
       async stop(signal: NodeJS.Signals = "SIGTERM") {
         if (proc.exitCode === null) proc.kill(signal);
