@@ -1,4 +1,5 @@
 import type { ServerWebSocket } from "bun";
+import { LogLevels } from "consola";
 import type { AdapterRegistry } from "../adapters/registry.ts";
 import type { TargetConnection } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
@@ -39,6 +40,9 @@ export interface SessionContext {
 /** How long a departed client's last bytes may take to reach a target that reads slowly. */
 const TARGET_FLUSH_GRACE_MS = 30_000;
 
+/** How much of each payload chunk a trace line shows. */
+const TRACE_PAYLOAD_BYTES = 32;
+
 let nextId = 1;
 
 /**
@@ -60,6 +64,7 @@ export class Session {
   private clientGone = false;
   private frozen = false;
   private readonly timers: ReturnType<typeof setTimeout>[] = [];
+  private readonly tracing: boolean;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -68,7 +73,9 @@ export class Session {
     readonly clientAddress: string,
     /** A credential the upgrade's Authorization header already proved. */
     private readonly headerGrant?: Grant,
-  ) {}
+  ) {
+    this.tracing = context.logger.level >= LogLevels.trace;
+  }
 
   get bufferedToClient(): number {
     return this.ws && !this.clientGone ? this.ws.getBufferedAmount() : 0;
@@ -110,7 +117,9 @@ export class Session {
       return;
     }
     if (this.phase === "closed" || !this.relay) return;
-    this.relay.fromClient(typeof data === "string" ? Buffer.from(data) : data);
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    if (this.tracing) this.tracePayload("client -> target", bytes);
+    this.relay.fromClient(bytes);
   }
 
   drain(): void {
@@ -176,7 +185,12 @@ export class Session {
         adapter.open(
           { target, address, port: endpoint.port, signal },
           {
-            data: (chunk) => relay.fromTarget(chunk),
+            data: this.tracing
+              ? (chunk) => {
+                  this.tracePayload("target -> client", chunk);
+                  relay.fromTarget(chunk);
+                }
+              : (chunk) => relay.fromTarget(chunk),
             drain: () => relay.targetDrained(),
             end: () => this.targetEnded(CloseCode.normal, CloseReason.targetClosed),
             error: (error) => this.targetEnded(CloseCode.internalError, targetFailure(error)),
@@ -249,6 +263,15 @@ export class Session {
       else this.idleTimer = setTimeout(check, idleMs - quietFor);
     };
     this.idleTimer = setTimeout(check, idleMs);
+  }
+
+  /** Payload appears only at trace level, and only its first bytes. */
+  private tracePayload(direction: string, chunk: Uint8Array): void {
+    const shown = Buffer.from(chunk.subarray(0, TRACE_PAYLOAD_BYTES)).toString("hex");
+    const more = chunk.byteLength > TRACE_PAYLOAD_BYTES ? "…" : "";
+    this.context.logger.trace(
+      `session ${this.id} ${direction} ${chunk.byteLength} B: ${shown}${more}`,
+    );
   }
 
   private clientSide() {

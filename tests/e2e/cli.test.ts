@@ -146,3 +146,31 @@ describe("logging", () => {
     echo.stop();
   });
 });
+
+describe("payload logging", () => {
+  test.each([
+    ["debug", false],
+    ["trace", true],
+  ] as const)("at %s, payload bytes appear: %p (and only truncated)", async (level, shown) => {
+    const { startProxy } = await import("../helpers/proxy.ts");
+    const { connectThrough } = await import("../helpers/ws-client.ts");
+    const { startTcpTarget } = await import("../helpers/targets.ts");
+    const echo = startTcpTarget("echo");
+    const proxy = await startProxy(["--log-level", level]);
+    const { client } = await connectThrough(proxy.url, {
+      protocol: "tcp",
+      target_ip: "127.0.0.1",
+      target_port: echo.port,
+    });
+    const payload = "A".repeat(40);
+    client.send(payload);
+    await client.readBytes(40);
+    client.close(1000);
+    await proxy.waitForOutput(/close 1000/);
+    const hex = Buffer.from(payload).toString("hex");
+    expect(proxy.output().includes(hex.slice(0, 64))).toBe(shown);
+    expect(proxy.output()).not.toContain(hex);
+    await proxy.stop();
+    echo.stop();
+  });
+});
