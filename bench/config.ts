@@ -15,6 +15,8 @@ export interface BenchConfig {
     phaseTimeoutMs: number;
     /** How long sessions idle before the plateau sample, and after close before the last one. */
     settleMs: number;
+    /** Open → close cycles per run at the largest count (2: the second one checks for leaks). */
+    leakCycles: number;
   };
   startup: { runs: number; sourceRuns: number; timeoutMs: number };
   /** Hard stop for the whole bench; phases that would start after it are skipped. */
@@ -47,6 +49,7 @@ export function benchConfig(quick: boolean): BenchConfig {
       perSessionTimeoutMs: 10_000,
       phaseTimeoutMs: quick ? 15_000 : 30_000,
       settleMs: quick ? 500 : 1_000,
+      leakCycles: quick ? 1 : 2,
     },
     startup: { runs: quick ? 5 : 20, sourceRuns: quick ? 3 : 5, timeoutMs: 5_000 },
     budgetMs: quick ? 110_000 : 540_000,

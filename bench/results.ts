@@ -33,6 +33,9 @@ export interface SessionRun {
     /** Milliseconds waited after close before the last sample. */
     afterWaitMs: number;
     processesAtPlateau: number;
+    /** Leak check (largest count only): the same open → close cycle again on the same process. */
+    secondPlateauRss?: number;
+    secondAfterRss?: number;
   };
 }
 

@@ -1,7 +1,7 @@
 // Workload 3: N concurrent sessions per row, with the proxy's memory idle, at the plateau
 // and after every session closed. A fresh row process for every run.
 import type { BenchConfig } from "../config.ts";
-import { treeMemory } from "../lib/memory.ts";
+import { type TreeMemory, treeMemory } from "../lib/memory.ts";
 import type { Tracked } from "../lib/procs.ts";
 import { slot } from "../lib/records.ts";
 import type { Results, SessionRun, SessionSlot } from "../results.ts";
@@ -14,54 +14,82 @@ const BACK_TO_IDLE = 0.1;
 const AFTER_CLOSE_MAX_MS = 3_000;
 const newByCount = (): Record<string, SessionSlot> => ({});
 
+interface Cycle {
+  result: Omit<SessionRun, "memory">;
+  plateau: TreeMemory | null;
+  after: TreeMemory | null;
+  afterWaitMs: number;
+}
+
+/** One client process: open the sessions, sample the plateau, close them, sample again. */
+async function cycle(
+  running: RunningRow,
+  count: number,
+  config: BenchConfig,
+  idle: TreeMemory | null,
+  clients: Tracked[],
+): Promise<Cycle> {
+  const s = config.sessions;
+  const pid = running.pid;
+  const proc = spawnClient({
+    kind: "sessions",
+    endpoint: running.endpoint,
+    sessions: {
+      sessions: count,
+      concurrency: s.concurrency,
+      echoBytes: s.echoBytes,
+      perSessionTimeoutMs: s.perSessionTimeoutMs,
+      phaseTimeoutMs: s.phaseTimeoutMs,
+    },
+  });
+  clients.push(proc);
+  await proc.waitForLine(
+    (l) => l.startsWith("RESULT "),
+    s.phaseTimeoutMs + s.perSessionTimeoutMs + 15_000,
+  );
+  const result = resultLines(proc.output())[0] as unknown as Omit<SessionRun, "memory">;
+  await Bun.sleep(s.settleMs);
+  const plateau = pid === null ? null : treeMemory(pid);
+  proc.send("close");
+  await proc.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
+  const closedAt = Date.now();
+  let after = plateau;
+  if (pid !== null && idle) {
+    await Bun.sleep(s.settleMs / 2);
+    after = treeMemory(pid);
+    while (
+      after.rss > idle.rss * (1 + BACK_TO_IDLE) &&
+      Date.now() - closedAt < AFTER_CLOSE_MAX_MS
+    ) {
+      await Bun.sleep(250);
+      after = treeMemory(pid);
+    }
+  }
+  await proc.stop(1000);
+  return { result, plateau, after, afterWaitMs: Date.now() - closedAt };
+}
+
+/**
+ * A fresh row process; `cycles` rounds of open → idle → close on it. A second round that
+ * needs more memory than the first points to a leak.
+ */
 async function oneRun(
   row: Row,
   ctx: RowContext,
   count: number,
   config: BenchConfig,
+  cycles: number,
 ): Promise<SessionRun> {
   const s = config.sessions;
   let running: RunningRow | undefined;
-  const client: Tracked[] = [];
+  const clients: Tracked[] = [];
   try {
     running = await row.start(ctx);
     await Bun.sleep(s.settleMs / 2);
-    const pid = running.pid;
-    const idle = pid === null ? null : treeMemory(pid);
-    const proc = spawnClient({
-      kind: "sessions",
-      endpoint: running.endpoint,
-      sessions: {
-        sessions: count,
-        concurrency: s.concurrency,
-        echoBytes: s.echoBytes,
-        perSessionTimeoutMs: s.perSessionTimeoutMs,
-        phaseTimeoutMs: s.phaseTimeoutMs,
-      },
-    });
-    client.push(proc);
-    await proc.waitForLine(
-      (l) => l.startsWith("RESULT "),
-      s.phaseTimeoutMs + s.perSessionTimeoutMs + 15_000,
-    );
-    const result = resultLines(proc.output())[0] as unknown as Omit<SessionRun, "memory">;
-    await Bun.sleep(s.settleMs);
-    const plateau = pid === null ? null : treeMemory(pid);
-    proc.send("close");
-    await proc.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
-    const closedAt = Date.now();
-    let after = plateau;
-    if (pid !== null && idle && plateau) {
-      await Bun.sleep(s.settleMs / 2);
-      after = treeMemory(pid);
-      while (
-        after.rss > idle.rss * (1 + BACK_TO_IDLE) &&
-        Date.now() - closedAt < AFTER_CLOSE_MAX_MS
-      ) {
-        await Bun.sleep(250);
-        after = treeMemory(pid);
-      }
-    }
+    const idle = running.pid === null ? null : treeMemory(running.pid);
+    const first = await cycle(running, count, config, idle, clients);
+    const second = cycles > 1 ? await cycle(running, count, config, idle, clients) : null;
+    const { result, plateau, after } = first;
     return {
       established: result.established,
       failures: result.failures,
@@ -77,13 +105,16 @@ async function oneRun(
               idlePss: idle.pss,
               plateauPss: plateau.pss,
               afterPss: after.pss,
-              afterWaitMs: Date.now() - closedAt,
+              afterWaitMs: first.afterWaitMs,
               processesAtPlateau: plateau.processes,
+              ...(second?.plateau && second.after
+                ? { secondPlateauRss: second.plateau.rss, secondAfterRss: second.after.rss }
+                : {}),
             }
           : null,
     };
   } finally {
-    for (const c of client) await c.stop(1000);
+    for (const c of clients) await c.stop(1000);
     await running?.stop();
   }
 }
@@ -119,7 +150,9 @@ export async function sessionsPhase(
           continue;
         }
         try {
-          const run = await oneRun(row, ctx, count, config);
+          const cycles =
+            count === Math.max(...config.sessions.counts) ? config.sessions.leakCycles : 1;
+          const run = await oneRun(row, ctx, count, config, cycles);
           runs.runs.push(run);
           const m = run.memory;
           const mem = m

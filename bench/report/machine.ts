@@ -1,7 +1,9 @@
 // The machine the numbers came from, and the versions of every peer.
 import { readFileSync } from "node:fs";
 import os from "node:os";
+import { hardNofile } from "../lib/procs.ts";
 import { ROOT } from "../rows/row.ts";
+import { BINARY, SOURCE_ENTRY } from "../rows/socket2web.ts";
 
 export interface Machine {
   nproc: number;
@@ -14,6 +16,10 @@ export interface Machine {
   websockify: string | null;
   wispJs: string | null;
   nofileLimit: string;
+  /** Hard RLIMIT_NOFILE: no process the bench starts can hold more fds. */
+  hardNofile: number;
+  /** What socket2web was measured: commit, and whether the tree had uncommitted changes. */
+  socket2web: string;
   loadAverageAtStart: number[];
 }
 
@@ -30,6 +36,13 @@ function firstLine(cmd: string[], matching = /./): string | null {
   } catch {
     return null;
   }
+}
+
+function describeSocket2web(): string {
+  const commit = firstLine(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) ?? "unknown";
+  const dirty = (firstLine(["git", "-C", ROOT, "status", "--porcelain", "--", "src"]) ?? "") !== "";
+  const where = SOURCE_ENTRY.startsWith(ROOT) ? "" : ` (source ${SOURCE_ENTRY}, binary ${BINARY})`;
+  return `commit ${commit}${dirty ? " + uncommitted changes in src/" : ""}${where}`;
 }
 
 export function describeMachine(): Machine {
@@ -55,7 +68,10 @@ export function describeMachine(): Machine {
     socat: firstLine(["socat", "-V"], /^socat version/),
     websockify: firstLine(["dpkg-query", "-W", "-f=$" + "{Version}", "websockify"]),
     wispJs,
-    nofileLimit: /^Max open files\s+(\S+\s+\S+)/m.exec(limits)?.[1] ?? "unknown",
+    nofileLimit:
+      /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits)?.slice(1, 3).join(" / ") ?? "unknown",
+    hardNofile: hardNofile(),
+    socket2web: describeSocket2web(),
     loadAverageAtStart: os.loadavg(),
   };
 }

@@ -2,7 +2,7 @@
 import type { Spread } from "../lib/stats.ts";
 import type { Results } from "../results.ts";
 import { byId, MODES, type RowSummary } from "./summary.ts";
-import { checkTargets, type TargetCheck } from "./targets.ts";
+import { checkTargets, fdBoundOf, type TargetCheck } from "./targets.ts";
 
 function cell(s: Spread | null | undefined, digits = 0, scale = 1): string {
   if (!s) return "—";
@@ -64,7 +64,8 @@ export function renderReport(
         ["socat", m.socat ?? "—"],
         ["websockify (Debian)", m.websockify ?? "—"],
         ["@mercuryworkshop/wisp-js", m.wispJs ?? "—"],
-        ["open files limit (soft, hard)", m.nofileLimit],
+        ["open files limit (soft / hard)", m.nofileLimit],
+        ["socket2web measured", m.socket2web],
         ["load average at start", m.loadAverageAtStart.map((v) => v.toFixed(2)).join(" ")],
       ],
     ),
@@ -153,11 +154,12 @@ export function renderReport(
           "plateau MiB",
           "after close MiB",
           "KiB/session",
+          "2nd cycle plateau − 1st, MiB",
         ],
         shown.map((r) => {
           const s = r.sessions.find((x) => x.count === count);
-          if (!s) return [r.label, "—", "", "", "", "", "", ""];
-          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", ""];
+          if (!s) return [r.label, "—", "", "", "", "", "", "", ""];
+          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", "", ""];
           const sr = (id: string) =>
             byId(rows, id)?.sessions.find((x) => x.count === count)?.sessionsPerSecond?.median;
           return [
@@ -169,6 +171,7 @@ export function renderReport(
             cell(s.plateauRss, 1, MiB),
             cell(s.afterRss, 1, MiB),
             cell(s.perSessionBytes, 1, 1024),
+            s.usesPss ? "—" : cell(s.secondCycleGrowth, 1, MiB),
           ];
         }),
       ),
@@ -198,7 +201,7 @@ export function renderReport(
     if (!subject || subject.unavailable) continue;
     out.push(`## Targets: ${subject.label}`);
     out.push("");
-    const checks = checkTargets(rows, id);
+    const checks = checkTargets(rows, id, fdBoundOf(m.hardNofile));
     const met = checks.filter((x) => x.met === true).length;
     const measured = checks.filter((x) => x.met !== null).length;
     out.push(`${met} of ${measured} measured targets met.`);

@@ -18,6 +18,8 @@ export interface SessionSummary {
   perSessionBytes: Spread | null;
   /** after / idle − 1 (RSS). */
   afterVsIdle: Spread | null;
+  /** Second cycle's plateau − first cycle's plateau, RSS bytes (leak check; largest count). */
+  secondCycleGrowth: Spread | null;
   usesPss: boolean;
   skipped?: string;
   errors: string[];
@@ -70,6 +72,11 @@ export function summarize(results: Results): RowSummary[] {
             ),
           ),
           afterVsIdle: spread(mem.map(({ m }) => m.afterRss / m.idleRss - 1)),
+          secondCycleGrowth: spread(
+            mem.map(({ m }) =>
+              m.secondPlateauRss === undefined ? Number.NaN : m.secondPlateauRss - m.plateauRss,
+            ),
+          ),
           usesPss,
           errors: slot.errors,
         };

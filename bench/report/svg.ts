@@ -36,7 +36,8 @@ function esc(text: string): string {
 function niceMax(value: number): number {
   if (!(value > 0)) return 1;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 2.5, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10])
+    if (step * power >= value) return step * power;
   return 10 * power;
 }
 
@@ -125,9 +126,15 @@ export function barChart(chart: BarChart): string {
         );
       }
     });
-    const label = esc(group);
+    // Two centred lines: the name, then its parenthesised detail.
+    const [name, detail] = group.split(/ (?=\()/);
+    const cx = (gx + groupW * 0.4).toFixed(1);
     parts.push(
-      `<text transform="translate(${(gx + groupW * 0.4).toFixed(1)} ${top + plotH + 14}) rotate(20)" font-size="11" ${FONT}>${label}</text>`,
+      `<text x="${cx}" y="${top + plotH + 16}" text-anchor="middle" font-size="11" ${FONT}>${esc(name ?? group)}` +
+        (detail
+          ? `<tspan x="${cx}" dy="13" font-size="10" fill="#555">${esc(detail)}</tspan>`
+          : "") +
+        "</text>",
     );
   });
   parts.push(

@@ -15,18 +15,16 @@ export async function startListening(
     const deadline = Date.now() + START_TIMEOUT_MS;
     let ready = false;
     while (Date.now() < deadline && proc.proc.exitCode === null) {
-      const text = proc.output();
-      if (
-        options.readyText
-          ? text.includes(options.readyText)
-          : await waitForPort("127.0.0.1", port, 50, 10)
-      ) {
+      // The ready line when the server prints one, else the port accepting connections.
+      const printed = options.readyText !== undefined && proc.output().includes(options.readyText);
+      if (printed || (await waitForPort("127.0.0.1", port, 50, 10))) {
         ready = true;
         break;
       }
       await Bun.sleep(10);
     }
     if (ready) return { proc, port };
+    await Bun.sleep(100); // let the pipes drain, for the error text
     lastError = proc.output().slice(-1500);
     await proc.stop();
     if (!/in use|EADDRINUSE/i.test(lastError)) break;

@@ -3,8 +3,9 @@ import { existsSync } from "node:fs";
 import { startListening } from "./listening.ts";
 import { BUN, ROOT, type Row } from "./row.ts";
 
-export const SOURCE_ENTRY = `${ROOT}src/main.ts`;
-export const BINARY = `${ROOT}dist/socket2web`;
+// Overridable to bench another checkout (for example a snapshot of a commit).
+export const SOURCE_ENTRY = process.env.BENCH_SOCKET2WEB_ENTRY ?? `${ROOT}src/main.ts`;
+export const BINARY = process.env.BENCH_SOCKET2WEB_BIN ?? `${ROOT}dist/socket2web`;
 
 export function socket2webArgs(port: number): string[] {
   return [

@@ -1,0 +1,31 @@
+// CPU time a process (tree) has used, from /proc/<pid>/stat (utime + stime, clock ticks).
+import { readFileSync } from "node:fs";
+import { descendants } from "../lib/procs.ts";
+
+const TICKS_PER_SECOND = 100;
+
+function cpuOf(pid: number): { user: number; system: number } {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime, stime, then cutime, cstime: children already reaped (socat's per-connection forks).
+    return {
+      user: (Number(fields[11]) + Number(fields[13])) / TICKS_PER_SECOND,
+      system: (Number(fields[12]) + Number(fields[14])) / TICKS_PER_SECOND,
+    };
+  } catch {
+    return { user: 0, system: 0 };
+  }
+}
+
+/** User and system CPU seconds of `root` and its live descendants. */
+export function treeCpu(root: number): { user: number; system: number } {
+  let user = 0;
+  let system = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    const c = cpuOf(pid);
+    user += c.user;
+    system += c.system;
+  }
+  return { user, system };
+}
