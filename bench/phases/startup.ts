@@ -51,6 +51,17 @@ async function oneStart(
   }
 }
 
+/** A port that was free a moment ago can be taken meanwhile: retry such a start. */
+async function withRetry<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= 3 || !/in use|EADDRINUSE/i.test(String(error))) throw error;
+    }
+  }
+}
+
 export async function startupPhase(
   config: BenchConfig,
   budget: Budget,
@@ -75,7 +86,7 @@ export async function startupPhase(
     }
     for (let i = 0; i < runs && budget.allows(3_000); i++) {
       try {
-        const run = await oneStart(command, config.startup.timeoutMs);
+        const run = await withRetry(() => oneStart(command, config.startup.timeoutMs));
         slot.acceptMs.push(run.acceptMs);
         slot.greetingMs.push(run.greetingMs);
       } catch (error) {

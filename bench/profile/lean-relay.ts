@@ -1,11 +1,15 @@
 // The leanest Bun WebSocket→TCP relay we could write for the Socket2Web protocol: no policy,
 // no logging, no timers. A yardstick for docs/benchmarks/ANALYSIS.md: what the relay code
 // itself costs on top of Bun. LEAN_BATCH=1 gathers the WebSocket messages of one event-loop
-// turn into a single TCP write (setImmediate) instead of one write per message.
+// turn into a single TCP write (setImmediate) instead of one write per message. LEAN_GC=1
+// runs a full garbage collection once the last session has closed.
 // Usage: bun run bench/profile/lean-relay.ts <port>; prints "listening on <port>".
 import type { ServerWebSocket, Socket } from "bun";
 
 const BATCH = process.env.LEAN_BATCH === "1";
+// LEAN_GC=1: once every session has closed, collect garbage and give memory back (Bun.gc(true)).
+const GC_WHEN_EMPTY = process.env.LEAN_GC === "1";
+let open = 0;
 const HIGH_WATER = 1024 * 1024;
 
 interface Session {
@@ -57,6 +61,7 @@ const server = Bun.serve<Session>({
     perMessageDeflate: false,
     backpressureLimit: 0,
     open(ws) {
+      open++;
       ws.send(greeting);
     },
     async message(ws, message) {
@@ -111,6 +116,8 @@ const server = Bun.serve<Session>({
     },
     close(ws) {
       ws.data.target?.end();
+      open--;
+      if (GC_WHEN_EMPTY && open === 0) setTimeout(() => open === 0 && Bun.gc(true), 100);
     },
   },
 });

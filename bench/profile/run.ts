@@ -326,7 +326,7 @@ async function main(): Promise<void> {
       "|---|---|---|",
     );
     for (const r of ranked
-      .filter((x) => x.name.includes(" src/"))
+      .filter((x) => x.name.includes("src/"))
       .sort((a, b) => b.totalMs - a.totalMs)
       .slice(0, 30)) {
       lines.push(
