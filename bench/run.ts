@@ -5,7 +5,7 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    socket2web, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
 import { Budget } from "./phases/clock.ts";
@@ -35,9 +35,21 @@ function log(line: string): void {
   console.log(`${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s ${line}`);
 }
 
+/** Newest modification time under `dir`, ms. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile())
+      newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/socket2web (make build) when it is missing or older than src/. */
 async function ensureBinary(notes: string[]): Promise<void> {
-  if (existsSync(BINARY) || !existsSync(SOURCE_ENTRY)) return;
-  log("dist/socket2web missing: running make build");
+  if (!existsSync(SOURCE_ENTRY) || process.env.BENCH_SOCKET2WEB_BIN) return;
+  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestMtime(`${ROOT}src`)) return;
+  log("dist/socket2web missing or older than src/: running make build");
   const build = spawnTracked("make build", ["make", "build"], { cwd: ROOT });
   const done = await Promise.race([
     build.proc.exited,
