@@ -13,6 +13,7 @@ import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
 import { streamPhase } from "./phases/stream.ts";
 import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
+import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
 import { renderReport } from "./report/markdown.ts";
 import { summarize } from "./report/summary.ts";
@@ -149,6 +150,7 @@ async function main(): Promise<void> {
     for (const [name, text] of Object.entries(svg)) writeFileSync(`${outDir}/${name}`, text);
     writeFileSync(`${outDir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(`${outDir}/REPORT.md`, renderReport(results, summary, { svg: Object.keys(svg) }));
+    for (const line of consoleSummary(summary)) log(line);
     for (const id of ["socket2web-bin", "socket2web"]) {
       const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));
       if (checks.length === 0) continue;
