@@ -36,7 +36,11 @@ export class Inbox {
   }
 }
 
+/** Longest a writer waits for a transport to take more bytes; the workload's own timeout is shorter. */
+const POLL_LIMIT_MS = 120_000;
+
 /** Polls `ready` every millisecond, for transports without a drain event. */
 export async function pollUntil(ready: () => boolean, closed: () => boolean): Promise<void> {
-  while (!ready() && !closed()) await Bun.sleep(1);
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  while (!ready() && !closed() && Date.now() < deadline) await Bun.sleep(1);
 }

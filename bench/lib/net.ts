@@ -22,8 +22,14 @@ export async function waitForPort(
   return false;
 }
 
-export function canConnect(hostname: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
+/** One connect attempt; false if refused, failed, or not accepted within `timeoutMs`. */
+export function canConnect(hostname: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  return new Promise((settle) => {
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    const resolve = (ok: boolean) => {
+      clearTimeout(timer);
+      settle(ok);
+    };
     Bun.connect({
       hostname,
       port,

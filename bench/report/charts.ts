@@ -47,7 +47,8 @@ export function memorySvg(rows: RowSummary[]): string {
   );
   const shown = rows.filter((r) => r.sessions.some((s) => s.plateauRss));
   return lineChart({
-    title: "Proxy memory vs concurrent sessions (median; PSS for forking relays)",
+    title: "Proxy memory vs concurrent sessions (median; PSS for forking relays; log scale)",
+    log: true,
     xLabel: "concurrent sessions",
     yLabel: "MiB",
     xs: [0, ...counts],

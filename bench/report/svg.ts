@@ -23,6 +23,8 @@ export interface LineChart {
   yLabel: string;
   xs: number[];
   series: { name: string; points: (number | null)[] }[];
+  /** Logarithmic y axis (values spanning decades, such as forking relays next to one process). */
+  log?: boolean;
 }
 
 function esc(text: string): string {
@@ -153,9 +155,23 @@ export function lineChart(chart: LineChart): string {
   const plotW = width - left - right;
   const plotH = height - top - bottom;
   const maxX = Math.max(...chart.xs);
-  const maxY = niceMax(Math.max(0, ...chart.series.flatMap((s) => s.points.map((p) => p ?? 0))));
+  const ys = chart.series.flatMap((s) => s.points.filter((p): p is number => p !== null && p > 0));
+  const maxY = niceMax(Math.max(0, ...ys));
+  const minY = chart.log ? 10 ** Math.floor(Math.log10(Math.max(1e-9, Math.min(...ys)))) : 0;
   const x = (v: number) => left + (v / maxX) * plotW;
-  const y = (v: number) => top + plotH - (v / maxY) * plotH;
+  const span = Math.log10(maxY) - Math.log10(minY || 1);
+  const y = (v: number) =>
+    chart.log
+      ? top + plotH - ((Math.log10(Math.max(v, minY)) - Math.log10(minY)) / span) * plotH
+      : top + plotH - (v / maxY) * plotH;
+  const ticks: number[] = [];
+  if (chart.log) {
+    for (let t = minY; t <= maxY * 1.0001; t *= 10) {
+      for (const k of [1, 2, 5]) if (t * k <= maxY * 1.0001) ticks.push(t * k);
+    }
+  } else {
+    for (let i = 0; i <= 5; i++) ticks.push((maxY * i) / 5);
+  }
   const parts: string[] = [];
   parts.push(
     `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" ${FONT}>${esc(chart.title)}</text>`,
@@ -167,8 +183,7 @@ export function lineChart(chart: LineChart): string {
       36,
     ),
   );
-  for (let i = 0; i <= 5; i++) {
-    const t = (maxY * i) / 5;
+  for (const t of ticks) {
     parts.push(
       `<line x1="${left}" x2="${width - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
     );
