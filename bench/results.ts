@@ -4,6 +4,8 @@ import type { Machine } from "./report/machine.ts";
 
 export interface ThroughputRun {
   mibPerSecond: number;
+  /** CPU the load client used during the run, as a share of one core. */
+  clientCpu: number;
   digestOk: boolean;
   extensions: string | null;
 }

@@ -38,9 +38,13 @@ async function stream(job: Extract<ClientJob, { kind: "stream" }>): Promise<void
     try {
       const conn = await dial(job.endpoint, job.connectTimeoutMs);
       const extensions = conn.extensions;
+      const cpuBefore = process.cpuUsage();
       const result = await runThroughput(conn, mode, job.throughput);
+      const cpu = process.cpuUsage(cpuBefore);
+      // Share of one core this client used: near 1.0 would make the client the bottleneck.
+      const clientCpu = (cpu.user + cpu.system) / 1e6 / result.seconds;
       conn.close();
-      emit({ workload: "throughput", ...result, extensions });
+      emit({ workload: "throughput", ...result, extensions, clientCpu });
     } catch (error) {
       emit({ workload: "throughput", mode, error: message(error) });
     }

@@ -58,6 +58,7 @@ export async function streamPhase(
               else
                 runs.runs.push({
                   mibPerSecond: run.mibPerSecond,
+                  clientCpu: run.clientCpu,
                   digestOk: true,
                   extensions: run.extensions,
                 });

@@ -103,7 +103,12 @@ export function renderReport(
   out.push("");
   out.push(
     table(
-      ["row", ...MODES, ...MODES.map((mode) => `${mode} vs socat / websockify / direct`)],
+      [
+        "row",
+        ...MODES,
+        ...MODES.map((mode) => `${mode} vs socat / websockify / direct`),
+        "client CPU (share of a core)",
+      ],
       shown.map((r) => [
         r.label,
         ...MODES.map((mode) => cell(r.throughput[mode])),
@@ -111,8 +116,13 @@ export function renderReport(
           (mode) =>
             `${ratio(r.throughput[mode]?.median, socat?.throughput[mode]?.median)} / ${ratio(r.throughput[mode]?.median, wsfy?.throughput[mode]?.median)} / ${ratio(r.throughput[mode]?.median, direct?.throughput[mode]?.median)}`,
         ),
+        cell(r.clientCpu, 2),
       ]),
     ),
+  );
+  out.push("");
+  out.push(
+    "Client CPU: the load client's CPU during the run as a share of one core (median, min–max over modes and repeats; above 1.0 means Bun's helper threads too). It includes SHA-256 of every byte received. Near 1.0 for direct and ws-ceiling, the client is close to its own limit there, so those ceilings are what this client can drive; with a relay in between it has headroom (the relay is the limit). With 2 cores, client, relay and target always compete: every row is measured under the same contention.",
   );
   out.push("");
   out.push("![throughput](throughput.svg)");

@@ -31,6 +31,8 @@ export interface RowSummary {
   unavailable: string | null;
   throughput: Record<Mode, Spread | null>;
   throughputErrors: string[];
+  /** The load client's CPU during throughput runs, share of one core (all modes). */
+  clientCpu: Spread | null;
   latency: { p50: Spread | null; p99: Spread | null; p999: Spread | null };
   latencyErrors: string[];
   sessions: SessionSummary[];
@@ -91,6 +93,7 @@ export function summarize(results: Results): RowSummary[] {
       unavailable: row.unavailable,
       throughput,
       throughputErrors,
+      clientCpu: spread(MODES.flatMap((mode) => (tp[mode]?.runs ?? []).map((r) => r.clientCpu))),
       latency: {
         p50: spread(lat.runs.map((r) => r.p50)),
         p99: spread(lat.runs.map((r) => r.p99)),
