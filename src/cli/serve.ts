@@ -1,5 +1,6 @@
 import { defineCommand } from "citty";
 import { openProxyWarning } from "../config/exposure.ts";
+import { fileLimitWarning, openFileLimit } from "../config/file-limit.ts";
 import { loadSettings } from "../config/load.ts";
 import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
@@ -74,6 +75,8 @@ export const serveCommand = defineCommand({
       security.credentials.required,
     );
     if (warning) logger.warn(warning);
+    const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
+    if (fileWarning) logger.warn(fileWarning);
     onReloadSignal(server, security.tls, logger);
     onShutdownSignal(async (signal) => {
       logger.info(`${signal} received: closing ${server.sessions.size} sessions`);

@@ -24,7 +24,7 @@ export interface FlowLimits {
 export class Relay {
   bytesFromClient = 0;
   bytesFromTarget = 0;
-  /** Date.now() of the last byte moved in either direction. */
+  /** Date.now() of the last byte moved in either direction; kept only when `trackActivity`. */
   lastActivity = Date.now();
 
   private readonly toTarget = new ByteQueue();
@@ -36,6 +36,8 @@ export class Relay {
   constructor(
     private readonly client: ClientSide,
     private readonly limits: FlowLimits,
+    /** Read the clock per chunk only when an idle timeout needs it. */
+    private readonly trackActivity = false,
   ) {}
 
   /** Bytes received from the client that the target has not taken yet. */
@@ -45,7 +47,7 @@ export class Relay {
 
   fromClient(chunk: Uint8Array): void {
     this.bytesFromClient += chunk.byteLength;
-    this.lastActivity = Date.now();
+    if (this.trackActivity) this.lastActivity = Date.now();
     const target = this.target;
     if (target && this.toTarget.isEmpty) {
       const written = target.write(chunk);
@@ -62,7 +64,7 @@ export class Relay {
 
   fromTarget(chunk: Uint8Array): void {
     this.bytesFromTarget += chunk.byteLength;
-    this.lastActivity = Date.now();
+    if (this.trackActivity) this.lastActivity = Date.now();
     if (
       this.client.send(chunk) < 0 &&
       !this.targetPaused &&

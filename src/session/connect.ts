@@ -22,7 +22,7 @@ export async function connectWithin(
     }, seconds * 1000);
   });
   const attempts = (async () => {
-    let lastError: unknown = new ProxyError("connect_failed", "no address to connect to");
+    let lastError: unknown;
     for (const address of addresses) {
       if (controller.signal.aborted) break;
       try {
@@ -31,7 +31,8 @@ export async function connectWithin(
         lastError = error;
       }
     }
-    throw lastError;
+    // Built only on failure: an Error per successful session costs a stack capture.
+    throw lastError ?? new ProxyError("connect_failed", "no address to connect to");
   })();
   // The losing side of the race must not surface as an unhandled rejection.
   attempts.catch(() => {});

@@ -165,7 +165,11 @@ export class Session {
     }
     clearTimeout(this.handshakeTimer);
     this.phase = "connecting";
-    this.relay = new Relay(this.clientSide(), this.context.flow);
+    this.relay = new Relay(
+      this.clientSide(),
+      this.context.flow,
+      this.context.config.idleTimeout > 0,
+    );
     this.startIdleClock();
     this.connect(handshake).catch((error: unknown) => this.fail(error));
   }
@@ -298,6 +302,7 @@ export class Session {
   }
 
   private logFinished(): void {
+    if (this.context.logger.level < LogLevels.info) return;
     const relay = this.relay;
     const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(3);
     this.context.logger.info(
