@@ -44,11 +44,11 @@ export async function admit(
   deps: AdmissionDeps,
 ): Promise<Response | Admitted> {
   const peerAddress = peer?.address ?? "unknown";
-  const clientAddress = deps.clientAddress(peerAddress, request.headers.get("x-forwarded-for"));
+  const direct = deps.clientAddress(peerAddress);
+  const forwardedFor = request.headers.get("x-forwarded-for");
+  const clientAddress = forwardedFor ? deps.clientAddress(peerAddress, forwardedFor) : direct;
   const clientLabel =
-    peer && clientAddress === deps.clientAddress(peerAddress)
-      ? formatHostPort(clientAddress, peer.port)
-      : clientAddress;
+    peer && clientAddress === direct ? formatHostPort(clientAddress, peer.port) : clientAddress;
 
   const origin = deps.origin(request.headers.get("origin"));
   if (!origin.allowed) {

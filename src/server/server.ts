@@ -153,7 +153,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
             const admitted = await admit(request, server.requestIP(request), admission);
             if (admitted instanceof Response) return admitted;
             const session = new Session(context, admitted.clientLabel, admitted.grant);
-            keys.set(session, ipKey(admitted.clientAddress));
+            if (perIp) keys.set(session, ipKey(admitted.clientAddress));
             if (admitted.refusal !== undefined) refusals.set(session, admitted.refusal);
             return server.upgrade(request, { data: session }) ? undefined : notAnUpgrade();
           },
