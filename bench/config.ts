@@ -15,6 +15,8 @@ export interface BenchConfig {
     phaseTimeoutMs: number;
     /** How long sessions idle before the plateau sample, and after close before the last one. */
     settleMs: number;
+    /** Sessions opened and closed on a fresh row before its idle sample (JIT warm-up, as in production). */
+    warmupSessions: number;
     /** Open → close cycles per run at the largest count (2: the second one checks for leaks). */
     leakCycles: number;
   };
@@ -48,8 +50,9 @@ export function benchConfig(quick: boolean): BenchConfig {
       echoBytes: 1024,
       perSessionTimeoutMs: 10_000,
       phaseTimeoutMs: quick ? 15_000 : 30_000,
-      settleMs: quick ? 500 : 1_000,
+      settleMs: quick ? 500 : 800,
       leakCycles: quick ? 1 : 2,
+      warmupSessions: 300,
     },
     startup: { runs: quick ? 5 : 20, sourceRuns: quick ? 3 : 5, timeoutMs: 5_000 },
     budgetMs: quick ? 110_000 : 540_000,

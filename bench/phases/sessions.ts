@@ -69,6 +69,28 @@ async function cycle(
   return { result, plateau, after, afterWaitMs: Date.now() - closedAt };
 }
 
+/** Opens and closes a few hundred sessions so that the row runs warm code, as a server would. */
+async function warmUp(running: RunningRow, config: BenchConfig, clients: Tracked[]): Promise<void> {
+  const s = config.sessions;
+  if (s.warmupSessions <= 0) return;
+  const proc = spawnClient({
+    kind: "sessions",
+    endpoint: running.endpoint,
+    sessions: {
+      sessions: s.warmupSessions,
+      concurrency: s.concurrency,
+      echoBytes: s.echoBytes,
+      perSessionTimeoutMs: s.perSessionTimeoutMs,
+      phaseTimeoutMs: s.phaseTimeoutMs,
+    },
+  });
+  clients.push(proc);
+  await proc.waitForLine((l) => l.startsWith("RESULT "), s.phaseTimeoutMs + s.perSessionTimeoutMs);
+  proc.send("close");
+  await proc.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
+  await proc.stop(1000);
+}
+
 /**
  * A fresh row process; `cycles` rounds of open → idle → close on it. A second round that
  * needs more memory than the first points to a leak.
@@ -85,6 +107,7 @@ async function oneRun(
   const clients: Tracked[] = [];
   try {
     running = await row.start(ctx);
+    await warmUp(running, config, clients);
     await Bun.sleep(s.settleMs / 2);
     const idle = running.pid === null ? null : treeMemory(running.pid);
     const first = await cycle(running, count, config, idle, clients);
@@ -150,8 +173,9 @@ export async function sessionsPhase(
           continue;
         }
         try {
-          const cycles =
-            count === Math.max(...config.sessions.counts) ? config.sessions.leakCycles : 1;
+          const leakCheck =
+            count === Math.max(...config.sessions.counts) && !row.forks && row.id !== "direct";
+          const cycles = leakCheck ? config.sessions.leakCycles : 1;
           const run = await oneRun(row, ctx, count, config, cycles);
           runs.runs.push(run);
           const m = run.memory;

@@ -83,6 +83,8 @@ export function renderReport(
       `- Latency: ${c.latency.roundTrips.toLocaleString("en")} sequential ${c.latency.messageBytes}-byte round trips after ${c.latency.warmup} warm-up ones.`,
       `- Sessions: ${c.sessions.counts.map((n) => n.toLocaleString("en")).join(", ")} concurrent sessions, at most ${c.sessions.concurrency} handshakes in progress,`,
       `  each: handshake + ${c.sessions.echoBytes} B echo, then idle. sessions/s = established / time to the last echo.`,
+      `  Each run starts a fresh row process and warms it up with ${c.sessions.warmupSessions} sessions (opened, echoed, closed) before the idle sample.`,
+      `  At the largest count the same process then runs a second open → close cycle (leak check).`,
       `  Memory is the proxy's process tree from /proc (\`smaps_rollup\`): RSS, or PSS for socat and websockify,`,
       `  which fork one process per connection. Idle → plateau (${c.sessions.settleMs} ms after the last echo) → after close.`,
       `- Start-up: spawn of the compiled binary until a TCP connect succeeds (polled), then until a WebSocket greeting.`,

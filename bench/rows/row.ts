@@ -24,6 +24,8 @@ export interface Row {
   start(ctx: RowContext): Promise<RunningRow>;
   /** Largest session count worth trying (websockify's select() loop gives up near 500). */
   maxSessions?: number;
+  /** Forks a process per connection: nothing stays behind after close, so no leak cycle. */
+  forks?: boolean;
 }
 
 /** How long any row may take to start listening. */

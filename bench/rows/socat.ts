@@ -6,6 +6,7 @@ import type { Row } from "./row.ts";
 export const socat: Row = {
   id: "socat",
   label: "socat (TCP relay)",
+  forks: true,
   unavailable: () => (Bun.which("socat") ? null : "socat not installed (bench/install-peers.sh)"),
   async start(ctx) {
     const { proc, port } = await startListening("socat", (p) => [

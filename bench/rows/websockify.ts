@@ -8,6 +8,7 @@ export const websockify: Row = {
   unavailable: () =>
     Bun.which("websockify") ? null : "websockify not installed (bench/install-peers.sh)",
   maxSessions: 1000,
+  forks: true,
   async start(ctx) {
     const { proc, port } = await startListening("websockify", (p) => [
       "websockify",
