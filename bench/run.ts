@@ -5,8 +5,9 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    socket2web, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
+import { ensureBinary } from "./lib/build.ts";
 import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
 import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
@@ -21,9 +22,6 @@ import { checkTargets, fdBoundOf } from "./report/targets.ts";
 import type { Results } from "./results.ts";
 import { ROWS } from "./rows/index.ts";
 import { BUN, ROOT } from "./rows/row.ts";
-import { BINARY, SOURCE_ENTRY } from "./rows/socket2web.ts";
-
-const BUILD_TIMEOUT_MS = 180_000;
 
 function flag(name: string): string | undefined {
   const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -34,31 +32,6 @@ function flag(name: string): string | undefined {
 const t0 = Date.now();
 function log(line: string): void {
   console.log(`${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s ${line}`);
-}
-
-/** Newest modification time under `dir`, ms. */
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile())
-      newest = Math.max(newest, statSync(`${entry.parentPath}/${entry.name}`).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/socket2web (make build) when it is missing or older than src/. */
-async function ensureBinary(notes: string[]): Promise<void> {
-  if (!existsSync(SOURCE_ENTRY) || process.env.BENCH_SOCKET2WEB_BIN) return;
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestMtime(`${ROOT}src`)) return;
-  log("dist/socket2web missing or older than src/: running make build");
-  const build = spawnTracked("make build", ["make", "build"], { cwd: ROOT });
-  const done = await Promise.race([
-    build.proc.exited,
-    Bun.sleep(BUILD_TIMEOUT_MS).then(() => null),
-  ]);
-  await build.stop();
-  if (done !== 0) notes.push(`make build failed or timed out: ${build.output().slice(-300)}`);
-  else notes.push("dist/socket2web was built by the bench (make build)");
 }
 
 async function main(): Promise<void> {
@@ -72,7 +45,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
 
   const notes: string[] = [];
-  await ensureBinary(notes);
+  await ensureBinary(notes, log);
   const machine = describeMachine();
   const fdBound = fdBoundOf(machine.hardNofile);
   if (fdBound !== null) {

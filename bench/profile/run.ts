@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Endpoint } from "../client/endpoint.ts";
 import type { ClientJob } from "../client/main.ts";
+import { ensureBinary } from "../lib/build.ts";
 import { installCleanup, spawnTracked, stopAll, type Tracked } from "../lib/procs.ts";
 import { median } from "../lib/stats.ts";
 import { runClient } from "../phases/client.ts";
@@ -179,6 +180,8 @@ async function perfStop(perf: Tracked | null, file: string): Promise<string> {
 
 async function main(): Promise<void> {
   installCleanup();
+  const notes: string[] = [];
+  await ensureBinary(notes, console.log);
   mkdirSync(OUT, { recursive: true });
   rmSync(PROF_DIR, { recursive: true, force: true });
   mkdirSync(PROF_DIR, { recursive: true });
