@@ -38,3 +38,29 @@ export function encodeAck(count: number): Uint8Array {
   new DataView(bytes.buffer).setBigUint64(0, BigInt(count), true);
   return bytes;
 }
+
+/** A connection's progress through its header, shared by the TCP target and ws-ceiling. */
+export interface HeaderState {
+  header: Uint8Array;
+  headerFill: number;
+  mode: TargetMode | 0;
+  length: number;
+}
+
+/**
+ * Feeds bytes into the header; once it is complete, sets `mode` and `length` and returns the mode
+ * and the bytes after the header (possibly none). Returns undefined while it is incomplete.
+ */
+export function takeHeader(
+  state: HeaderState,
+  bytes: Uint8Array,
+): { mode: TargetMode; rest: Uint8Array } | undefined {
+  const take = Math.min(HEADER_BYTES - state.headerFill, bytes.byteLength);
+  state.header.set(bytes.subarray(0, take), state.headerFill);
+  state.headerFill += take;
+  if (state.headerFill < HEADER_BYTES) return undefined;
+  const header = decodeHeader(state.header);
+  state.mode = header.mode;
+  state.length = header.length;
+  return { mode: header.mode, rest: bytes.subarray(take) };
+}

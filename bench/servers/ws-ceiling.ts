@@ -5,10 +5,10 @@ import type { ServerWebSocket } from "bun";
 import { patternSlice } from "../lib/pattern.ts";
 import {
   ACK_EVERY,
-  decodeHeader,
   encodeAck,
   HEADER_BYTES,
   TargetMode,
+  takeHeader,
 } from "../lib/target-header.ts";
 
 const SOURCE_CHUNK = 64 * 1024;
@@ -90,18 +90,14 @@ const server = Bun.serve<Session>({
         ws.send(JSON.stringify({ status: "connected", ...handshake }));
         return;
       }
-      let bytes = typeof message === "string" ? new TextEncoder().encode(message) : message;
+      let bytes: Uint8Array =
+        typeof message === "string" ? new TextEncoder().encode(message) : message;
       if (s.mode === 0) {
-        const take = Math.min(HEADER_BYTES - s.headerFill, bytes.byteLength);
-        s.header.set(bytes.subarray(0, take), s.headerFill);
-        s.headerFill += take;
-        bytes = bytes.subarray(take);
-        if (s.headerFill < HEADER_BYTES) return;
-        const header = decodeHeader(s.header);
-        s.mode = header.mode;
-        s.length = header.length;
-        if (s.mode === TargetMode.sink) s.hasher = new Bun.CryptoHasher("sha256");
-        if (s.mode === TargetMode.source) pumpSource(ws);
+        const started = takeHeader(s, bytes);
+        if (!started) return;
+        bytes = started.rest;
+        if (started.mode === TargetMode.sink) s.hasher = new Bun.CryptoHasher("sha256");
+        if (started.mode === TargetMode.source) pumpSource(ws);
       }
       if (bytes.byteLength > 0) onPayload(ws, bytes);
     },

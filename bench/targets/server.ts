@@ -6,10 +6,10 @@ import type { Socket } from "bun";
 import { patternSlice } from "../lib/pattern.ts";
 import {
   ACK_EVERY,
-  decodeHeader,
   encodeAck,
   HEADER_BYTES,
   TargetMode,
+  takeHeader,
 } from "../lib/target-header.ts";
 
 const SOURCE_CHUNK = 64 * 1024;
@@ -110,16 +110,11 @@ const listener = Bun.listen<Conn>({
       const conn = socket.data;
       let bytes: Uint8Array = data;
       if (conn.mode === 0) {
-        const take = Math.min(HEADER_BYTES - conn.headerFill, bytes.byteLength);
-        conn.header.set(bytes.subarray(0, take), conn.headerFill);
-        conn.headerFill += take;
-        bytes = bytes.subarray(take);
-        if (conn.headerFill < HEADER_BYTES) return;
-        const header = decodeHeader(conn.header);
-        conn.mode = header.mode;
-        conn.length = header.length;
-        if (conn.mode === TargetMode.sink) conn.hasher = new Bun.CryptoHasher("sha256");
-        if (conn.mode === TargetMode.source) pumpSource(socket);
+        const started = takeHeader(conn, bytes);
+        if (!started) return;
+        bytes = started.rest;
+        if (started.mode === TargetMode.sink) conn.hasher = new Bun.CryptoHasher("sha256");
+        if (started.mode === TargetMode.source) pumpSource(socket);
       }
       if (bytes.byteLength > 0) onPayload(socket, bytes);
     },
