@@ -1,4 +1,5 @@
 import type { LogLevelName } from "../log/logger.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE } from "../protocol/constants.ts";
 
 /** The server's effective settings; durations in whole seconds, sizes in bytes, 0 disables a limit. */
 export interface ServerConfig {
@@ -29,7 +30,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxLifetime: 3600,
   connectTimeout: 10,
   idleTimeout: 0,
-  maxMessageSize: 16 * 1024 * 1024,
+  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
   maxConnectionsPerIp: 0,
   rateLimit: 0,
   rateLimitBurst: 0,
