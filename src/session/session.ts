@@ -63,10 +63,10 @@ export class Session {
   private closeCode: number | undefined;
   private clientGone = false;
   private frozen = false;
-  private readonly timers: ReturnType<typeof setTimeout>[] = [];
   private readonly tracing: boolean;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly context: SessionContext,
@@ -96,11 +96,9 @@ export class Session {
       config.timeout * 1000,
     );
     if (config.maxLifetime > 0) {
-      this.timers.push(
-        setTimeout(
-          () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
-          config.maxLifetime * 1000,
-        ),
+      this.lifetimeTimer = setTimeout(
+        () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+        config.maxLifetime * 1000,
       );
     }
   }
@@ -131,12 +129,9 @@ export class Session {
     this.clientGone = true;
     this.closeCode ??= code;
     this.clearTimers();
-    const wasPhase = this.phase;
+    // A connect still under way delivers the client's bytes itself once it opens (see `connect`).
+    if (this.phase === "proxying") this.endTarget();
     this.phase = "closed";
-    if (wasPhase === "proxying" || wasPhase === "connecting") {
-      // A connect still under way delivers these bytes itself once it opens (see `connect`).
-      if (wasPhase === "proxying") this.endTarget();
-    }
     this.context.onClosed(this);
     if (this.counted) this.logFinished();
   }
@@ -297,8 +292,7 @@ export class Session {
   private clearTimers(): void {
     clearTimeout(this.handshakeTimer);
     clearTimeout(this.idleTimer);
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.length = 0;
+    clearTimeout(this.lifetimeTimer);
   }
 
   private logFinished(): void {
