@@ -16,5 +16,6 @@ export function toServerConfig(settings: Settings): ServerConfig {
     maxConnectionsPerIp: settings["max-connections-per-ip"],
     rateLimit: settings["rate-limit"],
     rateLimitBurst: settings["rate-limit-burst"],
+    metrics: settings.metrics,
   };
 }

@@ -223,6 +223,10 @@ export const SETTINGS = {
     hint: "cidr",
     description: "Believe X-Forwarded-For from peers in this range (repeatable)",
   }),
+  metrics: toggle({
+    description:
+      "Serve Prometheus metrics at GET /metrics (on the same port: restrict who reaches it)",
+  }),
 } as const satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -19,6 +19,8 @@ export interface ServerConfig {
   readonly rateLimit: number;
   /** Upgrades a client address may make at once; 0 means one second's worth (`rateLimit`). */
   readonly rateLimitBurst: number;
+  /** Serve Prometheus metrics at GET /metrics. */
+  readonly metrics: boolean;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -34,4 +36,5 @@ export const DEFAULT_CONFIG: ServerConfig = {
   maxConnectionsPerIp: 0,
   rateLimit: 0,
   rateLimitBurst: 0,
+  metrics: false,
 };

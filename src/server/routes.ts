@@ -1,6 +1,10 @@
+import type { ProxyMetrics } from "../metrics/metrics.ts";
+
 export interface RouteHandlers {
   ready(): boolean;
   sessions(): number;
+  /** Present when --metrics is on. */
+  metrics: ProxyMetrics | undefined;
   /**
    * Admits and upgrades the request: undefined once upgraded, else the refusal (403, 401, or 400
    * when it was not a valid WebSocket upgrade).
@@ -26,6 +30,12 @@ export function routeRequest(
   if (pathname === "/healthz") return json({ status: "ok", sessions: handlers.sessions() });
   if (pathname === "/readyz") {
     return handlers.ready() ? json({ status: "ready" }) : json({ status: "shutting down" }, 503);
+  }
+  const { metrics } = handlers;
+  if (pathname === "/metrics" && metrics && request.method === "GET") {
+    return metrics
+      .render()
+      .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));
   }
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return text(

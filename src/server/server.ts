@@ -7,6 +7,7 @@ import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
+import { createMetrics } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
@@ -67,6 +68,7 @@ export interface ProxyServer {
 
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
+  const metrics = config.metrics ? createMetrics(() => sessions) : undefined;
   const slots = new Map<Session, Release>();
   let accepting = true;
   const credentials = deps.credentials ?? createCredentialCheck({});
@@ -79,6 +81,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     resolver: deps.resolver,
     credentials,
     onClosed: (session) => {
+      if (session.counted) metrics?.sessionFinished(session.finished);
       sessions.delete(session);
       slots.get(session)?.();
       slots.delete(session);
@@ -111,14 +114,17 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     const session = ws.data;
     const refusal = refusals.get(session);
     if (!accepting) {
+      metrics?.refused("shutdown");
       session.refuse(ws, CloseCode.goingAway, CloseReason.shuttingDown);
       return;
     }
     if (sessions.size >= config.maxConnections) {
+      metrics?.refused("capacity");
       session.refuse(ws, CloseCode.tryAgainLater, CloseReason.atCapacity);
       return;
     }
     if (refusal !== undefined) {
+      metrics?.refused("rate_limit");
       session.refuse(ws, CloseCode.tryAgainLater, refusal);
       return;
     }
@@ -126,6 +132,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       const release = perIp.tryAcquire(keys.get(session) ?? "");
       if (release === null) {
         deps.logger.debug(`per-IP limit reached for ${session.clientAddress}`);
+        metrics?.refused("per_ip");
         session.refuse(ws, CloseCode.tryAgainLater, CloseReason.perIpLimit);
         return;
       }
@@ -149,9 +156,13 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         return routeRequest(request, {
           ready: () => accepting,
           sessions: () => sessions.size,
+          metrics,
           async upgrade() {
             const admitted = await admit(request, server.requestIP(request), admission);
-            if (admitted instanceof Response) return admitted;
+            if (admitted instanceof Response) {
+              metrics?.refused(admitted.status === 403 ? "origin" : "credential");
+              return admitted;
+            }
             const session = new Session(context, admitted.clientLabel, admitted.grant);
             if (perIp) keys.set(session, ipKey(admitted.clientAddress));
             if (admitted.refusal !== undefined) refusals.set(session, admitted.refusal);

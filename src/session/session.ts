@@ -5,6 +5,7 @@ import type { TargetConnection } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import { type Handshake, parseHandshake } from "../handshake/parse.ts";
 import { formatBytes, type Logger } from "../log/logger.ts";
+import type { FinishedSession } from "../metrics/metrics.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import type { Policy } from "../policy/policy.ts";
 import type { Resolver } from "../policy/resolver.ts";
@@ -12,6 +13,7 @@ import {
   CloseCode,
   CloseReason,
   type ConnectedStatus,
+  type ErrorCode,
   type ErrorStatus,
 } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
@@ -61,6 +63,7 @@ export class Session {
   private target: TargetConnection | undefined;
   private targetLabel = "-";
   private closeCode: number | undefined;
+  private errorCode: ErrorCode | undefined;
   private clientGone = false;
   private frozen = false;
   private readonly tracing: boolean;
@@ -79,6 +82,24 @@ export class Session {
 
   get bufferedToClient(): number {
     return this.ws && !this.clientGone ? this.ws.getBufferedAmount() : 0;
+  }
+
+  get bytesFromClient(): number {
+    return this.relay?.bytesFromClient ?? 0;
+  }
+
+  get bytesFromTarget(): number {
+    return this.relay?.bytesFromTarget ?? 0;
+  }
+
+  /** The figures of a session that has closed, for metrics. */
+  get finished(): FinishedSession {
+    return {
+      closeCode: this.closeCode,
+      error: this.errorCode,
+      bytesFromClient: this.bytesFromClient,
+      bytesFromTarget: this.bytesFromTarget,
+    };
   }
 
   get pendingToTarget(): number {
@@ -248,6 +269,7 @@ export class Session {
     const status: ErrorStatus = { status: "error", error: failure.code, reason: failure.message };
     this.context.logger.debug(`session ${this.id}: ${failure.code}: ${failure.message}`);
     this.ws?.send(JSON.stringify(status));
+    this.errorCode = failure.code;
     this.close(failure.closeCode, failure.code);
   }
 
@@ -297,11 +319,10 @@ export class Session {
 
   private logFinished(): void {
     if (this.context.logger.level < LogLevels.info) return;
-    const relay = this.relay;
     const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(3);
     this.context.logger.info(
       `session ${this.id} ${this.clientAddress} -> ${this.targetLabel}` +
-        ` up ${formatBytes(relay?.bytesFromClient ?? 0)} down ${formatBytes(relay?.bytesFromTarget ?? 0)}` +
+        ` up ${formatBytes(this.bytesFromClient)} down ${formatBytes(this.bytesFromTarget)}` +
         ` ${seconds}s close ${this.closeCode}`,
     );
   }

@@ -1,0 +1,72 @@
+import { expect, test } from "bun:test";
+import { closedPort } from "../helpers/ports.ts";
+import { startProxy } from "../helpers/proxy.ts";
+import { startTcpTarget } from "../helpers/targets.ts";
+import { connectThrough, openClient } from "../helpers/ws-client.ts";
+
+const scrape = async (port: number) => {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return {
+    status: response.status,
+    type: response.headers.get("content-type"),
+    body: await response.text(),
+  };
+};
+
+const value = (body: string, series: string): number => {
+  const line = body.split("\n").find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no series ${series} in:\n${body}`);
+  return Number(line.slice(series.length + 1));
+};
+
+test("without --metrics, /metrics is not served (426 like any other plain request)", async () => {
+  const proxy = await startProxy();
+  expect((await scrape(proxy.port)).status).toBe(426);
+  await proxy.stop();
+});
+
+test("with --metrics: live and finished sessions, bytes each way, errors and refusals", async () => {
+  const echo = startTcpTarget("echo");
+  const proxy = await startProxy(["--metrics", "--max-connections", "2"]);
+
+  const { client } = await connectThrough(proxy.url, {
+    protocol: "tcp",
+    target_ip: "127.0.0.1",
+    target_port: echo.port,
+  });
+  client.send(new Uint8Array(1000));
+  await client.readBytes(1000);
+  let metrics = await scrape(proxy.port);
+  expect(metrics.status).toBe(200);
+  expect(metrics.type).toContain("text/plain");
+  expect(value(metrics.body, "socket2web_sessions_active")).toBe(1);
+  // Live sessions count before they finish.
+  expect(value(metrics.body, 'socket2web_bytes_total{direction="client_to_target"}')).toBe(1000);
+  expect(value(metrics.body, 'socket2web_bytes_total{direction="target_to_client"}')).toBe(1000);
+
+  const refused = await connectThrough(proxy.url, {
+    protocol: "tcp",
+    target_ip: "127.0.0.1",
+    target_port: await closedPort(),
+  });
+  expect(refused.status.error).toBe("connect_failed");
+  await refused.client.closed;
+  const held = await openClient(proxy.url);
+  const overCapacity = await openClient(proxy.url);
+  expect((await overCapacity.closed).code).toBe(1013);
+  client.close(1000);
+  await client.closed;
+  held.close();
+  await held.closed;
+  await Bun.sleep(50);
+
+  metrics = await scrape(proxy.port);
+  expect(value(metrics.body, "socket2web_sessions_active")).toBe(0);
+  expect(value(metrics.body, 'socket2web_bytes_total{direction="client_to_target"}')).toBe(1000);
+  expect(value(metrics.body, 'socket2web_session_errors_total{error="connect_failed"}')).toBe(1);
+  expect(value(metrics.body, 'socket2web_sessions_total{close_code="4502"}')).toBe(1);
+  expect(value(metrics.body, 'socket2web_refused_total{reason="capacity"}')).toBe(1);
+  expect(value(metrics.body, "socket2web_process_resident_memory_bytes")).toBeGreaterThan(0);
+  await proxy.stop();
+  echo.stop();
+});
