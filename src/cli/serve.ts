@@ -54,6 +54,9 @@ export const serveCommand = defineCommand({
         credentials: security.credentials,
         origin: security.origin,
         clientAddress: security.clientAddress,
+        ...(config.metrics
+          ? { createMetrics: (await import("../metrics/metrics.ts")).createMetrics }
+          : {}),
         ...(tls ? { tls } : {}),
       });
     } catch (error) {

@@ -20,6 +20,8 @@ export interface ProxyMetrics {
   render(): Promise<string>;
 }
 
+export type MetricsFactory = (live: () => Iterable<SessionFigures>) => ProxyMetrics;
+
 export type RefusalReason =
   | "origin"
   | "credential"
@@ -33,7 +35,7 @@ export type RefusalReason =
  * plus the live sessions' counters, read when /metrics is scraped, so the counter stays monotonic
  * (a session moves from live to finished in one step).
  */
-export function createMetrics(live: () => Iterable<SessionFigures>): ProxyMetrics {
+export const createMetrics: MetricsFactory = (live) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "socket2web_" });
   const finishedBytes = { client_to_target: 0, target_to_client: 0 };
@@ -97,4 +99,4 @@ export function createMetrics(live: () => Iterable<SessionFigures>): ProxyMetric
     },
     render: () => registry.metrics(),
   };
-}
+};

@@ -7,7 +7,7 @@ import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
-import { createMetrics } from "../metrics/metrics.ts";
+import type { MetricsFactory } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
@@ -48,6 +48,8 @@ export interface ServerDeps {
   readonly clientAddress?: ClientAddressResolver;
   /** Serves wss:// with these; replace them later with `reloadTls`. */
   readonly tls?: TlsMaterial;
+  /** Given when metrics are served (--metrics); loaded lazily, so start-up does not pay for it. */
+  readonly createMetrics?: MetricsFactory;
   readonly adapters?: readonly AnyProtocolAdapter[];
   readonly flow?: FlowLimits;
 }
@@ -68,7 +70,7 @@ export interface ProxyServer {
 
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
-  const metrics = config.metrics ? createMetrics(() => sessions) : undefined;
+  const metrics = deps.createMetrics?.(() => sessions);
   const slots = new Map<Session, Release>();
   let accepting = true;
   const credentials = deps.credentials ?? createCredentialCheck({});
