@@ -1,26 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { freePort } from "../helpers/ports.ts";
-import { proxyCommand } from "../helpers/proxy.ts";
+import { runProxyCommand } from "../helpers/proxy.ts";
 
-async function run(args: string[], options: { user?: boolean } = {}) {
-  const prefix = options.user
-    ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-    : [];
-  const proc = Bun.spawn([...prefix, ...proxyCommand(), ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1", HOME: "/tmp" },
+/** `user`: run as nobody, to see how an unprivileged user fares. */
+const run = (args: string[], options: { user?: boolean } = {}) =>
+  runProxyCommand(args, {
+    prefix: options.user ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [],
   });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  return { stdout, stderr, code };
-}
 
 const invalid: [string[], RegExp][] = [
   [["--port", "abc"], /--port expects a whole number from 1 to 65535, got "abc"/],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { proxyCommand, startProxy } from "../helpers/proxy.ts";
+import { runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { tempDir } from "../helpers/tls-cert.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
@@ -20,20 +20,8 @@ async function configFile(name: string, text: string): Promise<string> {
 }
 
 async function run(args: string[], env: Record<string, string> = {}) {
-  const proc = Bun.spawn([...proxyCommand(), ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1", ...env },
-  });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  return { stdout, stderr: stderr.trim(), code };
+  const result = await runProxyCommand(args, { env });
+  return { ...result, stderr: result.stderr.trim() };
 }
 
 /** The printed value line of `key` in --print-config output. */

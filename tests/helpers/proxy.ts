@@ -70,3 +70,30 @@ export function rssOf(pid: number): number {
   if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
   return Number(kb) * 1024;
 }
+
+export interface CompletedRun {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/** Runs the proxy command to completion (killed after 10 s), e.g. for exit codes and messages. */
+export async function runProxyCommand(
+  args: string[],
+  options: { env?: Record<string, string>; prefix?: string[] } = {},
+): Promise<CompletedRun> {
+  const proc = Bun.spawn([...(options.prefix ?? []), ...proxyCommand(), ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, NO_COLOR: "1", HOME: "/tmp", ...options.env },
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  clearTimeout(timer);
+  return { stdout, stderr, code };
+}
