@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { type Connection, connect } from "../client/index.ts";
 import type { ServerOptions } from "./client-options.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -26,4 +27,19 @@ export function webSocketFactory(
   }
   const tls = { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !options.insecure };
   return (url) => new BunWebSocket(url, { perMessageDeflate: false, tls });
+}
+
+/** Opens a session through the proxy with a client command's options. */
+export function connectThroughProxy(
+  options: ServerOptions,
+  webSocket: (url: string) => WebSocket,
+): Promise<Connection> {
+  return connect(options.server, {
+    protocol: options.protocol,
+    target_ip: options.target.host,
+    target_port: options.target.port,
+    token: options.token,
+    timeout: options.timeoutMs,
+    webSocket,
+  });
 }

@@ -1,7 +1,7 @@
 import { defineCommand } from "citty";
-import { type Connection, connect, Socket2WebError } from "../client/index.ts";
+import { type Connection, Socket2WebError } from "../client/index.ts";
 import { type ServerOptions, serverFlags, toServerOptions } from "./client-options.ts";
-import { webSocketFactory } from "./client-socket.ts";
+import { connectThroughProxy, webSocketFactory } from "./client-socket.ts";
 import { assertKnownFlags } from "./flags.ts";
 import { closeWhenQuiet } from "./linger.ts";
 
@@ -25,14 +25,7 @@ export async function runConnect(
 ): Promise<number> {
   let connection: Connection;
   try {
-    connection = await connect(options.server, {
-      protocol: options.protocol,
-      target_ip: options.target.host,
-      target_port: options.target.port,
-      token: options.token,
-      timeout: options.timeoutMs,
-      webSocket,
-    });
+    connection = await connectThroughProxy(options, webSocket);
   } catch (error) {
     io.fail(`connect: ${describeError(error)}`);
     return ConnectExit.failed;

@@ -1,7 +1,8 @@
 import type { Socket } from "bun";
-import { type Connection, connect, Socket2WebError } from "../client/index.ts";
+import { type Connection, Socket2WebError } from "../client/index.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import type { ServerOptions } from "./client-options.ts";
+import { connectThroughProxy } from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";
 
 export interface BridgeContext {
@@ -43,14 +44,7 @@ export class TcpBridge {
     // Nothing can be sent before the server's status, so hold the local side meanwhile.
     this.socket.pause();
     const { options, webSocket } = this.context;
-    connect(options.server, {
-      protocol: options.protocol,
-      target_ip: options.target.host,
-      target_port: options.target.port,
-      token: options.token,
-      timeout: options.timeoutMs,
-      webSocket,
-    }).then(
+    connectThroughProxy(options, webSocket).then(
       (connection) => this.onConnected(connection),
       (error: unknown) => this.onFailed(error),
     );
