@@ -1,29 +1,18 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { closedPort } from "../helpers/ports.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { startTcpTarget } from "../helpers/targets.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  proxy = await startProxy();
-  echo = startTcpTarget("echo");
-});
-
-afterAll(async () => {
-  echo?.stop();
-  await proxy?.stop();
-});
+const fixture = useProxyAndEcho();
 
 const connectTo = (target: string, ...extra: string[]) => [
   ...clientCommand(),
   "connect",
   "--server",
-  proxy.url,
+  fixture.proxy.url,
   "--target",
   target,
   ...extra,
@@ -35,7 +24,7 @@ describe("socket2web connect", () => {
   test("pipes 32 MiB through an echo target intact and exits 0", async () => {
     const data = randomBytes(32 * 1024 * 1024);
     const result = await runWithInput(
-      connectTo(`127.0.0.1:${echo.port}`, "--linger", "0.5"),
+      connectTo(`127.0.0.1:${fixture.echo.port}`, "--linger", "0.5"),
       data,
       30_000,
     );
@@ -127,7 +116,7 @@ describe("socket2web connect", () => {
     [["--linger", "soon"], "--linger"],
     [["--bogus"], "--bogus"],
   ])("a bad flag value %j exits 2 with one line naming %s", async (args, flag) => {
-    const base = ["--server", proxy.url, "--target", `127.0.0.1:${echo.port}`];
+    const base = ["--server", fixture.proxy.url, "--target", `127.0.0.1:${fixture.echo.port}`];
     const result = await runWithInput([...clientCommand(), "connect", ...base, ...args], null);
     expect(result.exitCode).toBe(2);
     const lines = result.stderr.trim().split("\n");

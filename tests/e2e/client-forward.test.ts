@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { startForward } from "../helpers/client-cli.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { eventually } from "../helpers/streams.ts";
-import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  proxy = await startProxy();
-  echo = startTcpTarget("echo");
-});
-
-afterAll(async () => {
-  echo?.stop();
-  await proxy?.stop();
-});
+const fixture = useProxyAndEcho();
 
 /** A local TCP client of the forwarder that records what comes back and whether it was closed. */
 async function localClient(port: number) {
@@ -44,9 +32,9 @@ describe("socket2web forward", () => {
   test("carries 32 MiB both ways at once through an echo target intact", async () => {
     const forward = await startForward([
       "--server",
-      proxy.url,
+      fixture.proxy.url,
       "--target",
-      `127.0.0.1:${echo.port}`,
+      `127.0.0.1:${fixture.echo.port}`,
     ]);
     try {
       const data = randomBytes(32 * 1024 * 1024);
@@ -75,9 +63,9 @@ describe("socket2web forward", () => {
   test("SIGTERM closes open sessions and exits 0", async () => {
     const forward = await startForward([
       "--server",
-      proxy.url,
+      fixture.proxy.url,
       "--target",
-      `127.0.0.1:${echo.port}`,
+      `127.0.0.1:${fixture.echo.port}`,
     ]);
     const client = await localClient(forward.port);
     client.socket.write("ping");

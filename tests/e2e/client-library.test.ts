@@ -1,24 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, Socket2WebError } from "../../src/client/index.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { startFloodTarget } from "../helpers/flood.ts";
 import { closedPort } from "../helpers/ports.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { startProxy } from "../helpers/proxy.ts";
 import { eventually, readAll, readExactly } from "../helpers/streams.ts";
-import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { concat, startTcpTarget } from "../helpers/targets.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  proxy = await startProxy();
-  echo = startTcpTarget("echo");
-});
-
-afterAll(async () => {
-  echo?.stop();
-  await proxy?.stop();
-});
+const fixture = useProxyAndEcho();
 
 const tcp = (target_ip: string, target_port: number) => ({
   protocol: "tcp",
@@ -38,11 +28,11 @@ async function rejection(promise: Promise<unknown>): Promise<Socket2WebError> {
 
 describe("client library in Bun", () => {
   test("echoes 1 MiB intact and reports the greeting and status", async () => {
-    const connection = await connect(proxy.url, tcp("127.0.0.1", echo.port));
+    const connection = await connect(fixture.proxy.url, tcp("127.0.0.1", fixture.echo.port));
     expect(connection.status).toMatchObject({
       status: "connected",
       protocol: "tcp",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
     });
     expect(Object.keys(connection.supportedProtocols().tcp ?? {})).toEqual(
       expect.arrayContaining(["target_ip", "target_port"]),
@@ -66,7 +56,7 @@ describe("client library in Bun", () => {
       socket.end();
     });
     try {
-      const connection = await connect(proxy.url, tcp("127.0.0.1", target.port));
+      const connection = await connect(fixture.proxy.url, tcp("127.0.0.1", target.port));
       expect(new TextDecoder().decode(await readAll(connection.readable))).toBe("bye");
       expect((await connection.closed).code).toBe(1000);
     } finally {
@@ -80,10 +70,10 @@ describe("client library in Bun", () => {
     [
       "unsupported_protocol",
       4400,
-      async () => ({ ...tcp("127.0.0.1", echo.port), protocol: "TCP" }),
+      async () => ({ ...tcp("127.0.0.1", fixture.echo.port), protocol: "TCP" }),
     ],
   ])("rejects with %s and close code %d", async (code, closeCode, handshake) => {
-    const error = await rejection(connect(proxy.url, await handshake()));
+    const error = await rejection(connect(fixture.proxy.url, await handshake()));
     expect(error.code).toBe(code as Socket2WebError["code"]);
     expect(error.closeCode).toBe(closeCode);
     expect(error.reason.length).toBeGreaterThan(0);
@@ -92,7 +82,7 @@ describe("client library in Bun", () => {
 
   // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
   test("rejects a built-in denied target with forbidden (4403)", async () => {
-    const error = await rejection(connect(proxy.url, tcp("0.0.0.0", 80)));
+    const error = await rejection(connect(fixture.proxy.url, tcp("0.0.0.0", 80)));
     expect(error.code).toBe("forbidden");
     expect(error.closeCode).toBe(4403);
   });
@@ -147,8 +137,8 @@ describe("client library in Bun", () => {
 
   test("an abort after connected closes the connection and errors the readable", async () => {
     const controller = new AbortController();
-    const connection = await connect(proxy.url, {
-      ...tcp("127.0.0.1", echo.port),
+    const connection = await connect(fixture.proxy.url, {
+      ...tcp("127.0.0.1", fixture.echo.port),
       signal: controller.signal,
     });
     controller.abort();
@@ -160,8 +150,8 @@ describe("client library in Bun", () => {
   test("a server at capacity is a closed error with 1013", async () => {
     const small = await startProxy(["--max-connections", "1"]);
     try {
-      const first = await connect(small.url, tcp("127.0.0.1", echo.port));
-      const error = await rejection(connect(small.url, tcp("127.0.0.1", echo.port)));
+      const first = await connect(small.url, tcp("127.0.0.1", fixture.echo.port));
+      const error = await rejection(connect(small.url, tcp("127.0.0.1", fixture.echo.port)));
       expect(error.code).toBe("closed");
       expect(error.closeCode).toBe(1013);
       first.close();
@@ -174,7 +164,7 @@ describe("client library in Bun", () => {
     const total = 48 * 1024 * 1024;
     const flood = startFloodTarget(total);
     try {
-      const connection = await connect(proxy.url, {
+      const connection = await connect(fixture.proxy.url, {
         ...tcp("127.0.0.1", flood.port),
         readableHighWaterMark: 256 * 1024,
       });
@@ -198,7 +188,7 @@ describe("client library in Bun", () => {
       held = socket;
     });
     try {
-      const connection = await connect(proxy.url, tcp("127.0.0.1", slow.port));
+      const connection = await connect(fixture.proxy.url, tcp("127.0.0.1", slow.port));
       const writer = connection.writable.getWriter();
       const chunk = new Uint8Array(64 * 1024).fill(1);
       const total = 64 * 1024 * 1024;

@@ -1,25 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { closedPort } from "../helpers/ports.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  echo = startTcpTarget("echo");
-  proxy = await startProxy(["--timeout", "1", "--connect-timeout", "1"]);
-});
-
-afterAll(async () => {
-  await proxy.stop();
-  echo.stop();
-});
+const fixture = useProxyAndEcho(["--timeout", "1", "--connect-timeout", "1"]);
 
 describe("greeting", () => {
   test("lists every enabled adapter with its described fields, as the first text frame", async () => {
-    const client = await openClient(proxy.url);
+    const client = await openClient(fixture.proxy.url);
     const greeting = await client.next();
     expect(typeof greeting).toBe("string");
     const parsed = JSON.parse(greeting as string);
@@ -36,24 +24,24 @@ describe("successful handshake", () => {
     const handshake = {
       protocol: "tcp",
       target_ip: "127.0.0.1",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
       extra: "ignored",
     };
-    const { client, status } = await connectThrough(proxy.url, handshake);
+    const { client, status } = await connectThrough(fixture.proxy.url, handshake);
     expect(status).toEqual({
       status: "connected",
       protocol: "tcp",
       target_ip: "127.0.0.1",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
     });
     client.close();
   });
 
   test("localhost is resolved by the server", async () => {
-    const { client, status } = await connectThrough(proxy.url, {
+    const { client, status } = await connectThrough(fixture.proxy.url, {
       protocol: "tcp",
       target_ip: "localhost",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
     });
     expect(status.status).toBe("connected");
     client.send(new Uint8Array([1, 2, 3]));
@@ -62,17 +50,17 @@ describe("successful handshake", () => {
   });
 
   test("an IPv4-mapped IPv6 literal reaches the IPv4 target", async () => {
-    const { client, status } = await connectThrough(proxy.url, {
+    const { client, status } = await connectThrough(fixture.proxy.url, {
       protocol: "tcp",
       target_ip: "::ffff:127.0.0.1",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
     });
     expect(status).toMatchObject({ status: "connected", target_ip: "::ffff:127.0.0.1" });
     client.close();
   });
 });
 
-const port = () => echo.port;
+const port = () => fixture.echo.port;
 const invalid: [string, () => string | Uint8Array][] = [
   ["not JSON", () => "hello"],
   ["a JSON array", () => "[1,2]"],
@@ -164,7 +152,7 @@ const invalid: [string, () => string | Uint8Array][] = [
 
 describe("invalid handshakes get invalid_handshake and close 4400", () => {
   test.each(invalid)("%s", async (_name, make) => {
-    const client = await openClient(proxy.url);
+    const client = await openClient(fixture.proxy.url);
     await client.nextJson();
     const message = make();
     if (typeof message === "string" && message.includes('"pad"'))
@@ -178,12 +166,12 @@ describe("invalid handshakes get invalid_handshake and close 4400", () => {
   });
 
   test("a handshake of exactly 8192 bytes is not rejected for its size", async () => {
-    const client = await openClient(proxy.url);
+    const client = await openClient(fixture.proxy.url);
     await client.nextJson();
     const base = JSON.stringify({
       protocol: "tcp",
       target_ip: "127.0.0.1",
-      target_port: echo.port,
+      target_port: fixture.echo.port,
       pad: "",
     });
     const room = 8192 - base.length;
@@ -202,10 +190,10 @@ describe("failure statuses", () => {
   test.each([["TCP"], ["udp"], [""]])(
     "protocol %p gets unsupported_protocol, 4400",
     async (protocol) => {
-      const { client, status } = await connectThrough(proxy.url, {
+      const { client, status } = await connectThrough(fixture.proxy.url, {
         protocol,
         target_ip: "127.0.0.1",
-        target_port: echo.port,
+        target_port: fixture.echo.port,
       });
       expect(status).toMatchObject({ status: "error", error: "unsupported_protocol" });
       expect(await client.closed).toEqual({ code: 4400, reason: "unsupported_protocol" });
@@ -214,7 +202,7 @@ describe("failure statuses", () => {
 
   test("a refused target gets connect_failed, 4502", async () => {
     const refused = await closedPort();
-    const { client, status } = await connectThrough(proxy.url, {
+    const { client, status } = await connectThrough(fixture.proxy.url, {
       protocol: "tcp",
       target_ip: "127.0.0.1",
       target_port: refused,
@@ -226,7 +214,7 @@ describe("failure statuses", () => {
   });
 
   test("no handshake within --timeout gets handshake_timeout, 4408", async () => {
-    const client = await openClient(proxy.url);
+    const client = await openClient(fixture.proxy.url);
     await client.nextJson();
     const started = performance.now();
     const status = await client.nextJson(3000);

@@ -1,21 +1,9 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import fc from "fast-check";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  echo = startTcpTarget("echo");
-  proxy = await startProxy();
-});
-
-afterAll(async () => {
-  await proxy.stop();
-  echo.stop();
-});
+const fixture = useProxyAndEcho();
 
 const frame = fc.record({
   size: fc.oneof(fc.integer({ min: 0, max: 64 }), fc.integer({ min: 65, max: 200_000 })),
@@ -29,10 +17,10 @@ test("property: any sequence of binary and text frames, sizes and pauses comes b
       fc.array(frame, { minLength: 1, maxLength: 40 }),
       fc.integer(),
       async (frames, seed) => {
-        const { client, status } = await connectThrough(proxy.url, {
+        const { client, status } = await connectThrough(fixture.proxy.url, {
           protocol: "tcp",
           target_ip: "127.0.0.1",
-          target_port: echo.port,
+          target_port: fixture.echo.port,
         });
         expect(status.status).toBe("connected");
         const sent: Uint8Array[] = [];

@@ -1,22 +1,12 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { concat, startSourceTarget, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { useProxyAndEcho } from "../helpers/fixtures.ts";
+import { startProxy } from "../helpers/proxy.ts";
+import { concat, startSourceTarget, startTcpTarget } from "../helpers/targets.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
-let proxy: RunningProxy;
-let echo: TcpTarget;
-
-beforeAll(async () => {
-  echo = startTcpTarget("echo");
-  proxy = await startProxy(["--connect-timeout", "1"]);
-});
-
-afterAll(async () => {
-  await proxy.stop();
-  echo.stop();
-});
+const fixture = useProxyAndEcho(["--connect-timeout", "1"]);
 
 const tcp = (port: number, target_ip = "127.0.0.1") => ({
   protocol: "tcp",
@@ -27,7 +17,7 @@ const tcp = (port: number, target_ip = "127.0.0.1") => ({
 describe("proxying", () => {
   test("binary frames reach the target as raw bytes and text frames as UTF-8", async () => {
     const sink = startTcpTarget("sink");
-    const { client } = await connectThrough(proxy.url, tcp(sink.port));
+    const { client } = await connectThrough(fixture.proxy.url, tcp(sink.port));
     client.send(new Uint8Array([0, 255, 10, 13]));
     client.send("héllo ✓");
     const expected = concat([
@@ -44,7 +34,7 @@ describe("proxying", () => {
 
   test("target bytes reach the client as binary frames", async () => {
     const banner = startTcpTarget((socket) => socket.write("220 ready\r\n"));
-    const { client, status } = await connectThrough(proxy.url, tcp(banner.port));
+    const { client, status } = await connectThrough(fixture.proxy.url, tcp(banner.port));
     expect(status.status).toBe("connected");
     const message = await client.next();
     expect(message).toBeInstanceOf(Uint8Array);
@@ -54,9 +44,9 @@ describe("proxying", () => {
   });
 
   test("data sent right after the handshake, before the status, arrives in order", async () => {
-    const client = await openClient(proxy.url);
+    const client = await openClient(fixture.proxy.url);
     await client.nextJson();
-    client.send(JSON.stringify(tcp(echo.port)));
+    client.send(JSON.stringify(tcp(fixture.echo.port)));
     for (let i = 0; i < 100; i++) client.send(new Uint8Array([i]));
     expect((await client.nextJson()).status).toBe("connected");
     expect(await client.readBytes(100)).toEqual(Uint8Array.from({ length: 100 }, (_, i) => i));
@@ -68,7 +58,7 @@ describe("proxying", () => {
     const source = randomBytes(total);
     const sentHash = sha256(source);
 
-    const ws = new WebSocket(proxy.url);
+    const ws = new WebSocket(fixture.proxy.url);
     ws.binaryType = "arraybuffer";
     const received = new Bun.CryptoHasher("sha256");
     let receivedBytes = 0;
@@ -77,7 +67,7 @@ describe("proxying", () => {
       ws.onmessage = (event) => {
         if (phase < 2) {
           phase++;
-          if (phase === 1) ws.send(JSON.stringify(tcp(echo.port)));
+          if (phase === 1) ws.send(JSON.stringify(tcp(fixture.echo.port)));
           else if (JSON.parse(event.data as string).status !== "connected")
             reject(new Error(String(event.data)));
           else void send();
@@ -114,7 +104,7 @@ describe("closing", () => {
     const size = 8 * 1024 * 1024;
     const data = randomBytes(size);
     const downloader = startSourceTarget(data);
-    const { client } = await connectThrough(proxy.url, tcp(downloader.port));
+    const { client } = await connectThrough(fixture.proxy.url, tcp(downloader.port));
     const bytes = await client.readBytes(size, 20_000);
     expect(Bun.hash(bytes)).toBe(Bun.hash(data));
     expect((await client.closed).code).toBe(1000);
@@ -126,7 +116,7 @@ describe("closing", () => {
       socket.write("last words");
       setTimeout(() => socket.terminate(), 100);
     });
-    const { client } = await connectThrough(proxy.url, tcp(resetter.port));
+    const { client } = await connectThrough(fixture.proxy.url, tcp(resetter.port));
     expect(new TextDecoder().decode(await client.readBytes(10))).toBe("last words");
     expect((await client.closed).code).toBe(1011);
     resetter.stop();
@@ -134,7 +124,7 @@ describe("closing", () => {
 
   test("client close: the target gets every byte, then end of stream", async () => {
     const sink = startTcpTarget("sink");
-    const { client } = await connectThrough(proxy.url, tcp(sink.port));
+    const { client } = await connectThrough(fixture.proxy.url, tcp(sink.port));
     const chunk = randomBytes(256 * 1024);
     for (let i = 0; i < 16; i++) client.send(chunk);
     client.close(1000);
@@ -148,7 +138,7 @@ describe("closing", () => {
   test("a target that never accepts gets connect_timeout, 4504", async () => {
     const blackhole = await startBlackhole();
     const started = performance.now();
-    const { client, status } = await connectThrough(proxy.url, tcp(blackhole.port));
+    const { client, status } = await connectThrough(fixture.proxy.url, tcp(blackhole.port));
     expect(status).toMatchObject({ status: "error", error: "connect_timeout" });
     expect(await client.closed).toEqual({ code: 4504, reason: "connect_timeout" });
     expect(performance.now() - started).toBeGreaterThan(900);
@@ -157,7 +147,7 @@ describe("closing", () => {
 
   test("messages above --max-message-size close with 1009", async () => {
     const small = await startProxy(["--max-message-size", "65536"]);
-    const { client } = await connectThrough(small.url, tcp(echo.port));
+    const { client } = await connectThrough(small.url, tcp(fixture.echo.port));
     client.send(new Uint8Array(65536));
     expect((await client.readBytes(65536)).byteLength).toBe(65536);
     client.send(new Uint8Array(65537));
