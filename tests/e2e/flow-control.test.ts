@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
 import type { Socket } from "bun";
+import { KERNEL_IN_FLIGHT } from "../helpers/kernel-buffers.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
 
@@ -13,15 +13,6 @@ import { openRawClient } from "../helpers/raw-ws.ts";
 const RSS_BOUND = 160 * 1024 * 1024;
 const MiB = 1024 * 1024;
 
-/**
- * What the kernel may hold in flight on the two TCP connections of a session (client↔proxy and
- * proxy↔target) when readers stop: each end's receive buffer grows up to tcp_rmem's maximum
- * (32 MiB on this machine kind) and each send buffer up to tcp_wmem's. Bytes beyond this plus the
- * proxy's own bound can only be queued inside the proxy.
- */
-const maxOf = (path: string) => Number(readFileSync(path, "utf8").trim().split(/\s+/)[2]);
-const KERNEL_IN_FLIGHT =
-  2 * (maxOf("/proc/sys/net/ipv4/tcp_rmem") + maxOf("/proc/sys/net/ipv4/tcp_wmem"));
 /** The proxy's own per-connection bound (1 MiB each way) plus one read chunk, with margin. */
 const PROXY_IN_FLIGHT = 4 * MiB;
 
