@@ -133,3 +133,14 @@ export function rangeContains(range: AddressRange, address: IpAddress): boolean 
 export function formatRange(range: AddressRange): string {
   return `${range.address.toString()}/${range.prefix}`;
 }
+
+/** RFC 6052's well-known NAT64 prefix: on hosts with a NAT64 gateway these reach IPv4 addresses. */
+const NAT64_PREFIX = ipaddr.IPv6.parse("64:ff9b::");
+
+/** The IPv4 address a NAT64 address (64:ff9b::/96) leads to, or undefined for any other address. */
+export function nat64Destination(address: IpAddress): ipaddr.IPv4 | undefined {
+  if (address.kind() !== "ipv6") return undefined;
+  return (address as ipaddr.IPv6).match(NAT64_PREFIX, 96)
+    ? ipv4FromLow32(address as ipaddr.IPv6)
+    : undefined;
+}

@@ -298,3 +298,18 @@ describe("properties", () => {
 it("re-exports normaliseAddress", () => {
   expect(normaliseAddress("::ffff:7f00:1")).toBe("127.0.0.1");
 });
+
+describe("NAT64 addresses (64:ff9b::/96) are also checked as the IPv4 address they lead to", () => {
+  it.each([
+    ["64:ff9b::a9fe:a9fe", [], [], false], // 169.254.169.254: cloud metadata
+    ["64:ff9b::169.254.169.254", [], [], false],
+    ["64:ff9b::a00:1", [], ["10.0.0.0/8"], false], // denied IPv4 range
+    ["64:ff9b::a00:1", [], [], true],
+    ["64:ff9b::a00:1", ["64:ff9b::/96"], [], false], // allowed as IPv6, but 10.0.0.1 is not allowed
+    ["64:ff9b::a00:1", ["64:ff9b::/96", "10.0.0.0/8"], [], true],
+    ["64:ff9c::a9fe:a9fe", [], [], true], // outside the prefix: an ordinary IPv6 address
+  ] as const)("%s with allow %p deny %p → allowed %p", (address, allow, deny, allowed) => {
+    const decision = policy([...allow], [...deny]).check({ address, port: 80 });
+    expect(decision.allowed).toBe(allowed);
+  });
+});

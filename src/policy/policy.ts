@@ -1,4 +1,4 @@
-import { parseAddress } from "../net/address.ts";
+import { nat64Destination, parseAddress } from "../net/address.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
 import { normaliseHostName } from "./host-name.ts";
 import { hostMatches, type PolicyTarget, portMatches, ruleMatches } from "./match.ts";
@@ -137,7 +137,11 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
       host = name;
     }
     const normalised: PolicyTarget = { host, address, port: target.port };
-    return firstDenial((layer) => layer.check(normalised));
+    const decision = firstDenial((layer) => layer.check(normalised));
+    // Through a NAT64 gateway the connection ends at the embedded IPv4 address: it must pass too.
+    const nat64 = nat64Destination(address);
+    if (!decision.allowed || nat64 === undefined) return decision;
+    return firstDenial((layer) => layer.check({ ...normalised, address: nat64 }));
   };
 
   return {

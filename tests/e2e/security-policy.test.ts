@@ -88,6 +88,7 @@ describe("no rules: the built-in denied classes only", () => {
     "169.254.169.254",
     "::ffff:169.254.169.254",
     "::ffff:a9fe:a9fe",
+    "64:ff9b::a9fe:a9fe",
     "224.0.0.1",
     "ff02::1",
     "255.255.255.255",
