@@ -60,6 +60,12 @@ const optionalText = (text: string, label: string): string | undefined => {
   return text;
 };
 
+/** A path or secret with no default: unset unless given. */
+const optional = (
+  setting: Omit<ValueSetting<string | undefined>, "kind" | "default" | "parse">,
+): ValueSetting<string | undefined> =>
+  value({ ...setting, default: undefined, parse: optionalText });
+
 function parseListenAddress(text: string, label: string): string {
   // A host name would be resolved by the listener, and only localhost resolves without the network.
   if (isIP(text) !== 0 || text === "localhost") return text;
@@ -80,11 +86,9 @@ function parseLogLevel(text: string, label: string): LogLevelName {
  * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
  */
 export const SETTINGS = {
-  config: value({
+  config: optional({
     hint: "file",
     description: "TOML file of settings (flags and environment override it)",
-    default: undefined as string | undefined,
-    parse: optionalText,
     sources: ["flag", "env"],
   }),
   "print-config": toggle({
@@ -156,50 +160,36 @@ export const SETTINGS = {
       "Allow pages from this Origin, e.g. https://app.example.com or https://*.example.com (repeatable)",
   }),
   "require-origin": toggle({ description: "Refuse upgrades without an Origin header" }),
-  "auth-token-file": value({
+  "auth-token-file": optional({
     hint: "file",
     description: "Require a credential: static tokens, one per line",
-    default: undefined as string | undefined,
-    parse: optionalText,
   }),
-  "auth-tokens": value({
+  "auth-tokens": optional({
     hint: "tokens",
     description: "Static tokens, comma-separated (environment only)",
-    default: undefined as string | undefined,
-    parse: optionalText,
     sources: ["env"],
     secret: true,
   }),
-  "ticket-secret": value({
+  "ticket-secret": optional({
     hint: "secret",
     description: "Require a credential: HS256 ticket secret, 32 bytes or more",
-    default: undefined as string | undefined,
-    parse: optionalText,
     secret: true,
   }),
-  "ticket-secret-file": value({
+  "ticket-secret-file": optional({
     hint: "file",
     description: "Read the HS256 ticket secret from this file",
-    default: undefined as string | undefined,
-    parse: optionalText,
   }),
-  "ticket-public-key": value({
+  "ticket-public-key": optional({
     hint: "file",
     description: "Require a credential: ES256 or EdDSA ticket public key (PEM)",
-    default: undefined as string | undefined,
-    parse: optionalText,
   }),
-  "tls-cert": value({
+  "tls-cert": optional({
     hint: "file",
     description: "Serve wss:// with this PEM certificate chain (reloaded on SIGHUP)",
-    default: undefined as string | undefined,
-    parse: optionalText,
   }),
-  "tls-key": value({
+  "tls-key": optional({
     hint: "file",
     description: "PEM private key for --tls-cert",
-    default: undefined as string | undefined,
-    parse: optionalText,
   }),
   "max-connections-per-ip": value({
     hint: "count",
