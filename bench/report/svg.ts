@@ -59,6 +59,28 @@ function legend(names: string[], x: number, y: number): string {
     .join("");
 }
 
+/** Title, legend and horizontal grid lines with their labels: what every chart starts with. */
+function frame(
+  title: string,
+  names: string[],
+  geometry: { width: number; left: number; right: number; legendY: number },
+  ticks: number[],
+  y: (value: number) => number,
+): string[] {
+  const { width, left, right, legendY } = geometry;
+  const parts = [
+    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" ${FONT}>${esc(title)}</text>`,
+    legend(names, left, legendY),
+  ];
+  for (const t of ticks) {
+    parts.push(
+      `<line x1="${left}" x2="${width - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
+      `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${fmt(t)}</text>`,
+    );
+  }
+  return parts;
+}
+
 export function barChart(chart: BarChart): string {
   const width = 880;
   const height = 420;
@@ -82,25 +104,13 @@ export function barChart(chart: BarChart): string {
   const ticks: number[] = [];
   if (chart.log) for (let t = minLog; t <= maxV * 1.0001; t *= 10) ticks.push(t);
   else for (let i = 0; i <= 5; i++) ticks.push((maxV * i) / 5);
-  const parts: string[] = [];
-  parts.push(
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" ${FONT}>${esc(chart.title)}</text>`,
+  const parts = frame(
+    chart.title,
+    chart.series.map((s) => s.name),
+    { width, left, right, legendY: 34 },
+    ticks,
+    y,
   );
-  parts.push(
-    legend(
-      chart.series.map((s) => s.name),
-      left,
-      34,
-    ),
-  );
-  for (const t of ticks) {
-    parts.push(
-      `<line x1="${left}" x2="${width - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
-    );
-    parts.push(
-      `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${fmt(t)}</text>`,
-    );
-  }
   parts.push(
     `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" font-size="12" ${FONT}>${esc(chart.unit)}</text>`,
   );
@@ -172,25 +182,13 @@ export function lineChart(chart: LineChart): string {
   } else {
     for (let i = 0; i <= 5; i++) ticks.push((maxY * i) / 5);
   }
-  const parts: string[] = [];
-  parts.push(
-    `<text x="${width / 2}" y="24" text-anchor="middle" font-size="16" ${FONT}>${esc(chart.title)}</text>`,
+  const parts = frame(
+    chart.title,
+    chart.series.map((s) => s.name),
+    { width, left, right, legendY: 36 },
+    ticks,
+    y,
   );
-  parts.push(
-    legend(
-      chart.series.map((s) => s.name),
-      left,
-      36,
-    ),
-  );
-  for (const t of ticks) {
-    parts.push(
-      `<line x1="${left}" x2="${width - right}" y1="${y(t)}" y2="${y(t)}" stroke="#ddd"/>`,
-    );
-    parts.push(
-      `<text x="${left - 6}" y="${y(t) + 4}" text-anchor="end" font-size="11" ${FONT}>${fmt(t)}</text>`,
-    );
-  }
   for (const xv of chart.xs) {
     parts.push(
       `<text x="${x(xv)}" y="${top + plotH + 16}" text-anchor="middle" font-size="11" ${FONT}>${xv.toLocaleString("en")}</text>`,
