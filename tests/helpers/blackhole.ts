@@ -4,27 +4,28 @@ export interface Blackhole {
   readonly port: number;
   /** Starts accepting, after which connections that the kernel had not queued succeed on their next SYN. */
   acceptAll(): void;
-  /** Bytes of each accepted connection that has reached end of stream, hex-encoded. */
+  /** SHA-256 (hex) of the bytes of each accepted connection that has reached end of stream. */
   finished(): string[];
   stop(): Promise<void>;
 }
 
 // Bun's listeners always accept, so a tiny Python process holds a listening socket that never does.
-// On a line "accept" on stdin it starts accepting, and prints each connection's bytes (hex) at EOF.
+// On a line "accept" on stdin it starts accepting, and prints the SHA-256 of each connection's
+// bytes at its end of stream.
 const SCRIPT = `
-import socket, sys, threading
+import hashlib, socket, sys, threading
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(0)
 print(s.getsockname()[1], flush=True)
 def serve(conn):
-    data = b""
+    digest = hashlib.sha256()
     while True:
-        chunk = conn.recv(65536)
+        chunk = conn.recv(1 << 20)
         if not chunk:
             break
-        data += chunk
-    print("eof " + data.hex(), flush=True)
+        digest.update(chunk)
+    print("eof " + digest.hexdigest(), flush=True)
 if sys.stdin.readline().strip() == "accept":
     s.settimeout(10)
     while True:
