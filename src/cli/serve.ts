@@ -6,7 +6,7 @@ import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
 import { TEST_HOSTS_ENV, testHostsResolver } from "../config/test-hosts.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { systemResolver } from "../policy/resolver.ts";
+import { boundedResolver, systemResolver } from "../policy/resolver.ts";
 import { type ProxyServer, startServer } from "../server/server.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { explainBindError } from "./bind-error.ts";
@@ -49,7 +49,7 @@ export const serveCommand = defineCommand({
     try {
       server = startServer(config, {
         logger,
-        resolver,
+        resolver: boundedResolver(resolver, config.connectTimeout),
         policy: security.policy,
         credentials: security.credentials,
         origin: security.origin,

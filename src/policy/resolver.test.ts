@@ -1,5 +1,11 @@
 import { describe, expect, it } from "bun:test";
-import { mapResolver, ResolveError, systemResolver } from "./resolver.ts";
+import {
+  boundedResolver,
+  mapResolver,
+  ResolveError,
+  type Resolver,
+  systemResolver,
+} from "./resolver.ts";
 
 describe("mapResolver", () => {
   const resolve = mapResolver({ localhost: ["127.0.0.1", "::1"], "db.internal": "10.0.0.5" });
@@ -37,5 +43,21 @@ describe("systemResolver", () => {
       expect(address === "::1" || address.startsWith("127.")).toBe(true);
       expect(family === 4 || family === 6).toBe(true);
     }
+  });
+});
+
+describe("boundedResolver", () => {
+  it("passes answers through", async () => {
+    const bounded = boundedResolver(mapResolver({ "app.test": "127.0.0.1" }), 1);
+    expect(await bounded("app.test")).toEqual([{ address: "127.0.0.1", family: 4 }]);
+  });
+
+  it("gives up on a lookup that never answers with ETIMEOUT, after the bound", async () => {
+    const never: Resolver = () => new Promise(() => {});
+    const started = performance.now();
+    const error = await boundedResolver(never, 1)("slow.test").catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResolveError);
+    expect((error as ResolveError).code).toBe("ETIMEOUT");
+    expect(performance.now() - started).toBeGreaterThan(900);
   });
 });

@@ -61,3 +61,17 @@ export function mapResolver(
 function dnsKey(name: string): string {
   return (name.endsWith(".") ? name.slice(0, -1) : name).toLowerCase();
 }
+
+/**
+ * A resolver that gives up after `seconds` with `ETIMEOUT`: a lookup that never answers must not
+ * hold a session (and its slot under --max-connections) longer than a connect attempt would.
+ */
+export function boundedResolver(resolver: Resolver, seconds: number): Resolver {
+  return (host) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ResolveError(host, "ETIMEOUT")), seconds * 1000);
+    });
+    return Promise.race([resolver(host), deadline]).finally(() => clearTimeout(timer));
+  };
+}
