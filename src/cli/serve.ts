@@ -80,6 +80,7 @@ export const serveCommand = defineCommand({
     if (warning) logger.warn(warning);
     const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
     if (fileWarning) logger.warn(fileWarning);
+    keepRunningOnBugs(logger);
     onReloadSignal(server, security.tls, logger);
     onShutdownSignal(async (signal) => {
       logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
@@ -120,4 +121,17 @@ function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger
         logger.error(`SIGHUP received: kept the old TLS certificate: ${(error as Error).message}`),
     );
   });
+}
+
+/**
+ * The last line of defence: an exception that escapes every per-session guard is logged and the
+ * other sessions carry on, instead of the process (and every session with it) going down.
+ */
+function keepRunningOnBugs(logger: Logger): void {
+  process.on("uncaughtException", (error) =>
+    logger.error("internal error (still serving):", error),
+  );
+  process.on("unhandledRejection", (error) =>
+    logger.error("internal error (still serving):", error),
+  );
 }

@@ -18,6 +18,7 @@ import { Session, type SessionContext } from "../session/session.ts";
 import { VERSION } from "../version.ts";
 import { admit } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
+import { guarded } from "./guard.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
 
@@ -178,10 +179,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         backpressureLimit: 0,
         closeOnBackpressureLimit: false,
         perMessageDeflate: false,
-        open,
-        message: (ws, message) => ws.data.message(message),
-        drain: (ws) => ws.data.drain(),
-        close: (ws, code) => ws.data.closed(code),
+        open: guarded(deps.logger, open),
+        message: guarded(deps.logger, (ws: ServerWebSocket<Session>, message: string | Buffer) =>
+          ws.data.message(message),
+        ),
+        drain: guarded(deps.logger, (ws: ServerWebSocket<Session>) => ws.data.drain()),
+        close: guarded(deps.logger, (ws: ServerWebSocket<Session>, code: number) =>
+          ws.data.closed(code),
+        ),
       },
     });
 
