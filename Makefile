@@ -7,6 +7,9 @@ BINARY := dist/socket2web
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@# Bun's postinstall puts the real binary in place; run it ourselves if npm skipped scripts.
+	@$(BUN) --version >/dev/null 2>&1 || (cd node_modules/bun && node install.js)
+	@$(BUN) --version
 	@touch $@
 
 install: node_modules/.installed
