@@ -94,6 +94,9 @@ describe("HTTP", () => {
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toMatchObject({ status: "ok" });
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready" });
     for (const path of ["/", "/anything"]) {
       const response = await fetch(`${base}${path}`);
       expect(response.status).toBe(426);
