@@ -17,5 +17,6 @@ export function toServerConfig(settings: Settings): ServerConfig {
     rateLimit: settings["rate-limit"],
     rateLimitBurst: settings["rate-limit-burst"],
     metrics: settings.metrics,
+    workers: settings.workers === 0 ? navigator.hardwareConcurrency : settings.workers,
   };
 }

@@ -16,6 +16,7 @@ import { toServerConfig } from "./options.ts";
 import { serverArgs } from "./server-args.ts";
 import { onShutdownSignal } from "./signals.ts";
 import { UsageError } from "./usage-error.ts";
+import { shareOf, superviseWorkers, WORKER_ENV } from "./workers.ts";
 
 /** Exits with 0 even when a flush hangs: the protocol promises an exit within 10 s of the signal. */
 const SHUTDOWN_DEADLINE_MS = 9000;
@@ -33,8 +34,27 @@ export const serveCommand = defineCommand({
       process.stdout.write(formatSettings(loaded));
       return;
     }
-    const config = toServerConfig(settings);
-    const logger = createLogger(config.logLevel);
+    const settingsConfig = toServerConfig(settings);
+    const workerId = process.env[WORKER_ENV];
+    if (settingsConfig.workers > 1 && settingsConfig.metrics) {
+      throw new UsageError(
+        "--metrics needs --workers 1: each worker would report only its own sessions",
+      );
+    }
+    if (settingsConfig.workers > 1 && workerId === undefined) {
+      await superviseWorkers(settingsConfig, createLogger(settingsConfig.logLevel));
+      return;
+    }
+    // A worker holds its share of --max-connections, so that together they hold the limit.
+    const config =
+      workerId === undefined
+        ? settingsConfig
+        : {
+            ...settingsConfig,
+            maxConnections: shareOf(settingsConfig.maxConnections, settingsConfig.workers),
+          };
+    const baseLogger = createLogger(config.logLevel);
+    const logger = workerId === undefined ? baseLogger : baseLogger.withTag(`worker ${workerId}`);
     let resolver = systemResolver;
     try {
       const testResolver = testHostsResolver(process.env);

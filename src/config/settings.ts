@@ -213,6 +213,13 @@ export const SETTINGS = {
     hint: "cidr",
     description: "Believe X-Forwarded-For from peers in this range (repeatable)",
   }),
+  workers: value({
+    hint: "count",
+    description:
+      "Processes serving the port together (SO_REUSEPORT), 0 for one per CPU core; limits apply per process",
+    default: D.workers,
+    parse: whole(0, 64, " (0 for one per CPU core)"),
+  }),
   metrics: toggle({
     description:
       "Serve Prometheus metrics at GET /metrics (on the same port: restrict who reaches it)",

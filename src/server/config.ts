@@ -21,6 +21,8 @@ export interface ServerConfig {
   readonly rateLimitBurst: number;
   /** Serve Prometheus metrics at GET /metrics. */
   readonly metrics: boolean;
+  /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
+  readonly workers: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -37,4 +39,5 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rateLimit: 0,
   rateLimitBurst: 0,
   metrics: false,
+  workers: 1,
 };

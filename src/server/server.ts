@@ -150,10 +150,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     Bun.serve<Session>({
       hostname: config.ip,
       port,
-      // Only with TLS: a certificate reload hands the port to a new listener (see reloadTls).
-      // It also lets another process of the same user bind this port, which is why it is off
-      // otherwise: there a second instance gets EADDRINUSE as it should.
-      reusePort: tls !== undefined,
+      // With TLS a certificate reload hands the port to a new listener (see reloadTls); with
+      // workers the processes share it. It also lets another process of the same user bind this
+      // port, which is why it is off otherwise: there a second instance gets EADDRINUSE.
+      reusePort: tls !== undefined || config.workers > 1,
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
       fetch(request, server) {
         return routeRequest(request, {

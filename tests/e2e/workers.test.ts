@@ -1,0 +1,83 @@
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { runProxyCommand, startProxy } from "../helpers/proxy.ts";
+import { startTcpTarget } from "../helpers/targets.ts";
+import { connectThrough } from "../helpers/ws-client.ts";
+
+const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
+
+function childrenOf(pid: number): number[] {
+  const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return text ? text.split(/\s+/).map(Number) : [];
+}
+
+test("--workers 2: both processes serve the port, and SIGTERM closes sessions with 1001 and exits 0", async () => {
+  const echo = startTcpTarget("echo");
+  const proxy = await startProxy(["--workers", "2"]);
+  await proxy.waitForOutput(/\[worker 2\] socket2web listening/);
+  expect(proxy.output()).toContain("max 500 connections");
+  const sessions = [];
+  for (let i = 0; i < 24; i++) {
+    const { client, status } = await connectThrough(proxy.url, tcp(echo.port));
+    expect(status.status).toBe("connected");
+    client.send(`hello ${i}`);
+    expect(new TextDecoder().decode(await client.readBytes(`hello ${i}`.length))).toBe(
+      `hello ${i}`,
+    );
+    sessions.push(client);
+  }
+  const closing = sessions.slice(0, 20);
+  for (const client of closing) client.close(1000);
+  await Promise.all(closing.map((client) => client.closed));
+  await proxy.waitForOutput(/\[worker 1\] session \d+ .* close 1000/);
+  await proxy.waitForOutput(/\[worker 2\] session \d+ .* close 1000/);
+
+  proxy.proc.kill("SIGTERM");
+  const closes = await Promise.all(sessions.slice(20).map((client) => client.closed));
+  for (const close of closes) expect(close.code).toBe(1001);
+  expect(await proxy.proc.exited).toBe(0);
+  echo.stop();
+}, 20_000);
+
+test("a worker that dies is restarted and the port keeps serving", async () => {
+  const echo = startTcpTarget("echo");
+  const proxy = await startProxy(["--workers", "2"]);
+  await proxy.waitForOutput(/\[worker 2\] socket2web listening/);
+  const [first] = childrenOf(proxy.proc.pid);
+  expect(first).toBeGreaterThan(0);
+  process.kill(first as number, "SIGKILL");
+  await proxy.waitForOutput(/worker \d exited with .*: restarting it/);
+  const listening = () => proxy.output().match(/socket2web listening/g)?.length ?? 0;
+  const deadline = Date.now() + 5000;
+  while (listening() < 3 && Date.now() < deadline) await Bun.sleep(20);
+  expect(listening()).toBe(3);
+  expect(childrenOf(proxy.proc.pid)).toHaveLength(2);
+  for (let i = 0; i < 8; i++) {
+    const { client, status } = await connectThrough(proxy.url, tcp(echo.port));
+    expect(status.status).toBe("connected");
+    client.close();
+  }
+  expect(await proxy.stop()).toBe(0);
+  echo.stop();
+}, 20_000);
+
+test("--workers: a port in use is reported in one line; --metrics with workers is refused", async () => {
+  const holder = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const inUse = await runProxyCommand([
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(holder.port),
+    "--workers",
+    "2",
+  ]);
+  holder.stop(true);
+  expect(inUse.code).not.toBe(0);
+  expect(inUse.stderr.trim()).toMatch(/the port is already in use/);
+
+  const metrics = await runProxyCommand(["--port", "8080", "--workers", "2", "--metrics"]);
+  expect(metrics.code).toBe(2);
+  expect(metrics.stderr.trim()).toBe(
+    "socket2web: --metrics needs --workers 1: each worker would report only its own sessions",
+  );
+});
