@@ -1,3 +1,4 @@
+import { formatHostPort } from "../net/host-port.ts";
 import type { ServerConfig } from "../server/config.ts";
 
 /** One line saying why the listener could not be opened, and what to do about it. */
@@ -6,7 +7,7 @@ export function explainBindError(
   { ip, port }: Pick<ServerConfig, "ip" | "port">,
 ): string {
   const code = (error as { code?: string }).code;
-  const where = `${ip.includes(":") ? `[${ip}]` : ip}:${port}`;
+  const where = formatHostPort(ip, port);
   switch (code) {
     case "EADDRINUSE":
       return `cannot listen on ${where}: the port is already in use by another process; choose another with --port`;

@@ -1,8 +1,6 @@
 // The wire contract of docs/PROTOCOL.md, shared by the server and the client library.
 // Browser-safe: no runtime imports.
 
-export const PROTOCOL_VERSION = 1;
-
 /** Key of the greeting object, with a space, as the protocol writes it. */
 export const GREETING_KEY = "supported protocols";
 
@@ -50,6 +48,7 @@ export const CloseReason = {
   shuttingDown: "server shutting down",
   targetClosed: "target closed",
   targetFailed: "target failed",
+  internalError: "internal error",
 } as const;
 
 export interface HandshakeFieldDescriptions {

@@ -6,6 +6,7 @@ import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { CloseReason } from "../protocol/constants.ts";
 import type { Grant } from "../session/access.ts";
+import { textResponse } from "./responses.ts";
 
 /** What the upgrade decided about a connection it lets through. */
 export interface Admitted {
@@ -27,12 +28,6 @@ export interface AdmissionDeps {
   readonly logger: Logger;
 }
 
-const text = (body: string, status: number, headers: Record<string, string> = {}) =>
-  new Response(`${body}\n`, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
-
 /**
  * The checks made before the upgrade, cheapest first: Origin (403), the handshake rate (a token
  * is taken before any credential is verified, so guessing credentials is rate limited too), then
@@ -53,7 +48,7 @@ export async function admit(
   const origin = deps.origin(request.headers.get("origin"));
   if (!origin.allowed) {
     deps.logger.info(`refused upgrade from ${clientLabel}: ${origin.reason}`);
-    return text(`403 Forbidden: ${origin.reason}`, 403);
+    return textResponse(`403 Forbidden: ${origin.reason}`, 403);
   }
 
   const rate = deps.rateLimiter?.take(deps.keyOf(clientAddress));
@@ -72,7 +67,7 @@ export async function admit(
         : ({ ok: false, reason: "the Authorization header is not Bearer <credential>" } as const);
     if (!result.ok) {
       deps.logger.info(`refused upgrade from ${clientLabel}: ${result.reason}`);
-      return text("401 Unauthorized: a valid credential is required", 401, {
+      return textResponse("401 Unauthorized: a valid credential is required", 401, {
         "www-authenticate": 'Bearer realm="socket2web"',
       });
     }

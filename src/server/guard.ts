@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.ts";
-import { CloseCode } from "../protocol/constants.ts";
+import { CloseCode, CloseReason } from "../protocol/constants.ts";
 
 interface Closable {
   readonly data: { readonly id: number };
@@ -20,7 +20,7 @@ export function guarded<W extends Closable, A extends unknown[]>(
     } catch (error) {
       logger.error(`session ${ws.data.id}: internal error, closing it with 1011:`, error);
       try {
-        ws.close(CloseCode.internalError, "internal error");
+        ws.close(CloseCode.internalError, CloseReason.internalError);
       } catch {
         // Already closed: nothing more to release here.
       }

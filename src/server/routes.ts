@@ -1,4 +1,5 @@
 import type { ProxyMetrics } from "../metrics/metrics.ts";
+import { jsonResponse, textResponse } from "./responses.ts";
 
 export interface RouteHandlers {
   ready(): boolean;
@@ -12,24 +13,17 @@ export interface RouteHandlers {
   upgrade(): Promise<Response | undefined>;
 }
 
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
-
-const text = (body: string, status: number, headers: Record<string, string> = {}) =>
-  new Response(`${body}\n`, {
-    status,
-    headers: { "content-type": "text/plain; charset=utf-8", ...headers },
-  });
-
 /** The HTTP side of the server: health endpoints, and WebSocket upgrades on every other path. */
 export function routeRequest(
   request: Request,
   handlers: RouteHandlers,
 ): Response | Promise<Response | undefined> {
   const { pathname } = new URL(request.url);
-  if (pathname === "/healthz") return json({ status: "ok", sessions: handlers.sessions() });
+  if (pathname === "/healthz") return jsonResponse({ status: "ok", sessions: handlers.sessions() });
   if (pathname === "/readyz") {
-    return handlers.ready() ? json({ status: "ready" }) : json({ status: "shutting down" }, 503);
+    return handlers.ready()
+      ? jsonResponse({ status: "ready" })
+      : jsonResponse({ status: "shutting down" }, 503);
   }
   const { metrics } = handlers;
   if (pathname === "/metrics" && metrics && request.method === "GET") {
@@ -38,7 +32,7 @@ export function routeRequest(
       .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));
   }
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    return text(
+    return textResponse(
       "426 Upgrade Required: this is a WebSocket endpoint (see /healthz for health)",
       426,
       {
@@ -48,10 +42,14 @@ export function routeRequest(
   }
   // Bun would otherwise echo the client's first offered subprotocol, which we do not implement.
   if (request.headers.has("sec-websocket-protocol")) {
-    return text("400 Bad Request: socket2web implements no WebSocket subprotocol; offer none", 400);
+    return textResponse(
+      "400 Bad Request: socket2web implements no WebSocket subprotocol; offer none",
+      400,
+    );
   }
-  if (!handlers.ready()) return text("503 Service Unavailable: shutting down", 503);
+  if (!handlers.ready()) return textResponse("503 Service Unavailable: shutting down", 503);
   return handlers.upgrade();
 }
 
-export const notAnUpgrade = () => text("400 Bad Request: not a valid WebSocket upgrade", 400);
+export const notAnUpgrade = () =>
+  textResponse("400 Bad Request: not a valid WebSocket upgrade", 400);

@@ -256,6 +256,13 @@ export class Session {
       this.target?.destroy();
       return;
     }
+    // After `connected` no error status may follow: whatever broke is an internal error.
+    if (this.phase === "proxying") {
+      this.context.logger.error(`session ${this.id}: internal error, closing it with 1011:`, error);
+      this.target?.destroy();
+      this.close(CloseCode.internalError, CloseReason.internalError);
+      return;
+    }
     const failure =
       error instanceof ProxyError
         ? error
