@@ -3,6 +3,7 @@ import { startBlackhole } from "../helpers/blackhole.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { startProxy } from "../helpers/proxy.ts";
+import { openRawClient } from "../helpers/raw-ws.ts";
 import { concat, startSourceTarget, startTcpTarget } from "../helpers/targets.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
@@ -134,6 +135,20 @@ describe("closing", () => {
     expect(received.subarray(15 * chunk.byteLength)).toEqual(chunk);
     sink.stop();
   }, 20_000);
+
+  test("client lost without a close frame: the target gets its bytes, then end of stream", async () => {
+    const sink = startTcpTarget("sink");
+    const client = await openRawClient(fixture.proxy.port);
+    await client.waitFor(() => client.texts.length === 1);
+    client.sendText(JSON.stringify(tcp(sink.port)));
+    await client.waitFor(() => client.texts.length === 2);
+    client.sendText("last words");
+    // FIN without a WebSocket close frame: the connection is simply gone.
+    client.end();
+    await sink.closedConnections(1, 10_000);
+    expect(new TextDecoder().decode(concat(sink.received[0] ?? []))).toBe("last words");
+    sink.stop();
+  });
 
   test("a target that never accepts gets connect_timeout, 4504", async () => {
     const blackhole = await startBlackhole();
