@@ -3,7 +3,7 @@ BUN := node_modules/.bin/bun
 ARGS ?=
 BINARY := dist/socket2web
 
-.PHONY: install test-deps run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
+.PHONY: install test-deps run test check lint format typecheck unit e2e build test-binary bench bench-quick release clean
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -18,6 +18,7 @@ install: node_modules/.installed
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
+	bash tests/setup/install-qemu.sh
 
 run: install
 	$(BUN) run src/main.ts $(ARGS)
@@ -47,6 +48,11 @@ test-binary: build test-deps
 	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(BUN) test tests/e2e
 
 test: check unit e2e test-binary
+
+# dist/: binaries for linux-x64, linux-arm64, darwin-arm64 and windows-x64, and SHA256SUMS.
+# Each platform's Bun runtime comes from its npm package (fetched once through npm's cache).
+release: install
+	$(BUN) run scripts/release.ts
 
 bench: install
 	$(BUN) run bench/run.ts
