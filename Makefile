@@ -19,6 +19,7 @@ test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-qemu.sh
+	bash tests/setup/install-prometheus.sh
 
 run: install
 	$(BUN) run src/main.ts $(ARGS)

@@ -1,44 +1,99 @@
-import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type MetricObjectWithValues,
+  type MetricValue,
+  Registry,
+} from "prom-client";
+import { ERROR_CLOSE_CODES } from "../protocol/constants.ts";
+import {
+  CONNECT_OUTCOMES,
+  type ConnectOutcome,
+  closeCodeLabel,
+  NONE,
+  OTHER,
+  protocolLabeller,
+  REFUSAL_REASONS,
+  type RefusalReason,
+} from "./labels.ts";
+import { registerProcessMetrics } from "./process.ts";
+
+export type { ConnectOutcome, RefusalReason } from "./labels.ts";
 
 /** What a finished (or live) session contributes. */
 export interface SessionFigures {
   readonly bytesFromClient: number;
   readonly bytesFromTarget: number;
+  /** The adapter its handshake chose; undefined before the handshake. */
+  readonly protocol?: string | undefined;
 }
 
 export interface FinishedSession extends SessionFigures {
   readonly closeCode: number | undefined;
   /** The protocol `error` its status carried, if it failed before proxying. */
   readonly error: string | undefined;
+  /** From the WebSocket opening to its close. */
+  readonly durationSeconds?: number | undefined;
 }
+
+/** One process's metrics as prom-client's JSON, for a supervisor to add up (see aggregate.ts). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 export interface ProxyMetrics {
   readonly contentType: string;
   sessionFinished(session: FinishedSession): void;
-  /** An upgrade refused before it became a session (HTTP 401/403) or closed at once (1013, 1001). */
+  /** A connection refused before it became a session, with the reason where it was decided. */
   refused(reason: RefusalReason): void;
+  /** Seconds from the WebSocket opening to the client's handshake arriving. */
+  handshakeReceived(seconds: number): void;
+  /** Seconds spent opening the target (resolving, checking and connecting), and how it ended. */
+  targetConnect(protocol: string, seconds: number, outcome: ConnectOutcome): void;
   render(): Promise<string>;
+  snapshot(): Promise<MetricsSnapshot>;
 }
 
-export type MetricsFactory = (live: () => Iterable<SessionFigures>) => ProxyMetrics;
+export interface MetricsOptions {
+  /** The adapters' names: the `protocol` label's values (anything else is `other`). */
+  readonly protocols?: readonly string[];
+}
 
-export type RefusalReason =
-  | "origin"
-  | "credential"
-  | "capacity"
-  | "per_ip"
-  | "rate_limit"
-  | "shutdown";
+export type MetricsFactory = (
+  live: () => Iterable<SessionFigures>,
+  options?: MetricsOptions,
+) => ProxyMetrics;
+
+/** Upgrade to handshake: a person's client answers in milliseconds, the default timeout is 10 s. */
+const HANDSHAKE_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** Target connect: loopback is sub-millisecond, a far target hundreds of ms, the timeout 10 s. */
+const CONNECT_BUCKETS = [
+  0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+/** Session lifetime: from refused-at-once to day-long tunnels. */
+const SESSION_BUCKETS = [0.01, 0.1, 1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
+
+const DIRECTIONS = ["client_to_target", "target_to_client"] as const;
 
 /**
  * Prometheus metrics. Nothing is counted on the data path: bytes are the finished sessions' totals
  * plus the live sessions' counters, read when /metrics is scraped, so the counter stays monotonic
- * (a session moves from live to finished in one step).
+ * (a session moves from live to finished in one step). Every label takes values from a closed set
+ * (labels.ts).
  */
-export const createMetrics: MetricsFactory = (live) => {
+export const createMetrics: MetricsFactory = (live, options = {}) => {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "socket2web_" });
-  const finishedBytes = { client_to_target: 0, target_to_client: 0 };
+  registerProcessMetrics(registry);
+  const protocolOf = protocolLabeller(options.protocols ?? ["tcp"]);
+  const errorOf = (error: string) => (Object.hasOwn(ERROR_CLOSE_CODES, error) ? error : OTHER);
+  /** Finished sessions' bytes, by `direction protocol`. */
+  const finishedBytes = new Map<string, number>();
+  const addBytes = (totals: Map<string, number>, figures: SessionFigures) => {
+    const protocol = protocolOf(figures.protocol);
+    const up = `client_to_target ${protocol}`;
+    const down = `target_to_client ${protocol}`;
+    totals.set(up, (totals.get(up) ?? 0) + figures.bytesFromClient);
+    totals.set(down, (totals.get(down) ?? 0) + figures.bytesFromTarget);
+  };
 
   new Gauge({
     name: "socket2web_sessions_active",
@@ -52,7 +107,7 @@ export const createMetrics: MetricsFactory = (live) => {
   });
   const sessions = new Counter({
     name: "socket2web_sessions_total",
-    help: "Finished sessions by WebSocket close code",
+    help: "Finished sessions by WebSocket close code (codes outside RFC 6455 and the protocol's are 'other')",
     labelNames: ["close_code"],
     registers: [registry],
   });
@@ -68,35 +123,75 @@ export const createMetrics: MetricsFactory = (live) => {
     labelNames: ["reason"],
     registers: [registry],
   });
+  for (const reason of REFUSAL_REASONS) refusals.inc({ reason }, 0);
   new Counter({
     name: "socket2web_bytes_total",
-    help: "Payload bytes relayed, by direction",
-    labelNames: ["direction"],
+    help: "Payload bytes relayed, by direction and protocol",
+    labelNames: ["direction", "protocol"],
     registers: [registry],
     collect() {
-      let up = finishedBytes.client_to_target;
-      let down = finishedBytes.target_to_client;
-      for (const session of live()) {
-        up += session.bytesFromClient;
-        down += session.bytesFromTarget;
-      }
+      const totals = new Map(finishedBytes);
+      for (const session of live()) addBytes(totals, session);
       this.reset();
-      this.inc({ direction: "client_to_target" }, up);
-      this.inc({ direction: "target_to_client" }, down);
+      for (const direction of DIRECTIONS) {
+        // Both directions always appear, so a rate() over them starts at the first scrape.
+        if (totals.size === 0) this.inc({ direction, protocol: NONE }, 0);
+      }
+      for (const [key, bytes] of totals) {
+        const [direction = "", protocol = NONE] = key.split(" ");
+        this.inc({ direction, protocol }, bytes);
+      }
     },
+  });
+  const handshake = new Histogram({
+    name: "socket2web_handshake_duration_seconds",
+    help: "Time from the WebSocket opening to the client's handshake arriving",
+    buckets: HANDSHAKE_BUCKETS,
+    registers: [registry],
+  });
+  const connect = new Histogram({
+    name: "socket2web_target_connect_duration_seconds",
+    help: "Time to open the target (resolve, check, connect), by protocol and outcome",
+    labelNames: ["protocol", "outcome"],
+    buckets: CONNECT_BUCKETS,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: "socket2web_session_duration_seconds",
+    help: "Session lifetime from the WebSocket opening to its close, by protocol",
+    labelNames: ["protocol"],
+    buckets: SESSION_BUCKETS,
+    registers: [registry],
   });
 
   return {
     contentType: registry.contentType,
     sessionFinished(session) {
-      finishedBytes.client_to_target += session.bytesFromClient;
-      finishedBytes.target_to_client += session.bytesFromTarget;
-      sessions.inc({ close_code: String(session.closeCode ?? "none") });
-      if (session.error) errors.inc({ error: session.error });
+      addBytes(finishedBytes, session);
+      sessions.inc({ close_code: closeCodeLabel(session.closeCode) });
+      if (session.error) errors.inc({ error: errorOf(session.error) });
+      if (session.durationSeconds !== undefined) {
+        duration.observe({ protocol: protocolOf(session.protocol) }, session.durationSeconds);
+      }
     },
     refused(reason) {
-      refusals.inc({ reason });
+      refusals.inc({
+        reason: (REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : OTHER,
+      });
+    },
+    handshakeReceived(seconds) {
+      handshake.observe(seconds);
+    },
+    targetConnect(protocol, seconds, outcome) {
+      connect.observe(
+        {
+          protocol: protocolOf(protocol),
+          outcome: (CONNECT_OUTCOMES as readonly string[]).includes(outcome) ? outcome : OTHER,
+        },
+        seconds,
+      );
     },
     render: () => registry.metrics(),
+    snapshot: () => registry.getMetricsAsJSON(),
   };
 };

@@ -1,0 +1,131 @@
+import { describe, expect, test } from "bun:test";
+import { createMetrics, type FinishedSession, type SessionFigures } from "./metrics.ts";
+
+function parse(text: string): Map<string, number> {
+  const result = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const space = line.lastIndexOf(" ");
+    result.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return result;
+}
+
+const finished = (fields: Partial<FinishedSession>): FinishedSession => ({
+  bytesFromClient: 0,
+  bytesFromTarget: 0,
+  closeCode: 1000,
+  error: undefined,
+  protocol: "tcp",
+  ...fields,
+});
+
+describe("labels come from closed sets", () => {
+  test("200 distinct client close codes add one series, `other`, not 200", async () => {
+    const metrics = createMetrics(() => []);
+    metrics.sessionFinished(finished({ closeCode: 1000 }));
+    const before = [...parse(await metrics.render()).keys()];
+    for (let code = 3000; code < 3200; code++)
+      metrics.sessionFinished(finished({ closeCode: code }));
+    const after = parse(await metrics.render());
+    const added = [...after.keys()].filter((key) => !before.includes(key));
+    expect(added).toEqual(['socket2web_sessions_total{close_code="other"}']);
+    expect(after.get('socket2web_sessions_total{close_code="other"}')).toBe(200);
+    expect(after.get('socket2web_sessions_total{close_code="1000"}')).toBe(1);
+  });
+
+  test("the protocol's own codes and RFC 6455's keep their series; no code is `none`", async () => {
+    const metrics = createMetrics(() => []);
+    for (const code of [1001, 1006, 1013, 4403, 4502, undefined]) {
+      metrics.sessionFinished(finished({ closeCode: code }));
+    }
+    const series = parse(await metrics.render());
+    for (const code of ["1001", "1006", "1013", "4403", "4502", "none"]) {
+      expect(series.get(`socket2web_sessions_total{close_code="${code}"}`)).toBe(1);
+    }
+  });
+
+  test("unknown protocols, error codes and refusal reasons become `other`", async () => {
+    const metrics = createMetrics(() => [], { protocols: ["tcp"] });
+    metrics.sessionFinished(
+      finished({ protocol: "made-up", error: "made_up", bytesFromClient: 3, durationSeconds: 1 }),
+    );
+    metrics.targetConnect("made-up", 0.1, "connected");
+    metrics.refused("made_up" as never);
+    const series = parse(await metrics.render());
+    expect(series.get('socket2web_session_errors_total{error="other"}')).toBe(1);
+    expect(
+      series.get('socket2web_bytes_total{direction="client_to_target",protocol="other"}'),
+    ).toBe(3);
+    expect(series.get('socket2web_session_duration_seconds_count{protocol="other"}')).toBe(1);
+    expect(
+      series.get(
+        'socket2web_target_connect_duration_seconds_count{protocol="other",outcome="connected"}',
+      ),
+    ).toBe(1);
+    expect(series.get('socket2web_refused_total{reason="other"}')).toBe(1);
+  });
+});
+
+test("every refusal reason has a series from the start, so rate() works from the first scrape", async () => {
+  const series = parse(await createMetrics(() => []).render());
+  for (const reason of ["origin", "credential", "capacity", "per_ip", "rate_limit", "shutdown"]) {
+    expect(series.get(`socket2web_refused_total{reason="${reason}"}`)).toBe(0);
+  }
+});
+
+test("bytes: live sessions count, and moving from live to finished keeps the counter steady", async () => {
+  const live = new Set<SessionFigures>([
+    { bytesFromClient: 10, bytesFromTarget: 20, protocol: "tcp" },
+  ]);
+  const metrics = createMetrics(() => live);
+  const up = 'socket2web_bytes_total{direction="client_to_target",protocol="tcp"}';
+  const down = 'socket2web_bytes_total{direction="target_to_client",protocol="tcp"}';
+  let series = parse(await metrics.render());
+  expect([series.get(up), series.get(down)]).toEqual([10, 20]);
+  expect(series.get("socket2web_sessions_active")).toBe(1);
+  live.clear();
+  metrics.sessionFinished(finished({ bytesFromClient: 10, bytesFromTarget: 20 }));
+  series = parse(await metrics.render());
+  expect([series.get(up), series.get(down)]).toEqual([10, 20]);
+  expect(series.get("socket2web_sessions_active")).toBe(0);
+});
+
+test("duration histograms count each observation into its buckets", async () => {
+  const metrics = createMetrics(() => []);
+  metrics.handshakeReceived(0.003);
+  metrics.handshakeReceived(2);
+  metrics.targetConnect("tcp", 0.0004, "connected");
+  metrics.targetConnect("tcp", 10, "timeout");
+  metrics.sessionFinished(finished({ durationSeconds: 90 }));
+  const series = parse(await metrics.render());
+  expect(series.get('socket2web_handshake_duration_seconds_bucket{le="0.005"}')).toBe(1);
+  expect(series.get('socket2web_handshake_duration_seconds_bucket{le="+Inf"}')).toBe(2);
+  expect(series.get("socket2web_handshake_duration_seconds_sum")).toBe(2.003);
+  expect(
+    series.get(
+      'socket2web_target_connect_duration_seconds_bucket{le="0.0005",protocol="tcp",outcome="connected"}',
+    ),
+  ).toBe(1);
+  expect(
+    series.get(
+      'socket2web_target_connect_duration_seconds_count{protocol="tcp",outcome="timeout"}',
+    ),
+  ).toBe(1);
+  expect(series.get('socket2web_session_duration_seconds_bucket{le="60",protocol="tcp"}')).toBe(0);
+  expect(series.get('socket2web_session_duration_seconds_bucket{le="300",protocol="tcp"}')).toBe(1);
+});
+
+test("process collectors use the conventional unprefixed names, and nothing is NaN", async () => {
+  const text = await createMetrics(() => []).render();
+  const series = parse(text);
+  expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
+  expect(series.get("process_cpu_seconds_total")).toBeGreaterThan(0);
+  expect(series.get("process_open_fds")).toBeGreaterThan(0);
+  expect(series.get("process_max_fds")).toBeGreaterThan(0);
+  expect(series.get("process_start_time_seconds")).toBeGreaterThan(Date.now() / 1000 - 3600);
+  // prom-client's Node defaults print impossible figures on Bun; none of them is registered.
+  expect(text).not.toContain("nodejs_");
+  expect(text).not.toMatch(/\bnan\b/i);
+  for (const value of series.values()) expect(Number.isFinite(value)).toBe(true);
+});
