@@ -1,0 +1,90 @@
+import { expect, test } from "bun:test";
+import { createLogger, fields } from "./logger.ts";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    streams: {
+      stdout: { write: (text: string) => out.push(text) },
+      stderr: { write: (text: string) => err.push(text) },
+    },
+  };
+}
+
+test("json: one object per line with time, level, msg and the call's fields", () => {
+  const sink = capture();
+  const logger = createLogger("info", "json", sink.streams);
+  logger.info(
+    "session 7: closed",
+    fields({
+      session: 7,
+      client: "127.0.0.1",
+      target: "127.0.0.1:6379",
+      bytes_from_client: 10,
+      bytes_from_target: 20,
+      duration_ms: 1500,
+      close_code: 1000,
+      error: undefined,
+    }),
+  );
+  expect(sink.out).toHaveLength(1);
+  const line = sink.out[0] as string;
+  expect(line.endsWith("\n")).toBe(true);
+  expect(line.slice(0, -1)).not.toContain("\n");
+  const entry = JSON.parse(line);
+  expect(entry).toEqual({
+    time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+    level: "info",
+    msg: "session 7: closed",
+    session: 7,
+    client: "127.0.0.1",
+    target: "127.0.0.1:6379",
+    bytes_from_client: 10,
+    bytes_from_target: 20,
+    duration_ms: 1500,
+    close_code: 1000,
+  });
+  expect(Math.abs(Date.parse(entry.time) - Date.now())).toBeLessThan(60_000);
+});
+
+test("json: errors go to stderr with the Error's message and stack; levels below the threshold are dropped", () => {
+  const sink = capture();
+  const logger = createLogger("info", "json", sink.streams);
+  logger.debug("not shown");
+  logger.warn("file limit low", fields({ reason: "ulimit" }));
+  logger.error("internal error (still serving):", new Error("boom\nsecond line"));
+  expect(sink.out).toEqual([]);
+  const [warn, error] = sink.err.map((line) => JSON.parse(line));
+  expect(warn).toMatchObject({ level: "warn", msg: "file limit low", reason: "ulimit" });
+  expect(error).toMatchObject({
+    level: "error",
+    msg: "internal error (still serving)",
+    error: "boom\nsecond line",
+  });
+  expect(error.stack).toContain("logger.test.ts");
+  expect(sink.err.every((line) => line.split("\n").length === 2)).toBe(true);
+});
+
+test("json: a worker's tag and trace level are kept", () => {
+  const sink = capture();
+  const logger = createLogger("trace", "json", sink.streams).withTag("worker 2");
+  logger.trace("session 1: client -> target 5 B");
+  expect(JSON.parse(sink.out[0] as string)).toMatchObject({
+    level: "trace",
+    tag: "worker 2",
+    msg: "session 1: client -> target 5 B",
+  });
+});
+
+test("text: the message as before, fields left out (the message already says them)", () => {
+  const sink = capture();
+  const logger = createLogger("info", "text", sink.streams);
+  logger.info("session 7: closed after 1.5 s", fields({ session: 7, close_code: 1000 }));
+  const text = sink.out.join("");
+  expect(text).toContain("session 7: closed after 1.5 s");
+  expect(text).not.toContain("close_code");
+  expect(text).not.toContain("{");
+});
