@@ -14,12 +14,12 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
-# Real programs the end-to-end tests drive: redis (through `forward`) and Debian's chromium.
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
+# qemu-user, promtool and systemd-analyze for the operations tests.
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
-	bash tests/setup/install-qemu.sh
-	bash tests/setup/install-prometheus.sh
+	bash tests/setup/install-operations-tools.sh
 
 run: install
 	$(BUN) run src/main.ts $(ARGS)
