@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { createLogger, fields } from "./logger.ts";
+import { logSessionSummary } from "./session-summary.ts";
 
 function capture() {
   const out: string[] = [];
@@ -87,4 +88,39 @@ test("text: the message as before, fields left out (the message already says the
   expect(text).toContain("session 7: closed after 1.5 s");
   expect(text).not.toContain("close_code");
   expect(text).not.toContain("{");
+});
+
+test("session summary: the text line as before, and the same facts as JSON fields", () => {
+  const summary = {
+    session: 4,
+    client: "127.0.0.1",
+    protocol: "tcp",
+    target: "127.0.0.1:6379",
+    bytesFromClient: 2048,
+    bytesFromTarget: 10,
+    durationMs: 1234.5,
+    closeCode: 1000,
+  };
+  const text = capture();
+  logSessionSummary(createLogger("info", "text", text.streams), summary);
+  expect(text.out.join("")).toContain(
+    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000",
+  );
+  const json = capture();
+  logSessionSummary(createLogger("info", "json", json.streams), { ...summary, error: "forbidden" });
+  expect(JSON.parse(json.out[0] as string)).toMatchObject({
+    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000",
+    session: 4,
+    client: "127.0.0.1",
+    protocol: "tcp",
+    target: "127.0.0.1:6379",
+    bytes_from_client: 2048,
+    bytes_from_target: 10,
+    duration_ms: 1235,
+    close_code: 1000,
+    error: "forbidden",
+  });
+  const quiet = capture();
+  logSessionSummary(createLogger("warn", "json", quiet.streams), summary);
+  expect(quiet.out).toEqual([]);
 });

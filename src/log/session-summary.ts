@@ -1,0 +1,43 @@
+import { LogLevels } from "consola";
+import { fields } from "./fields.ts";
+import { formatBytes, type Logger } from "./logger.ts";
+
+/** What the one line for a closed session says. */
+export interface SessionSummary {
+  readonly session: number;
+  readonly client: string;
+  /** The adapter and `host:port`, once the handshake named them. */
+  readonly protocol?: string | undefined;
+  readonly target?: string | undefined;
+  readonly bytesFromClient: number;
+  readonly bytesFromTarget: number;
+  readonly durationMs: number;
+  readonly closeCode: number | undefined;
+  /** The protocol error code its status carried, if any. */
+  readonly error?: string | undefined;
+}
+
+/**
+ * The info line for a closed session: the text format as it has always read, and in JSON the
+ * same facts as fields.
+ */
+export function logSessionSummary(logger: Logger, summary: SessionSummary): void {
+  if (logger.level < LogLevels.info) return;
+  const target = summary.protocol && summary.target ? `${summary.protocol} ${summary.target}` : "-";
+  logger.info(
+    `session ${summary.session} ${summary.client} -> ${target}` +
+      ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
+      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}`,
+    fields({
+      session: summary.session,
+      client: summary.client,
+      protocol: summary.protocol,
+      target: summary.target,
+      bytes_from_client: summary.bytesFromClient,
+      bytes_from_target: summary.bytesFromTarget,
+      duration_ms: Math.round(summary.durationMs),
+      close_code: summary.closeCode,
+      error: summary.error,
+    }),
+  );
+}
