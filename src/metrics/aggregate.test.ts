@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { VERSION } from "../version.ts";
 import {
   aggregateSnapshots,
-  answerScrapes,
   createWorkerScraper,
+  linkWorkerMetrics,
   SCRAPE_REQUEST,
 } from "./aggregate.ts";
 import { createMetrics } from "./metrics.ts";
@@ -51,7 +51,7 @@ test("snapshots add up: counters and histograms summed, start time the earliest"
 });
 
 /** An in-process stand-in for the IPC pair between the supervisor and one worker. */
-function channelPair(scraper: ReturnType<typeof createWorkerScraper>, workerId: number) {
+function channelPair(receive: (message: unknown) => void) {
   const listeners: ((message: unknown) => void)[] = [];
   const toWorker = {
     send(message: unknown) {
@@ -65,23 +65,32 @@ function channelPair(scraper: ReturnType<typeof createWorkerScraper>, workerId: 
       listeners.push(listener);
     },
     send(message: unknown) {
-      queueMicrotask(() => scraper.receive(workerId, structuredClone(message)));
+      queueMicrotask(() => receive(structuredClone(message)));
     },
   };
   return { toWorker, workerEnd };
 }
 
+function supervisorWith(count: number, timeoutMs?: number) {
+  const workers = new Map<number, { send(message: unknown): unknown }>();
+  const scraper = createWorkerScraper({
+    configuredWorkers: count,
+    workers: () => workers,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+  });
+  const add = (id: number, bytes: number) => {
+    const pair = channelPair((message) => scraper.receive(id, message));
+    workers.set(id, pair.toWorker);
+    return linkWorkerMetrics(worker(bytes).snapshot, pair.workerEnd);
+  };
+  return { scraper, workers, add };
+}
+
 test("the supervisor's scrape holds every worker that answers, plus itself", async () => {
-  const scraper = createWorkerScraper(2);
-  const one = channelPair(scraper, 1);
-  const two = channelPair(scraper, 2);
-  answerScrapes(worker(10).snapshot, one.workerEnd);
-  answerScrapes(worker(20).snapshot, two.workerEnd);
-  const workers = new Map([
-    [1, one.toWorker],
-    [2, two.toWorker],
-  ]);
-  const series = parse(await scraper.scrape(workers));
+  const { scraper, add } = supervisorWith(2);
+  add(1, 10);
+  add(2, 20);
+  const series = parse(await scraper.scrape());
   expect(series.get('socket2web_bytes_total{direction="target_to_client",protocol="tcp"}')).toBe(
     30,
   );
@@ -90,24 +99,27 @@ test("the supervisor's scrape holds every worker that answers, plus itself", asy
   // The supervisor's own process counts too: three processes' memory.
   expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(0);
   // A second scrape gets fresh answers, not the first one's.
-  const again = parse(await scraper.scrape(workers));
+  const again = parse(await scraper.scrape());
   expect(again.get('socket2web_sessions_total{close_code="1000"}')).toBe(2);
 });
 
-test("a worker that does not answer in time is left out, and its late answer is ignored", async () => {
-  const scraper = createWorkerScraper(2, 30);
-  const one = channelPair(scraper, 1);
-  answerScrapes(worker(10).snapshot, one.workerEnd);
-  const requests: unknown[] = [];
-  const silent = { send: (message: unknown) => requests.push(message) };
-  const series = parse(
-    await scraper.scrape(
-      new Map([
-        [1, one.toWorker],
-        [2, silent],
-      ]),
-    ),
+test("a worker asked for /metrics gets the whole server's total from the supervisor", async () => {
+  const { add } = supervisorWith(2);
+  const first = add(1, 10);
+  add(2, 20);
+  const series = parse(await first.total());
+  expect(series.get('socket2web_bytes_total{direction="client_to_target",protocol="tcp"}')).toBe(
+    30,
   );
+  expect(series.get("socket2web_workers_scraped")).toBe(2);
+});
+
+test("a worker that does not answer in time is left out, and its late answer is ignored", async () => {
+  const { scraper, workers, add } = supervisorWith(2, 30);
+  add(1, 10);
+  const requests: unknown[] = [];
+  workers.set(2, { send: (message: unknown) => requests.push(message) });
+  const series = parse(await scraper.scrape());
   expect(series.get("socket2web_workers_scraped")).toBe(1);
   expect(series.get('socket2web_bytes_total{direction="target_to_client",protocol="tcp"}')).toBe(
     10,
@@ -117,11 +129,13 @@ test("a worker that does not answer in time is left out, and its late answer is 
   expect(scraper.receive(2, { type: "socket2web.metrics.reply", id: 1, snapshot: late })).toBe(
     true,
   );
-  const dead = {
+  expect(scraper.receive(2, { type: "something else", id: 1 })).toBe(false);
+  workers.delete(1);
+  workers.set(2, {
     send: () => {
       throw new Error("worker exited");
     },
-  };
-  const next = parse(await scraper.scrape(new Map([[2, dead]])));
+  });
+  const next = parse(await scraper.scrape());
   expect(next.get("socket2web_workers_scraped")).toBe(0);
 });
