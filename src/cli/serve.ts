@@ -6,7 +6,7 @@ import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
 import { TEST_HOSTS_ENV, testHostsResolver } from "../config/test-hosts.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { boundedResolver, systemResolver } from "../policy/resolver.ts";
+import { boundedResolver, systemResolver } from "../net/resolver.ts";
 import { type ProxyServer, startServer } from "../server/server.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { explainBindError } from "./bind-error.ts";

@@ -10,17 +10,20 @@ import type { Logger } from "../log/logger.ts";
 import type { MetricsFactory } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
-import type { Resolver } from "../policy/resolver.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
+import { handshakeChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
+import { protocolStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
-import { admit } from "./admission.ts";
+import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { WebSocketClient } from "./websocket-client.ts";
 
 /**
  * Per-connection backlog in each direction before the side that is ahead stops being read: large
@@ -34,6 +37,13 @@ export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 
  * forgotten (and starts again with a full bucket), so a flood of sources cannot grow memory.
  */
 const RATE_LIMIT_KEYS = 100_000;
+
+/**
+ * Seconds a client may stay silent (no message, no pong) before it is taken for dead: Bun pings
+ * an idle WebSocket halfway through and drops it at the end; a paused one is checked the same way
+ * by WebSocketClient. 120 is Bun's own default.
+ */
+const DEFAULT_CLIENT_TIMEOUT = 120;
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -53,6 +63,8 @@ export interface ServerDeps {
   readonly createMetrics?: MetricsFactory;
   readonly adapters?: readonly AnyProtocolAdapter[];
   readonly flow?: FlowLimits;
+  /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
+  readonly clientTimeout?: number;
 }
 
 export interface ProxyServer {
@@ -69,25 +81,42 @@ export interface ProxyServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/** A connection's `ws.data`: what admission decided, then its session once it counts. */
+export interface ConnectionData {
+  readonly id: number;
+  readonly admitted: Admitted;
+  /** Set in `open` when the connection counts; refusals never get one. */
+  session: Session | undefined;
+  client: WebSocketClient | undefined;
+  /** Frees its --max-connections-per-ip slot. */
+  release: Release | undefined;
+}
+
+let nextConnectionId = 1;
+
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
   const metrics = deps.createMetrics?.(() => sessions);
-  const slots = new Map<Session, Release>();
   let accepting = true;
   const credentials = deps.credentials ?? createCredentialCheck({});
+  const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
+  const chooser = handshakeChooser(registry);
+  const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const context: SessionContext = {
-    config,
+    settings: {
+      handshakeTimeout: config.timeout,
+      maxLifetime: config.maxLifetime,
+      connectTimeout: config.connectTimeout,
+      idleTimeout: config.idleTimeout,
+    },
     logger: deps.logger,
-    registry: createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`),
     flow: deps.flow ?? DEFAULT_FLOW,
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
     credentials,
     onClosed: (session) => {
-      if (session.counted) metrics?.sessionFinished(session.finished);
+      metrics?.sessionFinished(session.finished);
       sessions.delete(session);
-      slots.get(session)?.();
-      slots.delete(session);
     },
   };
   const perIp =
@@ -109,45 +138,58 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     keyOf: ipKey,
     logger: deps.logger,
   };
-  /** Why a connection the upgrade admitted is closed at once, per session. */
-  const refusals = new WeakMap<Session, string>();
-  const keys = new WeakMap<Session, string>();
 
-  const open = (ws: ServerWebSocket<Session>) => {
-    const session = ws.data;
-    const refusal = refusals.get(session);
-    if (!accepting) {
-      metrics?.refused("shutdown");
-      session.refuse(ws, CloseCode.goingAway, CloseReason.shuttingDown);
-      return;
-    }
+  /** Why a connection the upgrade let through must close at once, decided here or at admission. */
+  const refusalOf = (data: ConnectionData): Refusal | undefined => {
+    if (!accepting) return { reason: "shutdown", closeReason: CloseReason.shuttingDown };
     if (sessions.size >= config.maxConnections) {
-      metrics?.refused("capacity");
-      session.refuse(ws, CloseCode.tryAgainLater, CloseReason.atCapacity);
-      return;
+      return { reason: "capacity", closeReason: CloseReason.atCapacity };
     }
-    if (refusal !== undefined) {
-      metrics?.refused("rate_limit");
-      session.refuse(ws, CloseCode.tryAgainLater, refusal);
-      return;
-    }
+    if (data.admitted.refusal) return data.admitted.refusal;
     if (perIp) {
-      const release = perIp.tryAcquire(keys.get(session) ?? "");
-      if (release === null) {
-        deps.logger.debug(`per-IP limit reached for ${session.clientAddress}`);
-        metrics?.refused("per_ip");
-        session.refuse(ws, CloseCode.tryAgainLater, CloseReason.perIpLimit);
-        return;
+      data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
+      if (!data.release) {
+        deps.logger.debug(`per-IP limit reached for ${data.admitted.clientLabel}`);
+        return { reason: "per_ip", closeReason: CloseReason.perIpLimit };
       }
-      slots.set(session, release);
     }
-    session.counted = true;
-    sessions.add(session);
-    session.start(ws);
+    return undefined;
   };
 
-  const listen = (tls: TlsMaterial | undefined, port: number): Server<Session> =>
-    Bun.serve<Session>({
+  const open = (ws: ServerWebSocket<ConnectionData>) => {
+    const data = ws.data;
+    const refusal = refusalOf(data);
+    if (refusal) {
+      metrics?.refused(refusal.reason);
+      const code = refusal.reason === "shutdown" ? CloseCode.goingAway : CloseCode.tryAgainLater;
+      ws.close(code, refusal.closeReason);
+      return;
+    }
+    const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2);
+    const session = new Session(context, {
+      id: data.id,
+      client,
+      chooser,
+      status: protocolStatus(client),
+      clientAddress: data.admitted.clientLabel,
+      grant: data.admitted.grant,
+    });
+    data.client = client;
+    data.session = session;
+    sessions.add(session);
+    session.start();
+  };
+
+  const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
+    const data = ws.data;
+    data.release?.();
+    data.release = undefined;
+    data.client?.dispose();
+    data.session?.clientClosed(code);
+  };
+
+  const listen = (tls: TlsMaterial | undefined, port: number): Server<ConnectionData> =>
+    Bun.serve<ConnectionData>({
       hostname: config.ip,
       port,
       // With TLS a certificate reload hands the port to a new listener (see reloadTls); with
@@ -162,14 +204,18 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           metrics,
           async upgrade() {
             const admitted = await admit(request, server.requestIP(request), admission);
-            if (admitted instanceof Response) {
-              metrics?.refused(admitted.status === 403 ? "origin" : "credential");
-              return admitted;
+            if (admitted.kind === "rejected") {
+              metrics?.refused(admitted.reason);
+              return admitted.response;
             }
-            const session = new Session(context, admitted.clientLabel, admitted.grant);
-            if (perIp) keys.set(session, ipKey(admitted.clientAddress));
-            if (admitted.refusal !== undefined) refusals.set(session, admitted.refusal);
-            return server.upgrade(request, { data: session }) ? undefined : notAnUpgrade();
+            const data: ConnectionData = {
+              id: nextConnectionId++,
+              admitted,
+              session: undefined,
+              client: undefined,
+              release: undefined,
+            };
+            return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
           },
         });
       },
@@ -179,21 +225,29 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         backpressureLimit: 0,
         closeOnBackpressureLimit: false,
         perMessageDeflate: false,
+        idleTimeout: clientTimeout,
         open: guarded(deps.logger, open),
-        message: guarded(deps.logger, (ws: ServerWebSocket<Session>, message: string | Buffer) =>
-          ws.data.message(message),
+        message: guarded(
+          deps.logger,
+          (ws: ServerWebSocket<ConnectionData>, message: string | Buffer) => {
+            ws.data.client?.heard();
+            ws.data.session?.message(message);
+          },
         ),
-        drain: guarded(deps.logger, (ws: ServerWebSocket<Session>) => ws.data.drain()),
-        close: guarded(deps.logger, (ws: ServerWebSocket<Session>, code: number) =>
-          ws.data.closed(code),
+        pong: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
+          ws.data.client?.heard(),
         ),
+        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
+          ws.data.session?.clientDrained(),
+        ),
+        close: guarded(deps.logger, close),
       },
     });
 
   let current = listen(deps.tls, config.port);
   const port = current.port as number;
   /** Listeners replaced by a reload: no longer listening, but their WebSockets are live. */
-  const retired: Server<Session>[] = [];
+  const retired: Server<ConnectionData>[] = [];
   const scheme = deps.tls ? "wss" : "ws";
 
   return {
@@ -214,10 +268,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       if (!accepting) return;
       accepting = false;
       void current.stop(false);
-      for (const session of sessions) {
-        if (session.phase === "proxying") session.freeze();
-        else session.close(CloseCode.goingAway, CloseReason.shuttingDown);
-      }
+      for (const session of sessions) session.shutdown();
       await waitUntil(
         () => [...sessions].every((s) => s.pendingToTarget === 0 && s.bufferedToClient === 0),
         graceMs,
