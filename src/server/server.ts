@@ -21,6 +21,7 @@ import { VERSION } from "../version.ts";
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
+import { textResponse } from "./responses.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { WebSocketClient } from "./websocket-client.ts";
@@ -197,8 +198,15 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       // port, which is why it is off otherwise: there a second instance gets EADDRINUSE.
       reusePort: tls !== undefined || config.workers > 1,
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      // Never Bun's development error page (it shows source paths and code), in any build.
+      development: false,
+      error(error) {
+        deps.logger.error("internal error while answering an HTTP request:", error);
+        return textResponse("500 Internal Server Error", 500);
+      },
       fetch(request, server) {
         return routeRequest(request, {
+          logger: deps.logger,
           ready: () => accepting,
           sessions: () => sessions.size,
           metrics,
