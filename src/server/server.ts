@@ -46,6 +46,14 @@ const RATE_LIMIT_KEYS = 100_000;
  */
 const DEFAULT_CLIENT_TIMEOUT = 120;
 
+/**
+ * Bytes that checking paused clients may read into a session's queue over the connection's life:
+ * room for what a client that died left in the network (its pong comes after everything it sent;
+ * about 4.7 MiB measured on loopback after a flood), bounded so that checking a live client whose
+ * target does not read cannot grow memory without end.
+ */
+const CHECK_READ_BUDGET = 8 * 1024 * 1024;
+
 export interface ServerDeps {
   readonly logger: Logger;
   /** Resolves target host names; tests inject a fixed table so nothing leaves loopback. */
@@ -103,6 +111,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const chooser = handshakeChooser(registry);
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
+  const flow = deps.flow ?? DEFAULT_FLOW;
   const context: SessionContext = {
     settings: {
       handshakeTimeout: config.timeout,
@@ -111,7 +120,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       idleTimeout: config.idleTimeout,
     },
     logger: deps.logger,
-    flow: deps.flow ?? DEFAULT_FLOW,
+    flow,
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
     credentials,
@@ -166,7 +175,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       ws.close(code, refusal.closeReason);
       return;
     }
-    const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2);
+    const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
     const session = new Session(context, {
       id: data.id,
       client,
@@ -238,12 +247,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         message: guarded(
           deps.logger,
           (ws: ServerWebSocket<ConnectionData>, message: string | Buffer) => {
-            ws.data.client?.heard();
+            ws.data.client?.received(message.length);
             ws.data.session?.message(message);
           },
         ),
         pong: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
-          ws.data.client?.heard(),
+          ws.data.client?.ponged(),
         ),
         drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
           ws.data.session?.clientDrained(),

@@ -12,9 +12,12 @@ export type ClientSocket = Pick<
  * socket is paused. Bun pings an idle WebSocket and drops it when no answer comes within its
  * idleTimeout, but a paused WebSocket is read by nobody, so Bun neither pings it nor times it out
  * (measured on Bun 1.4.5): a session held back by a target that does not read would keep a client
- * that died for ever. So while paused, every `checkMs` it pings and reads again until the next
- * message or pong (then pauses again; what arrives meanwhile is at most one read's worth), and a
- * client that answered nothing since the previous ping is dropped.
+ * that died for ever. So while paused, every `checkMs` it pings and reads again until the pong
+ * (only a pong proves the client is alive now: messages read meanwhile may have been sent long
+ * before), then pauses again; a client that has not answered by the next check is dropped.
+ * Messages read during checks join the session's queue, so they are bounded by `readBudget` bytes
+ * over the socket's life; once that is spent the checks stop and the client is kept (a live
+ * client that keeps sending is what spends it).
  */
 export class WebSocketClient implements SessionClient {
   private paused = false;
@@ -22,12 +25,16 @@ export class WebSocketClient implements SessionClient {
   private heardAt = performance.now();
   private pingedAt: number | undefined;
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  private budget: number;
 
   constructor(
     private readonly ws: ClientSocket,
     /** How often a paused client is checked; a dead one goes within twice this. */
     private readonly checkMs: number,
-  ) {}
+    readBudget: number,
+  ) {
+    this.budget = readBudget;
+  }
 
   sendText(text: string): void {
     this.ws.send(text);
@@ -45,7 +52,7 @@ export class WebSocketClient implements SessionClient {
     this.paused = true;
     this.peeking = false;
     this.ws.pause();
-    this.watchdog ??= setInterval(() => this.check(), this.checkMs);
+    if (this.budget > 0) this.watchdog ??= setInterval(() => this.check(), this.checkMs);
   }
 
   resume(): void {
@@ -59,18 +66,30 @@ export class WebSocketClient implements SessionClient {
     this.ws.close(code, reason);
   }
 
-  /** A message or a pong arrived: the client is alive. Call before handing a message on. */
-  heard(): void {
+  /** A pong arrived: the client is alive. */
+  ponged(): void {
     this.heardAt = performance.now();
-    if (this.peeking) {
-      this.peeking = false;
-      this.ws.pause();
+    if (this.peeking) this.pauseAgain();
+  }
+
+  /** A message of `bytes` arrived; call before handing it on. */
+  received(bytes: number): void {
+    if (!this.peeking) return;
+    this.budget -= bytes;
+    if (this.budget <= 0) {
+      this.stopWatchdog();
+      this.pauseAgain();
     }
   }
 
   /** The WebSocket has closed. */
   dispose(): void {
     this.stopWatchdog();
+  }
+
+  private pauseAgain(): void {
+    this.peeking = false;
+    this.ws.pause();
   }
 
   private check(): void {
