@@ -21,6 +21,7 @@ import { VERSION } from "../version.ts";
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
+import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
 import { textResponse } from "./responses.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
@@ -107,6 +108,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const sessions = new Set<Session>();
   const metrics = deps.createMetrics?.(() => sessions);
   let accepting = true;
+  /**
+   * Refused WebSockets whose sockets Bun may still hold. Their number is bounded like the sessions'
+   * (past it, upgrades are refused over HTTP, which costs no lingering socket), so a flood of
+   * refused upgrades cannot run the process out of descriptors.
+   */
+  const lingering = createLingerCount();
   const credentials = deps.credentials ?? createCredentialCheck({});
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const chooser = handshakeChooser(registry);
@@ -171,6 +178,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     const refusal = refusalOf(data);
     if (refusal) {
       metrics?.refused(refusal.reason);
+      lingering.add();
       const code = refusal.reason === "shutdown" ? CloseCode.goingAway : CloseCode.tryAgainLater;
       ws.close(code, refusal.closeReason);
       return;
@@ -220,6 +228,19 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           sessions: () => sessions.size,
           metrics,
           async upgrade() {
+            // Refused before the upgrade, so that refusing costs no lingering socket.
+            if (lingering.count() >= config.maxConnections) {
+              metrics?.refused("capacity");
+              deps.logger.debug("refused an upgrade: too many refused connections still closing");
+              return textResponse(
+                "503 Service Unavailable: server at capacity, try again later",
+                503,
+                {
+                  connection: "close",
+                  "retry-after": String(CLOSE_LINGER_MS / 1000),
+                },
+              );
+            }
             const admitted = await admit(request, server.requestIP(request), admission);
             if (admitted.kind === "rejected") {
               metrics?.refused(admitted.reason);
