@@ -5,13 +5,14 @@ import type { Logger } from "../log/logger.ts";
 import type { RefusalReason } from "../metrics/metrics.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
-import { CloseReason } from "../protocol/constants.ts";
+import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { textResponse } from "./responses.ts";
 
 /** Why a connection is refused: the metric's reason, decided where the refusal is. */
 export interface Refusal {
   readonly reason: RefusalReason;
-  /** The close reason for a refusal after the upgrade (1013). */
+  /** The close code and reason for a refusal after the upgrade. */
+  readonly closeCode: number;
   readonly closeReason: string;
 }
 
@@ -73,7 +74,11 @@ export async function admit(
   const rate = deps.rateLimiter?.take(deps.keyOf(clientAddress));
   if (rate && !rate.allowed) {
     deps.logger.debug(`rate limited upgrade from ${clientLabel}`);
-    const refusal: Refusal = { reason: "rate_limit", closeReason: CloseReason.rateLimited };
+    const refusal: Refusal = {
+      reason: "rate_limit",
+      closeCode: CloseCode.tryAgainLater,
+      closeReason: CloseReason.rateLimited,
+    };
     return { kind: "admitted", clientLabel, clientAddress, grant: undefined, refusal };
   }
 

@@ -104,6 +104,22 @@ export interface ConnectionData {
 
 let nextConnectionId = 1;
 
+const SHUTTING_DOWN: Refusal = {
+  reason: "shutdown",
+  closeCode: CloseCode.goingAway,
+  closeReason: CloseReason.shuttingDown,
+};
+const AT_CAPACITY: Refusal = {
+  reason: "capacity",
+  closeCode: CloseCode.tryAgainLater,
+  closeReason: CloseReason.atCapacity,
+};
+const PER_IP_LIMIT: Refusal = {
+  reason: "per_ip",
+  closeCode: CloseCode.tryAgainLater,
+  closeReason: CloseReason.perIpLimit,
+};
+
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
   const metrics = deps.createMetrics?.(() => sessions);
@@ -158,16 +174,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
 
   /** Why a connection the upgrade let through must close at once, decided here or at admission. */
   const refusalOf = (data: ConnectionData): Refusal | undefined => {
-    if (!accepting) return { reason: "shutdown", closeReason: CloseReason.shuttingDown };
-    if (sessions.size >= config.maxConnections) {
-      return { reason: "capacity", closeReason: CloseReason.atCapacity };
-    }
+    if (!accepting) return SHUTTING_DOWN;
+    if (sessions.size >= config.maxConnections) return AT_CAPACITY;
     if (data.admitted.refusal) return data.admitted.refusal;
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
       if (!data.release) {
         deps.logger.debug(`per-IP limit reached for ${data.admitted.clientLabel}`);
-        return { reason: "per_ip", closeReason: CloseReason.perIpLimit };
+        return PER_IP_LIMIT;
       }
     }
     return undefined;
@@ -179,8 +193,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     if (refusal) {
       metrics?.refused(refusal.reason);
       lingering.add();
-      const code = refusal.reason === "shutdown" ? CloseCode.goingAway : CloseCode.tryAgainLater;
-      ws.close(code, refusal.closeReason);
+      ws.close(refusal.closeCode, refusal.closeReason);
       return;
     }
     const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
