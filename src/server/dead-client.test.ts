@@ -157,7 +157,7 @@ describe("a session paused by backpressure", () => {
     const before = server.sessions.size;
     await client.closed;
     await until(() => server.sessions.size === before - 1);
-  });
+  }, 20_000);
 
   test("is kept while its client answers pings", async () => {
     const client = await pausedSession(true);
@@ -166,5 +166,5 @@ describe("a session paused by backpressure", () => {
     expect(client.socket.readyState).toBe("open");
     client.socket.destroy();
     await client.closed;
-  });
+  }, 20_000);
 });
