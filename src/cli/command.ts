@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
+import { UsageError } from "../config/usage-error.ts";
 import { VERSION } from "../version.ts";
 import { connectCommand } from "./connect.ts";
 import { assertKnownFlags } from "./flags.ts";
 import { forwardCommand } from "./forward.ts";
 import { serveCommand } from "./serve.ts";
 import { serverArgs } from "./server-args.ts";
-import { UsageError } from "./usage-error.ts";
 
 const subCommands = { serve: serveCommand, forward: forwardCommand, connect: connectCommand };
 

@@ -1,4 +1,4 @@
-import { USAGE_EXIT_CODE, UsageError } from "./usage-error.ts";
+import { USAGE_EXIT_CODE, UsageError } from "../config/usage-error.ts";
 
 /** Prints one line to stderr and exits: no stack trace for problems the user can fix. */
 export function fatal(message: string, code = 1): never {

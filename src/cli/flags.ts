@@ -1,5 +1,5 @@
 import type { ArgsDef } from "citty";
-import { UsageError } from "./usage-error.ts";
+import { UsageError } from "../config/usage-error.ts";
 
 const BUILTIN_FLAGS = ["help", "h", "version", "v"];
 

@@ -5,18 +5,18 @@ import { loadSettings } from "../config/load.ts";
 import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
 import { TEST_HOSTS_ENV, testHostsResolver } from "../config/test-hosts.ts";
+import { UsageError } from "../config/usage-error.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { boundedResolver, systemResolver } from "../policy/resolver.ts";
+import { explainBindError } from "../server/process/bind-error.ts";
+import { onShutdownSignal } from "../server/process/signals.ts";
+import { shareOf, superviseWorkers, WORKER_ENV } from "../server/process/workers.ts";
 import { type ProxyServer, startServer } from "../server/server.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
-import { explainBindError } from "./bind-error.ts";
 import { fatal } from "./exit.ts";
 import { assertKnownFlags } from "./flags.ts";
 import { toServerConfig } from "./options.ts";
 import { serverArgs } from "./server-args.ts";
-import { onShutdownSignal } from "./signals.ts";
-import { UsageError } from "./usage-error.ts";
-import { shareOf, superviseWorkers, WORKER_ENV } from "./workers.ts";
 
 /** Exits with 0 even when a flush hangs: the protocol promises an exit within 10 s of the signal. */
 const SHUTDOWN_DEADLINE_MS = 9000;

@@ -1,9 +1,9 @@
 import { isIP } from "node:net";
 import { describe, parseWholeNumber } from "../cli/flags.ts";
-import { UsageError } from "../cli/usage-error.ts";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
 import { MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
 import { DEFAULT_CONFIG as D } from "../server/config.ts";
+import { UsageError } from "./usage-error.ts";
 
 export type SourceKind = "flag" | "env" | "file";
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
-import { UsageError } from "../cli/usage-error.ts";
 import { openProxyWarning } from "./exposure.ts";
 import { loadSettings } from "./load.ts";
 import { readEnv, readFlags } from "./sources.ts";
+import { UsageError } from "./usage-error.ts";
 
 describe("readFlags", () => {
   it("keeps every occurrence of a repeatable flag, in order, in both spellings", () => {

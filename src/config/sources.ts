@@ -1,5 +1,4 @@
 import { closestFlag } from "../cli/flags.ts";
-import { UsageError } from "../cli/usage-error.ts";
 import {
   allowedIn,
   envName,
@@ -8,6 +7,7 @@ import {
   type SettingKey,
   type SourceKind,
 } from "./settings.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** A setting as one source gave it, before validation; `label` names it in messages. */
 export interface RawSetting {

@@ -1,8 +1,8 @@
 import type { Subprocess } from "bun";
-import type { Logger } from "../log/logger.ts";
-import type { ServerConfig } from "../server/config.ts";
+import { fatal } from "../../cli/exit.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ServerConfig } from "../config.ts";
 import { explainBindError } from "./bind-error.ts";
-import { fatal } from "./exit.ts";
 
 /** Set in a worker's environment to its number (1…N); a worker serves, it does not supervise. */
 export const WORKER_ENV = "SOCKET2WEB_WORKER";
