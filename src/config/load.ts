@@ -34,7 +34,7 @@ export async function loadSettings(
   let file: RawSettings = {};
   if (configPath !== undefined) {
     const path = SETTINGS.config.parse(configPath.value as string, configPath.label);
-    if (path !== undefined) file = await readConfigFile(path, configPath.label);
+    if (path !== undefined) file = readConfigFile(path, configPath.label);
   }
   const values: Record<string, unknown> = {};
   const origins: Partial<Origins> = {};

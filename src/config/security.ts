@@ -8,6 +8,7 @@ import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 import type { TlsFiles } from "../server/tls.ts";
 import type { Origins } from "./load.ts";
+import { readSmallFile } from "./read-file.ts";
 import type { Settings } from "./settings.ts";
 import { UsageError } from "./usage-error.ts";
 
@@ -92,12 +93,7 @@ function clientAddress(ranges: readonly string[], label: string): ClientAddressR
 }
 
 async function readText(path: string, label: string): Promise<string> {
-  try {
-    return await Bun.file(path).text();
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "unreadable";
-    throw new UsageError(`cannot read ${label} file ${path}: ${code}`);
-  }
+  return readSmallFile(path, label);
 }
 
 async function loadTokens(settings: Settings, origins: Origins) {

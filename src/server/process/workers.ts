@@ -1,8 +1,8 @@
 import type { Subprocess } from "bun";
-import { fatal } from "../../cli/exit.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { ServerConfig } from "../config.ts";
 import { explainBindError } from "./bind-error.ts";
+import { fatal } from "./exit.ts";
 
 /** Set in a worker's environment to its number (1…N); a worker serves, it does not supervise. */
 export const WORKER_ENV = "SOCKET2WEB_WORKER";
@@ -19,6 +19,11 @@ function sameCommand(): string[] {
   const [, script = "", ...args] = process.argv;
   const compiled = script.startsWith("/$bunfs/");
   return compiled ? [process.execPath, ...args] : [process.execPath, script, ...args];
+}
+
+/** This process is a worker started by a supervisor: its number, else undefined. */
+export function workerId(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return env[WORKER_ENV];
 }
 
 /** Each worker's share of a limit, so that all of them together stay within it. */
@@ -46,7 +51,8 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
     const startedAt = performance.now();
     const proc = Bun.spawn(sameCommand(), {
       env: { ...process.env, [WORKER_ENV]: String(id) },
-      stdin: "ignore",
+      // The worker watches this pipe: it ends when the supervisor does (supervisor-link.ts).
+      stdin: "pipe",
       stdout: "inherit",
       stderr: "inherit",
     });
