@@ -88,7 +88,9 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   if (fileWarning) logger.warn(fileWarning);
   keepRunningOnBugs(logger);
   onReloadSignal(server, setup.tls?.files, logger);
+  let stopping = false;
   onShutdownSignal(async (signal) => {
+    stopping = true;
     logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     await server.shutdown();
@@ -97,6 +99,9 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   });
   if (id !== undefined) {
     onSupervisorLost(async () => {
+      // A signal's shutdown is already under way, bounded by its own deadline.
+      if (stopping) return;
+      stopping = true;
       logger.warn(`supervisor gone: closing ${server.sessions.size} sessions and exiting`);
       setTimeout(() => process.exit(1), ORPHAN_DEADLINE_MS).unref();
       await server.shutdown(ORPHAN_GRACE_MS);
