@@ -80,16 +80,23 @@ function parseListenAddress(text: string, label: string): string {
   );
 }
 
-function parseLogLevel(text: string, label: string): LogLevelName {
-  if ((LOG_LEVEL_NAMES as readonly string[]).includes(text)) return text as LogLevelName;
-  throw new UsageError(
-    `${label} expects one of ${LOG_LEVEL_NAMES.join(", ")}, got ${describe(text)}`,
-  );
-}
+/** One of a fixed set of words (`--log-level`, `--log-format`), or an error listing them. */
+const oneOf =
+  <T extends string>(choices: readonly T[]) =>
+  (text: string, label: string): T => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new UsageError(`${label} expects one of ${choices.join(", ")}, got ${describe(text)}`);
+  };
 
 /**
  * Every server setting, in --help order. The flag is `--KEY`, the environment variable
  * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
+ *
+ * To add one: an entry here (`value` with a default and a parser, `optional`, `list` or
+ * `toggle`; `security: true` if it guards access, `secret: true` if it must never print), a
+ * row in docs/configuration.md (a test checks), and, if the server reads it, a field of the
+ * camel-cased name in ServerConfig (src/server/config.ts; tsc checks the two agree). Flags,
+ * environment, file, --help and --print-config follow from the entry.
  */
 export const SETTINGS = {
   config: optional({
@@ -117,7 +124,7 @@ export const SETTINGS = {
     hint: "level",
     description: "trace, debug, info, warn or error",
     default: "info" as LogLevelName,
-    parse: parseLogLevel,
+    parse: oneOf(LOG_LEVEL_NAMES),
   }),
   timeout: value({
     hint: "seconds",
