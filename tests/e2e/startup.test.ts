@@ -90,6 +90,16 @@ describe("settings that must not be silently empty or odd", () => {
     expect(performance.now() - started).toBeLessThan(5000);
   });
 
+  test.each([
+    ["--auth-token-file", "/dev/zero"],
+    ["--ticket-secret-file", "/dev/zero"],
+    ["--ticket-public-key", "/dev/zero"],
+    ["--tls-cert", "/dev/zero", "--tls-key", "/dev/zero"],
+  ])("%s %s is refused at once: not a regular file", async (...args) => {
+    const run = await runProxyCommand(["--port", "8080", ...args]);
+    expectUsageError(run, /file \/dev\/zero is not a regular file/);
+  });
+
   test.each(["constructor", "__proto__"])(
     "%s in the config file is an unknown key",
     async (key) => {
