@@ -91,12 +91,12 @@ describe("settings that must not be silently empty or odd", () => {
   });
 
   test.each([
-    ["--auth-token-file", "/dev/zero"],
-    ["--ticket-secret-file", "/dev/zero"],
-    ["--ticket-public-key", "/dev/zero"],
-    ["--tls-cert", "/dev/zero", "--tls-key", "/dev/zero"],
-  ])("%s %s is refused at once: not a regular file", async (...args) => {
-    const run = await runProxyCommand(["--port", "8080", ...args]);
+    ["--auth-token-file /dev/zero"],
+    ["--ticket-secret-file /dev/zero"],
+    ["--ticket-public-key /dev/zero"],
+    ["--tls-cert /dev/zero --tls-key /dev/zero"],
+  ])("%s is refused at once: not a regular file", async (args) => {
+    const run = await runProxyCommand(["--port", "8080", ...args.split(" ")]);
     expectUsageError(run, /file \/dev\/zero is not a regular file/);
   });
 
