@@ -17,6 +17,11 @@ const SERVE_EXAMPLES = [
   "socket2web --config socket2web.toml --print-config",
 ];
 
+/** The one-line description a client command gives in its citty meta. */
+function descriptionOf(command: CommandDef): string {
+  return (command.meta as { description?: string } | undefined)?.description ?? "";
+}
+
 /** A client command: citty parses its flags; `required` marks flags it cannot run without. */
 interface ClientCommand {
   readonly command: CommandDef;
@@ -30,7 +35,7 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
   forward: {
     command: forwardCommand as CommandDef,
     args: forwardArgs,
-    description: "Accept local TCP connections and carry each through the proxy to the target",
+    description: descriptionOf(forwardCommand as CommandDef),
     required: ["listen", "server", "target"],
     examples: [
       "socket2web forward --listen 127.0.0.1:6380 --server ws://127.0.0.1:8080 --target 127.0.0.1:6379",
@@ -39,7 +44,7 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
   connect: {
     command: connectCommand as CommandDef,
     args: connectArgs,
-    description: "Pipe stdin to the target and the target to stdout through the proxy, like nc",
+    description: descriptionOf(connectCommand as CommandDef),
     required: ["server", "target"],
     examples: [
       "echo PING | socket2web connect --server ws://127.0.0.1:8080 --target 127.0.0.1:6379",
