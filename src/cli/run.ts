@@ -104,7 +104,8 @@ interface CommandLine {
 
 /**
  * Finds the command word: the first argument that is neither a flag nor the value of a server
- * flag (flags before the command are the server's). Anything else in that place is an error.
+ * flag (flags before the command are the server's). Whether it names a command is the caller's
+ * question.
  */
 export function splitCommandLine(argv: readonly string[]): CommandLine {
   for (let i = 0; i < argv.length; i++) {
