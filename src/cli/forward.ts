@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
 import { createLogger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import { onShutdownSignal } from "../server/process/signals.ts";
 import { type ForwardOptions, serverFlags, toForwardOptions } from "./client-options.ts";
 import { webSocketFactory } from "./client-socket.ts";
 import { fatal } from "./exit.ts";
 import { assertKnownFlags } from "./flags.ts";
-import { onShutdownSignal } from "./signals.ts";
 import { type BridgeContext, TcpBridge } from "./tcp-bridge.ts";
 
 export const forwardArgs = {

@@ -42,6 +42,8 @@ test("--workers 2: both processes serve the port, and SIGTERM closes sessions wi
 test("a worker that dies is restarted and the port keeps serving", async () => {
   const echo = startTcpTarget("echo");
   const proxy = await startProxy(["--workers", "2"]);
+  // Both must be listening: a worker killed before its line would never print it (count of 3).
+  await proxy.waitForOutput(/\[worker 1\] socket2web listening/, 15_000);
   await proxy.waitForOutput(/\[worker 2\] socket2web listening/, 15_000);
   const [first] = childrenOf(proxy.proc.pid);
   expect(first).toBeGreaterThan(0);

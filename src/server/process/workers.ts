@@ -1,7 +1,7 @@
 import type { Subprocess } from "bun";
-import type { Logger } from "../log/logger.ts";
-import type { ServerConfig } from "../server/config.ts";
-import { WORKER_KILL_DEADLINE_MS } from "../server/shutdown.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { ServerConfig } from "../config.ts";
+import { WORKER_KILL_DEADLINE_MS } from "../shutdown.ts";
 import { explainBindError } from "./bind-error.ts";
 import { fatal } from "./exit.ts";
 
@@ -18,6 +18,11 @@ function sameCommand(): string[] {
   const [, script = "", ...args] = process.argv;
   const compiled = script.startsWith("/$bunfs/");
   return compiled ? [process.execPath, ...args] : [process.execPath, script, ...args];
+}
+
+/** This process is a worker started by a supervisor: its number, else undefined. */
+export function workerId(env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return env[WORKER_ENV];
 }
 
 /** Each worker's share of a limit, so that all of them together stay within it. */
@@ -45,7 +50,8 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
     const startedAt = performance.now();
     const proc = Bun.spawn(sameCommand(), {
       env: { ...process.env, [WORKER_ENV]: String(id) },
-      stdin: "ignore",
+      // The worker watches this pipe: it ends when the supervisor does (supervisor-link.ts).
+      stdin: "pipe",
       stdout: "inherit",
       stderr: "inherit",
     });
