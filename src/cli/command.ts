@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
+import { connectCommand } from "../client/modes/connect-stdio.ts";
+import { forwardCommand } from "../client/modes/forward.ts";
 import { VERSION } from "../version.ts";
-import { connectCommand } from "./connect.ts";
 import { assertKnownFlags } from "./flags.ts";
-import { forwardCommand } from "./forward.ts";
 import { serveCommand } from "./serve.ts";
 import { serverArgs } from "./server-args.ts";
 import { UsageError } from "./usage-error.ts";

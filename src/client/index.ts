@@ -1,5 +1,5 @@
 // Socket2Web client: browser-safe (only WebSocket and Web Streams), also for Bun and Node.
-export { type ConnectOptions, connect, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.ts";
+
 export {
   type CloseInfo,
   Connection,
@@ -15,3 +15,4 @@ export {
   type Socket2WebErrorCode,
 } from "./errors.ts";
 export type { SupportedProtocols } from "./messages.ts";
+export { type ConnectOptions, connect, DEFAULT_CONNECT_TIMEOUT_MS } from "./open-connection.ts";

@@ -1,4 +1,4 @@
-import type { Connection } from "../client/index.ts";
+import type { Connection } from "../index.ts";
 
 /**
  * The local side has ended, but the protocol has no half-close: closing the WebSocket now

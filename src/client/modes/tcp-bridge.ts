@@ -1,6 +1,6 @@
 import type { Socket } from "bun";
-import { type Connection, Socket2WebError } from "../client/index.ts";
-import { formatHostPort } from "../net/host-port.ts";
+import { formatHostPort } from "../../net/host-port.ts";
+import { type Connection, Socket2WebError } from "../index.ts";
 import type { ServerOptions } from "./client-options.ts";
 import { connectThroughProxy } from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";

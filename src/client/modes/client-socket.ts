@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
-import { type Connection, connect } from "../client/index.ts";
+import { UsageError } from "../../cli/usage-error.ts";
+import { type Connection, connect } from "../index.ts";
 import type { ServerOptions } from "./client-options.ts";
-import { UsageError } from "./usage-error.ts";
 
 type BunWebSocketConstructor = new (url: string, options: Bun.WebSocketOptions) => WebSocket;
 

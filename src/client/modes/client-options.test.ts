@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { UsageError } from "../../cli/usage-error.ts";
 import { parseSeconds, toForwardOptions, toServerOptions } from "./client-options.ts";
-import { UsageError } from "./usage-error.ts";
 
 const base = { _: [], server: "ws://127.0.0.1:8080", target: "127.0.0.1:5432" };
 

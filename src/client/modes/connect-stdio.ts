@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
-import { type Connection, Socket2WebError } from "../client/index.ts";
+import { assertKnownFlags } from "../../cli/flags.ts";
+import { type Connection, Socket2WebError } from "../index.ts";
 import { type ServerOptions, serverFlags, toServerOptions } from "./client-options.ts";
 import { connectThroughProxy, webSocketFactory } from "./client-socket.ts";
-import { assertKnownFlags } from "./flags.ts";
 import { closeWhenQuiet } from "./linger.ts";
 
 export const connectArgs = serverFlags;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { UsageError } from "../../cli/usage-error.ts";
 import { parseHostPort } from "./host-port-arg.ts";
-import { UsageError } from "./usage-error.ts";
 
 describe("parseHostPort", () => {
   test.each([

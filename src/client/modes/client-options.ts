@@ -1,7 +1,7 @@
-import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
-import { describe } from "./flags.ts";
+import { describe } from "../../cli/flags.ts";
+import { UsageError } from "../../cli/usage-error.ts";
+import { LOG_LEVEL_NAMES, type LogLevelName } from "../../log/logger.ts";
 import { type HostPort, parseHostPort } from "./host-port-arg.ts";
-import { UsageError } from "./usage-error.ts";
 
 /** Where and how a client command reaches the proxy. */
 export interface ServerOptions {

@@ -1,11 +1,11 @@
 import { defineCommand } from "citty";
-import { createLogger } from "../log/logger.ts";
-import { formatHostPort } from "../net/host-port.ts";
+import { fatal } from "../../cli/exit.ts";
+import { assertKnownFlags } from "../../cli/flags.ts";
+import { onShutdownSignal } from "../../cli/signals.ts";
+import { createLogger } from "../../log/logger.ts";
+import { formatHostPort } from "../../net/host-port.ts";
 import { type ForwardOptions, serverFlags, toForwardOptions } from "./client-options.ts";
 import { webSocketFactory } from "./client-socket.ts";
-import { fatal } from "./exit.ts";
-import { assertKnownFlags } from "./flags.ts";
-import { onShutdownSignal } from "./signals.ts";
 import { type BridgeContext, TcpBridge } from "./tcp-bridge.ts";
 
 export const forwardArgs = {
