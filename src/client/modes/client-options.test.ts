@@ -1,12 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { UsageError } from "../../cli/usage-error.ts";
-import { parseSeconds, toForwardOptions, toServerOptions } from "./client-options.ts";
+import { parseSeconds, toForwardOptions, toProxyEndpointOptions } from "./client-options.ts";
 
 const base = { _: [], server: "ws://127.0.0.1:8080", target: "127.0.0.1:5432" };
 
 describe("client options", () => {
   test("defaults", () => {
-    expect(toServerOptions(base, {})).toEqual({
+    expect(toProxyEndpointOptions(base, {})).toEqual({
       server: new URL("ws://127.0.0.1:8080"),
       target: { host: "127.0.0.1", port: 5432 },
       protocol: "tcp",
@@ -20,23 +20,25 @@ describe("client options", () => {
   });
 
   test("the token comes from --token, else from SOCKET2WEB_TOKEN", () => {
-    expect(toServerOptions(base, { SOCKET2WEB_TOKEN: "env" }).token).toBe("env");
-    expect(toServerOptions({ ...base, token: "flag" }, { SOCKET2WEB_TOKEN: "env" }).token).toBe(
-      "flag",
-    );
-    expect(toServerOptions(base, { SOCKET2WEB_TOKEN: "" }).token).toBeUndefined();
+    expect(toProxyEndpointOptions(base, { SOCKET2WEB_TOKEN: "env" }).token).toBe("env");
+    expect(
+      toProxyEndpointOptions({ ...base, token: "flag" }, { SOCKET2WEB_TOKEN: "env" }).token,
+    ).toBe("flag");
+    expect(toProxyEndpointOptions(base, { SOCKET2WEB_TOKEN: "" }).token).toBeUndefined();
   });
 
   test("wss:// takes --ca and --insecure; ws:// refuses them", () => {
     const secure = { ...base, server: "wss://proxy.example:443" };
-    expect(toServerOptions({ ...secure, ca: "ca.pem", insecure: true }, {})).toMatchObject({
+    expect(toProxyEndpointOptions({ ...secure, ca: "ca.pem", insecure: true }, {})).toMatchObject({
       ca: "ca.pem",
       insecure: true,
     });
-    expect(() => toServerOptions({ ...base, insecure: true }, {})).toThrow(
+    expect(() => toProxyEndpointOptions({ ...base, insecure: true }, {})).toThrow(
       "--insecure needs a wss://",
     );
-    expect(() => toServerOptions({ ...base, ca: "ca.pem" }, {})).toThrow("--ca needs a wss://");
+    expect(() => toProxyEndpointOptions({ ...base, ca: "ca.pem" }, {})).toThrow(
+      "--ca needs a wss://",
+    );
   });
 
   test.each([
@@ -51,8 +53,8 @@ describe("client options", () => {
     [{ "log-level": "loud" }, "--log-level"],
     [{ _: ["extra"] }, "unexpected argument"],
   ])("refuses %j naming %s", (override, flag) => {
-    expect(() => toServerOptions({ ...base, ...override }, {})).toThrow(UsageError);
-    expect(() => toServerOptions({ ...base, ...override }, {})).toThrow(flag);
+    expect(() => toProxyEndpointOptions({ ...base, ...override }, {})).toThrow(UsageError);
+    expect(() => toProxyEndpointOptions({ ...base, ...override }, {})).toThrow(flag);
   });
 
   test("forward needs --listen and allows port 0", () => {

@@ -4,7 +4,7 @@ import { LOG_LEVEL_NAMES, type LogLevelName } from "../../log/logger.ts";
 import { type HostPort, parseHostPort } from "./host-port-arg.ts";
 
 /** Where and how a client command reaches the proxy. */
-export interface ServerOptions {
+export interface ProxyEndpointOptions {
   server: URL;
   target: HostPort;
   protocol: string;
@@ -20,7 +20,7 @@ export interface ServerOptions {
   logLevel: LogLevelName;
 }
 
-export interface ForwardOptions extends ServerOptions {
+export interface ForwardOptions extends ProxyEndpointOptions {
   listen: HostPort;
 }
 
@@ -74,10 +74,10 @@ function rejectPositionals(args: RawArgs): void {
     throw new UsageError(`unexpected argument ${JSON.stringify(String(extra[0]))}`);
 }
 
-export function toServerOptions(
+export function toProxyEndpointOptions(
   args: RawArgs,
   env: Record<string, string | undefined>,
-): ServerOptions {
+): ProxyEndpointOptions {
   rejectPositionals(args);
   const server = parseServerUrl(args.server);
   const target = parseHostPort("target", args.target);
@@ -119,11 +119,11 @@ export function toForwardOptions(
 ): ForwardOptions {
   // --listen first: it is the flag a user of `forward` is most likely to get wrong.
   const listen = parseHostPort("listen", args.listen, { allowPortZero: true });
-  return { ...toServerOptions(args, env), listen };
+  return { ...toProxyEndpointOptions(args, env), listen };
 }
 
 /** The citty flags shared by `forward` and `connect`. */
-export const serverFlags = {
+export const proxyEndpointFlags = {
   server: {
     type: "string",
     description: "Socket2Web server URL (ws:// or wss://)",

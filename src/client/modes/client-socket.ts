@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { UsageError } from "../../cli/usage-error.ts";
 import { type Connection, connect } from "../index.ts";
-import type { ServerOptions } from "./client-options.ts";
+import type { ProxyEndpointOptions } from "./client-options.ts";
 
 type BunWebSocketConstructor = new (url: string, options: Bun.WebSocketOptions) => WebSocket;
 
@@ -11,7 +11,7 @@ type BunWebSocketConstructor = new (url: string, options: Bun.WebSocketOptions) 
  * encrypted, and deflate would cost CPU on both ends for nothing.
  */
 export function webSocketFactory(
-  options: Pick<ServerOptions, "server" | "ca" | "insecure">,
+  options: Pick<ProxyEndpointOptions, "server" | "ca" | "insecure">,
 ): (url: string) => WebSocket {
   const BunWebSocket = WebSocket as unknown as BunWebSocketConstructor;
   if (options.server.protocol !== "wss:") {
@@ -31,7 +31,7 @@ export function webSocketFactory(
 
 /** Opens a session through the proxy with a client command's options. */
 export function connectThroughProxy(
-  options: ServerOptions,
+  options: ProxyEndpointOptions,
   webSocket: (url: string) => WebSocket,
 ): Promise<Connection> {
   return connect(options.server, {

@@ -1,11 +1,15 @@
 import { defineCommand } from "citty";
 import { assertKnownFlags } from "../../cli/flags.ts";
 import { type Connection, Socket2WebError } from "../index.ts";
-import { type ServerOptions, serverFlags, toServerOptions } from "./client-options.ts";
+import {
+  type ProxyEndpointOptions,
+  proxyEndpointFlags,
+  toProxyEndpointOptions,
+} from "./client-options.ts";
 import { connectThroughProxy, webSocketFactory } from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";
 
-export const connectArgs = serverFlags;
+export const connectArgs = proxyEndpointFlags;
 
 /** Exit statuses of `connect`: 0 after a normal close, 1 for any failure, 130 when interrupted. */
 export const ConnectExit = { ok: 0, failed: 1, interrupted: 130 } as const;
@@ -19,7 +23,7 @@ export interface ConnectIo {
 
 /** stdin → target, target → stdout. Resolves with the exit status. */
 export async function runConnect(
-  options: ServerOptions,
+  options: ProxyEndpointOptions,
   webSocket: (url: string) => WebSocket,
   io: ConnectIo,
 ): Promise<number> {
@@ -118,7 +122,7 @@ export const connectCommand = defineCommand({
   args: connectArgs,
   async run({ args, rawArgs }) {
     assertKnownFlags(rawArgs, connectArgs);
-    const options = toServerOptions(args, process.env);
+    const options = toProxyEndpointOptions(args, process.env);
     const status = await runConnect(options, webSocketFactory(options), {
       stdin: Bun.stdin.stream(),
       stdout: process.stdout,

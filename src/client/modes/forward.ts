@@ -4,7 +4,7 @@ import { assertKnownFlags } from "../../cli/flags.ts";
 import { onShutdownSignal } from "../../cli/signals.ts";
 import { createLogger } from "../../log/logger.ts";
 import { formatHostPort } from "../../net/host-port.ts";
-import { type ForwardOptions, serverFlags, toForwardOptions } from "./client-options.ts";
+import { type ForwardOptions, proxyEndpointFlags, toForwardOptions } from "./client-options.ts";
 import { webSocketFactory } from "./client-socket.ts";
 import { type BridgeContext, TcpBridge } from "./tcp-bridge.ts";
 
@@ -14,7 +14,7 @@ export const forwardArgs = {
     description: "Local address to accept TCP connections on (port 0 picks a free one)",
     valueHint: "host:port",
   },
-  ...serverFlags,
+  ...proxyEndpointFlags,
 } as const;
 
 /** Sessions get this long to close cleanly on SIGINT/SIGTERM before the process exits anyway. */

@@ -1,12 +1,12 @@
 import type { Socket } from "bun";
 import { formatHostPort } from "../../net/host-port.ts";
 import { type Connection, Socket2WebError } from "../index.ts";
-import type { ServerOptions } from "./client-options.ts";
+import type { ProxyEndpointOptions } from "./client-options.ts";
 import { connectThroughProxy } from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";
 
 export interface BridgeContext {
-  options: ServerOptions;
+  options: ProxyEndpointOptions;
   webSocket: (url: string) => WebSocket;
   /** The session's one log line. */
   report(level: "info" | "warn", line: string): void;
