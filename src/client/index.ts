@@ -14,5 +14,10 @@ export {
   Socket2WebError,
   type Socket2WebErrorCode,
 } from "./errors.ts";
-export type { SupportedProtocols } from "./messages.ts";
-export { type ConnectOptions, connect, DEFAULT_CONNECT_TIMEOUT_MS } from "./open-connection.ts";
+export type { FieldValues, SupportedProtocols } from "./messages.ts";
+export {
+  type ConnectOptions,
+  connect,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type HandshakeForm,
+} from "./open-connection.ts";
