@@ -8,14 +8,16 @@ describe("client options", () => {
   test("defaults", () => {
     expect(toProxyEndpointOptions(base, {})).toEqual({
       server: new URL("ws://127.0.0.1:8080"),
-      target: { host: "127.0.0.1", port: 5432 },
       protocol: "tcp",
+      fields: { target_ip: "127.0.0.1", target_port: 5432 },
+      targetLabel: "127.0.0.1:5432",
       token: undefined,
+      headers: {},
       ca: undefined,
       insecure: false,
       timeoutMs: 30_000,
       lingerMs: 1000,
-      logLevel: "info",
+      handshake: "url",
     });
   });
 
@@ -50,11 +52,37 @@ describe("client options", () => {
     [{ protocol: "" }, "--protocol"],
     [{ timeout: "-1" }, "--timeout"],
     [{ linger: "1s" }, "--linger"],
-    [{ "log-level": "loud" }, "--log-level"],
+    [{ origin: "not a url" }, "--origin"],
     [{ _: ["extra"] }, "unexpected argument"],
   ])("refuses %j naming %s", (override, flag) => {
     expect(() => toProxyEndpointOptions({ ...base, ...override }, {})).toThrow(UsageError);
     expect(() => toProxyEndpointOptions({ ...base, ...override }, {})).toThrow(flag);
+  });
+
+  test("--origin and --header become upgrade headers; the handshake's own are refused", () => {
+    const raw = ["--header", "X-Trace: 1", "--header=Authorization: Bearer abc"];
+    expect(
+      toProxyEndpointOptions({ ...base, origin: "https://app.example.com/x" }, {}, raw).headers,
+    ).toEqual({
+      "X-Trace": "1",
+      Authorization: "Bearer abc",
+      Origin: "https://app.example.com",
+    });
+    for (const bad of ["Upgrade: h2c", "Sec-WebSocket-Key: x", "no colon", "X: a\r\nB: c"]) {
+      expect(() => toProxyEndpointOptions(base, {}, ["--header", bad])).toThrow("--header");
+    }
+  });
+
+  test("--greeting-handshake waits for the greeting instead of the URL form", () => {
+    expect(toProxyEndpointOptions({ ...base, "greeting-handshake": true }, {}).handshake).toBe(
+      "message",
+    );
+  });
+
+  test("forward takes --log-level; a bad one is refused", () => {
+    const forward = { ...base, listen: "127.0.0.1:0" };
+    expect(toForwardOptions(forward, {}).logLevel).toBe("info");
+    expect(() => toForwardOptions({ ...forward, "log-level": "loud" }, {})).toThrow("--log-level");
   });
 
   test("forward needs --listen and allows port 0", () => {

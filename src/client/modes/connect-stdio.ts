@@ -6,10 +6,22 @@ import {
   proxyEndpointFlags,
   toProxyEndpointOptions,
 } from "./client-options.ts";
-import { connectThroughProxy, webSocketFactory } from "./client-socket.ts";
+import {
+  connectThroughProxy,
+  sessionUrl,
+  type WebSocketFactory,
+  webSocketFactory,
+} from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";
+import { explainFailure } from "./refusal.ts";
 
 export const connectArgs = proxyEndpointFlags;
+
+export const CONNECT_EXAMPLES = [
+  "echo PING | socket2web connect --server ws://proxy:8080 --target redis.internal:6379",
+  "ssh -o ProxyCommand='socket2web connect --server wss://proxy:8443 --target %h:%p --linger 0' db.internal",
+  "socket2web connect --server ws://proxy:8080 --target unix:/run/app.sock < request.bin",
+];
 
 /** Exit statuses of `connect`: 0 after a normal close, 1 for any failure, 130 when interrupted. */
 export const ConnectExit = { ok: 0, failed: 1, interrupted: 130 } as const;
@@ -24,14 +36,14 @@ export interface ConnectIo {
 /** stdin → target, target → stdout. Resolves with the exit status. */
 export async function runConnect(
   options: ProxyEndpointOptions,
-  webSocket: (url: string) => WebSocket,
+  webSocket: WebSocketFactory,
   io: ConnectIo,
 ): Promise<number> {
   let connection: Connection;
   try {
     connection = await connectThroughProxy(options, webSocket);
   } catch (error) {
-    io.fail(`connect: ${describeError(error)}`);
+    io.fail(`connect: ${await explainFailure(options, sessionUrl(options), error)}`);
     return ConnectExit.failed;
   }
 
@@ -122,7 +134,7 @@ export const connectCommand = defineCommand({
   args: connectArgs,
   async run({ args, rawArgs }) {
     assertKnownFlags(rawArgs, connectArgs);
-    const options = toProxyEndpointOptions(args, process.env);
+    const options = toProxyEndpointOptions(args, process.env, rawArgs);
     const status = await runConnect(options, webSocketFactory(options), {
       stdin: Bun.stdin.stream(),
       stdout: process.stdout,
