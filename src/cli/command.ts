@@ -1,13 +1,19 @@
 import { defineCommand } from "citty";
 import { connectCommand } from "../client/modes/connect-stdio.ts";
 import { forwardCommand } from "../client/modes/forward.ts";
+import { ticketCommand } from "../client/modes/ticket.ts";
 import { VERSION } from "../version.ts";
 import { assertKnownFlags } from "./flags.ts";
 import { serveCommand } from "./serve.ts";
 import { serverArgs } from "./server-args.ts";
 import { UsageError } from "./usage-error.ts";
 
-const subCommands = { serve: serveCommand, forward: forwardCommand, connect: connectCommand };
+const subCommands = {
+  serve: serveCommand,
+  forward: forwardCommand,
+  connect: connectCommand,
+  ticket: ticketCommand,
+};
 
 /**
  * The root command. Without a subcommand it runs the server; its args are the server's, so that

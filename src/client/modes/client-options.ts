@@ -224,7 +224,7 @@ export const proxyEndpointFlags = {
   },
   header: {
     type: "string",
-    description: 'Extra upgrade header, e.g. "Authorization: Bearer …" (repeatable)',
+    description: 'Extra upgrade header, e.g. "Authorization: Bearer TOKEN" (repeatable)',
     valueHint: "name: value",
   },
   ca: { type: "string", description: "PEM file of a private CA, for wss://", valueHint: "file" },
