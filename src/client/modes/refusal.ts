@@ -40,7 +40,9 @@ export async function explainFailure(
     );
   }
   if (answer.status === 101) return plain;
-  const reason = answer.body ? `: ${answer.body}` : "";
+  // The server's body often starts with its status line again ("403 Forbidden: …").
+  const body = answer.body.replace(new RegExp(`^${answer.status}\\b[^:]*:\\s*`), "");
+  const reason = body ? `: ${body}` : "";
   return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status)}`;
 }
 
