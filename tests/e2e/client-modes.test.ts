@@ -132,7 +132,9 @@ describe("client modes: reaching a guarded server", () => {
           hostname: "127.0.0.1",
           port: forward.port,
           socket: {
-            open: (socket) => socket.write("ping\n"),
+            open(socket) {
+              socket.write("ping\n");
+            },
             data(socket, chunk) {
               got += text(chunk);
               if (got === "ping\n") {
