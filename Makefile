@@ -28,6 +28,7 @@ install: build
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
+	bash tests/setup/install-ssh-client.sh
 
 run: deps
 	$(BUN) run src/main.ts $(ARGS)
