@@ -2,7 +2,7 @@
 BUN := node_modules/.bin/bun
 ARGS ?=
 BINARY ?= dist/socket2web
-# Where `make install` puts the socket2web command: $(PREFIX)/bin, e.g. PREFIX=~/.local.
+# Where `make install` puts the socket2web command: $(PREFIX)/bin, e.g. PREFIX=$HOME/.local.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 
