@@ -192,13 +192,12 @@ export function toForwardOptions(
 export const proxyEndpointFlags = {
   server: {
     type: "string",
-    description: "Socket2Web server URL, ws:// or wss:// (required)",
+    description: "Socket2Web server URL, ws:// or wss://",
     valueHint: "ws://host:port",
   },
   target: {
     type: "string",
-    description:
-      "Target to reach through the proxy: host:port, [v6]:port, or unix:/path (required)",
+    description: "Target to reach through the proxy: host:port, [v6]:port, or unix:/path",
     valueHint: "target",
   },
   protocol: {

@@ -17,6 +17,8 @@ import { explainFailure } from "./refusal.ts";
 
 export const connectArgs = proxyEndpointFlags;
 
+/** What `--help` adds to the flags: the ones `connect` cannot run without, and examples. */
+export const CONNECT_REQUIRED = ["server", "target"] as const;
 export const CONNECT_EXAMPLES = [
   "echo PING | socket2web connect --server ws://proxy:8080 --target redis.internal:6379",
   "ssh -o ProxyCommand='socket2web connect --server wss://proxy:8443 --target %h:%p --linger 0' db.internal",

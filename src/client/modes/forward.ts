@@ -18,13 +18,15 @@ import { type BridgeContext, TcpBridge } from "./tcp-bridge.ts";
 export const forwardArgs = {
   listen: {
     type: "string",
-    description: "Local address to accept TCP connections on; port 0 picks a free one (required)",
+    description: "Local address to accept TCP connections on; port 0 picks a free one",
     valueHint: "host:port",
   },
   ...proxyEndpointFlags,
   ...logLevelFlag,
 } as const;
 
+/** What `--help` adds to the flags: the ones `forward` cannot run without, and examples. */
+export const FORWARD_REQUIRED = ["listen", "server", "target"] as const;
 export const FORWARD_EXAMPLES = [
   "socket2web forward --listen 127.0.0.1:15432 --server ws://proxy:8080 --target db.internal:5432",
   "socket2web forward --listen 127.0.0.1:6380 --server wss://proxy:8443 --ca ca.pem --origin https://app.example.com --target 10.0.0.5:6379",

@@ -1,13 +1,13 @@
 import { type ArgsDef, type CommandDef, renderUsage } from "citty";
-import { CONNECT_EXAMPLES } from "./connect-stdio.ts";
-import { FORWARD_EXAMPLES } from "./forward.ts";
+import { CONNECT_EXAMPLES, CONNECT_REQUIRED } from "./connect-stdio.ts";
+import { FORWARD_EXAMPLES, FORWARD_REQUIRED } from "./forward.ts";
 import { TICKET_EXAMPLES } from "./ticket.ts";
 
-/** Worked examples shown at the end of a command's `--help`, by command name. */
-const EXAMPLES: Record<string, readonly string[]> = {
-  forward: FORWARD_EXAMPLES,
-  connect: CONNECT_EXAMPLES,
-  ticket: TICKET_EXAMPLES,
+/** What a client command's `--help` adds to citty's: required flags and worked examples. */
+const EXTRAS: Record<string, { required: readonly string[]; examples: readonly string[] }> = {
+  forward: { required: FORWARD_REQUIRED, examples: FORWARD_EXAMPLES },
+  connect: { required: CONNECT_REQUIRED, examples: CONNECT_EXAMPLES },
+  ticket: { required: [], examples: TICKET_EXAMPLES },
 };
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching ANSI escapes is the point.
@@ -18,11 +18,20 @@ export function wantsColour(stream: { isTTY?: boolean }, env: Record<string, str
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== "dumb";
 }
 
-/** citty's usage text, without colour where unwanted and without trailing spaces, plus examples. */
+/**
+ * citty's usage text, without colour where unwanted and without trailing spaces, with required
+ * flags marked (citty's own marking would also make it refuse a missing flag with its own error
+ * and exit status, before the command's one-line usage error) and examples last.
+ */
 export function cleanUsage(text: string, name: string | undefined, colour: boolean): string {
-  const examples = name === undefined ? undefined : EXAMPLES[name];
+  const extras = name === undefined ? undefined : EXTRAS[name];
+  const examples = extras?.examples;
   const body = colour ? text : text.replace(ANSI, "");
-  const lines = body.split("\n").map((line) => line.trimEnd());
+  const lines = body.split("\n").map((line) => {
+    const flag = /^\s*(?:\S*\s)?--([a-z-]+)[=\s]/.exec(line.replace(ANSI, ""))?.[1];
+    const required = flag !== undefined && extras?.required.includes(flag);
+    return `${line.trimEnd()}${required ? " (required)" : ""}`;
+  });
   if (examples && examples.length > 0) {
     while (lines.at(-1) === "") lines.pop();
     lines.push("", "EXAMPLES", "", ...examples.map((example) => `  ${example}`));
