@@ -10,7 +10,8 @@ const MAX_BODY_CHARS = 300;
 
 type UpgradeAnswer =
   | { kind: "response"; status: number; statusText: string; body: string }
-  | { kind: "unreachable"; code: string; message: string };
+  | { kind: "unreachable"; code: string; message: string }
+  | { kind: "tls"; message: string };
 
 /**
  * A WebSocket client sees a refused upgrade only as "Expected 101 status code: 403" (Bun's and
@@ -32,11 +33,12 @@ export async function explainFailure(
   } catch {
     return plain;
   }
+  if (answer.kind === "tls") return `${where}: ${answer.message}`;
   if (answer.kind === "unreachable") {
     const address = formatHostPort(hostOf(url), portOf(url));
     return (
       `cannot reach ${where} (${address}): ${answer.message}; check that socket2web is running ` +
-      `there and that --server names its address and port${url.protocol === "wss:" ? " (and that it serves TLS)" : ""}`
+      `there and that --server names its address and port${answer.code === "EOF" ? ` (is it a ${url.protocol === "wss:" ? "ws://" : "wss://"} server?)` : ""}`
     );
   }
   if (answer.status === 101) return plain;
@@ -107,6 +109,20 @@ function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAns
       ...(tls ? { tls: { ...tls, serverName: host } } : {}),
       socket: {
         open(socket) {
+          // Over TLS, bytes written before the handshake are lost: send in `handshake`.
+          if (!tls) socket.write(request);
+        },
+        handshake(socket, _success, authorizationError) {
+          if (authorizationError && tls?.rejectUnauthorized) {
+            const code =
+              (authorizationError as { code?: string }).code ?? authorizationError.message;
+            finish({
+              kind: "tls",
+              message: `its certificate is not trusted (${code}); give its CA with --ca FILE, or --insecure for testing`,
+            });
+            socket.end();
+            return;
+          }
           socket.write(request);
         },
         data(socket, chunk) {
@@ -117,7 +133,7 @@ function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAns
           if (!parse(true))
             finish({
               kind: "unreachable",
-              code: "ECONNRESET",
+              code: "EOF",
               message: "the server closed the connection without an answer",
             });
         },
