@@ -89,7 +89,9 @@ export function handshakeMessage({ protocol, fields, token }: HandshakeFields): 
  * usual, and the handshake message follows.
  */
 export function handshakeUrl(url: string | URL, { protocol, fields, token }: HandshakeFields): URL {
-  const result = new URL(url);
+  // A page may give a URL relative to itself, as `new WebSocket()` allows.
+  const base = (globalThis as { location?: { href?: string } }).location?.href;
+  const result = new URL(url, base);
   result.searchParams.set("protocol", protocol);
   for (const [name, value] of Object.entries(fields)) result.searchParams.set(name, String(value));
   if (token !== undefined) result.searchParams.set("token", token);
