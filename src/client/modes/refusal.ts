@@ -45,13 +45,15 @@ export async function explainFailure(
   // The server's body often starts with its status line again ("403 Forbidden: …").
   const body = answer.body.replace(new RegExp(`^${answer.status}\\b[^:]*:\\s*`), "");
   const reason = body ? `: ${body}` : "";
-  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status)}`;
+  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body)}`;
 }
 
-function hint(status: number): string {
+function hint(status: number, body: string): string {
   if (status === 401)
     return ` (give a credential with --token, or --header "Authorization: Bearer …")`;
-  if (status === 403) return " (the server's --allow-origin: pass the page's origin with --origin)";
+  // A 403 is also how a server refuses a target before the upgrade: only an Origin refusal gets this hint.
+  if (status === 403 && /origin/i.test(body))
+    return " (the server's --allow-origin: pass the page's origin with --origin)";
   return "";
 }
 
