@@ -1,8 +1,6 @@
 import { USAGE_EXIT_CODE, UsageError } from "../config/usage-error.ts";
 import { fatal } from "../server/process/exit.ts";
 
-export { fatal };
-
 /** Turns a failure of a command into its exit: usage errors get status 2. */
 export function exitOnError(error: unknown): never {
   if (error instanceof UsageError) fatal(error.message, USAGE_EXIT_CODE);

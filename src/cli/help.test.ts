@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { connectArgs } from "./connect.ts";
+import { connectArgs } from "../client/modes/connect-stdio.ts";
 import { flagsOfArgs, renderHelp, wantsColour } from "./help.ts";
 import { serverFlags } from "./serve.ts";
 

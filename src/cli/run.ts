@@ -1,9 +1,20 @@
 import { type ArgsDef, type CommandDef, runCommand } from "citty";
+import {
+  CONNECT_EXAMPLES,
+  CONNECT_REQUIRED,
+  connectArgs,
+  connectCommand,
+} from "../client/modes/connect-stdio.ts";
+import {
+  FORWARD_EXAMPLES,
+  FORWARD_REQUIRED,
+  forwardArgs,
+  forwardCommand,
+} from "../client/modes/forward.ts";
+import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/ticket.ts";
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { VERSION } from "../version.ts";
-import { connectArgs, connectCommand } from "./connect.ts";
-import { forwardArgs, forwardCommand } from "./forward.ts";
 import { type CommandHelp, flagsOfArgs, renderHelp, wantsColour } from "./help.ts";
 import { type ServeDeps, serve, serverFlags, serverFlagTakesValue } from "./serve.ts";
 
@@ -36,19 +47,22 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     command: forwardCommand as CommandDef,
     args: forwardArgs,
     description: descriptionOf(forwardCommand as CommandDef),
-    required: ["listen", "server", "target"],
-    examples: [
-      "socket2web forward --listen 127.0.0.1:6380 --server ws://127.0.0.1:8080 --target 127.0.0.1:6379",
-    ],
+    required: FORWARD_REQUIRED,
+    examples: FORWARD_EXAMPLES,
   },
   connect: {
     command: connectCommand as CommandDef,
     args: connectArgs,
     description: descriptionOf(connectCommand as CommandDef),
-    required: ["server", "target"],
-    examples: [
-      "echo PING | socket2web connect --server ws://127.0.0.1:8080 --target 127.0.0.1:6379",
-    ],
+    required: CONNECT_REQUIRED,
+    examples: CONNECT_EXAMPLES,
+  },
+  ticket: {
+    command: ticketCommand as CommandDef,
+    args: ticketArgs,
+    description: descriptionOf(ticketCommand as CommandDef),
+    required: [],
+    examples: TICKET_EXAMPLES,
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../../config/usage-error.ts";
 import { parseHostPort } from "./host-port-arg.ts";
 
 describe("parseHostPort", () => {

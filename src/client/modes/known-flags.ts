@@ -1,9 +1,8 @@
 import type { ArgsDef } from "citty";
-import { closestName } from "../config/closest.ts";
-import { UsageError } from "../config/usage-error.ts";
+import { closestName } from "../../config/closest.ts";
+import { UsageError } from "../../config/usage-error.ts";
 
-/** Kept here for the client commands, which import it from this module. */
-export { describe } from "../config/numbers.ts";
+export { describe } from "../../config/numbers.ts";
 
 const BUILTIN_FLAGS = ["help", "h", "version", "v"];
 

@@ -1,11 +1,29 @@
 import { defineCommand } from "citty";
-import { type Connection, Socket2WebError } from "../client/index.ts";
-import { type ServerOptions, serverFlags, toServerOptions } from "./client-options.ts";
-import { connectThroughProxy, webSocketFactory } from "./client-socket.ts";
-import { assertKnownFlags } from "./flags.ts";
+import { type Connection, Socket2WebError } from "../index.ts";
+import {
+  type ProxyEndpointOptions,
+  proxyEndpointFlags,
+  toProxyEndpointOptions,
+} from "./client-options.ts";
+import {
+  connectThroughProxy,
+  sessionUrl,
+  type WebSocketFactory,
+  webSocketFactory,
+} from "./client-socket.ts";
+import { assertKnownFlags } from "./known-flags.ts";
 import { closeWhenQuiet } from "./linger.ts";
+import { explainFailure } from "./refusal.ts";
 
-export const connectArgs = serverFlags;
+export const connectArgs = proxyEndpointFlags;
+
+/** What `--help` adds to the flags: the ones `connect` cannot run without, and examples. */
+export const CONNECT_REQUIRED = ["server", "target"] as const;
+export const CONNECT_EXAMPLES = [
+  "echo PING | socket2web connect --server ws://proxy:8080 --target redis.internal:6379",
+  "ssh -o ProxyCommand='socket2web connect --server wss://proxy:8443 --target %h:%p --linger 0' db.internal",
+  "socket2web connect --server ws://proxy:8080 --target unix:/run/app.sock < request.bin",
+];
 
 /** Exit statuses of `connect`: 0 after a normal close, 1 for any failure, 130 when interrupted. */
 export const ConnectExit = { ok: 0, failed: 1, interrupted: 130 } as const;
@@ -19,15 +37,15 @@ export interface ConnectIo {
 
 /** stdin → target, target → stdout. Resolves with the exit status. */
 export async function runConnect(
-  options: ServerOptions,
-  webSocket: (url: string) => WebSocket,
+  options: ProxyEndpointOptions,
+  webSocket: WebSocketFactory,
   io: ConnectIo,
 ): Promise<number> {
   let connection: Connection;
   try {
     connection = await connectThroughProxy(options, webSocket);
   } catch (error) {
-    io.fail(`connect: ${describeError(error)}`);
+    io.fail(`connect: ${await explainFailure(options, sessionUrl(options), error)}`);
     return ConnectExit.failed;
   }
 
@@ -118,7 +136,7 @@ export const connectCommand = defineCommand({
   args: connectArgs,
   async run({ args, rawArgs }) {
     assertKnownFlags(rawArgs, connectArgs);
-    const options = toServerOptions(args, process.env);
+    const options = toProxyEndpointOptions(args, process.env, rawArgs);
     const status = await runConnect(options, webSocketFactory(options), {
       stdin: Bun.stdin.stream(),
       stdout: process.stdout,

@@ -2,17 +2,35 @@ import type { ErrorStatus } from "../protocol/constants.ts";
 import { Connection, type StreamOptions } from "./connection.ts";
 import { abortError, closeError, Socket2WebError } from "./errors.ts";
 import {
+  checkFields,
+  type FieldValues,
+  type HandshakeFields,
   handshakeMessage,
+  handshakeUrl,
+  isGreeting,
   parseGreeting,
   parseStatus,
   type SupportedProtocols,
 } from "./messages.ts";
 
+/**
+ * How the handshake reaches the server: `"url"` puts it in the upgrade URL's query and saves a
+ * round trip where the server supports it (a server that greets instead gets the message form);
+ * `"message"` always waits for the greeting and sends the handshake as a message.
+ */
+export type HandshakeForm = "url" | "message";
+
 export interface ConnectOptions extends StreamOptions {
   /** An adapter named in the greeting, such as `"tcp"`. */
   protocol: string;
-  target_ip: string;
-  target_port: number;
+  /** The protocol's handshake fields, as its greeting entry names them: `{ target_path }` for unix. */
+  fields?: FieldValues;
+  /** Shorthand for `fields.target_ip` (tcp and other network protocols). */
+  target_ip?: string;
+  /** Shorthand for `fields.target_port`. */
+  target_port?: number;
+  /** Default `"url"`, falling back to the message form against a server that greets. */
+  handshake?: HandshakeForm;
   /** Sent in the handshake's `token` field, where the server requires a credential. */
   token?: string;
   /** Aborts the attempt; after `connected`, closes the connection and errors its readable. */
@@ -28,7 +46,17 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 /** How long to wait for the close frame that follows an error status, to report its code. */
 const CLOSE_AFTER_ERROR_MS = 2_000;
 
-type Phase = "greeting" | "status" | "failed" | "settled";
+/** `first` is a URL-form attempt's first frame: a status, or a greeting from an older server. */
+type Phase = "first" | "greeting" | "status" | "failed" | "settled";
+
+/** The handshake's parts from the options: the shorthands merged into the protocol's fields. */
+export function handshakeFields(options: ConnectOptions): HandshakeFields {
+  const fields: FieldValues = { ...options.fields };
+  if (options.target_ip !== undefined) fields.target_ip = options.target_ip;
+  if (options.target_port !== undefined) fields.target_port = options.target_port;
+  checkFields(fields);
+  return { protocol: options.protocol, fields, token: options.token };
+}
 
 /**
  * Opens a WebSocket to a Socket2Web server, sends the handshake and resolves once the
@@ -43,15 +71,25 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Con
       return;
     }
     let ws: WebSocket;
+    let handshake: HandshakeFields;
+    const form = options.handshake ?? "url";
     try {
-      ws = options.webSocket ? options.webSocket(String(url)) : new WebSocket(url);
+      handshake = handshakeFields(options);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    try {
+      const target = form === "url" ? String(handshakeUrl(url, handshake)) : String(url);
+      ws = options.webSocket ? options.webSocket(target) : new WebSocket(target);
     } catch (error) {
       reject(new Socket2WebError("network_error", describe(error), undefined, error));
       return;
     }
     ws.binaryType = "arraybuffer";
 
-    let phase: Phase = "greeting";
+    let phase: Phase = form === "url" ? "first" : "greeting";
+    let usedForm: HandshakeForm = form;
     let protocols: SupportedProtocols = {};
     let refusal: ErrorStatus | undefined;
     let opened = false;
@@ -107,13 +145,17 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Con
         if (typeof event.data !== "string") {
           throw new Socket2WebError("protocol_error", `binary frame before the ${phase}`);
         }
+        if (phase === "first" && isGreeting(event.data)) {
+          usedForm = "message";
+          phase = "greeting";
+        }
         if (phase === "greeting") {
           protocols = parseGreeting(event.data);
           phase = "status";
-          ws.send(handshakeMessage(options));
+          ws.send(handshakeMessage(handshake));
           return;
         }
-        if (phase !== "status") return;
+        if (phase !== "status" && phase !== "first") return;
         const status = parseStatus(event.data);
         if (status.status === "error") {
           phase = "failed";
@@ -125,7 +167,7 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Con
         phase = "settled";
         detach();
         // Attached in this same event, so no later frame can be missed.
-        resolve(new Connection(ws, protocols, status, options, signal));
+        resolve(new Connection(ws, protocols, status, options, signal, usedForm));
       } catch (error) {
         fail(
           error instanceof Socket2WebError

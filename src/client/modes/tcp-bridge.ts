@@ -1,13 +1,14 @@
 import type { Socket } from "bun";
-import { type Connection, Socket2WebError } from "../client/index.ts";
-import { formatHostPort } from "../net/host-port.ts";
-import type { ServerOptions } from "./client-options.ts";
-import { connectThroughProxy } from "./client-socket.ts";
+import { formatHostPort } from "../../net/host-port.ts";
+import type { Connection } from "../index.ts";
+import type { ProxyEndpointOptions } from "./client-options.ts";
+import { connectThroughProxy, sessionUrl, type WebSocketFactory } from "./client-socket.ts";
 import { closeWhenQuiet } from "./linger.ts";
+import { explainFailure } from "./refusal.ts";
 
 export interface BridgeContext {
-  options: ServerOptions;
-  webSocket: (url: string) => WebSocket;
+  options: ProxyEndpointOptions;
+  webSocket: WebSocketFactory;
   /** The session's one log line. */
   report(level: "info" | "warn", line: string): void;
 }
@@ -35,8 +36,7 @@ export class TcpBridge {
     private readonly socket: Socket<TcpBridge>,
     private readonly context: BridgeContext,
   ) {
-    const { target } = context.options;
-    this.label = `${formatHostPort(socket.remoteAddress, socket.remotePort ?? 0)} → ${formatHostPort(target.host, target.port)}`;
+    this.label = `${formatHostPort(socket.remoteAddress, socket.remotePort ?? 0)} → ${context.options.targetLabel}`;
   }
 
   start(): void {
@@ -105,9 +105,12 @@ export class TcpBridge {
   }
 
   private onFailed(error: unknown): void {
-    const text = error instanceof Socket2WebError ? error.message : String(error);
-    this.context.report("warn", `${this.label}: ${text}`);
     this.socket.end();
+    const { options } = this.context;
+    // A server that stopped answering since start-up gets the same plain explanation.
+    void explainFailure(options, sessionUrl(options), error).then((text) =>
+      this.context.report("warn", `${this.label}: ${text}`),
+    );
   }
 
   private send(chunk: Uint8Array): void {

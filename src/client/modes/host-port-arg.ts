@@ -1,4 +1,4 @@
-import { UsageError } from "../config/usage-error.ts";
+import { UsageError } from "../../config/usage-error.ts";
 
 export interface HostPort {
   /** Without brackets: `::1`, `127.0.0.1`, `db.internal`. */
