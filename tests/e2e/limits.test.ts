@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
@@ -39,7 +40,7 @@ describe("--max-connections", () => {
     const connecting = await openClient(proxy.url);
     await connecting.nextJson();
     connecting.send(JSON.stringify(tcp(blackhole.port)));
-    await Bun.sleep(100);
+    await waitForConnectAttempt(proxy.proc.pid, blackhole.port);
     const refused = await openClient(proxy.url);
     expect((await refused.closed).code).toBe(1013);
     connecting.close();

@@ -1,4 +1,5 @@
 import type { Subprocess } from "bun";
+import { tmpdir } from "node:os";
 import { collectOutput } from "./output.ts";
 import { freePort } from "./ports.ts";
 
@@ -18,15 +19,28 @@ export interface RunningProxy {
   output(): string;
   /** Waits until the output contains `text` (bounded by `timeoutMs`). */
   waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  /** The whole output, once the process has exited and both pipes have ended (after `stop`). */
+  completeOutput(timeoutMs?: number): Promise<string>;
   rss(): number;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
+/** Variables for a child process; `undefined` removes one the test process has. */
+export type ChildEnv = Record<string, string | undefined>;
+
+/**
+ * The environment for a child: the test's own, plus `NO_COLOR=1` (log lines compared as text),
+ * plus `extra`, where an `undefined` value removes the variable.
+ */
+export function childEnv(extra: ChildEnv = {}): Record<string, string> {
+  const merged: ChildEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(merged)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
 /** Starts a real proxy process on a free loopback port and waits until it accepts connections. */
-export async function startProxy(
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<RunningProxy> {
+export async function startProxy(args: string[] = [], env: ChildEnv = {}): Promise<RunningProxy> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const proc = Bun.spawn(
@@ -35,7 +49,7 @@ export async function startProxy(
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
-        env: { ...process.env, NO_COLOR: "1", ...env },
+        env: childEnv(env),
       },
     );
     const output = collectOutput(proc);
@@ -53,6 +67,7 @@ export async function startProxy(
       proc,
       output: output.text,
       waitForOutput: output.waitFor,
+      completeOutput: output.complete,
       rss: () => rssOf(proc.pid),
       async stop(signal: NodeJS.Signals = "SIGTERM") {
         if (proc.exitCode === null) proc.kill(signal);
@@ -80,13 +95,14 @@ export interface CompletedRun {
 /** Runs the proxy command to completion (killed after 10 s), e.g. for exit codes and messages. */
 export async function runProxyCommand(
   args: string[],
-  options: { env?: Record<string, string>; prefix?: string[] } = {},
+  options: { env?: ChildEnv; prefix?: string[]; cwd?: string; command?: string[] } = {},
 ): Promise<CompletedRun> {
-  const proc = Bun.spawn([...(options.prefix ?? []), ...proxyCommand(), ...args], {
+  const proc = Bun.spawn([...(options.prefix ?? []), ...(options.command ?? proxyCommand()), ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1", HOME: "/tmp", ...options.env },
+    env: childEnv({ HOME: tmpdir(), ...options.env }),
+    cwd: options.cwd,
   });
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
   const [stdout, stderr, code] = await Promise.all([
