@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
-import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 let echo: TcpTarget;

@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
-import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });

@@ -1,10 +1,13 @@
 import type { Subprocess } from "bun";
 
+/** Text to find, a pattern, or a test of the whole output so far. */
+export type OutputNeedle = string | RegExp | ((text: string) => boolean);
+
 export interface CollectedOutput {
   /** Everything the process printed so far, stdout and stderr interleaved as they arrived. */
   text(): string;
   /** Waits until the output matches `needle`, failing early if the process exits (bounded). */
-  waitFor(needle: string | RegExp, timeoutMs?: number): Promise<void>;
+  waitFor(needle: OutputNeedle, timeoutMs?: number): Promise<void>;
   /**
    * Resolves with the whole output once the process has exited and both pipes are at their end:
    * only then may a test assert that something was never printed, or sum what was.
@@ -62,13 +65,19 @@ export function collectOutput(
   return {
     text: () => text,
     async waitFor(needle, timeoutMs = 5000) {
-      const matches = () => (typeof needle === "string" ? text.includes(needle) : needle.test(text));
+      const matches = () =>
+        typeof needle === "string"
+          ? text.includes(needle)
+          : typeof needle === "function"
+            ? needle(text)
+            : needle.test(text);
       await until(
         () => matches() || finished,
         timeoutMs,
         () => `output never matched ${needle} within ${timeoutMs} ms; output:\n${text}`,
       );
-      if (!matches()) throw new Error(`process ended before its output matched ${needle}:\n${text}`);
+      if (!matches())
+        throw new Error(`process ended before its output matched ${needle}:\n${text}`);
     },
     async complete(timeoutMs = 10_000) {
       await until(

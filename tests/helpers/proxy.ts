@@ -1,7 +1,7 @@
-import type { Subprocess } from "bun";
 import { tmpdir } from "node:os";
-import { collectOutput } from "./output.ts";
-import { freePort } from "./ports.ts";
+import type { Subprocess } from "bun";
+import { collectOutput, type OutputNeedle } from "./output.ts";
+import { closedPort, freePort } from "./ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -18,7 +18,7 @@ export interface RunningProxy {
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
   /** Waits until the output contains `text` (bounded by `timeoutMs`). */
-  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  waitForOutput(text: OutputNeedle, timeoutMs?: number): Promise<void>;
   /** The whole output, once the process has exited and both pipes have ended (after `stop`). */
   completeOutput(timeoutMs?: number): Promise<string>;
   rss(): number;
@@ -97,13 +97,16 @@ export async function runProxyCommand(
   args: string[],
   options: { env?: ChildEnv; prefix?: string[]; cwd?: string; command?: string[] } = {},
 ): Promise<CompletedRun> {
-  const proc = Bun.spawn([...(options.prefix ?? []), ...(options.command ?? proxyCommand()), ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: childEnv({ HOME: tmpdir(), ...options.env }),
-    cwd: options.cwd,
-  });
+  const proc = Bun.spawn(
+    [...(options.prefix ?? []), ...(options.command ?? proxyCommand()), ...args],
+    {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: childEnv({ HOME: tmpdir(), ...options.env }),
+      cwd: options.cwd,
+    },
+  );
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
@@ -112,4 +115,14 @@ export async function runProxyCommand(
   ]);
   clearTimeout(timer);
   return { stdout, stderr, code };
+}
+
+/**
+ * Runs the proxy with arguments that must fail at start-up, on a loopback port that is held
+ * bound and never listening: if the arguments were wrongly accepted, the bind fails at once
+ * (as root, a port like 1 would bind and the run would hang until killed).
+ */
+export async function runStartupError(args: string[], env: ChildEnv = {}): Promise<CompletedRun> {
+  const port = String(await closedPort());
+  return runProxyCommand(["--ip", "127.0.0.1", "--port", port, ...args], { env });
 }
