@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { runProxyCommand, startProxy } from "../helpers/proxy.ts";
+import { runProxyCommand, runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
 
@@ -76,7 +76,8 @@ test("--workers: a port in use is reported in one line; --metrics with workers i
   expect(inUse.code).not.toBe(0);
   expect(inUse.stderr.trim()).toMatch(/the port is already in use/);
 
-  const metrics = await runProxyCommand(["--port", "8080", "--workers", "2", "--metrics"]);
+  // Refused before binding; if it were not, the held port makes the bind fail rather than serve.
+  const metrics = await runStartupError(["--workers", "2", "--metrics"]);
   expect(metrics.code).toBe(2);
   expect(metrics.stderr.trim()).toBe(
     "socket2web: --metrics needs --workers 1: each worker would report only its own sessions",
