@@ -89,3 +89,25 @@ export async function waitForFullAcceptQueue(port: number, timeoutMs = 5000) {
     `the accept queue of port ${port} to fill`,
   );
 }
+
+/**
+ * Waits until the peer of the loopback connection `localPort` → `remotePort` has read every byte
+ * sent on it: nothing waits in our send queue or in its receive queue. Only then may a test
+ * reset the connection and still expect the peer to have those bytes.
+ */
+export async function waitUntilPeerHasRead(
+  localPort: number,
+  remotePort: number,
+  timeoutMs = 5000,
+) {
+  await eventually(
+    () => {
+      const table = tcpTable();
+      const ours = table.find((e) => e.localPort === localPort && e.remotePort === remotePort);
+      const theirs = table.find((e) => e.localPort === remotePort && e.remotePort === localPort);
+      return ours?.txQueue === 0 && theirs?.rxQueue === 0;
+    },
+    timeoutMs,
+    `the peer on port ${remotePort} to read what port ${localPort} sent`,
+  );
+}
