@@ -3,7 +3,7 @@ import { chmodSync, copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { allowedIn, SETTINGS } from "../../src/config/settings.ts";
 import { freePort } from "../helpers/ports.ts";
-import { runProxyCommand } from "../helpers/proxy.ts";
+import { runProxyCommand, runStartupError } from "../helpers/proxy.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 
 const run = (args: string[]) => runProxyCommand(args);
@@ -38,7 +38,10 @@ const invalid: [string[], RegExp][] = [
 
 describe("invalid command lines exit 2 with one line naming the flag", () => {
   test.each(invalid)("%p", async (args, message) => {
-    const { stderr, stdout, code } = await run(args);
+    // Cases about other flags listen on a held port: if one were wrongly accepted, the proxy
+    // would fail to bind there at once instead of serving (as root, on the default port).
+    const aboutPort = args.some((arg) => arg.startsWith("--port") || arg === "--prot");
+    const { stderr, stdout, code } = aboutPort ? await run(args) : await runStartupError(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split("\n")).toHaveLength(1);
