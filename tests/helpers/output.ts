@@ -37,7 +37,8 @@ export function collectOutput(
     }
   };
   let finished = false;
-  void Promise.all([pump(proc.stdout), pump(proc.stderr), proc.exited]).then(() => {
+  // Settled, not all fulfilled: a pipe that errors must still let waiters see the end.
+  void Promise.allSettled([pump(proc.stdout), pump(proc.stderr), proc.exited]).then(() => {
     finished = true;
     changed();
   });
