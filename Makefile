@@ -6,7 +6,13 @@ BINARY ?= dist/socket2web
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 
-.PHONY: deps install test-deps run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
+.PHONY: deps install test-deps run test test-steps test-stress check lint format typecheck unit e2e build test-binary bench bench-quick clean
+
+# `make test` collects every bun test run's output here and prints one total at its end.
+TEST_LOG ?=
+RECORD := bash tests/bin/record.sh "$(TEST_LOG)"
+# `make test-stress N=…`: how many runs of the end-to-end suite under load.
+N ?= 5
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -45,19 +51,30 @@ typecheck: deps
 check: lint typecheck
 
 unit: deps
-	$(BUN) test src
+	$(RECORD) $(BUN) test src
 
 e2e: deps test-deps
-	$(BUN) test tests
+	$(RECORD) $(BUN) test tests
 
 build: deps
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps
-	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(BUN) test tests/e2e
+	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test tests/e2e
 
-test: check unit e2e test-binary
+# Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
+test:
+	@mkdir -p dist && rm -f dist/test-output.log
+	@$(MAKE) --no-print-directory test-steps TEST_LOG=$(abspath dist/test-output.log); \
+	  status=$$?; bash tests/bin/total.sh dist/test-output.log; exit $$status
+
+test-steps: check unit e2e test-binary
+
+# The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
+# failed at least once and fails if any did.
+test-stress: deps test-deps
+	bash tests/bin/stress.sh $(N) $(BUN) test tests
 
 bench: deps
 	$(BUN) run bench/run.ts
