@@ -18,11 +18,32 @@ describe("toServerConfig", () => {
     expect(Object.keys(toServerConfig(settings))).not.toContain("ticketSecret");
   });
 
-  it("resolves --workers 0 to one per core, and refuses --metrics with workers", async () => {
+  it("resolves --workers 0 to one per core, and allows --metrics with workers", async () => {
     const zero = toServerConfig((await loadSettings(["--workers", "0"], {})).settings);
     expect(zero.workers).toBe(navigator.hardwareConcurrency);
     const both = (await loadSettings(["--workers", "2", "--metrics"], {})).settings;
-    expect(() => toServerConfig(both)).toThrow("--metrics needs --workers 1");
+    expect(toServerConfig(both).metrics).toBe(true);
+  });
+
+  it("--metrics-listen and --log-format: checked, and kept as given", async () => {
+    const { settings } = await loadSettings(
+      ["--metrics-listen", "[::1]:9090", "--log-format", "json"],
+      {},
+    );
+    expect(toServerConfig(settings)).toMatchObject({
+      metricsListen: "[::1]:9090",
+      logFormat: "json",
+    });
+    expect(toServerConfig((await loadSettings([], {})).settings)).toMatchObject({
+      metricsListen: undefined,
+      logFormat: "text",
+    });
+    await expect(loadSettings(["--metrics-listen", "9090"], {})).rejects.toThrow(
+      "--metrics-listen expects ADDRESS:PORT",
+    );
+    await expect(loadSettings(["--log-format", "xml"], {})).rejects.toThrow(
+      "--log-format expects one of text, json",
+    );
   });
 
   it.each([

@@ -1,6 +1,5 @@
 import type { ServerConfig } from "../server/config.ts";
 import { SETTINGS, type Setting, type SettingKey, type Settings } from "./settings.ts";
-import { UsageError } from "./usage-error.ts";
 
 type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}`
   ? `${Head}${Capitalize<CamelCase<Tail>>}`
@@ -32,10 +31,5 @@ export function toServerConfig(settings: Settings): ServerConfig & DerivedConfig
       setting.kind === "value" && setting.effective ? setting.effective(value) : value;
   }
   const config = derived as DerivedConfig;
-  if (config.workers > 1 && config.metrics) {
-    throw new UsageError(
-      "--metrics needs --workers 1: each worker would report only its own sessions",
-    );
-  }
   return { ...derivesServerConfig(config), ...config };
 }

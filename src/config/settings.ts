@@ -1,5 +1,6 @@
 import { isIP } from "node:net";
-import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
+import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from "../log/logger.ts";
+import { parseListenAddress as parseHostAndPort } from "../metrics/listen-address.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
 import { describe, parseWholeNumber } from "./numbers.ts";
 import { UsageError } from "./usage-error.ts";
@@ -78,6 +79,13 @@ function parseListenAddress(text: string, label: string): string {
   throw new UsageError(
     `${label} expects an IPv4 or IPv6 address (or localhost), got ${describe(text)}`,
   );
+}
+
+/** `ADDRESS:PORT` of --metrics-listen, checked here and kept as written (for --print-config). */
+function parseMetricsListen(text: string, label: string): string {
+  const parsed = parseHostAndPort(text);
+  if (typeof parsed === "string") throw new UsageError(`${label} ${parsed}`);
+  return text;
 }
 
 /** One of a fixed set of words (`--log-level`, `--log-format`), or an error listing them. */
@@ -254,6 +262,19 @@ export const SETTINGS = {
   metrics: toggle({
     description:
       "Serve Prometheus metrics at GET /metrics (on the same port: restrict who reaches it)",
+  }),
+  "metrics-listen": value<string | undefined>({
+    hint: "address:port",
+    description:
+      "Serve /metrics, /healthz and /readyz on this separate listener, e.g. 127.0.0.1:9090",
+    default: undefined,
+    parse: parseMetricsListen,
+  }),
+  "log-format": value<LogFormat>({
+    hint: "format",
+    description: "text (lines for people) or json (one object per line)",
+    default: "text",
+    parse: oneOf(LOG_FORMATS),
   }),
 } as const satisfies Record<string, Setting>;
 

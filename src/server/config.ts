@@ -1,4 +1,4 @@
-import type { LogLevelName } from "../log/logger.ts";
+import type { LogFormat, LogLevelName } from "../log/logger.ts";
 
 /**
  * What the server needs of its settings; durations in whole seconds, sizes in bytes, 0 disables a
@@ -9,6 +9,7 @@ export interface ServerConfig {
   readonly ip: string;
   readonly port: number;
   readonly logLevel: LogLevelName;
+  readonly logFormat: LogFormat;
   /** Seconds from the upgrade for the handshake to arrive. */
   readonly timeout: number;
   readonly maxConnections: number;
@@ -22,8 +23,10 @@ export interface ServerConfig {
   readonly rateLimit: number;
   /** Upgrades a client address may make at once; 0 means one second's worth (`rateLimit`). */
   readonly rateLimitBurst: number;
-  /** Serve Prometheus metrics at GET /metrics. */
+  /** Serve Prometheus metrics at GET /metrics on the proxy's port. */
   readonly metrics: boolean;
+  /** `ADDRESS:PORT` of the separate /metrics, /healthz and /readyz listener. */
+  readonly metricsListen: string | undefined;
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
 }

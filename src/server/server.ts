@@ -239,7 +239,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           logger: deps.logger,
           ready: () => accepting,
           sessions: () => sessions.size,
-          metrics,
+          // With only --metrics-listen, the proxy's port does not serve /metrics.
+          metrics: config.metrics ? metrics : undefined,
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
             if (lingering.count() >= config.maxConnections) {

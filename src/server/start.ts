@@ -1,6 +1,7 @@
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { serverMetrics, supervisorMetrics } from "../metrics/wiring.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
@@ -46,7 +47,15 @@ export interface ServerSetup {
 export async function runServer(setup: ServerSetup): Promise<void> {
   const id = workerId(setup.env);
   if (setup.config.workers > 1 && id === undefined) {
-    await superviseWorkers(setup.config, createLogger(setup.config.logLevel));
+    const logger = createLogger(setup.config.logLevel, setup.config.logFormat);
+    const metrics = await supervisorMetrics(setup.config, setup.config.workers, logger);
+    const workers = await superviseWorkers(setup.config, logger, metrics?.hooks);
+    try {
+      const listener = metrics?.listen(workers);
+      if (listener) logger.info(`metrics of all workers, health and readiness on ${listener.url}`);
+    } catch (error) {
+      fatal((error as Error).message);
+    }
     return;
   }
   // A worker holds its share of --max-connections, so that together they hold the limit.
@@ -57,8 +66,9 @@ export async function runServer(setup: ServerSetup): Promise<void> {
           ...setup.config,
           maxConnections: shareOf(setup.config.maxConnections, setup.config.workers),
         };
-  const baseLogger = createLogger(config.logLevel);
+  const baseLogger = createLogger(config.logLevel, config.logFormat);
   const logger = id === undefined ? baseLogger : baseLogger.withTag(`worker ${id}`);
+  const metrics = await serverMetrics(config, id === undefined ? "single" : "worker");
   let server: ProxyServer;
   try {
     server = startServer(config, {
@@ -68,9 +78,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       credentials: setup.credentials,
       origin: setup.origin,
       clientAddress: setup.clientAddress,
-      ...(config.metrics
-        ? { createMetrics: (await import("../metrics/metrics.ts")).createMetrics }
-        : {}),
+      ...(metrics ? { createMetrics: metrics.factory } : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
     });
   } catch (error) {
@@ -82,12 +90,24 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       `max lifetime ${config.maxLifetime ? `${config.maxLifetime} s` : "none"}, ` +
       `idle timeout ${config.idleTimeout ? `${config.idleTimeout} s` : "none"})`,
   );
+  let stopping = false;
+  // Only the supervisor serves --metrics-listen when there are workers.
+  if (id === undefined) {
+    try {
+      const listener = metrics?.listen(
+        () => !stopping,
+        () => server.sessions.size,
+      );
+      if (listener) logger.info(`metrics, health and readiness on ${listener.url}`);
+    } catch (error) {
+      fatal((error as Error).message);
+    }
+  }
   for (const notice of setup.notices) logger[notice.level](notice.text);
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
   keepRunningOnBugs(logger);
   onReloadSignal(server, setup.tls?.files, logger);
-  let stopping = false;
   onShutdownSignal(async (signal) => {
     stopping = true;
     logger.info(`${signal} received: closing ${server.sessions.size} sessions`);

@@ -30,12 +30,27 @@ export function shareOf(limit: number, workers: number): number {
   return Math.max(1, Math.ceil(limit / workers));
 }
 
+/** What the supervisor's other parts (the metrics listener) need of it. */
+export interface SupervisorHooks {
+  /** Every IPC message a worker sends (the metrics exchange: src/metrics/aggregate.ts). */
+  message?(workerId: number, message: unknown): void;
+  /** The shutdown signal arrived: /readyz answers 503 from now on. */
+  stopping?(): void;
+}
+
+/** The running workers by number; each can be sent an IPC message. */
+export type RunningWorkers = ReadonlyMap<number, { send(message: unknown): unknown }>;
+
 /**
  * Runs `config.workers` copies of this server on one port (SO_REUSEPORT) and supervises them:
  * signals are passed on (SIGTERM/SIGINT end them, SIGHUP reloads TLS), a worker that dies later is
  * restarted, and one that cannot start stops them all with its exit status.
  */
-export async function superviseWorkers(config: ServerConfig, logger: Logger): Promise<void> {
+export async function superviseWorkers(
+  config: ServerConfig,
+  logger: Logger,
+  hooks: SupervisorHooks = {},
+): Promise<RunningWorkers> {
   // Bound once without SO_REUSEPORT, so that a port held by another program is reported as in
   // use instead of being shared with it.
   try {
@@ -54,6 +69,7 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
       stdin: "pipe",
       stdout: "inherit",
       stderr: "inherit",
+      ipc: (message) => hooks.message?.(id, message),
     });
     workers.set(id, proc);
     void proc.exited.then((code) => {
@@ -87,6 +103,7 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
   });
   const shutdown = async (signal: NodeJS.Signals) => {
     if (stopping) return;
+    hooks.stopping?.();
     stopAll(signal);
     const killer = setTimeout(() => {
       for (const proc of workers.values()) proc.kill("SIGKILL");
@@ -97,4 +114,5 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  return workers;
 }
