@@ -53,6 +53,9 @@ export interface ProxyMetrics {
   snapshot(): Promise<MetricsSnapshot>;
 }
 
+/** The part of the metrics a session reports to as it goes. */
+export type SessionObserver = Pick<ProxyMetrics, "handshakeReceived" | "targetConnect">;
+
 export interface MetricsOptions {
   /** The adapters' names: the `protocol` label's values (anything else is `other`). */
   readonly protocols?: readonly string[];

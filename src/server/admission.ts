@@ -1,7 +1,7 @@
 import { bearerFromAuthorization, type CredentialCheck, type Grant } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { RateLimiter } from "../limits/rate-limit.ts";
-import type { Logger } from "../log/logger.ts";
+import { fields, type Logger } from "../log/logger.ts";
 import type { RefusalReason } from "../metrics/metrics.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
@@ -63,7 +63,10 @@ export async function admit(
 
   const origin = deps.origin(request.headers.get("origin"));
   if (!origin.allowed) {
-    deps.logger.info(`refused upgrade from ${clientLabel}: ${origin.reason}`);
+    deps.logger.info(
+      `refused upgrade from ${clientLabel}: ${origin.reason}`,
+      fields({ client: clientLabel, reason: "origin", error: origin.reason }),
+    );
     return {
       kind: "rejected",
       response: textResponse(`403 Forbidden: ${origin.reason}`, 403),
@@ -73,7 +76,10 @@ export async function admit(
 
   const rate = deps.rateLimiter?.take(deps.keyOf(clientAddress));
   if (rate && !rate.allowed) {
-    deps.logger.debug(`rate limited upgrade from ${clientLabel}`);
+    deps.logger.debug(
+      `rate limited upgrade from ${clientLabel}`,
+      fields({ client: clientLabel, reason: "rate_limit" }),
+    );
     const refusal: Refusal = {
       reason: "rate_limit",
       closeCode: CloseCode.tryAgainLater,
@@ -91,7 +97,10 @@ export async function admit(
         ? await deps.credentials.check(bearer.credential)
         : ({ ok: false, reason: "the Authorization header is not Bearer <credential>" } as const);
     if (!result.ok) {
-      deps.logger.info(`refused upgrade from ${clientLabel}: ${result.reason}`);
+      deps.logger.info(
+        `refused upgrade from ${clientLabel}: ${result.reason}`,
+        fields({ client: clientLabel, reason: "credential", error: result.reason }),
+      );
       return {
         kind: "rejected",
         response: textResponse("401 Unauthorized: a valid credential is required", 401, {

@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.ts";
-import type { ProxyMetrics } from "../metrics/metrics.ts";
+import type { ProxyMetrics, RefusalReason } from "../metrics/metrics.ts";
 import { jsonResponse, textResponse } from "./responses.ts";
 
 export interface RouteHandlers {
@@ -12,6 +12,8 @@ export interface RouteHandlers {
    * when it was not a valid WebSocket upgrade).
    */
   upgrade(): Promise<Response | undefined>;
+  /** Counts a request refused here, with its reason (metrics). */
+  refused(reason: RefusalReason): void;
   logger: Logger;
 }
 
@@ -41,6 +43,7 @@ export function routeRequest(
   const pathname = pathOf(request);
   if (pathname === null) {
     handlers.logger.debug(`refused a request without a valid Host header: ${request.method}`);
+    handlers.refused("bad_request");
     return textResponse("400 Bad Request: a valid Host header is required", 400);
   }
   const reads = READ_METHODS.has(request.method);
@@ -72,12 +75,16 @@ export function routeRequest(
   }
   // Bun would otherwise echo the client's first offered subprotocol, which we do not implement.
   if (request.headers.has("sec-websocket-protocol")) {
+    handlers.refused("bad_request");
     return textResponse(
       "400 Bad Request: socket2web implements no WebSocket subprotocol; offer none",
       400,
     );
   }
-  if (!handlers.ready()) return textResponse("503 Service Unavailable: shutting down", 503);
+  if (!handlers.ready()) {
+    handlers.refused("shutdown");
+    return textResponse("503 Service Unavailable: shutting down", 503);
+  }
   return handlers.upgrade();
 }
 

@@ -6,7 +6,7 @@ import { type CredentialCheck, createCredentialCheck } from "../auth/credentials
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
-import type { Logger } from "../log/logger.ts";
+import { fields, type Logger } from "../log/logger.ts";
 import type { MetricsFactory } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
@@ -122,7 +122,6 @@ const PER_IP_LIMIT: Refusal = {
 
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
-  const metrics = deps.createMetrics?.(() => sessions);
   let accepting = true;
   /**
    * Refused WebSockets whose sockets Bun may still hold. Their number is bounded like the sessions'
@@ -132,6 +131,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const lingering = createLingerCount();
   const credentials = deps.credentials ?? createCredentialCheck({});
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
+  const metrics = deps.createMetrics?.(() => sessions, { protocols: registry.names() });
   const chooser = handshakeChooser(registry);
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
@@ -143,6 +143,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       idleTimeout: config.idleTimeout,
     },
     logger: deps.logger,
+    metrics,
     flow,
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
@@ -180,7 +181,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
       if (!data.release) {
-        deps.logger.debug(`per-IP limit reached for ${data.admitted.clientLabel}`);
+        deps.logger.debug(
+          `per-IP limit reached for ${data.admitted.clientLabel}`,
+          fields({ client: data.admitted.clientLabel, reason: "per_ip" }),
+        );
         return PER_IP_LIMIT;
       }
     }
@@ -241,6 +245,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           sessions: () => sessions.size,
           // With only --metrics-listen, the proxy's port does not serve /metrics.
           metrics: config.metrics ? metrics : undefined,
+          refused: (reason) => metrics?.refused(reason),
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
             if (lingering.count() >= config.maxConnections) {
@@ -267,7 +272,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               client: undefined,
               release: undefined,
             };
-            return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
+            if (server.upgrade(request, { data })) return undefined;
+            metrics?.refused("bad_request");
+            return notAnUpgrade();
           },
         });
       },

@@ -1,6 +1,6 @@
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { createLogger, fields, type Logger } from "../log/logger.ts";
 import { serverMetrics, supervisorMetrics } from "../metrics/wiring.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
@@ -52,7 +52,12 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     const workers = await superviseWorkers(setup.config, logger, metrics?.hooks);
     try {
       const listener = metrics?.listen(workers);
-      if (listener) logger.info(`metrics of all workers, health and readiness on ${listener.url}`);
+      if (listener) {
+        logger.info(
+          `metrics of all workers, health and readiness on ${listener.url}`,
+          fields({ metrics: listener.url }),
+        );
+      }
     } catch (error) {
       fatal((error as Error).message);
     }
@@ -89,6 +94,15 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       `handshake timeout ${config.timeout} s, connect timeout ${config.connectTimeout} s, ` +
       `max lifetime ${config.maxLifetime ? `${config.maxLifetime} s` : "none"}, ` +
       `idle timeout ${config.idleTimeout ? `${config.idleTimeout} s` : "none"})`,
+    fields({
+      listen: server.url,
+      max_connections: config.maxConnections,
+      handshake_timeout_s: config.timeout,
+      connect_timeout_s: config.connectTimeout,
+      max_lifetime_s: config.maxLifetime,
+      idle_timeout_s: config.idleTimeout,
+      worker: id,
+    }),
   );
   let stopping = false;
   // Only the supervisor serves --metrics-listen when there are workers.
@@ -98,7 +112,12 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         () => !stopping,
         () => server.sessions.size,
       );
-      if (listener) logger.info(`metrics, health and readiness on ${listener.url}`);
+      if (listener) {
+        logger.info(
+          `metrics, health and readiness on ${listener.url}`,
+          fields({ metrics: listener.url }),
+        );
+      }
     } catch (error) {
       fatal((error as Error).message);
     }

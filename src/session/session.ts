@@ -1,8 +1,9 @@
 import { LogLevels } from "consola";
 import type { TargetConnection } from "../adapters/types.ts";
 import type { CredentialCheck, Grant } from "../auth/credentials.ts";
-import { formatBytes, type Logger } from "../log/logger.ts";
-import type { FinishedSession } from "../metrics/metrics.ts";
+import { fields, type Logger } from "../log/logger.ts";
+import { logSessionSummary } from "../log/session-summary.ts";
+import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import type { Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
@@ -41,6 +42,8 @@ export interface SessionContext {
   readonly credentials: CredentialCheck;
   /** Called once, when the client's side has ended. */
   readonly onClosed: (session: Session) => void;
+  /** Handshake and connect durations, as they happen (when metrics are on). */
+  readonly metrics?: SessionObserver | undefined;
 }
 
 /** What one session is made of: who the client is, how it chooses a target, how it is told. */
@@ -103,6 +106,9 @@ export class Session {
 
   private state: SessionState = { kind: "handshake", timer: undefined };
   private targetLabel = "-";
+  /** The adapter and `host:port` chosen, for metrics and log fields. */
+  private chosenProtocol: string | undefined;
+  private chosenTarget: string | undefined;
   private closeCode: number | undefined;
   private errorCode: ErrorCode | undefined;
   private lifetime: Timer | undefined;
@@ -146,6 +152,11 @@ export class Session {
     return state.kind === "closed" ? 0 : (this.relayOf(state)?.pendingToTarget ?? 0);
   }
 
+  /** The adapter the session chose; undefined before its target is chosen. */
+  get protocol(): string | undefined {
+    return this.chosenProtocol;
+  }
+
   /** The figures of a session that has closed, for metrics. */
   get finished(): FinishedSession {
     return {
@@ -153,6 +164,8 @@ export class Session {
       error: this.errorCode,
       bytesFromClient: this.bytesFromClient,
       bytesFromTarget: this.bytesFromTarget,
+      protocol: this.chosenProtocol,
+      durationSeconds: (performance.now() - this.startedAt) / 1000,
     };
   }
 
@@ -193,6 +206,7 @@ export class Session {
     if (state.kind === "handshake") {
       const { chooser } = this.parts;
       if (chooser.kind !== "message") return;
+      this.context.metrics?.handshakeReceived((performance.now() - this.startedAt) / 1000);
       let selection: Selection;
       try {
         selection = chooser.choose(data);
@@ -274,10 +288,24 @@ export class Session {
     };
     this.state = state;
     this.startIdleClock(state);
-    this.connect(selection, state).catch((error: unknown) => {
-      state.abort.abort();
-      this.fail(error);
-    });
+    const began = performance.now();
+    const observe = (outcome: "connected" | "failed" | "timeout") =>
+      this.context.metrics?.targetConnect(
+        selection.adapter.name,
+        (performance.now() - began) / 1000,
+        outcome,
+      );
+    this.connect(selection, state).then(
+      () => observe("connected"),
+      (error: unknown) => {
+        // Refused by policy or credential: not a connect attempt.
+        const code = error instanceof ProxyError ? error.code : undefined;
+        if (code === "connect_timeout") observe("timeout");
+        else if (code === "connect_failed") observe("failed");
+        state.abort.abort();
+        this.fail(error);
+      },
+    );
   }
 
   private async connect(
@@ -285,7 +313,9 @@ export class Session {
     connecting: Extract<SessionState, { kind: "connecting" }>,
   ): Promise<void> {
     const endpoint = adapter.endpoint(target);
-    this.targetLabel = `${adapter.name} ${formatHostPort(endpoint.host, endpoint.port)}`;
+    this.chosenProtocol = adapter.name;
+    this.chosenTarget = formatHostPort(endpoint.host, endpoint.port);
+    this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
     this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
     const { credentials, policy, resolver, settings } = this.context;
     const grant = await grantFor(credentials, this.parts.grant, token);
@@ -350,13 +380,25 @@ export class Session {
     if (state.kind === "proxying") state.target.destroy();
     // A bug, in any state: no status message may describe it; 1011 does.
     if (!isProxyError || state.kind === "proxying") {
-      this.context.logger.error(`session ${this.id}: internal error, closing it with 1011:`, error);
+      this.context.logger.error(
+        `session ${this.id}: internal error, closing it with 1011:`,
+        error,
+        fields({ session: this.id, client: this.clientAddress, target: this.chosenTarget }),
+      );
       this.close(CloseCode.internalError, CloseReason.internalError);
       return;
     }
     if (error instanceof AccessDenied) {
       this.context.logger.info(
         `session ${this.id} ${this.clientAddress}: ${error.code} ${this.targetLabel}: ${error.logReason}`,
+        fields({
+          session: this.id,
+          client: this.clientAddress,
+          protocol: this.chosenProtocol,
+          target: this.chosenTarget,
+          error: error.code,
+          reason: error.logReason,
+        }),
       );
     }
     this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
@@ -411,13 +453,17 @@ export class Session {
   }
 
   private logFinished(): void {
-    if (this.context.logger.level < LogLevels.info) return;
-    const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(3);
-    this.context.logger.info(
-      `session ${this.id} ${this.clientAddress} -> ${this.targetLabel}` +
-        ` up ${formatBytes(this.bytesFromClient)} down ${formatBytes(this.bytesFromTarget)}` +
-        ` ${seconds}s close ${this.closeCode}`,
-    );
+    logSessionSummary(this.context.logger, {
+      session: this.id,
+      client: this.clientAddress,
+      protocol: this.chosenProtocol,
+      target: this.chosenTarget,
+      bytesFromClient: this.bytesFromClient,
+      bytesFromTarget: this.bytesFromTarget,
+      durationMs: performance.now() - this.startedAt,
+      closeCode: this.closeCode,
+      error: this.errorCode,
+    });
   }
 }
 
