@@ -16,6 +16,7 @@ import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { VERSION } from "../version.ts";
 import { type CommandHelp, flagsOfArgs, renderHelp, wantsColour } from "./help.ts";
+import { PROBE_EXAMPLES, probeArgs, probeCommand } from "./probe.ts";
 import { type ServeDeps, serve, serverFlags, serverFlagTakesValue } from "./serve.ts";
 
 const DESCRIPTION = "WebSocket-to-socket proxy: each client picks its target at connection time";
@@ -63,6 +64,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(ticketCommand as CommandDef),
     required: [],
     examples: TICKET_EXAMPLES,
+  },
+  probe: {
+    command: probeCommand as CommandDef,
+    args: probeArgs,
+    description: descriptionOf(probeCommand as CommandDef),
+    required: [],
+    examples: PROBE_EXAMPLES,
   },
 };
 

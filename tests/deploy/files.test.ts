@@ -173,3 +173,73 @@ test("CI workflow: make test on every push; on a tag, make release and attach ev
     expect(upload).toContain(file);
   }
 });
+
+// --- the deploy files' commands, run for real -------------------------------------------------
+
+const hostBinary = () =>
+  join(DIST, `socket2web-linux-${process.arch === "arm64" ? "arm64" : "x64"}`);
+
+async function freePorts(count: number): Promise<number[]> {
+  const listeners = Array.from({ length: count }, () =>
+    Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } }),
+  );
+  const ports = listeners.map((listener) => listener.port);
+  for (const listener of listeners) listener.stop(true);
+  return ports;
+}
+
+test("the image's CMD serves, and its HEALTHCHECK command passes against it (then fails once it stops)", async () => {
+  const [proxyPort, metricsPort] = await freePorts(2);
+  // The image's arguments, on loopback and free ports instead of 0.0.0.0:8080/9090.
+  const args = exec("CMD").map((arg) =>
+    arg
+      .replace(/^0\.0\.0\.0$/, "127.0.0.1")
+      .replace(/^8080$/, String(proxyPort))
+      .replace(/^0\.0\.0\.0:9090$/, `127.0.0.1:${metricsPort}`),
+  );
+  const server = Bun.spawn([hostBinary(), ...args], { stdout: "pipe", stderr: "pipe" });
+  let output = "";
+  const decoder = new TextDecoder();
+  void (async () => {
+    for await (const chunk of server.stdout) output += decoder.decode(chunk, { stream: true });
+  })();
+  try {
+    for (let i = 0; i < 500 && !output.includes("health and readiness on"); i++)
+      await Bun.sleep(20);
+    expect(output).toContain(`"listen":"ws://127.0.0.1:${proxyPort}"`);
+    const healthcheck = JSON.parse(
+      (finalStage.find((i) => i.keyword === "HEALTHCHECK")?.args ?? "").replace(/^.*CMD /, ""),
+    ) as string[];
+    const [, ...probeArgs] = healthcheck.map((arg) => arg.replace(":9090/", `:${metricsPort}/`));
+    const healthy = run([hostBinary(), ...probeArgs]);
+    expect(healthy.out.trim()).toBe(`http://127.0.0.1:${metricsPort}/healthz: HTTP 200`);
+    expect(healthy.code).toBe(0);
+    server.kill("SIGTERM");
+    expect(await server.exited).toBe(0);
+    const down = run([hostBinary(), ...probeArgs]);
+    expect(down.code).toBe(1);
+    expect(down.out).toContain("socket2web probe:");
+  } finally {
+    server.kill("SIGKILL");
+  }
+}, 60_000);
+
+test("the Kubernetes ConfigMap's TOML and Secret, and the systemd unit's flags, are accepted by the server", async () => {
+  const configMap = parse(
+    readFileSync(join(ROOT, "deploy", "kubernetes", "configmap.yaml"), "utf8"),
+  );
+  const secret = parse(readFileSync(join(ROOT, "deploy", "kubernetes", "secret.yaml"), "utf8"));
+  const file = join(scratch, "socket2web.toml");
+  writeFileSync(file, configMap.data["socket2web.toml"]);
+  const exec = readFileSync(UNIT, "utf8").match(/^ExecStart=\S+ (.*)$/m)?.[1] ?? "";
+  const unitArgs = exec.split(" ").map((arg) => (arg.startsWith("/etc/socket2web/") ? file : arg));
+  const printed = Bun.spawnSync([hostBinary(), ...unitArgs, "--print-config"], {
+    env: { ...process.env, SOCKET2WEB_TICKET_SECRET: secret.stringData["ticket-secret"] },
+  });
+  expect(printed.stderr.toString()).toBe("");
+  expect(printed.exitCode).toBe(0);
+  const text = printed.stdout.toString();
+  expect(text).toContain('metrics-listen = "0.0.0.0:9090"');
+  expect(text).toContain('log-format = "json"');
+  expect(text).toMatch(/ticket-secret = "\*+"/);
+});
