@@ -1,10 +1,6 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import {
-  type RunningProxy,
-  runProxyCommand,
-  startProxy,
-} from "../helpers/proxy.ts";
+import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
 
