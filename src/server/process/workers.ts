@@ -69,7 +69,8 @@ export async function superviseWorkers(
       stdin: "pipe",
       stdout: "inherit",
       stderr: "inherit",
-      ipc: (message) => hooks.message?.(id, message),
+      // An IPC channel only when something listens to it (the metrics exchange).
+      ...(hooks.message ? { ipc: (message: unknown) => hooks.message?.(id, message) } : {}),
     });
     workers.set(id, proc);
     void proc.exited.then((code) => {
