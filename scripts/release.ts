@@ -79,7 +79,7 @@ async function build(target: ReleaseTarget, version: string, sourcesChanged: num
     "--compile",
     `--target=${target.bunTarget}`,
     `--compile-executable-path=${runtime}`,
-    // --bytecode needs ESM (BUN_NOTES-verified: CJS bytecode crashes on start).
+    // --bytecode needs ESM: with CJS the binary crashes on start (docs/bun-notes.md).
     "--bytecode",
     "--format=esm",
     "--minify",
