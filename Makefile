@@ -54,14 +54,14 @@ unit: deps
 	$(RECORD) $(BUN) test src
 
 e2e: deps test-deps
-	$(RECORD) $(BUN) test tests
+	$(RECORD) $(BUN) test --timeout 30000 tests
 
 build: deps
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps
-	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test tests/e2e
+	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test --timeout 30000 tests/e2e
 
 # Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
 test:
@@ -74,7 +74,7 @@ test-steps: check unit e2e test-binary
 # The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
 # failed at least once and fails if any did.
 test-stress: deps test-deps
-	bash tests/bin/stress.sh $(N) $(BUN) test tests
+	bash tests/bin/stress.sh $(N) $(BUN) test --timeout 30000 tests
 
 bench: deps
 	$(BUN) run bench/run.ts

@@ -119,7 +119,7 @@ describe.skipIf(!context)("client library in headless Chromium", () => {
     expect(Object.keys(protocols)).toContain("tcp");
     expect(status).toMatchObject({ status: "connected", target_port: echo.port });
     expect(closeCode).toBe(1000);
-  }, 20_000);
+  }, 30_000);
 
   const failure = (ip: string, port: number) =>
     page.evaluate(
@@ -147,7 +147,7 @@ describe.skipIf(!context)("client library in headless Chromium", () => {
       closeCode: 4502,
     });
     expect(result.reason.length).toBeGreaterThan(0);
-  }, 10_000);
+  }, 30_000);
 
   // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
   test("reports forbidden as a typed error", async () => {

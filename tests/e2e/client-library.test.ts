@@ -181,7 +181,7 @@ describe("client library in Bun", () => {
     } finally {
       flood.stop();
     }
-  }, 20_000);
+  }, 30_000);
 
   test("write() waits while the target does not read (writable backpressure)", async () => {
     let held: { resume(): void } | undefined;
@@ -215,5 +215,5 @@ describe("client library in Bun", () => {
     } finally {
       slow.stop();
     }
-  }, 20_000);
+  }, 30_000);
 });
