@@ -46,7 +46,7 @@ beforeAll(async () => {
       "# websockify TokenFile format",
       "",
       `alpha: 127.0.0.1:${echo.port}`,
-      "  spaced :  127.0.0.1:" + echo.port + "  ",
+      `  spaced :  127.0.0.1:${echo.port}  `,
       "not a valid line",
       `named: echo.test:${echo.port}`,
       `bad-port: 127.0.0.1:70000`,
