@@ -343,6 +343,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
                   return textResponse(
                     `${prepared.status} ${RAW_STATUS_TEXT[prepared.status]}: ${prepared.message}`,
                     prepared.status,
+                    prepared.status === 401
+                      ? { "www-authenticate": 'Bearer realm="socket2web"' }
+                      : {},
                   );
                 }
                 plan = {
