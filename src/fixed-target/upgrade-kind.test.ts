@@ -24,7 +24,7 @@ describe("upgradeKind", () => {
     ["/?protocol=tcp&token=abc", "url"],
     ["/vnc?protocol=tcp", "url"],
   ])("%p is %p", (url, kind) => {
-    expect(kindOf(url)).toBe(kind);
+    expect(kindOf(url) as string).toBe(kind);
   });
 
   it("token= without --token-file or tickets is an ordinary handshake session", () => {

@@ -30,6 +30,6 @@ describe("urlFormChooser", () => {
   ])("%p is refused with %p", (query, code) => {
     const chooser = choose(query);
     expect(chooser.kind).toBe("refused");
-    if (chooser.kind === "refused") expect(chooser.error.code).toBe(code);
+    if (chooser.kind === "refused") expect(chooser.error.code as string).toBe(code);
   });
 });
