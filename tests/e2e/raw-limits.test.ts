@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Blackhole, startBlackhole } from "../helpers/blackhole.ts";
-import { startProxy } from "../helpers/proxy.ts";
+import { runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
 import { openClient } from "../helpers/ws-client.ts";
@@ -78,4 +81,47 @@ describe("raw sessions obey the same limits as any session", () => {
       await proxy.stop();
     }
   }, 20_000);
+});
+
+describe("raw sessions and the rest of the server's rules", () => {
+  test("Origin rules apply as for any upgrade: 403", async () => {
+    const proxy = await startProxy([...route(), "--allow-origin", "https://vnc.example"]);
+    try {
+      const refused = await upgradeAnswer(proxy.port, "/echo", { origin: "https://evil.example" });
+      expect(refused.status).toBe(403);
+      const allowed = await upgradeAnswer(proxy.port, "/echo", { origin: "https://vnc.example" });
+      expect(allowed.status).toBe(101);
+    } finally {
+      await proxy.stop();
+    }
+  }, 20_000);
+
+  test("refusals are counted by reason in /metrics", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "s2w-metrics-"));
+    await writeFile(join(dir, "tokens"), "# none yet\n");
+    const proxy = await startProxy([...route(), "--metrics", "--token-file", join(dir, "tokens")]);
+    try {
+      expect((await upgradeAnswer(proxy.port, "/?token=nobody")).status).toBe(404);
+      const metrics = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
+      expect(metrics).toContain('socket2web_refused_total{reason="unknown_target"} 1');
+    } finally {
+      await proxy.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 20_000);
+
+  test.each([
+    [["--token-file", "/nonexistent/tokens"], "--token-file: cannot read /nonexistent/tokens"],
+    [["--route", "vnc=127.0.0.1:5900"], "--route: the path of"],
+    [["--route", "/vnc=127.0.0.1"], '--route: "127.0.0.1" is not HOST:PORT'],
+    [["--route", "/a=127.0.0.1:1", "--route", "/a=127.0.0.1:2"], "routed twice"],
+  ])(
+    "%p is a usage error (exit 2)",
+    async (args, message) => {
+      const run = await runStartupError(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain(message);
+    },
+    20_000,
+  );
 });
