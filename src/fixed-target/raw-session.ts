@@ -110,7 +110,18 @@ export async function prepareRawSession(
     echo: {},
     token: undefined,
   };
-  return { ok: true, selection, grant, opened };
+  return { ok: true, selection, grant: checkedGrant(grant), opened };
+}
+
+/**
+ * The grant the session gets: the ticket's `allow` pins were applied above to the target as
+ * written (a name, with every address it resolved to); the session checks again only the
+ * address already connected to, which a name-only pin would wrongly refuse.
+ */
+function checkedGrant(grant: Grant): Grant {
+  if (grant.kind !== "ticket" || grant.pins.allow === undefined) return grant;
+  const { allow: _applied, ...pins } = grant.pins;
+  return { ...grant, pins };
 }
 
 async function targetAndGrant(

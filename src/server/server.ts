@@ -367,10 +367,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
             const headers = subprotocol.selected
               ? { "sec-websocket-protocol": subprotocol.selected }
               : undefined;
-            if (server.upgrade(request, { data, ...(headers ? { headers } : {}) }))
-              return undefined;
-            plan?.opened?.discard();
-            return notAnUpgrade();
+            let upgraded = false;
+            try {
+              upgraded = server.upgrade(request, { data, ...(headers ? { headers } : {}) });
+            } finally {
+              // A target opened for a client that is gone (or was never a valid upgrade).
+              if (!upgraded) plan?.opened?.discard();
+            }
+            return upgraded ? undefined : notAnUpgrade();
           },
         });
       },

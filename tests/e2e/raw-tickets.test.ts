@@ -21,7 +21,9 @@ let proxy: RunningProxy;
 beforeAll(async () => {
   echo = startTcpTarget("echo");
   other = startTcpTarget("echo");
-  proxy = await startProxy(["--ticket-secret", SECRET, "--route", `/echo=127.0.0.1:${echo.port}`]);
+  proxy = await startProxy(["--ticket-secret", SECRET, "--route", `/echo=127.0.0.1:${echo.port}`], {
+    SOCKET2WEB_TEST_HOSTS: JSON.stringify({ "echo.test": ["127.0.0.1"] }),
+  });
 });
 
 afterAll(async () => {
@@ -41,6 +43,10 @@ async function echoes(url: string): Promise<void> {
 describe("a ticket in ?token= naming its target (host and port claims, as websockify's JWT plugin)", () => {
   test("is both the route and the credential", async () => {
     await echoes(`${proxy.url}/?token=${await ticket({ host: "127.0.0.1", port: echo.port })}`);
+  });
+
+  test("host may be a name: resolved once, checked, and the ticket's pin holds for it", async () => {
+    await echoes(`${proxy.url}/?token=${await ticket({ host: "echo.test", port: echo.port })}`);
   });
 
   test("port may be the decimal text of the number", async () => {
