@@ -224,7 +224,7 @@ export const SETTINGS = {
     security: true,
     hint: "path",
     description:
-      "websockify token file (TOKEN: HOST:PORT per line) or a directory of them: ?token= picks a raw session's target (re-read on change and SIGHUP)",
+      "Raw sessions by ?token=: a websockify token file (TOKEN: HOST:PORT lines) or directory of them, re-read on change and SIGHUP",
   }),
   route: list({
     security: true,
