@@ -8,7 +8,7 @@ import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import type { OpenedTarget } from "../fixed-target/opened-target.ts";
 import { prepareRawSession } from "../fixed-target/raw-session.ts";
 import { chooseSubprotocol } from "../fixed-target/subprotocol.ts";
-import { type FixedTargets, upgradeKind } from "../fixed-target/upgrade-kind.ts";
+import { type FixedTargets, type UpgradeKind, upgradeKind } from "../fixed-target/upgrade-kind.ts";
 import { urlFormChooser } from "../fixed-target/url-form.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
@@ -225,6 +225,52 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     return undefined;
   };
 
+  /**
+   * A raw session's target, checked and opened before the upgrade: its plan, or the HTTP refusal.
+   * Undefined when the upgrade is to be refused at open anyway (1013, 1001): it opens nothing.
+   */
+  const planRawSession = async (
+    kind: Extract<UpgradeKind, { kind: "raw" }>,
+    admitted: Admitted,
+    waitLonger: () => void,
+  ): Promise<SessionPlan | Response | undefined> => {
+    const room = accepting && sessions.size + preparing < config.maxConnections;
+    if (admitted.refusal || !room || !tcp) return undefined;
+    // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
+    waitLonger();
+    preparing++;
+    let prepared: Awaited<ReturnType<typeof prepareRawSession>>;
+    try {
+      prepared = await prepareRawSession(kind, admitted.grant, {
+        targets: fixedTargets,
+        credentials,
+        policy: context.policy,
+        resolver: deps.resolver,
+        tcp,
+        connectTimeout: config.connectTimeout,
+      });
+    } finally {
+      preparing--;
+    }
+    if (!prepared.ok) {
+      metrics?.refused(prepared.reason);
+      deps.logger.info(
+        `refused raw upgrade from ${admitted.clientLabel} (${prepared.status}): ${prepared.log}`,
+      );
+      return textResponse(
+        `${prepared.status} ${RAW_STATUS_TEXT[prepared.status]}: ${prepared.message}`,
+        prepared.status,
+        prepared.status === 401 ? { "www-authenticate": 'Bearer realm="socket2web"' } : {},
+      );
+    }
+    return {
+      chooser: { kind: "fixed", selection: prepared.selection },
+      silent: true,
+      grant: prepared.grant,
+      opened: prepared.opened,
+    };
+  };
+
   const open = (ws: ServerWebSocket<ConnectionData>) => {
     const data = ws.data;
     const refusal = refusalOf(data);
@@ -308,54 +354,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               metrics?.refused(admitted.reason);
               return admitted.response;
             }
-            let plan: SessionPlan | undefined = {
-              chooser: kind.kind === "url" ? urlFormChooser(kind.query, registry) : chooser,
-              silent: false,
-              grant: admitted.grant,
-              opened: undefined,
-            };
-            if (kind.kind === "raw") {
-              plan = undefined;
-              // One that will be refused at open (1013, 1001) opens no target.
-              const room = accepting && sessions.size + preparing < config.maxConnections && tcp;
-              if (!admitted.refusal && room) {
-                // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
-                server.timeout(request, 0);
-                preparing++;
-                let prepared: Awaited<ReturnType<typeof prepareRawSession>>;
-                try {
-                  prepared = await prepareRawSession(kind, admitted.grant, {
-                    targets: fixedTargets,
-                    credentials,
-                    policy: context.policy,
-                    resolver: deps.resolver,
-                    tcp,
-                    connectTimeout: config.connectTimeout,
-                  });
-                } finally {
-                  preparing--;
-                }
-                if (!prepared.ok) {
-                  metrics?.refused(prepared.reason);
-                  deps.logger.info(
-                    `refused raw upgrade from ${admitted.clientLabel} (${prepared.status}): ${prepared.log}`,
-                  );
-                  return textResponse(
-                    `${prepared.status} ${RAW_STATUS_TEXT[prepared.status]}: ${prepared.message}`,
-                    prepared.status,
-                    prepared.status === 401
-                      ? { "www-authenticate": 'Bearer realm="socket2web"' }
-                      : {},
-                  );
-                }
-                plan = {
-                  chooser: { kind: "fixed", selection: prepared.selection },
-                  silent: true,
-                  grant: prepared.grant,
-                  opened: prepared.opened,
-                };
-              }
-            }
+            const plan =
+              kind.kind === "raw"
+                ? await planRawSession(kind, admitted, () => server.timeout(request, 0))
+                : {
+                    chooser: kind.kind === "url" ? urlFormChooser(kind.query, registry) : chooser,
+                    silent: false,
+                    grant: admitted.grant,
+                    opened: undefined,
+                  };
+            if (plan instanceof Response) return plan;
             const data: ConnectionData = {
               id: nextConnectionId++,
               admitted,
