@@ -30,11 +30,13 @@ install: build
 	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
 	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it, or choose PREFIX=..." ;; esac
 
-# Real programs the end-to-end tests drive: redis (through `forward`) and Debian's chromium.
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
+# noVNC with x11vnc on Xvfb.
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-ssh-client.sh
+	bash tests/setup/install-vnc.sh
 
 run: deps
 	$(BUN) run src/main.ts $(ARGS)
