@@ -24,6 +24,13 @@ export const REFUSAL_REASONS = [
   "shutdown",
   /** Not a WebSocket upgrade the server accepts (HTTP 400: bad Host, subprotocol offered, …). */
   "bad_request",
+  /** Raw sessions, whose target is opened before the upgrade: no route or token for the path. */
+  "unknown_target",
+  /** Raw sessions: the policy or the credential refused the target. */
+  "forbidden",
+  /** Raw sessions: the target could not be opened, or not in time. */
+  "connect_failed",
+  "connect_timeout",
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
