@@ -1,7 +1,7 @@
 import type { ServerWebSocket } from "bun";
 import { LogLevels } from "consola";
 import type { AdapterRegistry } from "../adapters/registry.ts";
-import type { TargetConnection } from "../adapters/types.ts";
+import type { ProtocolAdapter, TargetConnection } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import { type Handshake, parseHandshake } from "../handshake/parse.ts";
 import { formatBytes, type Logger } from "../log/logger.ts";
@@ -17,9 +17,9 @@ import {
   type ErrorStatus,
 } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import { type FlowLimits, Relay } from "../relay/relay.ts";
+import { createRelay, type FlowLimits, type TargetRelay } from "../relay/relay.ts";
 import type { ServerConfig } from "../server/config.ts";
-import { AccessDenied, checkedAddresses, type Grant, grantFor } from "./access.ts";
+import { AccessDenied, checkedLocations, type Grant, grantFor } from "./access.ts";
 import { connectWithin } from "./connect.ts";
 
 export type Phase = "handshake" | "connecting" | "proxying" | "closed";
@@ -59,7 +59,7 @@ export class Session {
   counted = false;
 
   private ws: ServerWebSocket<Session> | undefined;
-  private relay: Relay | undefined;
+  private relay: TargetRelay | undefined;
   private target: TargetConnection | undefined;
   private targetLabel = "-";
   private closeCode: number | undefined;
@@ -181,29 +181,29 @@ export class Session {
     }
     clearTimeout(this.handshakeTimer);
     this.phase = "connecting";
-    this.relay = new Relay(
-      this.clientSide(),
-      this.context.flow,
-      this.context.config.idleTimeout > 0,
-    );
+    this.relay = createRelay(handshake.adapter.transport, {
+      client: this.clientSide(),
+      limits: this.context.flow,
+      trackActivity: this.context.config.idleTimeout > 0,
+    });
     this.startIdleClock();
     this.connect(handshake).catch((error: unknown) => this.fail(error));
   }
 
   private async connect({ adapter, target, echo, token }: Handshake): Promise<void> {
-    const endpoint = adapter.endpoint(target);
-    this.targetLabel = `${adapter.name} ${formatHostPort(endpoint.host, endpoint.port)}`;
+    this.targetLabel = `${adapter.name} ${describeTarget(adapter, target)}`;
     this.context.logger.debug(`session ${this.id}: handshake for ${this.targetLabel}`);
     const { credentials, policy, resolver } = this.context;
     const grant = await grantFor(credentials, this.headerGrant, token);
-    const addresses = await checkedAddresses(policy, resolver, grant, adapter.name, endpoint);
-    const relay = this.relay as Relay;
+    const locations = await checkedLocations(policy, resolver, grant, adapter, target);
+    const relay = this.relay as TargetRelay;
     const connection = await connectWithin(
       this.context.config.connectTimeout,
-      addresses,
-      (address, signal) =>
+      locations,
+      (location, signal) =>
         adapter.open(
-          { target, address, port: endpoint.port, signal },
+          // checkedLocations gives each adapter locations of its own endpoint kind.
+          { target, location: location as never, signal },
           {
             data: this.tracing
               ? (chunk) => {
@@ -315,6 +315,7 @@ export class Session {
       resume: () => {
         if (!this.clientGone && !this.frozen) this.ws?.resume();
       },
+      close: (code: number, reason: string) => this.close(code, reason),
     };
   }
 
@@ -333,6 +334,12 @@ export class Session {
         ` ${seconds}s close ${this.closeCode}`,
     );
   }
+}
+
+function describeTarget(adapter: ProtocolAdapter, target: unknown): string {
+  if (adapter.endpoint === "path") return adapter.locate(target);
+  const { host, port } = adapter.locate(target);
+  return formatHostPort(host, port);
 }
 
 function targetFailure(error: Error): string {
