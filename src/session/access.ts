@@ -68,7 +68,7 @@ export async function checkedAddresses(
     );
   }
   const effective = pins?.allow ? policy.intersect(pins.allow) : policy;
-  const result = await resolveTarget(effective, resolver, endpoint.host, endpoint.port);
+  const result = await resolveTarget(effective, resolver, endpoint.host, endpoint.port, protocol);
   if (result.ok) return result.addresses;
   if (result.error === "forbidden") {
     throw new AccessDenied("forbidden", `${where} is not allowed`, result.reason);
