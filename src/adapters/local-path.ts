@@ -38,32 +38,38 @@ function resolvePrefix(prefix: string): string {
 }
 
 export function createPathAllowList(prefixes: readonly string[]): PathAllowList {
-  const resolved = [...new Set(prefixes.map(resolvePrefix))];
-  const inside = (path: string) => resolved.some((prefix) => within(prefix, path));
+  const real = [...new Set(prefixes.map(resolvePrefix))];
+  // As written (absolute) too: a client may name a path through the link a prefix was given by.
+  const asWritten = [...new Set([...real, ...prefixes.map((prefix) => resolve(prefix))])];
+  const insideOf = (list: readonly string[], path: string) =>
+    list.some((prefix) => within(prefix, path));
   const refuse = (path: string, why: string): PathCheck => ({
     ok: false,
     error: "forbidden",
     reason: `${path} ${why}`,
   });
   return {
-    prefixes: resolved,
+    prefixes: real,
     async check(path) {
       // `..` is collapsed first so that a path which names somewhere outside every prefix is
       // refused without touching the file system (nothing about outside files leaks).
       const absolute = resolve(path);
-      if (!inside(absolute)) return refuse(path, "is outside every --allow-unix prefix");
-      let real: string;
+      if (!insideOf(asWritten, absolute)) {
+        return refuse(path, "is outside every --allow-unix prefix");
+      }
+      let resolved: string;
       try {
-        real = await realpath(absolute);
+        resolved = await realpath(absolute);
       } catch (error) {
         // A path that does not resolve (missing, dangling link, loop) is never connected: a
         // dangling link could later be made to point anywhere.
         const code = (error as { code?: string }).code ?? "unresolvable";
         return { ok: false, error: "connect_failed", reason: `${code} ${path}` };
       }
-      if (!inside(real))
-        return refuse(path, `resolves to ${real}, outside every --allow-unix prefix`);
-      return { ok: true, path: real };
+      if (!insideOf(real, resolved)) {
+        return refuse(path, `resolves to ${resolved}, outside every --allow-unix prefix`);
+      }
+      return { ok: true, path: resolved };
     },
   };
 }
