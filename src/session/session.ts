@@ -331,8 +331,15 @@ export class Session {
     this.context.logger.info(
       `session ${this.id} ${this.clientAddress} -> ${this.targetLabel}` +
         ` up ${formatBytes(this.bytesFromClient)} down ${formatBytes(this.bytesFromTarget)}` +
-        ` ${seconds}s close ${this.closeCode}`,
+        ` ${seconds}s close ${this.closeCode}${this.droppedNote()}`,
     );
+  }
+
+  /** Datagram transports only: what was lost where UDP loses it. */
+  private droppedNote(): string {
+    const dropped = this.relay?.dropped;
+    if (!dropped || dropped.toClient + dropped.toTarget === 0) return "";
+    return ` dropped ${dropped.toClient} to client ${dropped.toTarget} to target`;
   }
 }
 

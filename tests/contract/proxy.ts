@@ -1,0 +1,71 @@
+import { createConsola, LogLevels } from "consola";
+import { createAdapters } from "../../src/adapters/index.ts";
+import { type AdapterSettings, DEFAULT_ADAPTER_SETTINGS } from "../../src/adapters/settings.ts";
+import { mapResolver } from "../../src/policy/resolver.ts";
+import { DEFAULT_CONFIG, type ServerConfig } from "../../src/server/config.ts";
+import { type ProxyServer, startServer } from "../../src/server/server.ts";
+
+export interface ContractProxy {
+  readonly url: string;
+  readonly port: number;
+  readonly server: ProxyServer;
+  /** Every log line so far, as text. */
+  readonly logs: string[];
+  /** Resolves with the first log line matching `pattern` (bounded by `timeoutMs`). */
+  logLine(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** The real server, in this process, on a free loopback port, with these adapter settings. */
+export function startContractProxy(
+  settings: Partial<AdapterSettings> = {},
+  config: Partial<ServerConfig> = {},
+): ContractProxy {
+  const logs: string[] = [];
+  const listeners = new Set<() => void>();
+  const logger = createConsola({
+    level: LogLevels.info,
+    reporters: [
+      {
+        log(entry) {
+          logs.push(entry.args.map(String).join(" "));
+          for (const listener of listeners) listener();
+        },
+      },
+    ],
+  });
+  const server = startServer(
+    { ...DEFAULT_CONFIG, ip: "127.0.0.1", port: 0, connectTimeout: 5, ...config },
+    {
+      logger,
+      resolver: mapResolver({ localhost: ["127.0.0.1"] }),
+      adapters: createAdapters({ ...DEFAULT_ADAPTER_SETTINGS, ...settings }),
+    },
+  );
+  return {
+    url: server.url,
+    port: server.port,
+    server,
+    logs,
+    logLine(pattern, timeoutMs = 5000) {
+      const found = () => logs.find((line) => pattern.test(line));
+      const now = found();
+      if (now !== undefined) return Promise.resolve(now);
+      return new Promise<string>((resolve, reject) => {
+        const check = () => {
+          const line = found();
+          if (line === undefined) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(line);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no log line matched ${pattern}; got:\n${logs.join("\n")}`));
+        }, timeoutMs);
+        listeners.add(check);
+      });
+    },
+    stop: () => server.shutdown(0),
+  };
+}
