@@ -1,7 +1,9 @@
 import { createConsola, LogLevels } from "consola";
 import { createAdapters } from "../../src/adapters/index.ts";
 import { type AdapterSettings, DEFAULT_ADAPTER_SETTINGS } from "../../src/adapters/settings.ts";
+import { createPolicy } from "../../src/policy/policy.ts";
 import { mapResolver } from "../../src/policy/resolver.ts";
+import { parseRule } from "../../src/policy/rule.ts";
 import { DEFAULT_CONFIG, type ServerConfig } from "../../src/server/config.ts";
 import { type ProxyServer, startServer } from "../../src/server/server.ts";
 
@@ -17,9 +19,15 @@ export interface ContractProxy {
 }
 
 /** The real server, in this process, on a free loopback port, with these adapter settings. */
+export interface ContractRules {
+  readonly allow?: readonly string[];
+  readonly deny?: readonly string[];
+}
+
 export function startContractProxy(
   settings: Partial<AdapterSettings> = {},
   config: Partial<ServerConfig> = {},
+  rules: ContractRules = {},
 ): ContractProxy {
   const logs: string[] = [];
   const listeners = new Set<() => void>();
@@ -39,6 +47,10 @@ export function startContractProxy(
     {
       logger,
       resolver: mapResolver({ localhost: ["127.0.0.1"] }),
+      policy: createPolicy({
+        allow: (rules.allow ?? []).map(parseRule),
+        deny: (rules.deny ?? []).map(parseRule),
+      }),
       adapters: createAdapters({ ...DEFAULT_ADAPTER_SETTINGS, ...settings }),
     },
   );

@@ -5,6 +5,8 @@ import type { Socket, SocketHandler, TCPSocketListener, UnixSocketListener, udp 
  * and what the test can make it do.
  */
 export interface Peer {
+  /** Datagram targets: where the proxy's socket sends from. */
+  readonly remote?: { readonly address: string; readonly port: number };
   /** Every chunk or datagram received, in order. */
   readonly received: Uint8Array[];
   /** Resolves once `bytes` bytes in total have arrived. */
@@ -261,6 +263,7 @@ function udpPeer(
     throw new Error(`a UDP target cannot ${what}`);
   };
   const peer: Peer = {
+    remote: { address, port },
     received,
     receivedBytes: (bytes, timeoutMs = 10_000) =>
       waiters.until(() => total >= bytes, timeoutMs, `${bytes} bytes at the target`),
