@@ -8,7 +8,7 @@ interface SocketState {
   /** Set once the relay has heard the end of this connection, or closed it itself. */
   finished: boolean;
   /** TLS only: settles the `open` promise when the handshake is over. */
-  handshake?: { done(error?: Error): void };
+  handshake?: { readonly verify: boolean; done(error?: Error): void };
 }
 
 type StreamSocket = Socket<SocketState>;
@@ -65,7 +65,9 @@ const tlsHandlers: SocketHandler<SocketState> = {
     const pending = socket.data.handshake;
     if (!pending) return;
     socket.data.handshake = undefined;
-    if (success) {
+    // `success` also reflects verification when verification is off (Bun 1.4.5 reports a
+    // self-signed or misnamed certificate as a failure, yet keeps the connection open then).
+    if (success || !pending.verify) {
       socket.pause();
       pending.done();
     } else {
@@ -74,9 +76,16 @@ const tlsHandlers: SocketHandler<SocketState> = {
   },
 };
 
-/** How a stream adapter reaches its target: Bun.connect's options without `data` and `socket`. */
+/**
+ * How a stream adapter reaches its target: Bun.connect's options without `data` and `socket`.
+ * `tls` must say `rejectUnauthorized` either way: Bun 1.4.5 reads `tls: {}` as no TLS at all.
+ */
 export type ConnectOptions =
-  | { readonly hostname: string; readonly port: number; readonly tls?: Bun.TLSOptions }
+  | {
+      readonly hostname: string;
+      readonly port: number;
+      readonly tls?: Bun.TLSOptions & { readonly rejectUnauthorized: boolean };
+    }
   | { readonly unix: string };
 
 export interface StreamOpen {
@@ -94,12 +103,15 @@ export async function openStreamSocket({
   signal,
   events,
 }: StreamOpen): Promise<TargetConnection> {
-  const tls = "tls" in connect && connect.tls !== undefined;
+  const tls = "tls" in connect ? connect.tls : undefined;
   const state: SocketState = { events, finished: false };
   let handshake: Promise<void> | undefined;
   if (tls) {
     handshake = new Promise<void>((resolve, reject) => {
-      state.handshake = { done: (error) => (error ? reject(error) : resolve()) };
+      state.handshake = {
+        verify: tls.rejectUnauthorized,
+        done: (error) => (error ? reject(error) : resolve()),
+      };
     });
     // Settled through `open`'s own await below; never an unhandled rejection on the way.
     handshake.catch(() => {});

@@ -22,10 +22,11 @@ const parse = (handshake: Readonly<Record<string, unknown>>) => parseFields(fiel
  * What every tls connection trusts: the system's CAs (Bun's default store), plus `--tls-target-ca`.
  * Built once: Node-style `ca` replaces the default store, so the extra CA is added to a copy of it.
  */
-function trustOptions(settings: AdapterSettings): Bun.TLSOptions {
+function trustOptions(settings: AdapterSettings): Bun.TLSOptions & { rejectUnauthorized: boolean } {
+  // Always explicit: Bun 1.4.5 makes a plain TCP connection for `tls: {}`.
   if (settings.tlsTargetInsecure) return { rejectUnauthorized: false };
-  if (settings.tlsTargetCa === undefined) return {};
-  return { ca: [...getCACertificates("default"), settings.tlsTargetCa] };
+  if (settings.tlsTargetCa === undefined) return { rejectUnauthorized: true };
+  return { rejectUnauthorized: true, ca: [...getCACertificates("default"), settings.tlsTargetCa] };
 }
 
 /** The name a certificate must carry: `server_name`, else a host-name target (without its root dot). */
@@ -47,12 +48,13 @@ export function tls(settings: AdapterSettings): NetworkAdapter<TlsTarget> {
     parse,
     locate: (target) => ({ host: target.target_ip, port: target.target_port }),
     open({ target, location: { address, port }, signal }, events) {
-      const serverName = serverNameOf(target);
       return openStreamSocket({
         connect: {
           hostname: address,
           port,
-          tls: serverName === undefined ? trust : { ...trust, serverName },
+          // No name for an IP target: Bun would send the address as SNI (RFC 6066 forbids it);
+          // "" sends none, and the certificate is still checked against the address.
+          tls: { ...trust, serverName: serverNameOf(target) ?? "" },
         },
         where: formatHostPort(address, port),
         signal,

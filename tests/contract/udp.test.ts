@@ -40,7 +40,11 @@ describe("udp: its own cases", () => {
   test("only the target's address and port reach the client: another sender's datagram is not delivered", async () => {
     const target = await startUdpTarget("quiet");
     // The kernel answers the stranger with ICMP port unreachable, reported on its error queue.
-    const stranger = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0, socket: { error() {} } });
+    const stranger = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: { error() {} },
+    });
     try {
       const { client, status } = await openSession(proxy.url, {
         protocol: "udp",
