@@ -271,6 +271,14 @@ export function testAdapter(contract: AdapterContract): void {
         const data = randomBytes(1000);
         peer.send(data);
         expect(await client.readBytes(data.byteLength)).toEqual(data);
+        // Closing with unread data is what makes the kernel report a reset (TCP RST, and for a
+        // Unix socket ECONNRESET), rather than a plain end of stream.
+        peer.pause();
+        client.send(randomBytes(1000));
+        await until(
+          () => (sessionOf()?.bytesFromClient ?? 0) >= 1000 && sessionOf()?.pendingToTarget === 0,
+          "the proxy to write the client's bytes",
+        );
         peer.reset();
         const closed = await client.closed;
         expect(closed.code).toBe(1011);

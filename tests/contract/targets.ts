@@ -158,6 +158,8 @@ function streamPeer(socket: Socket<StreamState>, mode: TargetMode): StreamState 
   let floodLeft = 0;
   let floodSent = 0;
   let ended = false;
+  /** end() waits for what was sent before it (a Unix socket's buffer is small). */
+  let endRequested = false;
   let resolveEnded: (bytes: Uint8Array) => void = () => {};
   const endedPromise = new Promise<Uint8Array>((resolve) => {
     resolveEnded = resolve;
@@ -180,6 +182,7 @@ function streamPeer(socket: Socket<StreamState>, mode: TargetMode): StreamState 
       floodLeft -= written;
       if (written < size) return;
     }
+    if (endRequested) socket.shutdown();
   };
   const peer: Peer = {
     received,
@@ -197,7 +200,10 @@ function streamPeer(socket: Socket<StreamState>, mode: TargetMode): StreamState 
     flooded: () => floodSent,
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-    end: () => socket.shutdown(),
+    end() {
+      endRequested = true;
+      flush();
+    },
     reset: () => socket.terminate(),
   };
   return {
