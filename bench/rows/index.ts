@@ -2,7 +2,7 @@
 import { direct } from "./direct.ts";
 import type { Row } from "./row.ts";
 import { socat } from "./socat.ts";
-import { socket2webBinary, socket2webSource } from "./socket2web.ts";
+import { socket2webBinary, socket2webSource, socket2webTls } from "./socket2web.ts";
 import { websockify } from "./websockify.ts";
 import { wispJs } from "./wisp-js.ts";
 import { wsCeiling } from "./ws-ceiling.ts";
@@ -14,5 +14,6 @@ export const ROWS: readonly Row[] = [
   wispJs,
   wsCeiling,
   socket2webSource,
+  socket2webTls,
   socket2webBinary,
 ];

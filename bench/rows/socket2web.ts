@@ -20,27 +20,34 @@ export function socket2webArgs(port: number): string[] {
   ];
 }
 
+/** How a row's sessions reach the target: the tcp adapter, or the tls adapter to its TLS port. */
+type Via = "tcp" | "tls";
+
 function socket2webRow(
   id: string,
   label: string,
   command: () => string[],
   exists: () => string | null,
+  via: Via = "tcp",
 ): Row {
   return {
     id,
     label,
     unavailable: exists,
     async start(ctx) {
-      const { proc, port } = await startListening(id, (p) => [...command(), ...socket2webArgs(p)], {
-        readyText: "listening on",
-        cwd: ROOT,
-      });
+      const extra = via === "tls" ? ["--tls-target-ca", ctx.targetCaFile] : [];
+      const { proc, port } = await startListening(
+        id,
+        (p) => [...command(), ...socket2webArgs(p), ...extra],
+        { readyText: "listening on", cwd: ROOT },
+      );
       return {
         endpoint: {
           dialect: "s2w",
           url: `ws://127.0.0.1:${port}/`,
           targetHost: ctx.targetHost,
-          targetPort: ctx.targetPort,
+          targetPort: via === "tls" ? ctx.targetTlsPort : ctx.targetPort,
+          protocol: via,
         },
         pid: proc.pid,
         stop: () => proc.stop(),
@@ -61,4 +68,13 @@ export const socket2webBinary = socket2webRow(
   "socket2web (binary)",
   () => [BINARY],
   () => (existsSync(BINARY) ? null : "dist/socket2web not built (make build failed?)"),
+);
+
+/** The tls adapter beside tcp's row: the same source build, the same target behind TLS. */
+export const socket2webTls = socket2webRow(
+  "socket2web-tls",
+  "socket2web tls adapter (source)",
+  () => [BUN, "run", SOURCE_ENTRY],
+  () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
+  "tls",
 );
