@@ -6,7 +6,7 @@ import { openStreamSocket } from "./stream-socket.ts";
 import { defineProtocol, type NetworkAdapter } from "./types.ts";
 
 const fields = {
-  target_ip: hostField("IP Address or host name"),
+  target_ip: hostField("IP Address"),
   target_port: portField("Port for IP Address"),
   server_name: optional(
     hostNameField(
