@@ -6,7 +6,7 @@ import { KERNEL_IN_FLIGHT } from "../helpers/kernel-buffers.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
 import { openClient, type TestClient } from "../helpers/ws-client.ts";
 import { type ContractProxy, startContractProxy } from "./proxy.ts";
-import type { ContractTarget, PendingTarget, TargetMode } from "./targets.ts";
+import { BANNER, type ContractTarget, type PendingTarget, type TargetMode } from "./targets.ts";
 
 /**
  * What the shared suite needs to know about one adapter. Everything else it learns by talking to
@@ -250,6 +250,15 @@ export function testAdapter(contract: AdapterContract): void {
         expect(sha256(back)).toBe(sha256(data));
         client.close();
       }, 90_000);
+
+      test("a target that speaks first: its bytes reach the client after the `connected` status", async () => {
+        const target = await contract.startTarget("banner");
+        stopLater.push(target.stop);
+        // `connected` asserts that the first frame after the greeting is the status (text).
+        const client = await connected(target.fields);
+        expect(await client.readBytes(BANNER.byteLength)).toEqual(BANNER);
+        client.close();
+      });
 
       test("target end of stream: every byte is delivered, then close 1000 `target closed`", async () => {
         const target = await contract.startTarget("quiet");

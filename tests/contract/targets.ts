@@ -37,7 +37,11 @@ export interface ContractTarget {
   stop(): Promise<void>;
 }
 
-export type TargetMode = "echo" | "quiet";
+/** `echo` answers everything; `quiet` only records; `banner` records and speaks first (`BANNER`). */
+export type TargetMode = "echo" | "quiet" | "banner";
+
+/** What a `banner` target sends as soon as a connection is open (as SMTP or SSH servers do). */
+export const BANNER = new TextEncoder().encode("220 contract target ready\r\n");
 
 const FLOOD_BLOCK = 64 * 1024;
 /** Below the largest IPv4 datagram (65,507 bytes). */
@@ -119,10 +123,16 @@ export type StreamListen =
 /** A stream target (tcp, tls, unix): echo with backpressure, or quiet (records only). */
 export function startStreamTarget(listen: StreamListen, mode: TargetMode = "echo") {
   const queue = peerQueue();
+  const tls = "tls" in listen && listen.tls !== undefined;
   const handlers: SocketHandler<StreamState> = {
     open(socket) {
       socket.data = streamPeer(socket, mode);
       queue.add(socket.data.peer as Peer);
+      // Over TLS, bytes written before the handshake are lost: speak first from `handshake`.
+      if (mode === "banner" && !tls) socket.data.peer?.send(BANNER);
+    },
+    handshake(socket) {
+      if (mode === "banner") socket.data.peer?.send(BANNER);
     },
     data: (socket, chunk) => socket.data.onData(chunk),
     drain: (socket) => socket.data.onDrain(),
