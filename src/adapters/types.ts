@@ -62,7 +62,7 @@ export interface TargetConnection {
   /**
    * Offers a chunk and returns how much the target took now; the caller keeps the rest and offers
    * it again after `drain`. A `messages` transport takes a message whole or not at all: it returns
-   * its full length or 0, never a part.
+   * its full length, or -1 when it took nothing (0 would be ambiguous for an empty message).
    */
   write(chunk: Uint8Array): number;
   /** Stops reading from the target (the client is behind). A transport that cannot pause ignores it. */

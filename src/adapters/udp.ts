@@ -92,11 +92,11 @@ function connection(socket: UdpSocket, state: UdpState, maxMessageBytes: number)
   return {
     maxMessageBytes,
     /**
-     * One datagram, whole: `send` is false when the socket buffer is full (the message is then
+     * One datagram, whole: `send` is false when the socket buffer is full (-1: the message is
      * offered again after `drain`). An error the kernel reports for the send (ENOBUFS and the like)
      * throws: the datagram is lost, as UDP would lose it, and the relay counts it.
      */
-    write: (message) => (socket.send(message) ? message.byteLength : 0),
+    write: (message) => (socket.send(message) ? message.byteLength : -1),
     // A UDP socket cannot stop reading: the relay drops what the client cannot take, and counts it.
     pause() {},
     resume() {},

@@ -14,7 +14,7 @@ function datagramTarget(accepts: () => boolean, maxMessageBytes = 65_507) {
     maxMessageBytes,
     write(message) {
       if (ended) throw new Error("write after end");
-      if (!accepts()) return 0;
+      if (!accepts()) return -1;
       written.push(message);
       return message.byteLength;
     },

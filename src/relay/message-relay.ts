@@ -108,7 +108,7 @@ export class MessageRelay implements TargetRelay {
         this.dropped.toTarget++;
         taken = message.byteLength;
       }
-      if (taken === 0 && message.byteLength > 0) break;
+      if (taken < 0) break;
       this.toTarget.shift();
     }
     if (this.clientPaused && this.toTarget.bytes < this.limits.lowWater) {
