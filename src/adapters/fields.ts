@@ -1,5 +1,5 @@
-import { parseTargetHost } from "../handshake/address.ts";
-import { parsePort } from "../handshake/port.ts";
+import { parsePort } from "../net/port.ts";
+import { parseTargetHost } from "../net/target-host.ts";
 import type { HandshakeFieldDescriptions } from "../protocol/constants.ts";
 import { invalidHandshake } from "../protocol/errors.ts";
 

@@ -122,7 +122,7 @@ export function testAdapter(contract: AdapterContract): void {
 
   beforeAll(async () => {
     settings = (await contract.setup?.()) ?? {};
-    proxy = startContractProxy(settings);
+    proxy = await startContractProxy(settings);
     echo = await contract.startTarget("echo");
   });
   afterAll(async () => {
@@ -362,7 +362,7 @@ export function testAdapter(contract: AdapterContract): void {
     if (pending) {
       test("a target that does not open within --connect-timeout gets connect_timeout, 4504", async () => {
         const target = await pending();
-        const quick = startContractProxy(settings, { connectTimeout: 1 });
+        const quick = await startContractProxy(settings, { connectTimeout: 1 });
         try {
           const { client, status } = await openSession(quick.url, handshakeTo(target.fields));
           expect(status).toMatchObject({ status: "error", error: "connect_timeout" });

@@ -1,10 +1,11 @@
 import { createConsola, LogLevels } from "consola";
 import { createAdapters } from "../../src/adapters/index.ts";
 import { type AdapterSettings, DEFAULT_ADAPTER_SETTINGS } from "../../src/adapters/settings.ts";
+import { defaultServerConfig } from "../../src/config/defaults.ts";
+import { mapResolver } from "../../src/net/resolver.ts";
 import { createPolicy } from "../../src/policy/policy.ts";
-import { mapResolver } from "../../src/policy/resolver.ts";
 import { parseRule } from "../../src/policy/rule.ts";
-import { DEFAULT_CONFIG, type ServerConfig } from "../../src/server/config.ts";
+import type { ServerConfig } from "../../src/server/config.ts";
 import { type ProxyServer, startServer } from "../../src/server/server.ts";
 
 export interface ContractProxy {
@@ -24,11 +25,11 @@ export interface ContractRules {
   readonly deny?: readonly string[];
 }
 
-export function startContractProxy(
+export async function startContractProxy(
   settings: Partial<AdapterSettings> = {},
   config: Partial<ServerConfig> = {},
   rules: ContractRules = {},
-): ContractProxy {
+): Promise<ContractProxy> {
   const logs: string[] = [];
   const listeners = new Set<() => void>();
   const logger = createConsola({
@@ -43,7 +44,7 @@ export function startContractProxy(
     ],
   });
   const server = startServer(
-    { ...DEFAULT_CONFIG, ip: "127.0.0.1", port: 0, connectTimeout: 5, ...config },
+    { ...(await defaultServerConfig()), ip: "127.0.0.1", port: 0, connectTimeout: 5, ...config },
     {
       logger,
       resolver: mapResolver({ localhost: ["127.0.0.1"] }),

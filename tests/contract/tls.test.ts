@@ -87,9 +87,9 @@ describe("tls: its own cases", () => {
   let insecure: ContractProxy;
   let target: Awaited<ReturnType<typeof sniTarget>>;
   beforeAll(async () => {
-    trusted = startContractProxy({ tlsTargetCa: certificate.cert });
-    untrusted = startContractProxy({});
-    insecure = startContractProxy({ tlsTargetInsecure: true });
+    trusted = await startContractProxy({ tlsTargetCa: certificate.cert });
+    untrusted = await startContractProxy({});
+    insecure = await startContractProxy({ tlsTargetInsecure: true });
     target = await sniTarget(certificate.cert, await keyOf());
   });
   afterAll(async () => {

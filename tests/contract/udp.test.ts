@@ -32,8 +32,8 @@ testAdapter({
 
 describe("udp: its own cases", () => {
   let proxy: ContractProxy;
-  beforeAll(() => {
-    proxy = startContractProxy({}, {}, { deny: ["udp:127.0.0.2"] });
+  beforeAll(async () => {
+    proxy = await startContractProxy({}, {}, { deny: ["udp:127.0.0.2"] });
   });
   afterAll(() => proxy.stop());
 
@@ -115,7 +115,7 @@ describe("udp: its own cases", () => {
   });
 
   test("the idle timeout applies: a quiet udp session closes with 4001", async () => {
-    const idle = startContractProxy({}, { idleTimeout: 1 });
+    const idle = await startContractProxy({}, { idleTimeout: 1 });
     const target = await startUdpTarget("echo");
     try {
       const { client, status } = await openSession(idle.url, {

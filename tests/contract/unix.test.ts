@@ -52,8 +52,8 @@ describe("unix: its own cases", () => {
   let proxy: ContractProxy;
   let outsideTarget: ReturnType<typeof startStreamTarget>;
   let outsidePath = "";
-  beforeAll(() => {
-    proxy = startContractProxy({ allowUnix: [allowed] });
+  beforeAll(async () => {
+    proxy = await startContractProxy({ allowUnix: [allowed] });
     outsidePath = join(outside, "outside.sock");
     outsideTarget = startStreamTarget({ unix: outsidePath }, "echo");
     symlinkSync(outsidePath, join(allowed, "escape.sock"));
@@ -108,7 +108,7 @@ describe("unix: its own cases", () => {
   });
 
   test("without --allow-unix, unix is not greeted and gets unsupported_protocol", async () => {
-    const off = startContractProxy({});
+    const off = await startContractProxy({});
     try {
       const client = await openClient(off.url);
       const greeting = await client.nextJson();
