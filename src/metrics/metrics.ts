@@ -10,6 +10,8 @@ export interface FinishedSession extends SessionFigures {
   readonly closeCode: number | undefined;
   /** The protocol `error` its status carried, if it failed before proxying. */
   readonly error: string | undefined;
+  /** Datagrams lost where UDP loses them (messages transports only). */
+  readonly dropped?: { readonly toClient: number; readonly toTarget: number } | undefined;
 }
 
 export interface ProxyMetrics {
@@ -68,6 +70,12 @@ export const createMetrics: MetricsFactory = (live) => {
     labelNames: ["reason"],
     registers: [registry],
   });
+  const dropped = new Counter({
+    name: "socket2web_datagrams_dropped_total",
+    help: "Datagrams of finished udp sessions dropped where UDP drops them, by direction",
+    labelNames: ["direction"],
+    registers: [registry],
+  });
   new Counter({
     name: "socket2web_bytes_total",
     help: "Payload bytes relayed, by direction",
@@ -93,6 +101,12 @@ export const createMetrics: MetricsFactory = (live) => {
       finishedBytes.target_to_client += session.bytesFromTarget;
       sessions.inc({ close_code: String(session.closeCode ?? "none") });
       if (session.error) errors.inc({ error: session.error });
+      if (session.dropped?.toClient) {
+        dropped.inc({ direction: "target_to_client" }, session.dropped.toClient);
+      }
+      if (session.dropped?.toTarget) {
+        dropped.inc({ direction: "client_to_target" }, session.dropped.toTarget);
+      }
     },
     refused(reason) {
       refusals.inc({ reason });

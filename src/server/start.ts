@@ -1,3 +1,4 @@
+import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
@@ -35,6 +36,8 @@ export interface ServerSetup {
   /** Resolves target names: the system's, or a table injected for tests. */
   readonly resolver: Resolver;
   readonly tls?: { readonly material: TlsMaterial; readonly files: TlsFiles };
+  /** The protocol adapters the settings turn on (default: the built-in ones with default settings). */
+  readonly adapters?: readonly AnyProtocolAdapter[];
   readonly notices: readonly Notice[];
   readonly env: Readonly<Record<string, string | undefined>>;
 }
@@ -72,6 +75,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         ? { createMetrics: (await import("../metrics/metrics.ts")).createMetrics }
         : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
+      ...(setup.adapters ? { adapters: setup.adapters } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));

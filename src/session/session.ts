@@ -162,6 +162,7 @@ export class Session {
       error: this.errorCode,
       bytesFromClient: this.bytesFromClient,
       bytesFromTarget: this.bytesFromTarget,
+      dropped: this.state.kind === "closed" ? this.state.dropped : undefined,
     };
   }
 

@@ -2,6 +2,7 @@ import { createConsola, LogLevels } from "consola";
 import { createAdapters } from "../../src/adapters/index.ts";
 import { type AdapterSettings, DEFAULT_ADAPTER_SETTINGS } from "../../src/adapters/settings.ts";
 import { defaultServerConfig } from "../../src/config/defaults.ts";
+import { createMetrics } from "../../src/metrics/metrics.ts";
 import { mapResolver } from "../../src/net/resolver.ts";
 import { createPolicy } from "../../src/policy/policy.ts";
 import { parseRule } from "../../src/policy/rule.ts";
@@ -23,6 +24,8 @@ export interface ContractProxy {
 export interface ContractRules {
   readonly allow?: readonly string[];
   readonly deny?: readonly string[];
+  /** Serve GET /metrics. */
+  readonly metrics?: boolean;
 }
 
 export async function startContractProxy(
@@ -44,7 +47,14 @@ export async function startContractProxy(
     ],
   });
   const server = startServer(
-    { ...(await defaultServerConfig()), ip: "127.0.0.1", port: 0, connectTimeout: 5, ...config },
+    {
+      ...(await defaultServerConfig()),
+      ip: "127.0.0.1",
+      port: 0,
+      connectTimeout: 5,
+      metrics: rules.metrics ?? false,
+      ...config,
+    },
     {
       logger,
       resolver: mapResolver({ localhost: ["127.0.0.1"] }),
@@ -53,6 +63,7 @@ export async function startContractProxy(
         deny: (rules.deny ?? []).map(parseRule),
       }),
       adapters: createAdapters({ ...DEFAULT_ADAPTER_SETTINGS, ...settings }),
+      ...(rules.metrics ? { createMetrics } : {}),
     },
   );
   return {

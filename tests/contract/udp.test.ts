@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { randomBytes } from "../helpers/bytes.ts";
+import { openRawClient } from "../helpers/raw-ws.ts";
 import { openSession, testAdapter } from "./adapter.ts";
 import { type ContractProxy, startContractProxy } from "./proxy.ts";
 import { startUdpTarget } from "./targets.ts";
@@ -113,6 +114,36 @@ describe("udp: its own cases", () => {
       await target.stop();
     }
   });
+
+  test("datagrams dropped towards a client that does not read are counted in the log line and metrics", async () => {
+    const counted = await startContractProxy({}, {}, { metrics: true });
+    const target = await startUdpTarget("quiet");
+    try {
+      const raw = await openRawClient(counted.port);
+      await raw.waitFor(() => raw.texts.length === 1);
+      raw.sendText(
+        JSON.stringify({ protocol: "udp", target_ip: "127.0.0.1", target_port: target.port }),
+      );
+      await raw.waitFor(() => raw.texts.length === 2);
+      raw.sendText("hello");
+      const peer = await target.nextPeer();
+      raw.pause();
+      for (let round = 0; round < 40; round++) {
+        peer.flood(2 * 1024 * 1024);
+        await Bun.sleep(5);
+      }
+      raw.end();
+      const line = await counted.logLine(/dropped (\d+) to client 0 to target/);
+      const dropped = Number(/dropped (\d+) to client/.exec(line)?.[1]);
+      const metrics = await (await fetch(`http://127.0.0.1:${counted.port}/metrics`)).text();
+      expect(metrics).toContain(
+        `socket2web_datagrams_dropped_total{direction="target_to_client"} ${dropped}`,
+      );
+    } finally {
+      await target.stop();
+      await counted.stop();
+    }
+  }, 30_000);
 
   test("the idle timeout applies: a quiet udp session closes with 4001", async () => {
     const idle = await startContractProxy({}, { idleTimeout: 1 });
