@@ -9,6 +9,11 @@ export interface FieldSpec<Value = unknown> {
   readonly description: string;
   /** Absent or `null` is allowed (and parsed to `undefined`). */
   readonly optional: boolean;
+  /**
+   * The JSON type a value has: a handshake carried as URL query text (all strings) turns the
+   * decimal text of an `integer` field into a number before `parse`.
+   */
+  readonly json: "string" | "integer";
   /** Validates a present value; throws a ProxyError (`invalid_handshake`) naming `name`. */
   parse(value: unknown, name: string): Value;
 }
@@ -24,8 +29,12 @@ export type ParsedFields<Specs extends FieldSpecs> = {
     : never;
 };
 
-function field<Value>(description: string, parse: (value: unknown, name: string) => Value) {
-  return { description, optional: false as const, parse };
+function field<Value>(
+  description: string,
+  parse: (value: unknown, name: string) => Value,
+  json: "string" | "integer" = "string",
+) {
+  return { description, optional: false as const, json, parse };
 }
 
 /** The same field, allowed to be absent. */
@@ -50,7 +59,7 @@ export const hostField = (description: string) =>
 
 /** An integral JSON number from 1 to 65535. */
 export const portField = (description: string) =>
-  field(description, (value, name) => parsePort(value, name));
+  field(description, (value, name) => parsePort(value, name), "integer");
 
 /** A host name only (no IP literal), as TLS's SNI needs. */
 export const hostNameField = (description: string) =>
