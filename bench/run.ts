@@ -3,7 +3,7 @@
 // docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
-//                    socket2web, socket2web-bin)
+//                    socket2web, socket2web-tls, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
