@@ -7,7 +7,7 @@ import { boundedResolver, type Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
 import type { ServerConfig } from "./config.ts";
 import { explainBindError } from "./process/bind-error.ts";
-import { fatal } from "./process/exit.ts";
+import { fatal, flushAndExit } from "./process/exit.ts";
 import { fileLimitWarning, openFileLimit } from "./process/file-limit.ts";
 import { onShutdownSignal } from "./process/signals.ts";
 import { onSupervisorLost } from "./process/supervisor-link.ts";
@@ -98,7 +98,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     await server.shutdown();
     logger.info("stopped");
-    process.exit(0);
+    await flushAndExit(0);
   });
   if (id !== undefined) {
     onSupervisorLost(async () => {
@@ -108,7 +108,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       logger.warn(`supervisor gone: closing ${server.sessions.size} sessions and exiting`);
       setTimeout(() => process.exit(1), ORPHAN_DEADLINE_MS).unref();
       await server.shutdown(ORPHAN_GRACE_MS);
-      process.exit(1);
+      await flushAndExit(1);
     });
   }
 }
