@@ -2,7 +2,13 @@
 import { direct } from "./direct.ts";
 import type { Row } from "./row.ts";
 import { socat } from "./socat.ts";
-import { socket2webBinary, socket2webSource, socket2webTls } from "./socket2web.ts";
+import {
+  socket2webBinary,
+  socket2webRoute,
+  socket2webSource,
+  socket2webTls,
+  socket2webUrlForm,
+} from "./socket2web.ts";
 import { websockify } from "./websockify.ts";
 import { wispJs } from "./wisp-js.ts";
 import { wsCeiling } from "./ws-ceiling.ts";
@@ -15,5 +21,7 @@ export const ROWS: readonly Row[] = [
   wsCeiling,
   socket2webSource,
   socket2webTls,
+  socket2webUrlForm,
+  socket2webRoute,
   socket2webBinary,
 ];

@@ -20,35 +20,50 @@ export function socket2webArgs(port: number): string[] {
   ];
 }
 
-/** How a row's sessions reach the target: the tcp adapter, or the tls adapter to its TLS port. */
-type Via = "tcp" | "tls";
+/**
+ * How the load client starts its sessions on a socket2web row: `tls` is the greeting form asking
+ * for the tls adapter, to the same target behind TLS.
+ */
+type SessionForm = "greeting" | "url" | "route" | "tls";
+
+/** Raw sessions (`--route`) go to this path; the row's target is given when it starts. */
+const ROUTE_PATH = "/raw";
 
 function socket2webRow(
   id: string,
   label: string,
   command: () => string[],
   exists: () => string | null,
-  via: Via = "tcp",
+  form: SessionForm = "greeting",
 ): Row {
   return {
     id,
     label,
+    // The other forms differ from the greeting only in how a session starts: compared at the
+    // smallest count, where set-up is what is measured, to keep within the run's time budget.
+    ...(form === "greeting" || form === "tls" ? {} : { sessionsOnly: true, maxSessions: 1_000 }),
     unavailable: exists,
     async start(ctx) {
-      const extra = via === "tls" ? ["--tls-target-ca", ctx.targetCaFile] : [];
+      const extra =
+        form === "route"
+          ? ["--route", `${ROUTE_PATH}=${ctx.targetHost}:${ctx.targetPort}`]
+          : form === "tls"
+            ? ["--tls-target-ca", ctx.targetCaFile]
+            : [];
       const { proc, port } = await startListening(
         id,
         (p) => [...command(), ...socket2webArgs(p), ...extra],
         { readyText: "listening on", cwd: ROOT },
       );
+      const url = `ws://127.0.0.1:${port}/`;
+      const target = { targetHost: ctx.targetHost, targetPort: ctx.targetPort };
       return {
-        endpoint: {
-          dialect: "s2w",
-          url: `ws://127.0.0.1:${port}/`,
-          targetHost: ctx.targetHost,
-          targetPort: via === "tls" ? ctx.targetTlsPort : ctx.targetPort,
-          protocol: via,
-        },
+        endpoint:
+          form === "route"
+            ? { dialect: "ws-raw", url: `ws://127.0.0.1:${port}${ROUTE_PATH}` }
+            : form === "tls"
+              ? { dialect: "s2w", url, ...target, targetPort: ctx.targetTlsPort, protocol: "tls" }
+              : { dialect: form === "url" ? "s2w-url" : "s2w", url, ...target },
         pid: proc.pid,
         stop: () => proc.stop(),
       };
@@ -68,6 +83,24 @@ export const socket2webBinary = socket2webRow(
   "socket2web (binary)",
   () => [BINARY],
   () => (existsSync(BINARY) ? null : "dist/socket2web not built (make build failed?)"),
+);
+
+/** The same source, its sessions started with the handshake in the URL (one round trip less). */
+export const socket2webUrlForm = socket2webRow(
+  "socket2web-url",
+  "socket2web (URL form)",
+  () => [BUN, "run", SOURCE_ENTRY],
+  () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
+  "url",
+);
+
+/** The same source, raw sessions on a --route (websockify's way: no handshake at all). */
+export const socket2webRoute = socket2webRow(
+  "socket2web-route",
+  "socket2web (raw, --route)",
+  () => [BUN, "run", SOURCE_ENTRY],
+  () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
+  "route",
 );
 
 /** The tls adapter beside tcp's row: the same source build, the same target behind TLS. */

@@ -2,8 +2,14 @@ import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
+import type { Grant } from "../auth/credentials.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import type { OpenedTarget } from "../fixed-target/opened-target.ts";
+import { prepareRawSession } from "../fixed-target/raw-session.ts";
+import { chooseSubprotocol } from "../fixed-target/subprotocol.ts";
+import { type FixedTargets, type UpgradeKind, upgradeKind } from "../fixed-target/upgrade-kind.ts";
+import { urlFormChooser } from "../fixed-target/url-form.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
@@ -14,9 +20,9 @@ import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
-import { handshakeChooser } from "../session/selection.ts";
+import { handshakeChooser, type TargetChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
-import { protocolStatus } from "../session/status.ts";
+import { protocolStatus, silentStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
@@ -75,6 +81,8 @@ export interface ServerDeps {
   readonly flow?: FlowLimits;
   /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
   readonly clientTimeout?: number;
+  /** --route and --token-file: targets chosen by the upgrade URL (raw sessions). */
+  readonly fixedTargets?: FixedTargets;
 }
 
 export interface ProxyServer {
@@ -100,9 +108,29 @@ export interface ConnectionData {
   client: WebSocketClient | undefined;
   /** Frees its --max-connections-per-ip slot. */
   release: Release | undefined;
+  /** How its session chooses a target, decided from the upgrade URL; absent: refused at open. */
+  readonly plan: SessionPlan | undefined;
+}
+
+/** What the upgrade decided about a session's target, before the session exists. */
+interface SessionPlan {
+  readonly chooser: TargetChooser;
+  /** Raw sessions get no status messages. */
+  readonly silent: boolean;
+  readonly grant: Grant | undefined;
+  /** A raw session's target, opened before the upgrade; closed if no session takes it. */
+  readonly opened: OpenedTarget | undefined;
 }
 
 let nextConnectionId = 1;
+
+const RAW_STATUS_TEXT = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  502: "Bad Gateway",
+  504: "Gateway Timeout",
+} as const;
 
 const SHUTTING_DOWN: Refusal = {
   reason: "shutdown",
@@ -133,6 +161,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const credentials = deps.credentials ?? createCredentialCheck({});
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const chooser = handshakeChooser(registry);
+  const fixedTargets: FixedTargets = deps.fixedTargets ?? {
+    routes: new Map(),
+    tokens: undefined,
+    tickets: false,
+  };
+  const tcp = registry.get("tcp");
+  /** Raw sessions whose target is being opened before the upgrade: they count towards capacity. */
+  let preparing = 0;
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
   const context: SessionContext = {
@@ -177,6 +213,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     if (!accepting) return SHUTTING_DOWN;
     if (sessions.size >= config.maxConnections) return AT_CAPACITY;
     if (data.admitted.refusal) return data.admitted.refusal;
+    // A raw upgrade that was not prepared because it was to be refused (a race freed the room).
+    if (!data.plan) return AT_CAPACITY;
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
       if (!data.release) {
@@ -187,23 +225,71 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     return undefined;
   };
 
+  /**
+   * A raw session's target, checked and opened before the upgrade: its plan, or the HTTP refusal.
+   * Undefined when the upgrade is to be refused at open anyway (1013, 1001): it opens nothing.
+   */
+  const planRawSession = async (
+    kind: Extract<UpgradeKind, { kind: "raw" }>,
+    admitted: Admitted,
+    waitLonger: () => void,
+  ): Promise<SessionPlan | Response | undefined> => {
+    const room = accepting && sessions.size + preparing < config.maxConnections;
+    if (admitted.refusal || !room || !tcp) return undefined;
+    // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
+    waitLonger();
+    preparing++;
+    let prepared: Awaited<ReturnType<typeof prepareRawSession>>;
+    try {
+      prepared = await prepareRawSession(kind, admitted.grant, {
+        targets: fixedTargets,
+        credentials,
+        policy: context.policy,
+        resolver: deps.resolver,
+        tcp,
+        connectTimeout: config.connectTimeout,
+      });
+    } finally {
+      preparing--;
+    }
+    if (!prepared.ok) {
+      metrics?.refused(prepared.reason);
+      deps.logger.info(
+        `refused raw upgrade from ${admitted.clientLabel} (${prepared.status}): ${prepared.log}`,
+      );
+      return textResponse(
+        `${prepared.status} ${RAW_STATUS_TEXT[prepared.status]}: ${prepared.message}`,
+        prepared.status,
+        prepared.status === 401 ? { "www-authenticate": 'Bearer realm="socket2web"' } : {},
+      );
+    }
+    return {
+      chooser: { kind: "fixed", selection: prepared.selection },
+      silent: true,
+      grant: prepared.grant,
+      opened: prepared.opened,
+    };
+  };
+
   const open = (ws: ServerWebSocket<ConnectionData>) => {
     const data = ws.data;
     const refusal = refusalOf(data);
     if (refusal) {
+      data.plan?.opened?.discard();
       metrics?.refused(refusal.reason);
       lingering.add();
       ws.close(refusal.closeCode, refusal.closeReason);
       return;
     }
+    const plan = data.plan as SessionPlan;
     const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
     const session = new Session(context, {
       id: data.id,
       client,
-      chooser,
-      status: protocolStatus(client),
+      chooser: plan.chooser,
+      status: plan.silent ? silentStatus : protocolStatus(client),
       clientAddress: data.admitted.clientLabel,
-      grant: data.admitted.grant,
+      grant: plan.grant,
     });
     data.client = client;
     data.session = session;
@@ -254,19 +340,49 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
                 },
               );
             }
+            const kind = upgradeKind(new URL(request.url), fixedTargets);
+            const subprotocol = chooseSubprotocol(
+              request.headers.get("sec-websocket-protocol"),
+              kind.kind === "raw",
+            );
+            if (!subprotocol.ok) {
+              deps.logger.debug(`refused an upgrade: ${subprotocol.message}`);
+              return textResponse(`400 Bad Request: ${subprotocol.message}`, 400);
+            }
             const admitted = await admit(request, server.requestIP(request), admission);
             if (admitted.kind === "rejected") {
               metrics?.refused(admitted.reason);
               return admitted.response;
             }
+            const plan =
+              kind.kind === "raw"
+                ? await planRawSession(kind, admitted, () => server.timeout(request, 0))
+                : {
+                    chooser: kind.kind === "url" ? urlFormChooser(kind.query, registry) : chooser,
+                    silent: false,
+                    grant: admitted.grant,
+                    opened: undefined,
+                  };
+            if (plan instanceof Response) return plan;
             const data: ConnectionData = {
               id: nextConnectionId++,
               admitted,
               session: undefined,
               client: undefined,
               release: undefined,
+              plan,
             };
-            return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
+            const headers = subprotocol.selected
+              ? { "sec-websocket-protocol": subprotocol.selected }
+              : undefined;
+            let upgraded = false;
+            try {
+              upgraded = server.upgrade(request, { data, ...(headers ? { headers } : {}) });
+            } finally {
+              // A target opened for a client that is gone (or was never a valid upgrade).
+              if (!upgraded) plan?.opened?.discard();
+            }
+            return upgraded ? undefined : notAnUpgrade();
           },
         });
       },

@@ -1,6 +1,8 @@
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
+import type { TokenSnapshot, TokenSource } from "../fixed-target/token-source.ts";
+import type { FixedTargets } from "../fixed-target/upgrade-kind.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
@@ -39,6 +41,8 @@ export interface ServerSetup {
   /** The protocol adapters the settings turn on (default: the built-in ones with default settings). */
   readonly adapters?: readonly AnyProtocolAdapter[];
   readonly notices: readonly Notice[];
+  /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
+  readonly fixedTargets?: FixedTargets;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -76,6 +80,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
       ...(setup.adapters ? { adapters: setup.adapters } : {}),
+      ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));
@@ -90,7 +95,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
   keepRunningOnBugs(logger);
-  onReloadSignal(server, setup.tls?.files, logger);
+  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
   let stopping = false;
   onShutdownSignal(async (signal) => {
     stopping = true;
@@ -114,14 +119,27 @@ export async function runServer(setup: ServerSetup): Promise<void> {
 }
 
 /**
- * SIGHUP re-reads the certificate and key for new connections; a file that fails to load is
- * logged and the old certificate stays. Without TLS there is nothing to reload, and the signal
- * no longer ends the process (its default action).
+ * SIGHUP re-reads the certificate and key for new connections, and the token file; a file that
+ * fails to load is logged and the old one stays. The token file is also re-read when it changes.
+ * With neither there is nothing to reload, and the signal no longer ends the process (its
+ * default action).
  */
-function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger: Logger): void {
+function onReloadSignal(
+  server: ProxyServer,
+  files: TlsFiles | undefined,
+  tokens: TokenSource | undefined,
+  logger: Logger,
+): void {
+  tokens?.watch((outcome) => reportTokens(tokens, outcome, "changed", logger));
   process.on("SIGHUP", () => {
+    if (tokens) {
+      tokens.reload().then(
+        (snapshot) => reportTokens(tokens, snapshot, "SIGHUP received", logger),
+        (error: unknown) => reportTokens(tokens, error as Error, "SIGHUP received", logger),
+      );
+    }
     if (!files) {
-      logger.info("SIGHUP received: no TLS certificate to reload");
+      if (!tokens) logger.info("SIGHUP received: no TLS certificate or token file to reload");
       return;
     }
     loadTls(files).then(
@@ -133,6 +151,20 @@ function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger
         logger.error(`SIGHUP received: kept the old TLS certificate: ${(error as Error).message}`),
     );
   });
+}
+
+function reportTokens(
+  tokens: TokenSource,
+  outcome: TokenSnapshot | Error,
+  why: string,
+  logger: Logger,
+): void {
+  if (outcome instanceof Error) {
+    logger.error(`${why}: kept the previous tokens of ${tokens.path}: ${outcome.message}`);
+    return;
+  }
+  for (const problem of outcome.problems) logger.warn(`token file: skipped ${problem}`);
+  logger.info(`${why}: reloaded ${outcome.targets.size} tokens from ${tokens.path}`);
 }
 
 /**
