@@ -3,12 +3,13 @@
 // docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
-//                    socket2web, socket2web-url, socket2web-route, socket2web-bin)
+//                    socket2web, socket2web-tls, socket2web-url, socket2web-route, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
 import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
+import { makeBenchCertificate } from "./lib/tls-cert.ts";
 import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
@@ -77,11 +78,24 @@ async function main(): Promise<void> {
   log(`machine: ${machine.nproc} CPUs, ${machine.cpuModel}, Bun ${machine.bun}, ${machine.kernel}`);
 
   try {
-    const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
+    // The same target over TLS too, for the tls adapter's row, with a certificate made here.
+    const certificate = await makeBenchCertificate();
+    const target = spawnTracked("target", [
+      BUN,
+      "run",
+      `${ROOT}bench/targets/server.ts`,
+      "127.0.0.1",
+      "0",
+      certificate.certFile,
+      certificate.keyFile,
+    ]);
     const line = await target.waitForLine((l) => l.startsWith("{"), 10_000);
+    const ports = JSON.parse(line) as { port: number; tlsPort: number };
     const ctx = {
       targetHost: "127.0.0.1",
-      targetPort: (JSON.parse(line) as { port: number }).port,
+      targetPort: ports.port,
+      targetTlsPort: ports.tlsPort,
+      targetCaFile: certificate.certFile,
     };
 
     // First, while the machine is quiet: thousands of forked relays are still exiting after

@@ -13,7 +13,7 @@ export function dial(endpoint: Endpoint, timeoutMs: number): Promise<Conn> {
       return dialWs({
         url: endpoint.url,
         handshake: {
-          protocol: "tcp",
+          protocol: endpoint.protocol ?? "tcp",
           target_ip: endpoint.targetHost,
           target_port: endpoint.targetPort,
         },

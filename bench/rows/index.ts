@@ -6,6 +6,7 @@ import {
   socket2webBinary,
   socket2webRoute,
   socket2webSource,
+  socket2webTls,
   socket2webUrlForm,
 } from "./socket2web.ts";
 import { websockify } from "./websockify.ts";
@@ -19,6 +20,7 @@ export const ROWS: readonly Row[] = [
   wispJs,
   wsCeiling,
   socket2webSource,
+  socket2webTls,
   socket2webUrlForm,
   socket2webRoute,
   socket2webBinary,

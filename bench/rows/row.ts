@@ -7,6 +7,10 @@ export const BUN = process.execPath;
 export interface RowContext {
   targetHost: string;
   targetPort: number;
+  /** The same target behind TLS (a self-signed certificate), for the tls adapter's row. */
+  targetTlsPort: number;
+  /** That certificate, for `--tls-target-ca`. */
+  targetCaFile: string;
 }
 
 export interface RunningRow {

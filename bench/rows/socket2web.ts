@@ -20,8 +20,11 @@ export function socket2webArgs(port: number): string[] {
   ];
 }
 
-/** How the load client starts its sessions on a socket2web row. */
-type SessionForm = "greeting" | "url" | "route";
+/**
+ * How the load client starts its sessions on a socket2web row: `tls` is the greeting form asking
+ * for the tls adapter, to the same target behind TLS.
+ */
+type SessionForm = "greeting" | "url" | "route" | "tls";
 
 /** Raw sessions (`--route`) go to this path; the row's target is given when it starts. */
 const ROUTE_PATH = "/raw";
@@ -38,14 +41,18 @@ function socket2webRow(
     label,
     // The other forms differ from the greeting only in how a session starts: compared at the
     // smallest count, where set-up is what is measured, to keep within the run's time budget.
-    ...(form === "greeting" ? {} : { sessionsOnly: true, maxSessions: 1_000 }),
+    ...(form === "greeting" || form === "tls" ? {} : { sessionsOnly: true, maxSessions: 1_000 }),
     unavailable: exists,
     async start(ctx) {
-      const route =
-        form === "route" ? ["--route", `${ROUTE_PATH}=${ctx.targetHost}:${ctx.targetPort}`] : [];
+      const extra =
+        form === "route"
+          ? ["--route", `${ROUTE_PATH}=${ctx.targetHost}:${ctx.targetPort}`]
+          : form === "tls"
+            ? ["--tls-target-ca", ctx.targetCaFile]
+            : [];
       const { proc, port } = await startListening(
         id,
-        (p) => [...command(), ...socket2webArgs(p), ...route],
+        (p) => [...command(), ...socket2webArgs(p), ...extra],
         { readyText: "listening on", cwd: ROOT },
       );
       const url = `ws://127.0.0.1:${port}/`;
@@ -54,7 +61,9 @@ function socket2webRow(
         endpoint:
           form === "route"
             ? { dialect: "ws-raw", url: `ws://127.0.0.1:${port}${ROUTE_PATH}` }
-            : { dialect: form === "url" ? "s2w-url" : "s2w", url, ...target },
+            : form === "tls"
+              ? { dialect: "s2w", url, ...target, targetPort: ctx.targetTlsPort, protocol: "tls" }
+              : { dialect: form === "url" ? "s2w-url" : "s2w", url, ...target },
         pid: proc.pid,
         stop: () => proc.stop(),
       };
@@ -92,4 +101,13 @@ export const socket2webRoute = socket2webRow(
   () => [BUN, "run", SOURCE_ENTRY],
   () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
   "route",
+);
+
+/** The tls adapter beside tcp's row: the same source build, the same target behind TLS. */
+export const socket2webTls = socket2webRow(
+  "socket2web-tls",
+  "socket2web tls adapter (source)",
+  () => [BUN, "run", SOURCE_ENTRY],
+  () => (existsSync(SOURCE_ENTRY) ? null : "src/main.ts does not exist yet"),
+  "tls",
 );

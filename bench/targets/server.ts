@@ -1,7 +1,8 @@
 // The TCP target every row relays to, in its own process: echo, sink (acknowledges and
 // hashes what it got) or source (writes as fast as the reader takes), chosen per
 // connection by the bench header (lib/target-header.ts).
-// Prints one JSON line {"port": N} when it listens.
+// Prints one JSON line {"port": N} when it listens; with a certificate and key file as the 4th and
+// 5th arguments it also serves the same workloads over TLS: {"port": N, "tlsPort": M}.
 import type { Socket } from "bun";
 import { patternSlice } from "../lib/pattern.ts";
 import {
@@ -98,37 +99,51 @@ function onPayload(socket: Socket<Conn>, bytes: Uint8Array): void {
   // source: anything the client sends after the header is ignored.
 }
 
-const listener = Bun.listen<Conn>({
-  hostname: process.argv[2] ?? "127.0.0.1",
-  port: Number(process.argv[3] ?? 0),
-  socket: {
-    open(socket) {
-      socket.data = newConn();
-      socket.setNoDelay(true);
-    },
-    data(socket, data) {
-      const conn = socket.data;
-      let bytes: Uint8Array = data;
-      if (conn.mode === 0) {
-        const started = takeHeader(conn, bytes);
-        if (!started) return;
-        bytes = started.rest;
-        if (started.mode === TargetMode.sink) conn.hasher = new Bun.CryptoHasher("sha256");
-        if (started.mode === TargetMode.source) pumpSource(socket);
-      }
-      if (bytes.byteLength > 0) onPayload(socket, bytes);
-    },
-    drain(socket) {
-      const conn = socket.data;
-      if (conn.mode === TargetMode.source) pumpSource(socket);
-      else if (flush(socket) && conn.mode === TargetMode.echo) socket.resume();
-    },
-    error() {},
+const handlers: Bun.SocketHandler<Conn> = {
+  open(socket) {
+    socket.data = newConn();
+    socket.setNoDelay(true);
   },
-});
+  data(socket, data) {
+    const conn = socket.data;
+    let bytes: Uint8Array = data;
+    if (conn.mode === 0) {
+      const started = takeHeader(conn, bytes);
+      if (!started) return;
+      bytes = started.rest;
+      if (started.mode === TargetMode.sink) conn.hasher = new Bun.CryptoHasher("sha256");
+      if (started.mode === TargetMode.source) pumpSource(socket);
+    }
+    if (bytes.byteLength > 0) onPayload(socket, bytes);
+  },
+  drain(socket) {
+    const conn = socket.data;
+    if (conn.mode === TargetMode.source) pumpSource(socket);
+    else if (flush(socket) && conn.mode === TargetMode.echo) socket.resume();
+  },
+  error() {},
+};
 
-console.log(JSON.stringify({ port: listener.port }));
+const hostname = process.argv[2] ?? "127.0.0.1";
+const listener = Bun.listen<Conn>({
+  hostname,
+  port: Number(process.argv[3] ?? 0),
+  socket: handlers,
+});
+const [certFile, keyFile] = [process.argv[4], process.argv[5]];
+const tlsListener =
+  certFile && keyFile
+    ? Bun.listen<Conn>({
+        hostname,
+        port: 0,
+        tls: { cert: Bun.file(certFile), key: Bun.file(keyFile) },
+        socket: handlers,
+      })
+    : undefined;
+
+console.log(JSON.stringify({ port: listener.port, tlsPort: tlsListener?.port }));
 process.on("SIGTERM", () => {
   listener.stop(true);
+  tlsListener?.stop(true);
   process.exit(0);
 });

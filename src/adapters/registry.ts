@@ -3,6 +3,7 @@ import {
   type Greeting,
   type HandshakeFieldDescriptions,
 } from "../protocol/constants.ts";
+import { describeFields } from "./fields.ts";
 import type { AnyProtocolAdapter, ProtocolAdapter } from "./types.ts";
 
 export interface AdapterRegistry {
@@ -23,7 +24,7 @@ export function createRegistry(
     byName.set(adapter.name, adapter);
   }
   const protocols: Record<string, HandshakeFieldDescriptions> = {};
-  for (const [name, adapter] of byName) protocols[name] = adapter.fields;
+  for (const [name, adapter] of byName) protocols[name] = describeFields(adapter.fields);
   const greeting: Greeting = { [GREETING_KEY]: protocols, ...(server ? { server } : {}) };
   return {
     get: (name) => byName.get(name),

@@ -1,3 +1,4 @@
+import { loadAdapters } from "../config/adapters.ts";
 import { openProxyWarning } from "../config/exposure.ts";
 import { loadFixedTargets } from "../config/fixed-targets.ts";
 import { loadSettings } from "../config/load.ts";
@@ -30,6 +31,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   const tls = security.tls
     ? { files: security.tls, material: await readTls(security.tls) }
     : undefined;
+  const adapters = loadAdapters(settings, loaded.origins);
   if (settings["print-config"]) {
     process.stdout.write(formatSettings(loaded));
     return;
@@ -44,6 +46,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
         `policy: ${security.rules.allow.length} allow and ${security.rules.deny.length} deny rules; ` +
         `credential: ${security.authSummary}`,
     },
+    { level: "info", text: `protocols: ${adapters.map((adapter) => adapter.name).join(", ")}` },
   ];
   const warning = openProxyWarning(
     config.ip,
@@ -70,6 +73,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     origin: security.origin,
     clientAddress: security.clientAddress,
     resolver: resolution.resolver,
+    adapters,
     notices,
     env: deps.env,
     fixedTargets: {

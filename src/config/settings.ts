@@ -228,6 +228,20 @@ export const SETTINGS = {
     hint: "file",
     description: "PEM private key for --tls-cert",
   }),
+  "allow-unix": list({
+    security: true,
+    hint: "path",
+    description:
+      "Offer the unix protocol for Unix sockets at or below this path (repeatable; off without it)",
+  }),
+  "tls-target-ca": optional({
+    security: true,
+    hint: "file",
+    description: "Trust these PEM CA certificates for tls targets, besides the system's",
+  }),
+  "tls-target-insecure": toggle({
+    description: "Do not verify tls targets' certificates (for testing; never for production)",
+  }),
   "token-file": optional({
     security: true,
     hint: "path",

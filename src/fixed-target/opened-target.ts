@@ -1,5 +1,6 @@
 import type {
   AnyProtocolAdapter,
+  NetworkAdapter,
   ProtocolAdapter,
   TargetConnection,
   TargetEvents,
@@ -22,6 +23,7 @@ export interface OpenedTarget {
 
 export async function openBeforeUpgrade<Target>(
   adapter: ProtocolAdapter<Target>,
+  /** The adapter's own target (from its `parse`). */
   target: Target,
   addresses: readonly string[],
   connectTimeout: number,
@@ -40,22 +42,32 @@ export async function openBeforeUpgrade<Target>(
       else early ??= { kind: "error", error };
     },
   };
-  const { port } = adapter.endpoint(target);
+  if (adapter.endpoint !== "network") {
+    throw new Error(
+      `a target opened before the upgrade must be a network one, not ${adapter.name}`,
+    );
+  }
+  const { port } = adapter.locate(target);
   let address = "";
   const connection = await connectWithin(connectTimeout, addresses, (candidate, signal) => {
     address = candidate;
-    return adapter.open({ target, address: candidate, port, signal }, forward);
+    return adapter.open(
+      { target, location: { kind: "network", address: candidate, port }, signal },
+      forward,
+    );
   });
   let taken = false;
   return {
     address,
     connection,
-    adapter: () => ({
+    adapter: (): NetworkAdapter<Target> => ({
       name: adapter.name,
       fields: adapter.fields,
+      endpoint: "network",
+      transport: adapter.transport,
       parse: () => target,
       // The session checks the address already connected to, which the policy passed.
-      endpoint: () => ({ host: address, port }),
+      locate: () => ({ host: address, port }),
       async open(_request, sessionEvents) {
         if (taken) throw new Error("an opened target is handed to one session only");
         taken = true;

@@ -84,7 +84,9 @@ export async function prepareRawSession(
   }
   let opened: OpenedTarget;
   try {
-    opened = await openBeforeUpgrade(deps.tcp, target, addresses, deps.connectTimeout);
+    // The adapter's own target, as a handshake naming the same host and port would give it.
+    const adapterTarget = deps.tcp.parse({ target_ip: target.host, target_port: target.port });
+    opened = await openBeforeUpgrade(deps.tcp, adapterTarget, addresses, deps.connectTimeout);
   } catch (error) {
     if (error instanceof ProxyError && error.code === "connect_timeout") {
       return refused(

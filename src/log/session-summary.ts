@@ -15,6 +15,8 @@ export interface SessionSummary {
   readonly closeCode: number | undefined;
   /** The protocol error code its status carried, if any. */
   readonly error?: string | undefined;
+  /** Datagram transports only: messages lost where UDP loses them. */
+  readonly dropped?: { readonly toClient: number; readonly toTarget: number } | undefined;
 }
 
 /**
@@ -27,7 +29,7 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
   logger.info(
     `session ${summary.session} ${summary.client} -> ${target}` +
       ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
-      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}`,
+      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}${droppedNote(summary)}`,
     fields({
       session: summary.session,
       client: summary.client,
@@ -38,6 +40,13 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
       duration_ms: Math.round(summary.durationMs),
       close_code: summary.closeCode,
       error: summary.error,
+      dropped_to_client: summary.dropped?.toClient,
+      dropped_to_target: summary.dropped?.toTarget,
     }),
   );
+}
+
+function droppedNote({ dropped }: SessionSummary): string {
+  if (!dropped || dropped.toClient + dropped.toTarget === 0) return "";
+  return ` dropped ${dropped.toClient} to client ${dropped.toTarget} to target`;
 }

@@ -35,6 +35,8 @@ export interface FinishedSession extends SessionFigures {
   readonly error: string | undefined;
   /** From the WebSocket opening to its close. */
   readonly durationSeconds?: number | undefined;
+  /** Datagrams lost where UDP loses them (messages transports only). */
+  readonly dropped?: { readonly toClient: number; readonly toTarget: number } | undefined;
 }
 
 /** One process's metrics as prom-client's JSON, for a supervisor to add up (see aggregate.ts). */
@@ -127,6 +129,12 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     registers: [registry],
   });
   for (const reason of REFUSAL_REASONS) refusals.inc({ reason }, 0);
+  const dropped = new Counter({
+    name: "socket2web_datagrams_dropped_total",
+    help: "Datagrams of finished udp sessions dropped where UDP drops them, by direction",
+    labelNames: ["direction"],
+    registers: [registry],
+  });
   new Counter({
     name: "socket2web_bytes_total",
     help: "Payload bytes relayed, by direction and protocol",
@@ -175,6 +183,12 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
       if (session.error) errors.inc({ error: errorOf(session.error) });
       if (session.durationSeconds !== undefined) {
         duration.observe({ protocol: protocolOf(session.protocol) }, session.durationSeconds);
+      }
+      if (session.dropped?.toClient) {
+        dropped.inc({ direction: "target_to_client" }, session.dropped.toClient);
+      }
+      if (session.dropped?.toTarget) {
+        dropped.inc({ direction: "client_to_target" }, session.dropped.toTarget);
       }
     },
     refused(reason) {

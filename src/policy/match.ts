@@ -6,6 +6,21 @@ export interface PolicyTarget {
   readonly host?: string;
   readonly address: IpAddress;
   readonly port: number;
+  /** The session's protocol; absent in checks made without one. */
+  readonly protocol?: string;
+}
+
+/** Which way a rule's protocol counts for a check that names no protocol: fail closed either way. */
+export type RuleRole = "allow" | "deny";
+
+/**
+ * A rule naming a protocol applies to that protocol only. A check without a protocol is matched
+ * by such a rule when it denies, never when it allows.
+ */
+export function protocolMatches(rule: Rule, protocol: string | undefined, role: RuleRole): boolean {
+  if (rule.protocol === undefined) return true;
+  if (protocol === undefined) return role === "deny";
+  return rule.protocol === protocol;
 }
 
 export function portMatches(ports: PortRange | undefined, port: number): boolean {
@@ -24,8 +39,9 @@ export function hostMatches(rule: Rule, host: string | undefined): boolean {
   }
 }
 
-export function ruleMatches(rule: Rule, target: PolicyTarget): boolean {
+export function ruleMatches(rule: Rule, target: PolicyTarget, role: RuleRole): boolean {
   if (!portMatches(rule.ports, target.port)) return false;
+  if (!protocolMatches(rule, target.protocol, role)) return false;
   if (rule.target.kind === "address") return rangeContains(rule.target.range, target.address);
   return hostMatches(rule, target.host);
 }

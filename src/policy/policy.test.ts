@@ -329,3 +329,51 @@ describe("SIIT (::ffff:0:a.b.c.d) and 6to4 (2002::/16) addresses are also checke
     expect(decision.allowed).toBe(allowed);
   });
 });
+
+describe("rules that name a protocol", () => {
+  it("a deny rule with a protocol blocks that protocol only", () => {
+    const p = policy([], ["udp:10.0.0.0/8:53"]);
+    expect(p.check({ address: "10.1.2.3", port: 53, protocol: "udp" }).allowed).toBe(false);
+    expect(p.check({ address: "10.1.2.3", port: 53, protocol: "tcp" })).toEqual({ allowed: true });
+    expect(p.check({ address: "10.1.2.3", port: 54, protocol: "udp" })).toEqual({ allowed: true });
+  });
+
+  it("an allow rule with a protocol admits that protocol only", () => {
+    const p = policy(["udp:10.0.0.0/8:53", "10.0.0.5:80"]);
+    expect(p.check({ address: "10.1.2.3", port: 53, protocol: "udp" })).toEqual({ allowed: true });
+    expect(p.check({ address: "10.1.2.3", port: 53, protocol: "tls" }).allowed).toBe(false);
+    expect(p.check({ address: "10.0.0.5", port: 80, protocol: "tls" })).toEqual({ allowed: true });
+  });
+
+  it("a check that names no protocol fails closed: such deny rules match, such allow rules do not", () => {
+    const denying = policy([], ["udp:10.0.0.0/8"]);
+    expect(denying.check({ address: "10.1.2.3", port: 53 }).allowed).toBe(false);
+    const allowing = policy(["udp:10.0.0.0/8"]);
+    expect(allowing.check({ address: "10.1.2.3", port: 53 }).allowed).toBe(false);
+  });
+
+  it("applies to host names before resolution, and to re-opened built-in classes", () => {
+    const p = policy(["tls:*.corp.example:443"], ["udp:db.internal"]);
+    expect(p.checkHost("db.internal", 53, "udp").allowed).toBe(false);
+    expect(p.checkHost("db.internal", 53, "tcp").allowed).toBe(false);
+    expect(p.checkHost("www.corp.example", 443, "tls")).toEqual({ allowed: true });
+    expect(p.checkHost("www.corp.example", 443, "tcp").allowed).toBe(false);
+    const reopened = policy(["udp:169.254.169.254:53"]);
+    expect(reopened.check({ address: "169.254.169.254", port: 53, protocol: "udp" })).toEqual({
+      allowed: true,
+    });
+    expect(reopened.check({ address: "169.254.169.254", port: 53, protocol: "tcp" }).allowed).toBe(
+      false,
+    );
+  });
+
+  it("a ticket's allow rules may name a protocol too", () => {
+    const narrowed = policy().intersect([parseRule("tls:127.0.0.1:443")]);
+    expect(narrowed.check({ address: "127.0.0.1", port: 443, protocol: "tls" })).toEqual({
+      allowed: true,
+    });
+    expect(narrowed.check({ address: "127.0.0.1", port: 443, protocol: "tcp" }).allowed).toBe(
+      false,
+    );
+  });
+});

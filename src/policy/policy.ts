@@ -1,7 +1,14 @@
 import { embeddedIPv4, parseAddress } from "../net/address.ts";
 import { normaliseHostName } from "../net/host-name.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
-import { hostMatches, type PolicyTarget, portMatches, ruleMatches } from "./match.ts";
+import {
+  hostMatches,
+  type PolicyTarget,
+  portMatches,
+  protocolMatches,
+  type RuleRole,
+  ruleMatches,
+} from "./match.ts";
 import type { Rule } from "./rule.ts";
 
 export { normaliseAddress } from "../net/address.ts";
@@ -16,6 +23,8 @@ export interface TargetToCheck {
   readonly host?: string;
   readonly address: string;
   readonly port: number;
+  /** The session's protocol, for rules that name one (`udp:10.0.0.0/8:53`). */
+  readonly protocol?: string;
 }
 
 /**
@@ -29,19 +38,39 @@ export type Decision =
 export interface Policy {
   check(target: TargetToCheck): Decision;
   /** Every address the proxy might use must pass; the first denial is returned. */
-  checkAll(host: string | undefined, addresses: readonly string[], port: number): Decision;
+  checkAll(
+    host: string | undefined,
+    addresses: readonly string[],
+    port: number,
+    protocol?: string,
+  ): Decision;
   /**
    * What can be decided from the name alone, before resolving it, so a denied name is never
    * looked up. Passing it is not enough: checkAll must still pass on the resolved addresses.
    */
-  checkHost(host: string, port: number): Decision;
+  checkHost(host: string, port: number, protocol?: string): Decision;
   /** Only targets both this policy and the ticket's `allow` rules allow. */
   intersect(ticketRules: readonly Rule[]): Policy;
 }
 
 interface Layer {
   check(target: PolicyTarget): Decision;
-  checkHost(host: string, port: number): Decision;
+  checkHost(host: string, port: number, protocol: string | undefined): Decision;
+}
+
+/** Whether a rule matches a host name alone (before resolution), for its role. */
+function nameMatches(
+  rule: Rule,
+  host: string,
+  port: number,
+  protocol: string | undefined,
+  role: RuleRole,
+): boolean {
+  return (
+    portMatches(rule.ports, port) &&
+    protocolMatches(rule, protocol, role) &&
+    hostMatches(rule, host)
+  );
 }
 
 const ALLOWED: Decision = { allowed: true };
@@ -60,7 +89,7 @@ function serverLayer({ allow, deny: denyRules }: PolicyRules): Layer {
   const mayNeedAddress = allowList.some((rule) => rule.target.kind === "address");
   return {
     check(target) {
-      const denied = denyList.find((rule) => ruleMatches(rule, target));
+      const denied = denyList.find((rule) => ruleMatches(rule, target, "deny"));
       if (denied) return deny(`denied by rule ${denied.text}`);
       const builtin = builtinDeniedClass(target.address);
       if (builtin) {
@@ -68,21 +97,21 @@ function serverLayer({ allow, deny: denyRules }: PolicyRules): Layer {
           (rule) =>
             rule.target.kind === "address" &&
             reopensBuiltin(rule.target.range, builtin) &&
-            ruleMatches(rule, target),
+            ruleMatches(rule, target, "allow"),
         );
         if (!reopened) return deny(`${target.address.toString()} is a ${builtin.name}`);
         return ALLOWED;
       }
-      if (allowList.length === 0 || allowList.some((rule) => ruleMatches(rule, target))) {
+      if (allowList.length === 0 || allowList.some((rule) => ruleMatches(rule, target, "allow"))) {
         return ALLOWED;
       }
       return deny(`${describe(target)} is not allowed by any allow rule`);
     },
-    checkHost(host, port) {
-      const matchesName = (rule: Rule) => portMatches(rule.ports, port) && hostMatches(rule, host);
-      const denied = denyList.find(matchesName);
+    checkHost(host, port, protocol) {
+      const denied = denyList.find((rule) => nameMatches(rule, host, port, protocol, "deny"));
       if (denied) return deny(`denied by rule ${denied.text}`);
-      if (allowList.length === 0 || mayNeedAddress || allowList.some(matchesName)) return ALLOWED;
+      const allowed = (rule: Rule) => nameMatches(rule, host, port, protocol, "allow");
+      if (allowList.length === 0 || mayNeedAddress || allowList.some(allowed)) return ALLOWED;
       return deny(`${host}:${port} is not allowed by any allow rule`);
     },
   };
@@ -93,13 +122,13 @@ function ticketLayer(rules: readonly Rule[]): Layer {
   const mayNeedAddress = allowList.some((rule) => rule.target.kind === "address");
   return {
     check(target) {
-      if (allowList.some((rule) => ruleMatches(rule, target))) return ALLOWED;
+      if (allowList.some((rule) => ruleMatches(rule, target, "allow"))) return ALLOWED;
       return deny(`${describe(target)} is not allowed by the ticket`);
     },
-    checkHost(host, port) {
+    checkHost(host, port, protocol) {
       const allowed =
         mayNeedAddress ||
-        allowList.some((rule) => portMatches(rule.ports, port) && hostMatches(rule, host));
+        allowList.some((rule) => nameMatches(rule, host, port, protocol, "allow"));
       return allowed ? ALLOWED : deny(`${host}:${port} is not allowed by the ticket`);
     },
   };
@@ -136,7 +165,12 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
       if (name === null) return deny(`"${target.host}" is not a valid host name`);
       host = name;
     }
-    const normalised: PolicyTarget = { host, address, port: target.port };
+    const normalised: PolicyTarget = {
+      host,
+      address,
+      port: target.port,
+      protocol: target.protocol,
+    };
     const decision = firstDenial((layer) => layer.check(normalised));
     // Through a translator or relay the connection ends at the embedded IPv4 address: it must pass too.
     const carried = embeddedIPv4(address);
@@ -146,20 +180,20 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
 
   return {
     check,
-    checkAll(host, addresses, port) {
+    checkAll(host, addresses, port, protocol) {
       // An empty list would pass vacuously; failing closed keeps a broken resolver harmless.
       if (addresses.length === 0) return deny("no address to check");
       for (const address of addresses) {
-        const decision = check({ host, address, port });
+        const decision = check({ host, address, port, protocol });
         if (!decision.allowed) return decision;
       }
       return ALLOWED;
     },
-    checkHost(host, port) {
+    checkHost(host, port, protocol) {
       if (!validPort(port)) return deny(`port ${port} is not 1-65535`);
       const name = normaliseHostName(host);
       if (name === null) return deny(`"${host}" is not a valid host name`);
-      return firstDenial((layer) => layer.checkHost(name, port));
+      return firstDenial((layer) => layer.checkHost(name, port, protocol));
     },
     intersect(ticketRules) {
       return layeredPolicy([...layers, ticketLayer(ticketRules)]);

@@ -87,6 +87,42 @@ describe("parseRule", () => {
     expect((caught as PolicyRuleError).rule).toBe(text);
   });
 
+  it.each([
+    ["udp:10.0.0.0/8:53", "udp", "10.0.0.0/8 ports 53-53"],
+    ["udp:10.0.0.1", "udp", "10.0.0.1/32 any port"],
+    ["udp:[::1]:53", "udp", "::1/128 ports 53-53"],
+    ["udp:fd00::/8", "udp", "fd00::/8 any port"],
+    ["tls:*.corp.example:443", "tls", "*.corp.example ports 443-443"],
+    ["tls:db.internal:5432-5433", "tls", "host db.internal ports 5432-5433"],
+  ])("%s names protocol %s", (text, protocol, expected) => {
+    const rule = parseRule(text);
+    expect(rule.protocol).toBe(protocol);
+    expect(summary(rule)).toBe(expected);
+    expect(rule.text).toBe(text);
+  });
+
+  it.each([
+    ["tcp:80", "host tcp ports 80-80"],
+    ["fe80::1", "fe80::1/128 any port"],
+    ["face:1::2", "face:1::2/128 any port"],
+    ["localhost:1-2", "host localhost ports 1-2"],
+  ])("%s reads as a rule without a protocol first", (text, expected) => {
+    const rule = parseRule(text);
+    expect(rule.protocol).toBeUndefined();
+    expect(summary(rule)).toBe(expected);
+  });
+
+  it.each([
+    ["udp:999.1.1.1:53", "not an IPv4 address"],
+    ["udp:bad_host", "not an IP address, CIDR range or host name"],
+    ["udp:10.0.0.1:0", 'port "0"'],
+    ["localhost:99999", 'port "99999"'],
+    ["UDP:10.0.0.1", 'port "10.0.0.1"'],
+  ])("refuses %p (%s), naming the whole rule", (text, problem) => {
+    expect(() => parseRule(text)).toThrow(`invalid rule "${text}": `);
+    expect(() => parseRule(text)).toThrow(problem);
+  });
+
   it("accepts every valid port range and keeps its bounds (property)", () => {
     fc.assert(
       fc.property(

@@ -16,6 +16,8 @@ export type RuleTarget =
 export interface Rule {
   /** The rule as written, for messages. */
   readonly text: string;
+  /** `udp:10.0.0.0/8:53`: the rule applies to sessions of this protocol only. Absent: every protocol. */
+  readonly protocol?: string;
   readonly target: RuleTarget;
   /** Absent: every port. */
   readonly ports?: PortRange;
@@ -31,10 +33,16 @@ export class PolicyRuleError extends Error {
   }
 }
 
+/** `udp:` before a rule: a protocol (adapter) name, lower case, as the handshake spells it. */
+const PROTOCOL_PREFIX = /^([a-z][a-z0-9-]*):(.+)$/;
+
 /**
  * Parses one `--allow`/`--deny` rule: `10.0.0.0/8:22`, `[fd00::/8]:5432`, `db.internal:5432`,
  * `*.plc.local:502-503`, `192.168.1.100`, `[::1]:80`, or a bare IPv6 address or range without
- * a port (`fd00::/8`). Throws PolicyRuleError naming the rule and the problem.
+ * a port (`fd00::/8`); any of them may be preceded by a protocol name and a colon
+ * (`udp:10.0.0.0/8:53`, `tls:*.corp.example:443`). A text that reads as a rule without a prefix
+ * is that rule (`tcp:80` is the host `tcp`, port 80; `fe80::1` an address). Throws
+ * PolicyRuleError naming the rule and the problem.
  */
 export function parseRule(text: string): Rule {
   const fail = (problem: string): never => {
@@ -42,7 +50,24 @@ export function parseRule(text: string): Rule {
   };
   if (text.length === 0) fail("it is empty");
   if (/\s/.test(text)) fail("it contains white space");
-  const { targetText, portText } = splitPort(text, fail);
+  try {
+    return parseUnprefixed(text, text, fail);
+  } catch (error) {
+    const prefixed = PROTOCOL_PREFIX.exec(text);
+    // `localhost:99999`: what follows the colon is a (bad) port, so the plain reading's error stands.
+    if (!prefixed || /^[\d-]*$/.test(prefixed[2] as string)) throw error;
+    const [, protocol = "", rest = ""] = prefixed;
+    try {
+      return { ...parseUnprefixed(rest, text, fail), protocol };
+    } catch (prefixedError) {
+      // `fe80::1%eth0`: a bad IPv6 address is not a protocol `fe80`; say what is wrong with it.
+      throw /^[\da-f]{1,4}$/i.test(protocol) && rest.startsWith(":") ? error : prefixedError;
+    }
+  }
+}
+
+function parseUnprefixed(ruleText: string, text: string, fail: Fail): Rule {
+  const { targetText, portText } = splitPort(ruleText, fail);
   const ports = portText === undefined ? undefined : parsePorts(portText, fail);
   const target = parseTarget(targetText, fail);
   return ports === undefined ? { text, target } : { text, target, ports };

@@ -21,10 +21,12 @@ export async function resolveTarget(
   resolver: Resolver,
   target: string,
   port: number,
+  /** The session's protocol, for rules that name one. */
+  protocol?: string,
 ): Promise<TargetResolution> {
   const literal = parseAddress(target);
   if (literal !== null) {
-    const decision = policy.check({ address: target, port });
+    const decision = policy.check({ address: target, port, protocol });
     if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
     return { ok: true, addresses: [literal.toString()] };
   }
@@ -32,7 +34,7 @@ export async function resolveTarget(
   if (host === null) {
     return { ok: false, error: "forbidden", reason: `"${target}" is not an address or host name` };
   }
-  const early = policy.checkHost(host, port);
+  const early = policy.checkHost(host, port, protocol);
   if (!early.allowed) return { ok: false, error: "forbidden", reason: early.reason };
 
   let resolved: Awaited<ReturnType<Resolver>>;
@@ -49,6 +51,7 @@ export async function resolveTarget(
     host,
     resolved.map((entry) => entry.address),
     port,
+    protocol,
   );
   if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
   // checkAll parsed every address, so none of these is null.

@@ -29,4 +29,10 @@ export interface ServerConfig {
   readonly metricsListen: string | undefined;
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
+  /** `--allow-unix`: path prefixes for the unix adapter; empty leaves it off. */
+  readonly allowUnix: readonly string[];
+  /** `--tls-target-ca`: a PEM file of CAs tls targets may chain to, besides the system's. */
+  readonly tlsTargetCa: string | undefined;
+  /** `--tls-target-insecure`: tls targets are not verified. */
+  readonly tlsTargetInsecure: boolean;
 }

@@ -1,3 +1,4 @@
+import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { TokenSnapshot, TokenSource } from "../fixed-target/token-source.ts";
@@ -38,6 +39,8 @@ export interface ServerSetup {
   /** Resolves target names: the system's, or a table injected for tests. */
   readonly resolver: Resolver;
   readonly tls?: { readonly material: TlsMaterial; readonly files: TlsFiles };
+  /** The protocol adapters the settings turn on (default: the built-in ones with default settings). */
+  readonly adapters?: readonly AnyProtocolAdapter[];
   readonly notices: readonly Notice[];
   /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
   readonly fixedTargets?: FixedTargets;
@@ -89,6 +92,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       clientAddress: setup.clientAddress,
       ...(metrics ? { createMetrics: metrics.factory } : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
+      ...(setup.adapters ? { adapters: setup.adapters } : {}),
       ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
     });
   } catch (error) {

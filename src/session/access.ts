@@ -1,4 +1,4 @@
-import type { Endpoint } from "../adapters/types.ts";
+import type { AnyProtocolAdapter, HostPort, Location } from "../adapters/types.ts";
 import { type CredentialCheck, type Grant, protocolAllowed } from "../auth/credentials.ts";
 import type { TicketPins } from "../auth/tickets.ts";
 import { formatHostPort } from "../net/host-port.ts";
@@ -49,7 +49,7 @@ export async function checkedAddresses(
   resolver: Resolver,
   grant: Grant,
   protocol: string,
-  endpoint: Endpoint,
+  endpoint: HostPort,
 ): Promise<readonly string[]> {
   const pins = pinsOf(grant);
   const where = formatHostPort(endpoint.host, endpoint.port);
@@ -61,10 +61,51 @@ export async function checkedAddresses(
     );
   }
   const effective = pins?.allow ? policy.intersect(pins.allow) : policy;
-  const result = await resolveTarget(effective, resolver, endpoint.host, endpoint.port);
+  const result = await resolveTarget(effective, resolver, endpoint.host, endpoint.port, protocol);
   if (result.ok) return result.addresses;
   if (result.error === "forbidden") {
     throw new AccessDenied("forbidden", `${where} is not allowed`, result.reason);
   }
   throw new ProxyError("connect_failed", result.reason);
+}
+
+/**
+ * Where a target may be opened, by the adapter's endpoint kind: every checked address of a network
+ * target (the policy), or the resolved path of a local one (the adapter's own allow-list). A
+ * ticket's `allow` rules name network targets only, so a ticket that has them opens no path.
+ */
+export async function checkedLocations(
+  policy: Policy,
+  resolver: Resolver,
+  grant: Grant,
+  adapter: AnyProtocolAdapter,
+  target: unknown,
+): Promise<readonly Location[]> {
+  if (adapter.endpoint === "network") {
+    const endpoint = adapter.locate(target);
+    const addresses = await checkedAddresses(policy, resolver, grant, adapter.name, endpoint);
+    return addresses.map((address) => ({ kind: "network", address, port: endpoint.port }));
+  }
+  const path = adapter.locate(target);
+  const pins = pinsOf(grant);
+  if (!protocolAllowed(pins, adapter.name) || pins?.allow) {
+    throw new AccessDenied(
+      "forbidden",
+      `protocol ${adapter.name} is not allowed for this credential`,
+      `the ticket's protocols or allow claims exclude ${adapter.name}`,
+    );
+  }
+  const result = await adapter.allowed.check(path);
+  if (result.ok) return [{ kind: "path", path: result.path }];
+  if (result.error === "forbidden") {
+    throw new AccessDenied("forbidden", `${path} is not allowed`, result.reason);
+  }
+  throw new ProxyError("connect_failed", result.reason);
+}
+
+/** How logs name a target: `10.0.0.5:502`, `[::1]:53` or a socket path. */
+export function describeTarget(adapter: AnyProtocolAdapter, target: unknown): string {
+  if (adapter.endpoint === "path") return adapter.locate(target);
+  const { host, port } = adapter.locate(target);
+  return formatHostPort(host, port);
 }

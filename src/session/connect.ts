@@ -1,17 +1,20 @@
 import type { TargetConnection } from "../adapters/types.ts";
 import { ProxyError } from "../protocol/errors.ts";
 
-export type OpenAttempt = (address: string, signal: AbortSignal) => Promise<TargetConnection>;
+export type OpenAttempt<Where> = (
+  location: Where,
+  signal: AbortSignal,
+) => Promise<TargetConnection>;
 
 /**
  * Tries each checked address in order until one opens, all within `seconds`. Bun.connect has no
  * connect timeout of its own, so an attempt still pending at the deadline (or when `abandon`
  * fires) is abandoned through its signal (the adapter destroys a socket that opens late).
  */
-export async function connectWithin(
+export async function connectWithin<Where>(
   seconds: number,
-  addresses: readonly string[],
-  open: OpenAttempt,
+  addresses: readonly Where[],
+  open: OpenAttempt<Where>,
   abandon?: AbortSignal,
 ): Promise<TargetConnection> {
   const controller = new AbortController();

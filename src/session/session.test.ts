@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { createConsola, LogLevels } from "consola";
+import { portField } from "../adapters/fields.ts";
 import {
   defineProtocol,
   type OpenRequest,
@@ -100,12 +101,14 @@ function fakeAdapter() {
   const pending: Deferred<TargetConnection>[] = [];
   const adapter = defineProtocol<{ port: number }>({
     name: "fake",
-    fields: { target_port: "Port" },
+    fields: { target_port: portField("Port") },
+    endpoint: "network",
+    transport: "stream",
     parse: (handshake) => {
       if (typeof handshake.target_port !== "number") throw invalidHandshake("bad port");
       return { port: handshake.target_port };
     },
-    endpoint: ({ port }) => ({ host: "127.0.0.1", port }),
+    locate: ({ port }) => ({ host: "127.0.0.1", port }),
     open(request, events) {
       opens.push({ request, events });
       const next = deferred<TargetConnection>();
@@ -258,8 +261,7 @@ describe("connecting state", () => {
     session.message(new Uint8Array([1, 2, 3]));
     expect(session.pendingToTarget).toBe(3);
     await until(() => opens.length > 0);
-    expect(opens[0]?.request.address).toBe("127.0.0.1");
-    expect(opens[0]?.request.port).toBe(7);
+    expect(opens[0]?.request.location).toEqual({ kind: "network", address: "127.0.0.1", port: 7 });
     expect(client.statuses).toEqual([]);
   });
 

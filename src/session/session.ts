@@ -4,7 +4,6 @@ import type { CredentialCheck, Grant } from "../auth/credentials.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
-import { formatHostPort } from "../net/host-port.ts";
 import type { Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
 import {
@@ -14,8 +13,13 @@ import {
   type ErrorCode,
 } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import { type ClientSide, type FlowLimits, Relay } from "../relay/relay.ts";
-import { AccessDenied, checkedAddresses, grantFor } from "./access.ts";
+import {
+  type ClientSide,
+  createRelay,
+  type FlowLimits,
+  type TargetRelay as Relay,
+} from "../relay/relay.ts";
+import { AccessDenied, checkedLocations, describeTarget, grantFor } from "./access.ts";
 import type { SessionClient } from "./client.ts";
 import { connectWithin } from "./connect.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
@@ -83,7 +87,12 @@ export type SessionState =
       frozen: boolean;
     }
   /** The client's side has ended; figures are final. A connect under way may still deliver. */
-  | { readonly kind: "closed"; readonly bytesFromClient: number; readonly bytesFromTarget: number };
+  | {
+      readonly kind: "closed";
+      readonly bytesFromClient: number;
+      readonly bytesFromTarget: number;
+      readonly dropped: Relay["dropped"] | undefined;
+    };
 
 export type SessionPhase = SessionState["kind"];
 
@@ -166,6 +175,7 @@ export class Session {
       bytesFromTarget: this.bytesFromTarget,
       protocol: this.chosenProtocol,
       durationSeconds: (performance.now() - this.startedAt) / 1000,
+      dropped: this.state.kind === "closed" ? this.state.dropped : undefined,
     };
   }
 
@@ -248,6 +258,7 @@ export class Session {
       kind: "closed",
       bytesFromClient: relay?.bytesFromClient ?? 0,
       bytesFromTarget: relay?.bytesFromTarget ?? 0,
+      dropped: relay?.dropped,
     };
     this.context.onClosed(this);
     this.logFinished();
@@ -279,11 +290,11 @@ export class Session {
     const previous = this.state;
     if (previous.kind !== "handshake") return;
     clearTimeout(previous.timer);
-    const relay = new Relay(
-      this.relayClient(),
-      this.context.flow,
-      this.context.settings.idleTimeout > 0,
-    );
+    const relay = createRelay(selection.adapter.transport, {
+      client: this.relayClient(),
+      limits: this.context.flow,
+      trackActivity: this.context.settings.idleTimeout > 0,
+    });
     const state: SessionState = {
       kind: "connecting",
       relay,
@@ -316,21 +327,21 @@ export class Session {
     { adapter, target, echo, token }: Selection,
     connecting: Extract<SessionState, { kind: "connecting" }>,
   ): Promise<void> {
-    const endpoint = adapter.endpoint(target);
     this.chosenProtocol = adapter.name;
-    this.chosenTarget = formatHostPort(endpoint.host, endpoint.port);
+    this.chosenTarget = describeTarget(adapter, target);
     this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
     this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
     const { credentials, policy, resolver, settings } = this.context;
     const grant = await grantFor(credentials, this.parts.grant, token);
-    const addresses = await checkedAddresses(policy, resolver, grant, adapter.name, endpoint);
+    const locations = await checkedLocations(policy, resolver, grant, adapter, target);
     const { relay } = connecting;
     const connection = await connectWithin(
       settings.connectTimeout,
-      addresses,
-      (address, signal) =>
+      locations,
+      (location, signal) =>
         adapter.open(
-          { target, address, port: endpoint.port, signal },
+          // checkedLocations gives each adapter locations of its own endpoint kind.
+          { target, location: location as never, signal },
           {
             data: this.tracing
               ? (chunk) => {
@@ -444,6 +455,7 @@ export class Session {
           this.client.resume();
         }
       },
+      close: (code, reason) => this.close(code, reason),
     };
   }
 
@@ -467,6 +479,7 @@ export class Session {
       durationMs: performance.now() - this.startedAt,
       closeCode: this.closeCode,
       error: this.errorCode,
+      dropped: this.state.kind === "closed" ? this.state.dropped : undefined,
     });
   }
 }

@@ -162,10 +162,9 @@ describe("client modes: reaching a guarded server", () => {
         "127.0.0.1:0",
         "--server",
         proxy.url,
-        "--protocol",
-        "udp",
+        // unix is offered only with --allow-unix, which this server does not have.
         "--target",
-        `127.0.0.1:${echo.port}`,
+        "unix:/run/socket2web-test-none.sock",
         "--origin",
         ORIGIN,
         ...auth,
@@ -173,7 +172,7 @@ describe("client modes: reaching a guarded server", () => {
       null,
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain('does not offer protocol "udp" (it offers tcp');
+    expect(result.stderr).toContain('does not offer protocol "unix" (it offers tcp');
   });
 });
 

@@ -11,9 +11,10 @@ describe("greeting", () => {
     const greeting = await client.next();
     expect(typeof greeting).toBe("string");
     const parsed = JSON.parse(greeting as string);
-    expect(parsed["supported protocols"]).toEqual({
-      tcp: { target_ip: "IP Address", target_port: "Port for IP Address" },
-    });
+    const protocols = parsed["supported protocols"];
+    expect(protocols.tcp).toEqual({ target_ip: "IP Address", target_port: "Port for IP Address" });
+    // unix is off without --allow-unix, so it is not offered.
+    expect(Object.keys(protocols)).toEqual(["tcp", "tls", "udp"]);
     expect(parsed.server).toMatch(/^socket2web\/\d+\.\d+\.\d+/);
     client.close();
   });
@@ -187,7 +188,7 @@ describe("invalid handshakes get invalid_handshake and close 4400", () => {
 });
 
 describe("failure statuses", () => {
-  test.each([["TCP"], ["udp"], [""]])(
+  test.each([["TCP"], ["unix"], [""]])(
     "protocol %p gets unsupported_protocol, 4400",
     async (protocol) => {
       const { client, status } = await connectThrough(fixture.proxy.url, {

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { TargetConnection } from "../adapters/types.ts";
-import { type ClientSide, Relay } from "./relay.ts";
+import type { ClientSide } from "./relay.ts";
+import { StreamRelay } from "./stream-relay.ts";
 
 const limits = { highWater: 1000, lowWater: 250 };
 
@@ -53,6 +54,7 @@ function recordingClient(backpressured: () => boolean) {
     resume: () => {
       paused = false;
     },
+    close() {},
   };
   return {
     side,
@@ -79,7 +81,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant({ kind: "attach" as const }),
 );
 
-describe("Relay", () => {
+describe("StreamRelay", () => {
   test("property: under any chunking, partial writes and interleaving, bytes arrive complete and in order", () => {
     fc.assert(
       fc.property(
@@ -91,7 +93,7 @@ describe("Relay", () => {
           let p = 0;
           const target = scriptedTarget(() => takes[t++ % takes.length] as number);
           const client = recordingClient(() => pressure[p++ % pressure.length] as boolean);
-          const relay = new Relay(client.side, limits);
+          const relay = new StreamRelay({ client: client.side, limits });
           const fromClient: number[] = [];
           const fromTarget: number[] = [];
           let attached = false;
@@ -140,8 +142,8 @@ describe("Relay", () => {
   test("the target is paused while the client is backpressured past the high-water mark, resumed below low water", () => {
     const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
     let buffered = 0;
-    const relay = new Relay(
-      {
+    const relay = new StreamRelay({
+      client: {
         send: (chunk) => {
           buffered += chunk.byteLength;
           return -1;
@@ -149,9 +151,10 @@ describe("Relay", () => {
         bufferedAmount: () => buffered,
         pause() {},
         resume() {},
+        close() {},
       },
       limits,
-    );
+    });
     relay.attach(target.connection);
     expect(target.isPaused()).toBe(false);
     relay.fromTarget(new Uint8Array(999));
@@ -170,7 +173,7 @@ describe("Relay", () => {
     let open = false;
     const target = scriptedTarget(() => (open ? Number.MAX_SAFE_INTEGER : 0));
     const client = recordingClient(() => false);
-    const relay = new Relay(client.side, limits);
+    const relay = new StreamRelay({ client: client.side, limits });
     relay.attach(target.connection);
     relay.fromClient(new Uint8Array(10).fill(1));
     relay.endTargetAfterFlush();
