@@ -81,7 +81,7 @@ export class WispConnection {
   private opener: StreamOpener | undefined;
   private infoTimer: ReturnType<typeof setTimeout> | undefined;
   /** Messages that arrived while a credential was being checked, replayed in order after. */
-  private held: (string | Uint8Array)[] = [];
+  private heldMessages: (string | Uint8Array)[] = [];
   /** The version the client turned out to speak: 2 once its INFO came, 1 when it went ahead without. */
   clientVersion: 1 | 2 | undefined;
   streamsOpened = 0;
@@ -105,6 +105,15 @@ export class WispConnection {
 
   get activeStreams(): number {
     return this.streams.size + this.draining.size;
+  }
+
+  /** What each live stream holds for its target: for metrics, shutdown and memory tests. */
+  held(): { id: number; packets: number; bytes: number }[] {
+    return [...this.streams.values(), ...this.draining].map((stream) => ({
+      id: stream.id,
+      packets: stream.credit.held,
+      bytes: stream.relay.pendingToTarget,
+    }));
   }
 
   /**
@@ -147,7 +156,7 @@ export class WispConnection {
   message(data: string | Uint8Array): void {
     if (this.state === "closed") return;
     if (this.state === "authenticating") {
-      this.held.push(data);
+      this.heldMessages.push(data);
       return;
     }
     if (typeof data === "string") {
@@ -207,7 +216,7 @@ export class WispConnection {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.infoTimer);
-    this.held = [];
+    this.heldMessages = [];
     for (const stream of [...this.streams.values()]) {
       this.streams.delete(stream.id);
       this.draining.add(stream);
@@ -265,8 +274,8 @@ export class WispConnection {
     this.state = "open";
     this.socket.sendBinary(encodeContinue(0, this.options.bufferPackets));
     this.socket.resume();
-    const held = this.held;
-    this.held = [];
+    const held = this.heldMessages;
+    this.heldMessages = [];
     for (const message of held) this.message(message);
   }
 

@@ -3,25 +3,26 @@
  * at most `capacity` of the client's DATA packets that the target has not taken yet, and tells the
  * client with CONTINUE how many more it may send.
  *
- * Clients (wisp-js, libcurl.js) replace their remaining credit with each CONTINUE's value, so the
- * value is what the buffer has room for now (`capacity - held`), and a CONTINUE is sent once the
- * client's credit may have fallen to half, when the room is larger than that: early enough that a
- * client keeping the target busy never waits for one, rarely enough to cost one small packet per
- * half buffer. Packets the client sent before a CONTINUE reached it were counted against the old
- * credit by the client but arrive after the new value was computed, so a client that obeys every
- * CONTINUE can put at most one buffer more in flight: `overrun` marks a stream beyond that.
+ * Clients (wisp-js, libcurl.js, and the spec: "store the received buffer size") replace their
+ * remaining credit with each CONTINUE's value. A packet that arrives after a CONTINUE was sent may
+ * have been sent under the old credit or the new one, so the server keeps an upper bound of the
+ * packets that may still arrive (`outstanding`): each CONTINUE of n raises it by n (the client may
+ * have spent all its old credit in flight), each packet lowers it by one. A grant is
+ * `capacity - held - outstanding`, so `held` never exceeds `capacity` for a client that obeys.
+ * Credit the client still had when a CONTINUE replaced it stays counted as outstanding; granting
+ * only once `outstanding` is down to half keeps that at most half a buffer, so a stream always gets
+ * credit back once its target drains: early (at half), never only at zero.
  */
 export class StreamCredit {
   /** Sizes of the packets held, oldest first; the oldest may be partly written. */
   private sizes: number[] = [];
   private head = 0;
   private heldBytes = 0;
-  /** The last value granted (the initial CONTINUE on stream 0 counts), and packets since. */
-  private granted: number;
-  private receivedSinceGrant = 0;
+  /** Packets that may still arrive under credit granted so far (the stream-0 CONTINUE included). */
+  private outstanding: number;
 
   constructor(readonly capacity: number) {
-    this.granted = capacity;
+    this.outstanding = capacity;
   }
 
   /** Packets received that the target has not wholly taken. */
@@ -29,13 +30,13 @@ export class StreamCredit {
     return this.sizes.length - this.head;
   }
 
-  /** Beyond what a client obeying CONTINUE can cause. */
+  /** More held than any credit allowed: the client does not obey CONTINUE. */
   get overrun(): boolean {
-    return this.held > 2 * this.capacity;
+    return this.held > this.capacity;
   }
 
   received(size: number): void {
-    this.receivedSinceGrant++;
+    if (this.outstanding > 0) this.outstanding--;
     this.sizes.push(size);
     this.heldBytes += size;
   }
@@ -61,13 +62,12 @@ export class StreamCredit {
 
   /** The CONTINUE value to send now, if one is due. */
   grant(): number | undefined {
-    // A lower bound of the client's remaining credit (in-flight packets make it lower still).
-    const credit = this.granted - this.receivedSinceGrant;
-    if (credit > this.capacity / 2) return undefined;
-    const room = this.capacity - this.held;
-    if (room <= Math.max(credit, 0)) return undefined;
-    this.granted = room;
-    this.receivedSinceGrant = 0;
+    if (this.outstanding > this.capacity / 2) return undefined;
+    const room = this.capacity - this.held - this.outstanding;
+    // A small grant would replace credit the client may still have; wait for more room unless
+    // the client has none at all.
+    if (room <= 0 || (room < this.capacity / 4 && this.outstanding > 0)) return undefined;
+    this.outstanding += room;
     return room;
   }
 }

@@ -76,7 +76,8 @@ export class WispStream {
   /** A DATA packet from the client. */
   data(payload: Uint8Array): void {
     if (this.clientGone || this.phase === "closed") return;
-    this.credit.received(payload.byteLength);
+    // UDP has no CONTINUE: each datagram goes out or is dropped as UDP would.
+    if (this.kind === "tcp") this.credit.received(payload.byteLength);
     this.relay.fromClient(payload);
     this.afterTargetWrite();
   }
