@@ -49,6 +49,8 @@ export interface WispOptions {
   readonly logger: Logger;
   /** Names the connection in log lines, for example `wisp 7 127.0.0.1:50412`. */
   readonly label: string;
+  /** How long a client that must authenticate has for its INFO; default INFO_TIMEOUT_MS. */
+  readonly infoTimeoutMs?: number;
   /** Called once per stream when it is over on both sides, for metrics. */
   readonly streamFinished?: (stream: WispStream) => void;
 }
@@ -143,13 +145,14 @@ export class WispConnection {
       return;
     }
     this.state = "awaiting-info";
+    const timeoutMs = this.options.infoTimeoutMs ?? INFO_TIMEOUT_MS;
     this.infoTimer = setTimeout(
       () =>
         this.refuse(
           WispClose.authMissingCredentials,
-          `no INFO with a credential within ${INFO_TIMEOUT_MS / 1000} s`,
+          `no INFO with a credential within ${timeoutMs / 1000} s`,
         ),
-      INFO_TIMEOUT_MS,
+      timeoutMs,
     );
   }
 

@@ -20,6 +20,7 @@ export interface WispHostOptions {
   readonly password?: string;
   readonly flow?: FlowLimits;
   readonly connectTimeout?: number;
+  readonly infoTimeoutMs?: number;
 }
 
 type Handler = WispConnection | WsproxyConnection;
@@ -81,6 +82,7 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
             flow,
             logger,
             label,
+            infoTimeoutMs: options.infoTimeoutMs,
             streamFinished: (stream) => finished.push(stream),
           });
           connections.add(connection);
