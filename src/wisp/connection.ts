@@ -109,12 +109,18 @@ export class WispConnection {
     return this.streams.size + this.draining.size;
   }
 
+  /** Bytes queued on the WebSocket towards the client. */
+  get bufferedToClient(): number {
+    return this.state === "closed" ? 0 : this.socket.getBufferedAmount();
+  }
+
   /** What each live stream holds for its target: for metrics, shutdown and memory tests. */
-  held(): { id: number; packets: number; bytes: number }[] {
+  streamStates(): { id: number; packets: number; bytes: number; readingTarget: boolean }[] {
     return [...this.streams.values(), ...this.draining].map((stream) => ({
       id: stream.id,
       packets: stream.credit.held,
       bytes: stream.relay.pendingToTarget,
+      readingTarget: stream.readingTarget,
     }));
   }
 

@@ -44,6 +44,7 @@ export class WispStream {
   private target: TargetConnection | undefined;
   private targetDone = false;
   private overrunReported = false;
+  private targetPaused = false;
   /** The target gets its end of stream once the relay has written what the client sent. */
   private ending = false;
   private flushGuard: ReturnType<typeof setTimeout> | undefined;
@@ -73,6 +74,11 @@ export class WispStream {
     error: () => this.targetEnded(WispClose.networkError),
   };
 
+  /** False while the target is not being read because the client is behind. */
+  get readingTarget(): boolean {
+    return !this.targetPaused;
+  }
+
   /** A DATA packet from the client. */
   data(payload: Uint8Array): void {
     if (this.clientGone || this.phase === "closed") return;
@@ -88,9 +94,22 @@ export class WispStream {
       connection.destroy();
       return;
     }
-    this.target = connection;
+    // Seen through, so that whether the target is being read can be told (for tests, metrics).
+    this.target = {
+      write: (chunk) => connection.write(chunk),
+      pause: () => {
+        this.targetPaused = true;
+        connection.pause();
+      },
+      resume: () => {
+        this.targetPaused = false;
+        connection.resume();
+      },
+      end: () => connection.end(),
+      destroy: () => connection.destroy(),
+    };
     this.phase = "open";
-    this.relay.attach(connection);
+    this.relay.attach(this.target);
     this.afterTargetWrite();
     if (this.clientGone) this.endTarget();
   }

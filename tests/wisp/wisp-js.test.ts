@@ -153,7 +153,7 @@ describe("wisp-js client, unmodified", () => {
       }
       expect(open.stream.send_buffer.length).toBeGreaterThan(0);
       const [connectionOnServer] = small.connections;
-      const held = connectionOnServer?.held() ?? [];
+      const held = connectionOnServer?.streamStates() ?? [];
       expect(held).toHaveLength(1);
       expect(held[0]?.packets ?? 0).toBeLessThanOrEqual(16);
       expect(held[0]?.bytes ?? 0).toBeLessThanOrEqual(16 * chunk);
@@ -172,6 +172,43 @@ describe("wisp-js client, unmodified", () => {
       target.stop();
     }
   }, 30_000);
+
+  test("a client that stops reading stops its targets being read; memory stays bounded", async () => {
+    const size = 48 * 1024 * 1024;
+    const sources = [startCountingSource(size), startCountingSource(size)];
+    const flow = { highWater: 1024 * 1024, lowWater: 256 * 1024 };
+    const bounded = startWispHost({ flow });
+    try {
+      const connection = await connectWisp(bounded.url);
+      // The wisp-js client's own WebSocket (the `ws` package) stops reading: a page gone slow.
+      (connection.ws as unknown as { pause(): void }).pause();
+      const open = sources.map((source) => openStream(connection, "127.0.0.1", source.port));
+      const [server] = bounded.connections;
+      // Both sources block once the server stops reading them; nothing else moves.
+      await until(
+        () =>
+          (server?.streamStates() ?? []).filter((stream) => !stream.readingTarget).length === 2 &&
+          sources.every((source) => source.blocked()),
+        "both targets to be held back",
+        20_000,
+      );
+      const buffered = server?.bufferedToClient ?? 0;
+      // The WebSocket's queue: the high-water mark, plus at most a read from each target.
+      expect(buffered).toBeGreaterThanOrEqual(flow.highWater);
+      expect(buffered).toBeLessThanOrEqual(flow.highWater + 2 * 1024 * 1024);
+      expect(sources.every((source) => source.written() < size)).toBe(true);
+      // Reading again: both streams finish, whole and in order.
+      (connection.ws as unknown as { resume(): void }).resume();
+      await Promise.all(open.map((stream) => stream.received(size, 30_000)));
+      for (const [i, stream] of open.entries()) {
+        expect(sha256(concat(stream.chunks))).toBe(sources[i]?.sha256 ?? "");
+      }
+      connection.close();
+    } finally {
+      bounded.stop();
+      for (const source of sources) source.stop();
+    }
+  }, 60_000);
 
   test("streams beyond --wisp-max-streams are closed with 0x49; closing one frees a slot", async () => {
     const limited = startWispHost({ maxStreams: 4 });
@@ -227,3 +264,34 @@ describe("wisp-js client, unmodified", () => {
     }
   });
 });
+
+/** A target that writes `size` random bytes as fast as it is read, and says when it is blocked. */
+function startCountingSource(size: number) {
+  const data = randomBytes(size);
+  let offset = 0;
+  let blocked = false;
+  const pump = (socket: Socket<undefined>) => {
+    blocked = false;
+    while (offset < size) {
+      const written = socket.write(data.subarray(offset, offset + 256 * 1024));
+      offset += Math.max(written, 0);
+      if (written < Math.min(256 * 1024, size - offset + Math.max(written, 0))) {
+        blocked = true;
+        return;
+      }
+    }
+    socket.end();
+  };
+  const listener = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: { open: pump, drain: pump, data() {}, error() {} },
+  });
+  return {
+    port: listener.port,
+    sha256: sha256(data),
+    blocked: () => blocked,
+    written: () => offset,
+    stop: () => listener.stop(true),
+  };
+}
