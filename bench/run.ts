@@ -4,7 +4,7 @@
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    socket2web, socket2web-bin)
-//   --phases=a,b     only these phases (stream, sessions, startup)
+//   --phases=a,b     only these phases (stream, sessions, startup, wisp)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
@@ -13,6 +13,7 @@ import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
 import { streamPhase } from "./phases/stream.ts";
+import { wispPhase, wispReport } from "./phases/wisp.ts";
 import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
 import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const config = benchConfig(quick);
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
-  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup"]);
+  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup", "wisp"]);
   const outDir = `${ROOT}docs/benchmarks${quick ? "/quick" : ""}`;
   mkdirSync(outDir, { recursive: true });
 
@@ -107,6 +108,15 @@ async function main(): Promise<void> {
       log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
       await sessionsPhase(runnable, ctx, config, budget, results, log);
     }
+    if (phases.has("wisp")) {
+      log("wisp: wisp-js client against socket2web --wisp and the wisp-js server");
+      results.wisp = await wispPhase(
+        { host: ctx.targetHost, port: ctx.targetPort },
+        quick,
+        budget,
+        log,
+      );
+    }
   } catch (error) {
     notes.push(`bench aborted: ${error instanceof Error ? error.message : String(error)}`);
     log(`bench aborted: ${error instanceof Error ? error.stack : String(error)}`);
@@ -122,7 +132,12 @@ async function main(): Promise<void> {
     };
     for (const [name, text] of Object.entries(svg)) writeFileSync(`${outDir}/${name}`, text);
     writeFileSync(`${outDir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(`${outDir}/REPORT.md`, renderReport(results, summary, { svg: Object.keys(svg) }));
+    const wisp = results.wisp ? `\n${wispReport(results.wisp).join("\n")}\n` : "";
+    writeFileSync(
+      `${outDir}/REPORT.md`,
+      renderReport(results, summary, { svg: Object.keys(svg) }) + wisp,
+    );
+    if (results.wisp) for (const line of wispReport(results.wisp).slice(4)) log(line);
     for (const line of consoleSummary(summary)) log(line);
     for (const id of ["socket2web-bin", "socket2web"]) {
       const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));

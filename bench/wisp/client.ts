@@ -34,6 +34,8 @@ const workload = args.get("workload") ?? "download";
 const streams = Number(args.get("streams") ?? 1);
 const bytes = Number(args.get("bytes") ?? 64 * 1024 * 1024);
 const count = Number(args.get("count") ?? 1000);
+/** Opens in flight at once (`opens`): a rate, not a round-trip latency. */
+const concurrency = Number(args.get("concurrency") ?? 16);
 const timeoutMs = Number(args.get("timeout-ms") ?? 120_000);
 
 function connect(): Promise<Connection> {
@@ -54,7 +56,8 @@ function download(connection: Connection): Promise<void> {
       if (received >= bytes) resolve();
     };
     stream.onclose = (reason) => {
-      if (received < bytes) reject(new Error(`stream closed (0x${reason.toString(16)}) at ${received}`));
+      if (received < bytes)
+        reject(new Error(`stream closed (0x${reason.toString(16)}) at ${received}`));
     };
     stream.send(encodeHeader(TargetMode.source, bytes));
   });
@@ -114,16 +117,31 @@ async function main(): Promise<void> {
   const connection = await connect();
   const started = performance.now();
   if (workload === "opens") {
-    for (let i = 0; i < count; i++) await openOnce(connection);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        next++;
+        await openOnce(connection);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     const seconds = (performance.now() - started) / 1000;
-    console.log(JSON.stringify({ workload, count, seconds, perSecond: count / seconds }));
+    console.log(
+      JSON.stringify({ workload, count, concurrency, seconds, perSecond: count / seconds }),
+    );
   } else {
     const run = workload === "upload" ? upload : download;
     await Promise.all(Array.from({ length: streams }, () => run(connection)));
     const seconds = (performance.now() - started) / 1000;
     const total = streams * bytes;
     console.log(
-      JSON.stringify({ workload, streams, bytes: total, seconds, mbPerSecond: total / 1e6 / seconds }),
+      JSON.stringify({
+        workload,
+        streams,
+        bytes: total,
+        seconds,
+        mbPerSecond: total / 1e6 / seconds,
+      }),
     );
   }
   clearTimeout(timer);
