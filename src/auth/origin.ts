@@ -1,4 +1,4 @@
-import { normaliseHostName } from "../policy/host-name.ts";
+import { normaliseHostName } from "../net/host-name.ts";
 
 export class OriginPatternError extends Error {
   override readonly name = "OriginPatternError";

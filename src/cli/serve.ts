@@ -6,8 +6,9 @@ import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
 import { TEST_HOSTS_ENV, testHostsResolver } from "../config/test-hosts.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { boundedResolver, systemResolver } from "../policy/resolver.ts";
+import { boundedResolver, systemResolver } from "../net/resolver.ts";
 import { type ProxyServer, startServer } from "../server/server.ts";
+import { SHUTDOWN_DEADLINE_MS } from "../server/shutdown.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { explainBindError } from "./bind-error.ts";
 import { fatal } from "./exit.ts";
@@ -17,9 +18,6 @@ import { serverArgs } from "./server-args.ts";
 import { onShutdownSignal } from "./signals.ts";
 import { UsageError } from "./usage-error.ts";
 import { shareOf, superviseWorkers, WORKER_ENV } from "./workers.ts";
-
-/** Exits with 0 even when a flush hangs: the protocol promises an exit within 10 s of the signal. */
-const SHUTDOWN_DEADLINE_MS = 9000;
 
 export const serveCommand = defineCommand({
   meta: { name: "serve", description: "Run the proxy server (the default command)" },

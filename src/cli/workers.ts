@@ -1,6 +1,7 @@
 import type { Subprocess } from "bun";
 import type { Logger } from "../log/logger.ts";
 import type { ServerConfig } from "../server/config.ts";
+import { WORKER_KILL_DEADLINE_MS } from "../server/shutdown.ts";
 import { explainBindError } from "./bind-error.ts";
 import { fatal } from "./exit.ts";
 
@@ -11,8 +12,6 @@ export const WORKER_ENV = "SOCKET2WEB_WORKER";
 const STARTUP_GRACE_MS = 3000;
 /** A worker that fails later is restarted after this pause. */
 const RESTART_DELAY_MS = 1000;
-/** Workers get SIGKILL when they have not exited this long after the shutdown signal. */
-const SHUTDOWN_DEADLINE_MS = 9500;
 
 /** This program with the same arguments: the compiled binary, or Bun running the entry script. */
 function sameCommand(): string[] {
@@ -85,7 +84,7 @@ export async function superviseWorkers(config: ServerConfig, logger: Logger): Pr
     stopAll(signal);
     const killer = setTimeout(() => {
       for (const proc of workers.values()) proc.kill("SIGKILL");
-    }, SHUTDOWN_DEADLINE_MS);
+    }, WORKER_KILL_DEADLINE_MS);
     await Promise.all([...workers.values()].map((proc) => proc.exited));
     clearTimeout(killer);
     process.exit(0);

@@ -1,5 +1,5 @@
 import { type AddressRange, AddressRangeError, parseAddressRange } from "../net/address.ts";
-import { normaliseHostName } from "./host-name.ts";
+import { normaliseHostName } from "../net/host-name.ts";
 
 export interface PortRange {
   readonly low: number;

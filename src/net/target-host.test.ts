@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
 import { ProxyError } from "../protocol/errors.ts";
-import { parseTargetHost } from "./address.ts";
+import { parseTargetHost } from "./target-host.ts";
 
 describe("parseTargetHost", () => {
   it.each([

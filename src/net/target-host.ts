@@ -1,6 +1,6 @@
-import { parseAddress } from "../net/address.ts";
-import { normaliseHostName } from "../policy/host-name.ts";
 import { invalidHandshake } from "../protocol/errors.ts";
+import { parseAddress } from "./address.ts";
+import { normaliseHostName } from "./host-name.ts";
 
 export type TargetHost =
   | { readonly kind: "ip"; readonly address: string; readonly family: 4 | 6 }
