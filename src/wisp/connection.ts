@@ -1,11 +1,14 @@
 import { LogLevels } from "consola";
-import { formatBytes, type Logger } from "../log/logger.ts";
+import type { ProtocolAdapter } from "../adapters/types.ts";
+import type { Grant } from "../auth/credentials.ts";
+import type { Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import type { FlowLimits } from "../relay/relay.ts";
-import { WispClose } from "./close-reason.ts";
+import type { SessionClient } from "../session/client.ts";
+import type { Selection } from "../session/selection.ts";
+import type { StatusReporter } from "../session/status.ts";
+import { closeReasonFor, WispClose } from "./close-reason.ts";
 import { ExtensionId, parsePasswordPayload, serverExtensions } from "./extensions.ts";
-import type { StreamOpener } from "./opener.ts";
 import {
   decodePacket,
   encodeClose,
@@ -16,7 +19,7 @@ import {
   WispPacketError,
 } from "./packet.ts";
 import { RecentIds } from "./recent-ids.ts";
-import { type StreamLink, WispStream } from "./stream.ts";
+import { type StreamLink, type StreamSession, WispStream } from "./stream.ts";
 
 /** What the connection needs of its WebSocket; Bun's ServerWebSocket has all of it. */
 export interface WispSocket {
@@ -27,14 +30,27 @@ export interface WispSocket {
   close(code?: number, reason?: string): void;
 }
 
-/** How streams get opened: at once, or once the Wisp 2 password extension proved a credential. */
+/**
+ * The credential streams are opened with: known at the upgrade (none required, or an
+ * Authorization header or the URL brought one), or brought by the Wisp 2 password extension.
+ */
 export type WispAccess =
-  | { readonly kind: "open"; readonly open: StreamOpener }
+  | { readonly kind: "open"; readonly grant: Grant | undefined }
   | {
       readonly kind: "password";
-      /** The opener for this credential, or undefined when it is not valid. */
-      authenticate(username: string, password: string): Promise<StreamOpener | undefined>;
+      /** The grant for this password (a token or ticket), or undefined when it is not valid. */
+      authenticate(password: string): Promise<Grant | undefined>;
     };
+
+/** What the connection asks of the server for each stream: a session with this client side. */
+export interface StreamSessionRequest {
+  readonly client: SessionClient;
+  readonly selection: Selection;
+  readonly status: StatusReporter;
+  readonly grant: Grant | undefined;
+  /** Names the stream in the session's log line: the connection's label and the stream id. */
+  readonly label: string;
+}
 
 export interface WispOptions {
   /** 2 when the upgrade offered a WebSocket subprotocol (wisp-js offers `wisp-v2`), else 1. */
@@ -42,16 +58,19 @@ export interface WispOptions {
   /** Packets the server holds per TCP stream towards its target: the CONTINUE on stream 0. */
   readonly bufferPackets: number;
   readonly maxStreams: number;
-  /** Whether UDP streams are offered (the INFO's UDP extension) and accepted. */
-  readonly udp: boolean;
+  /** The adapter of each stream type offered; UDP is offered (INFO's UDP extension) when present. */
+  readonly adapters: { readonly tcp: ProtocolAdapter; readonly udp?: ProtocolAdapter };
   readonly access: WispAccess;
-  readonly flow: FlowLimits;
+  /** Makes the session that serves a stream (not started). */
+  readonly session: (request: StreamSessionRequest) => StreamSession;
+  /** A refusal reason when the server's limits (the rate limit) refuse one more stream now. */
+  readonly admitStream?: () => string | undefined;
   readonly logger: Logger;
   /** Names the connection in log lines, for example `wisp 7 127.0.0.1:50412`. */
   readonly label: string;
   /** How long a client that must authenticate has for its INFO; default INFO_TIMEOUT_MS. */
   readonly infoTimeoutMs?: number;
-  /** Called once per stream when it is over on both sides, for metrics. */
+  /** Called once per stream when its client side has ended. */
   readonly streamFinished?: (stream: WispStream) => void;
 }
 
@@ -75,12 +94,11 @@ type State = "awaiting-info" | "authenticating" | "open" | "closed";
 export class WispConnection {
   /** Streams the client can still address. */
   private readonly streams = new Map<number, WispStream>();
-  /** Streams the client closed whose target is still taking the last bytes; they count too. */
-  private readonly draining = new Set<WispStream>();
+  private readonly sessions = new Map<WispStream, StreamSession>();
   private readonly recent = new RecentIds(RECENT_IDS);
   private readonly overruns = new Set<WispStream>();
   private state: State = "open";
-  private opener: StreamOpener | undefined;
+  private grant: Grant | undefined;
   private infoTimer: ReturnType<typeof setTimeout> | undefined;
   /** Messages that arrived while a credential was being checked, replayed in order after. */
   private heldMessages: (string | Uint8Array)[] = [];
@@ -98,15 +116,13 @@ export class WispConnection {
     this.link = {
       send: (packet) => (this.state === "closed" ? packet.byteLength : socket.sendBinary(packet)),
       bufferedAmount: () => (this.state === "closed" ? 0 : socket.getBufferedAmount()),
-      flow: options.flow,
-      trackActivity: false,
       finished: (stream) => this.streamDone(stream),
       overrun: (stream, over) => this.streamOverrun(stream, over),
     };
   }
 
   get activeStreams(): number {
-    return this.streams.size + this.draining.size;
+    return this.streams.size;
   }
 
   /** Bytes queued on the WebSocket towards the client. */
@@ -116,10 +132,10 @@ export class WispConnection {
 
   /** What each live stream holds for its target: for metrics, shutdown and memory tests. */
   streamStates(): { id: number; packets: number; bytes: number; readingTarget: boolean }[] {
-    return [...this.streams.values(), ...this.draining].map((stream) => ({
+    return [...this.streams.values()].map((stream) => ({
       id: stream.id,
       packets: stream.credit.held,
-      bytes: stream.relay.pendingToTarget,
+      bytes: stream.pendingToTarget,
       readingTarget: stream.readingTarget,
     }));
   }
@@ -133,7 +149,7 @@ export class WispConnection {
     const { access, version } = this.options;
     if (version === 2) {
       const extensions = serverExtensions({
-        udp: this.options.udp,
+        udp: this.options.adapters.udp !== undefined,
         passwordRequired: access.kind === "password",
       });
       this.socket.sendBinary(encodeInfo(2, 0, extensions));
@@ -141,7 +157,7 @@ export class WispConnection {
       this.clientVersion = 1;
     }
     if (access.kind === "open") {
-      this.opener = access.open;
+      this.grant = access.grant;
       this.socket.sendBinary(encodeContinue(0, this.options.bufferPackets));
       return;
     }
@@ -216,27 +232,22 @@ export class WispConnection {
 
   /** The WebSocket can take more: targets paused for it may read again. */
   drain(): void {
-    for (const stream of this.streams.values()) stream.clientDrained();
-    for (const stream of this.draining) stream.clientDrained();
+    for (const session of this.sessions.values()) session.clientDrained();
   }
 
   /** The WebSocket closed: every stream ends as if the client had closed it (flush, then end). */
-  closed(): void {
+  closed(code = 1006): void {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.infoTimer);
     this.heldMessages = [];
-    for (const stream of [...this.streams.values()]) {
-      this.streams.delete(stream.id);
-      this.draining.add(stream);
-      stream.clientClosed(WispClose.networkError);
-    }
+    for (const stream of [...this.streams.values()])
+      stream.clientClosed(WispClose.networkError, code);
   }
 
-  /** Ends every stream now with `reason` (server shutdown), then the WebSocket. */
+  /** Closes the WebSocket (lifetime, shutdown); `closed` then ends the streams. */
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
-    for (const stream of [...this.streams.values()]) stream.reset(WispClose.unknown);
     this.socket.close(code, reason);
   }
 
@@ -264,8 +275,9 @@ export class WispConnection {
     if (access.kind !== "password") return;
     this.state = "authenticating";
     this.socket.pause();
-    access.authenticate(credentials.username, credentials.password).then(
-      (opener) => this.authenticated(opener),
+    // The user name is ignored: the password is the token or ticket.
+    access.authenticate(credentials.password).then(
+      (grant) => this.authenticated(grant),
       (error: unknown) => {
         this.options.logger.error(`${this.options.label}: credential check failed:`, error);
         this.refuse(WispClose.authBadPassword, "the credential could not be checked");
@@ -273,13 +285,13 @@ export class WispConnection {
     );
   }
 
-  private authenticated(opener: StreamOpener | undefined): void {
+  private authenticated(grant: Grant | undefined): void {
     if (this.state !== "authenticating") return;
-    if (!opener) {
+    if (!grant) {
       this.refuse(WispClose.authBadPassword, "the credential is not valid");
       return;
     }
-    this.opener = opener;
+    this.grant = grant;
     this.state = "open";
     this.socket.sendBinary(encodeContinue(0, this.options.bufferPackets));
     this.socket.resume();
@@ -303,7 +315,8 @@ export class WispConnection {
     }
     const kind = streamKind(packet.streamType);
     const where = formatHostPort(host, port);
-    if (kind === undefined || (kind === "udp" && !this.options.udp)) {
+    const adapter = kind === undefined ? undefined : this.options.adapters[kind];
+    if (kind === undefined || adapter === undefined) {
       this.refuseStream(id, `stream type 0x${packet.streamType.toString(16)} is not offered`);
       return;
     }
@@ -312,29 +325,50 @@ export class WispConnection {
       return;
     }
     if (this.activeStreams >= this.options.maxStreams) {
-      this.debug(`stream ${id} to ${where} refused: ${this.options.maxStreams} streams open`);
-      this.recent.add(id);
-      this.link.send(encodeClose(id, WispClose.throttled));
+      this.throttle(id, `${this.options.maxStreams} streams open`);
+      return;
+    }
+    const limited = this.options.admitStream?.();
+    if (limited !== undefined) {
+      this.throttle(id, limited);
       return;
     }
     const stream = new WispStream(id, kind, host, port, this.link, this.options.bufferPackets);
+    let selection: Selection;
+    try {
+      // The same validation as a handshake's target_ip and target_port.
+      const observed = stream.observe(adapter);
+      selection = {
+        adapter: observed,
+        target: observed.parse({ target_ip: host, target_port: port }),
+        echo: {},
+        token: undefined,
+      };
+    } catch (error) {
+      if (!(error instanceof ProxyError)) throw error;
+      this.debug(`stream ${id} to ${where}: ${error.message}`);
+      this.recent.add(id);
+      this.link.send(encodeClose(id, closeReasonFor(error)));
+      return;
+    }
     this.streams.set(id, stream);
     this.recent.delete(id);
     this.streamsOpened++;
-    const open = this.opener as StreamOpener;
-    open({ kind, host, port, signal: stream.abort.signal, events: stream.events }).then(
-      (connection) => stream.opened(connection),
-      (error: unknown) => {
-        if (!(error instanceof ProxyError))
-          this.options.logger.error(`${this.options.label} stream ${id}:`, error);
-        const failure =
-          error instanceof ProxyError
-            ? error
-            : new ProxyError("connect_failed", `internal error: ${String(error)}`);
-        this.debug(`stream ${id} to ${where}: ${failure.code}: ${failure.message}`);
-        stream.failed(failure);
-      },
-    );
+    const session = this.options.session({
+      client: stream,
+      selection,
+      status: stream.status,
+      grant: this.grant,
+      label: `${this.options.label} stream ${id}`,
+    });
+    this.sessions.set(stream, session);
+    stream.start(session);
+  }
+
+  private throttle(id: number, why: string): void {
+    this.debug(`stream ${id} refused: ${why}`);
+    this.recent.add(id);
+    this.link.send(encodeClose(id, WispClose.throttled));
   }
 
   private clientClose(id: number, reason: number): void {
@@ -344,20 +378,15 @@ export class WispConnection {
       this.socket.close(1000, "client closed the Wisp connection");
       return;
     }
-    const stream = this.streams.get(id);
-    if (!stream) return;
-    this.streams.delete(id);
-    this.recent.add(id);
-    if (stream.phase !== "closed") this.draining.add(stream);
-    stream.clientClosed(reason);
+    this.streams.get(id)?.clientClosed(reason);
   }
 
   private streamDone(stream: WispStream): void {
-    if (this.streams.get(stream.id) === stream) this.streams.delete(stream.id);
-    this.draining.delete(stream);
+    if (this.streams.get(stream.id) !== stream) return;
+    this.streams.delete(stream.id);
+    this.sessions.delete(stream);
     this.recent.add(stream.id);
     this.options.streamFinished?.(stream);
-    this.logStream(stream);
   }
 
   private streamOverrun(stream: WispStream, over: boolean): void {
@@ -401,16 +430,5 @@ export class WispConnection {
 
   private debug(message: string): void {
     if (this.tracing) this.options.logger.debug(`${this.options.label}: ${message}`);
-  }
-
-  private logStream(stream: WispStream): void {
-    if (this.options.logger.level < LogLevels.info) return;
-    const seconds = ((performance.now() - stream.startedAt) / 1000).toFixed(3);
-    const reason = `0x${(stream.closeReason ?? WispClose.unknown).toString(16).padStart(2, "0")}`;
-    this.options.logger.info(
-      `${this.options.label} stream ${stream.id} -> ${stream.kind} ${formatHostPort(stream.host, stream.port)}` +
-        ` up ${formatBytes(stream.bytesFromClient)} down ${formatBytes(stream.bytesFromTarget)}` +
-        ` ${seconds}s close ${reason}`,
-    );
   }
 }

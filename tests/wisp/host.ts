@@ -1,16 +1,18 @@
-// An in-process Bun.serve hosting the Wisp connection logic, for tests of the protocol itself.
-// The real server wires the same classes into its session machinery.
+// An in-process Bun.serve hosting the Wisp connection logic on Socket2Web's own Session, for tests
+// of the protocol itself. The real server wires the same classes (tests/e2e/wisp.test.ts).
 import type { Server, ServerWebSocket } from "bun";
 import { tcp } from "../../src/adapters/tcp.ts";
+import { createCredentialCheck } from "../../src/auth/credentials.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { mapResolver } from "../../src/net/resolver.ts";
 import { createPolicy, type Policy } from "../../src/policy/policy.ts";
-import { mapResolver } from "../../src/policy/resolver.ts";
 import type { FlowLimits } from "../../src/relay/relay.ts";
+import { WebSocketClient } from "../../src/server/websocket-client.ts";
+import { Session, type SessionContext } from "../../src/session/session.ts";
+import { silentStatus } from "../../src/session/status.ts";
 import { type WispAccess, WispConnection } from "../../src/wisp/connection.ts";
-import { directOpener } from "../../src/wisp/direct-opener.ts";
-import type { StreamOpener } from "../../src/wisp/opener.ts";
 import type { WispStream } from "../../src/wisp/stream.ts";
-import { parseWsproxyTarget, WsproxyConnection } from "../../src/wisp/wsproxy.ts";
+import { parseWsproxyTarget } from "../../src/wisp/wsproxy.ts";
 
 export interface WispHostOptions {
   readonly policy?: Policy;
@@ -20,10 +22,11 @@ export interface WispHostOptions {
   readonly password?: string;
   readonly flow?: FlowLimits;
   readonly connectTimeout?: number;
+  readonly idleTimeout?: number;
   readonly infoTimeoutMs?: number;
 }
 
-type Handler = WispConnection | WsproxyConnection;
+type Handler = WispConnection | Session;
 interface SocketData {
   make(ws: ServerWebSocket<SocketData>): Handler;
   handler?: Handler;
@@ -34,31 +37,41 @@ export interface WispHost {
   readonly port: number;
   readonly server: Server<SocketData>;
   readonly connections: Set<WispConnection>;
+  /** Streams whose client side has ended, in that order. */
   readonly finished: WispStream[];
   stop(): void;
 }
 
 export const PREFIX = "/wisp/";
 
+let nextId = 1;
+
 export function startWispHost(options: WispHostOptions = {}): WispHost {
   const logger = createLogger("warn");
   const flow = options.flow ?? { highWater: 1024 * 1024, lowWater: 256 * 1024 };
-  const open: StreamOpener = directOpener({
+  const context: SessionContext = {
+    settings: {
+      handshakeTimeout: 10,
+      maxLifetime: 0,
+      connectTimeout: options.connectTimeout ?? 5,
+      idleTimeout: options.idleTimeout ?? 0,
+    },
+    logger,
+    flow,
     policy: options.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: mapResolver({ localhost: "127.0.0.1" }),
-    grant: { ok: true, kind: "anonymous" },
-    connectTimeout: options.connectTimeout ?? 5,
-    adapters: { tcp },
-  });
+    credentials: createCredentialCheck({}),
+    onClosed: () => {},
+  };
   const access: WispAccess = options.password
     ? {
         kind: "password",
-        authenticate: async (_user, password) => (password === options.password ? open : undefined),
+        authenticate: async (password) =>
+          password === options.password ? { ok: true, kind: "token" } : undefined,
       }
-    : { kind: "open", open };
+    : { kind: "open", grant: undefined };
   const connections = new Set<WispConnection>();
   const finished: WispStream[] = [];
-  let nextId = 1;
 
   const server = Bun.serve<SocketData>({
     hostname: "127.0.0.1",
@@ -77,9 +90,17 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
             version: subprotocol ? 2 : 1,
             bufferPackets: options.bufferPackets ?? 128,
             maxStreams: options.maxStreams ?? 128,
-            udp: false,
+            adapters: { tcp },
             access,
-            flow,
+            session: ({ client, selection, status, grant, label: streamLabel }) =>
+              new Session(context, {
+                id: nextId++,
+                client,
+                chooser: { kind: "fixed", selection },
+                status,
+                clientAddress: streamLabel,
+                grant,
+              }),
             logger,
             label,
             infoTimeoutMs: options.infoTimeoutMs,
@@ -92,10 +113,23 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
       } else {
         const target = parseWsproxyTarget(pathname.slice(pathname.lastIndexOf("/") + 1));
         if (typeof target === "string") return new Response(target, { status: 400 });
+        // wsproxy: a raw session, its target fixed by the URL.
         make = (ws) => {
-          const connection = new WsproxyConnection(ws, target, flow);
-          connection.start(open);
-          return connection;
+          const selection = {
+            adapter: tcp,
+            target: tcp.parse({ target_ip: target.host, target_port: target.port }),
+            echo: {},
+            token: undefined,
+          };
+          const session = new Session(context, {
+            id: nextId++,
+            client: new WebSocketClient(ws, 60_000, 0),
+            chooser: { kind: "fixed", selection },
+            status: silentStatus,
+            clientAddress: "wsproxy",
+          });
+          session.start();
+          return session;
         };
       }
       return srv.upgrade(request, { data: { make }, headers })
@@ -112,12 +146,18 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
         ws.data.handler?.message(message);
       },
       drain(ws) {
-        ws.data.handler?.drain();
-      },
-      close(ws) {
         const handler = ws.data.handler;
-        handler?.closed();
-        if (handler instanceof WispConnection) connections.delete(handler);
+        if (handler instanceof WispConnection) handler.drain();
+        else handler?.clientDrained();
+      },
+      close(ws, code) {
+        const handler = ws.data.handler;
+        if (handler instanceof WispConnection) {
+          handler.closed(code);
+          connections.delete(handler);
+        } else {
+          handler?.clientClosed(code);
+        }
       },
     },
   });
