@@ -18,5 +18,7 @@ export function toServerConfig(settings: Settings): ServerConfig {
     rateLimitBurst: settings["rate-limit-burst"],
     metrics: settings.metrics,
     workers: settings.workers === 0 ? navigator.hardwareConcurrency : settings.workers,
+    wisp: settings.wisp,
+    wispMaxStreams: settings["wisp-max-streams"],
   };
 }

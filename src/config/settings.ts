@@ -81,6 +81,18 @@ function parseLogLevel(text: string, label: string): LogLevelName {
   );
 }
 
+const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics"];
+
+function parseWispPrefix(text: string, label: string): string {
+  const valid = /^\/([A-Za-z0-9._~-]+\/)+$/.test(text);
+  if (!valid || RESERVED_PATHS.some((path) => `${path}/`.startsWith(text))) {
+    throw new UsageError(
+      `${label} expects a path prefix such as /wisp/ (segments of letters, digits, . _ ~ -, ending in /), got ${describe(text)}`,
+    );
+  }
+  return text;
+}
+
 /**
  * Every server setting, in --help order. The flag is `--KEY`, the environment variable
  * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
@@ -223,6 +235,18 @@ export const SETTINGS = {
   metrics: toggle({
     description:
       "Serve Prometheus metrics at GET /metrics (on the same port: restrict who reaches it)",
+  }),
+  wisp: value<string | undefined>({
+    hint: "prefix",
+    description: "Serve Wisp (and wsproxy) under this path prefix, e.g. /wisp/ (docs/wisp.md)",
+    default: undefined,
+    parse: parseWispPrefix,
+  }),
+  "wisp-max-streams": value({
+    hint: "count",
+    description: "Most Wisp streams at once on one connection",
+    default: D.wispMaxStreams,
+    parse: whole(1, 65_535),
   }),
 } as const satisfies Record<string, Setting>;
 

@@ -23,6 +23,10 @@ export interface ServerConfig {
   readonly metrics: boolean;
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
+  /** Path prefix under which Wisp and wsproxy are served (docs/wisp.md); undefined: off. */
+  readonly wisp: string | undefined;
+  /** Most streams at once on one Wisp connection. */
+  readonly wispMaxStreams: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -40,4 +44,6 @@ export const DEFAULT_CONFIG: ServerConfig = {
   rateLimitBurst: 0,
   metrics: false,
   workers: 1,
+  wisp: undefined,
+  wispMaxStreams: 128,
 };

@@ -12,6 +12,8 @@ export interface RouteHandlers {
    * when it was not a valid WebSocket upgrade).
    */
   upgrade(): Promise<Response | undefined>;
+  /** Paths whose WebSocket speaks a subprotocol (Wisp 2 under --wisp); everywhere else one is refused. */
+  speaksSubprotocol?(pathname: string): boolean;
   logger: Logger;
 }
 
@@ -71,7 +73,7 @@ export function routeRequest(
     );
   }
   // Bun would otherwise echo the client's first offered subprotocol, which we do not implement.
-  if (request.headers.has("sec-websocket-protocol")) {
+  if (request.headers.has("sec-websocket-protocol") && !handlers.speaksSubprotocol?.(pathname)) {
     return textResponse(
       "400 Bad Request: socket2web implements no WebSocket subprotocol; offer none",
       400,

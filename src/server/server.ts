@@ -1,6 +1,7 @@
 import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
+import { tcp } from "../adapters/tcp.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
@@ -16,8 +17,10 @@ import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
 import { handshakeChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
-import { protocolStatus } from "../session/status.ts";
+import { protocolStatus, silentStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
+import type { StreamSessionRequest, WispConnection } from "../wisp/connection.ts";
+import { planWispUpgrade, startWispConnection, type WispUpgrade } from "../wisp/serve.ts";
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
@@ -100,6 +103,10 @@ export interface ConnectionData {
   client: WebSocketClient | undefined;
   /** Frees its --max-connections-per-ip slot. */
   release: Release | undefined;
+  /** Set for an upgrade under --wisp: a Wisp connection or a wsproxy session. */
+  readonly wisp?: WispUpgrade;
+  /** The Wisp side of a connection that counts. */
+  wispConnection?: WispConnection;
 }
 
 let nextConnectionId = 1;
@@ -124,6 +131,9 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const sessions = new Set<Session>();
   const metrics = deps.createMetrics?.(() => sessions);
   let accepting = true;
+  /** WebSockets that count towards --max-connections (a Wisp connection's streams do not). */
+  let counted = 0;
+  const wispConnections = new Set<WispConnection>();
   /**
    * Refused WebSockets whose sockets Bun may still hold. Their number is bounded like the sessions'
    * (past it, upgrades are refused over HTTP, which costs no lingering socket), so a flood of
@@ -175,7 +185,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   /** Why a connection the upgrade let through must close at once, decided here or at admission. */
   const refusalOf = (data: ConnectionData): Refusal | undefined => {
     if (!accepting) return SHUTTING_DOWN;
-    if (sessions.size >= config.maxConnections) return AT_CAPACITY;
+    if (counted >= config.maxConnections) return AT_CAPACITY;
     if (data.admitted.refusal) return data.admitted.refusal;
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
@@ -196,14 +206,28 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       ws.close(refusal.closeCode, refusal.closeReason);
       return;
     }
+    counted++;
+    if (data.wisp?.kind === "wisp") {
+      const connection = startWispConnection(
+        ws,
+        data.wisp,
+        `wisp ${data.id} ${data.admitted.clientLabel}`,
+        wispDeps(data),
+      );
+      data.wispConnection = connection;
+      wispConnections.add(connection);
+      return;
+    }
     const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
+    const wsproxy = data.wisp?.kind === "wsproxy" ? data.wisp : undefined;
     const session = new Session(context, {
       id: data.id,
       client,
-      chooser,
-      status: protocolStatus(client),
+      // wsproxy: a raw session whose target the URL fixed.
+      chooser: wsproxy ? { kind: "fixed", selection: wsproxy.selection } : chooser,
+      status: wsproxy ? silentStatus : protocolStatus(client),
       clientAddress: data.admitted.clientLabel,
-      grant: data.admitted.grant,
+      grant: wsproxy ? wsproxy.grant : data.admitted.grant,
     });
     data.client = client;
     data.session = session;
@@ -211,8 +235,44 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     session.start();
   };
 
+  /** A Wisp stream is a session whose client side is the stream; it has no clock of its own. */
+  const streamContext: SessionContext = {
+    ...context,
+    settings: { ...context.settings, maxLifetime: 0 },
+  };
+  const wispDeps = (data: ConnectionData) => ({
+    adapters: { tcp },
+    maxStreams: config.wispMaxStreams,
+    logger: deps.logger,
+    maxLifetime: config.maxLifetime,
+    idleTimeout: config.idleTimeout,
+    session: (request: StreamSessionRequest) => {
+      const session = new Session(streamContext, {
+        id: nextConnectionId++,
+        client: request.client,
+        chooser: { kind: "fixed", selection: request.selection },
+        status: request.status,
+        // One log line per stream, tagged with its connection.
+        clientAddress: `${data.admitted.clientLabel} wisp ${data.id} stream ${request.streamId}`,
+        grant: request.grant,
+      });
+      sessions.add(session);
+      return session;
+    },
+    // Each stream takes a token from the client address's rate limit, as a handshake does.
+    admitStream: () => {
+      const rate = admission.rateLimiter?.take(ipKey(data.admitted.clientAddress));
+      return rate && !rate.allowed ? "rate limit" : undefined;
+    },
+  });
+
   const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
     const data = ws.data;
+    if (data.client || data.wispConnection) counted--;
+    if (data.wispConnection) {
+      wispConnections.delete(data.wispConnection);
+      data.wispConnection.closed(code);
+    }
     data.release?.();
     data.release = undefined;
     data.client?.dispose();
@@ -239,6 +299,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           logger: deps.logger,
           ready: () => accepting,
           sessions: () => sessions.size,
+          speaksSubprotocol: (pathname) =>
+            config.wisp !== undefined && pathname.startsWith(config.wisp),
           metrics,
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
@@ -259,14 +321,29 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               metrics?.refused(admitted.reason);
               return admitted.response;
             }
+            const wisp = config.wisp
+              ? await planWispUpgrade(request, new URL(request.url).pathname, admitted.grant, {
+                  prefix: config.wisp,
+                  credentials,
+                  tcp,
+                  logger: deps.logger,
+                })
+              : undefined;
+            if (wisp instanceof Response) {
+              if (wisp.status === 401) metrics?.refused("credential");
+              return wisp;
+            }
             const data: ConnectionData = {
               id: nextConnectionId++,
               admitted,
               session: undefined,
               client: undefined,
               release: undefined,
+              ...(wisp ? { wisp } : {}),
             };
-            return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
+            const subprotocol = wisp?.kind === "wisp" ? wisp.subprotocol : undefined;
+            const headers = subprotocol ? { "sec-websocket-protocol": subprotocol } : undefined;
+            return server.upgrade(request, { data, headers }) ? undefined : notAnUpgrade();
           },
         });
       },
@@ -283,14 +360,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           (ws: ServerWebSocket<ConnectionData>, message: string | Buffer) => {
             ws.data.client?.received(message.length);
             ws.data.session?.message(message);
+            ws.data.wispConnection?.message(message);
           },
         ),
         pong: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
           ws.data.client?.ponged(),
         ),
-        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
-          ws.data.session?.clientDrained(),
-        ),
+        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) => {
+          ws.data.session?.clientDrained();
+          ws.data.wispConnection?.drain();
+        }),
         close: guarded(deps.logger, close),
       },
     });
@@ -325,7 +404,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         graceMs,
       );
       for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown);
-      await waitUntil(() => sessions.size === 0, 1000);
+      for (const connection of wispConnections) {
+        connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
+      }
+      await waitUntil(() => sessions.size === 0 && wispConnections.size === 0, 1000);
       for (const server of [current, ...retired]) void server.stop(true);
     },
   };

@@ -3,6 +3,7 @@ import type { ProtocolAdapter } from "../adapters/types.ts";
 import type { Grant } from "../auth/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import type { SessionClient } from "../session/client.ts";
 import type { Selection } from "../session/selection.ts";
@@ -48,8 +49,7 @@ export interface StreamSessionRequest {
   readonly selection: Selection;
   readonly status: StatusReporter;
   readonly grant: Grant | undefined;
-  /** Names the stream in the session's log line: the connection's label and the stream id. */
-  readonly label: string;
+  readonly streamId: number;
 }
 
 export interface WispOptions {
@@ -68,6 +68,10 @@ export interface WispOptions {
   readonly logger: Logger;
   /** Names the connection in log lines, for example `wisp 7 127.0.0.1:50412`. */
   readonly label: string;
+  /** Seconds the connection may last (`--max-lifetime`), 0 for no limit: then 4000. */
+  readonly maxLifetime?: number;
+  /** Seconds without a packet either way before the connection closes with 4001, 0 for never. */
+  readonly idleTimeout?: number;
   /** How long a client that must authenticate has for its INFO; default INFO_TIMEOUT_MS. */
   readonly infoTimeoutMs?: number;
   /** Called once per stream when its client side has ended. */
@@ -100,6 +104,10 @@ export class WispConnection {
   private state: State = "open";
   private grant: Grant | undefined;
   private infoTimer: ReturnType<typeof setTimeout> | undefined;
+  private lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Date.now() of the last packet either way; kept only with an idle timeout. */
+  private lastActivity = Date.now();
   /** Messages that arrived while a credential was being checked, replayed in order after. */
   private heldMessages: (string | Uint8Array)[] = [];
   /** The version the client turned out to speak: 2 once its INFO came, 1 when it went ahead without. */
@@ -113,8 +121,13 @@ export class WispConnection {
     private readonly options: WispOptions,
   ) {
     this.tracing = options.logger.level >= LogLevels.debug;
+    const trackActivity = (options.idleTimeout ?? 0) > 0;
     this.link = {
-      send: (packet) => (this.state === "closed" ? packet.byteLength : socket.sendBinary(packet)),
+      send: (packet) => {
+        if (this.state === "closed") return packet.byteLength;
+        if (trackActivity) this.lastActivity = Date.now();
+        return socket.sendBinary(packet);
+      },
       bufferedAmount: () => (this.state === "closed" ? 0 : socket.getBufferedAmount()),
       finished: (stream) => this.streamDone(stream),
       overrun: (stream, over) => this.streamOverrun(stream, over),
@@ -146,6 +159,7 @@ export class WispConnection {
    * mean Wisp 1, so INFO always leads. Wisp 1: CONTINUE only.
    */
   start(): void {
+    this.startClocks();
     const { access, version } = this.options;
     if (version === 2) {
       const extensions = serverExtensions({
@@ -180,6 +194,7 @@ export class WispConnection {
 
   message(data: string | Uint8Array): void {
     if (this.state === "closed") return;
+    if (this.idleTimer) this.lastActivity = Date.now();
     if (this.state === "authenticating") {
       this.heldMessages.push(data);
       return;
@@ -240,6 +255,8 @@ export class WispConnection {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.infoTimer);
+    clearTimeout(this.lifetimeTimer);
+    clearTimeout(this.idleTimer);
     this.heldMessages = [];
     for (const stream of [...this.streams.values()])
       stream.clientClosed(WispClose.networkError, code);
@@ -249,6 +266,24 @@ export class WispConnection {
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
     this.socket.close(code, reason);
+  }
+
+  private startClocks(): void {
+    const lifetime = this.options.maxLifetime ?? 0;
+    if (lifetime > 0) {
+      this.lifetimeTimer = setTimeout(
+        () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+        lifetime * 1000,
+      );
+    }
+    const idleMs = (this.options.idleTimeout ?? 0) * 1000;
+    if (idleMs <= 0) return;
+    const check = () => {
+      const quietFor = Date.now() - this.lastActivity;
+      if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
+      else this.idleTimer = setTimeout(check, idleMs - quietFor);
+    };
+    this.idleTimer = setTimeout(check, idleMs);
   }
 
   private awaitingInfo(packet: Packet): void {
@@ -359,7 +394,7 @@ export class WispConnection {
       selection,
       status: stream.status,
       grant: this.grant,
-      label: `${this.options.label} stream ${id}`,
+      streamId: id,
     });
     this.sessions.set(stream, session);
     stream.start(session);

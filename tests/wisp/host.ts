@@ -92,13 +92,13 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
             maxStreams: options.maxStreams ?? 128,
             adapters: { tcp },
             access,
-            session: ({ client, selection, status, grant, label: streamLabel }) =>
+            session: ({ client, selection, status, grant, streamId }) =>
               new Session(context, {
                 id: nextId++,
                 client,
                 chooser: { kind: "fixed", selection },
                 status,
-                clientAddress: streamLabel,
+                clientAddress: `${label} stream ${streamId}`,
                 grant,
               }),
             logger,
