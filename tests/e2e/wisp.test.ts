@@ -228,3 +228,37 @@ describe("limits and clocks", () => {
     expect(peer.packets.filter(isClose(0))).toEqual([]);
   });
 });
+
+describe("metrics", () => {
+  test("every stream counts as a session, with its bytes", async () => {
+    const proxy = await startProxy(["--wisp", "/wisp/", "--metrics"]);
+    try {
+      const connection = await connectWisp(wispUrl(proxy));
+      const streams = Array.from({ length: 3 }, () =>
+        openStream(connection, "127.0.0.1", echo.port),
+      );
+      for (const stream of streams) {
+        stream.stream.send(new Uint8Array(1000));
+        await stream.received(1000);
+        stream.stream.close(WispClose.voluntary);
+      }
+      const total = async () => {
+        const text = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
+        return [...text.matchAll(/^socket2web_sessions_total\{[^}]*\} (\d+)/gm)].reduce(
+          (sum, m) => sum + Number(m[1]),
+          0,
+        );
+      };
+      let sessions = 0;
+      // Bounded: the streams' sessions end as the server reads each CLOSE.
+      for (let i = 0; i < 50 && sessions < 3; i++) {
+        sessions = await total();
+        if (sessions < 3) await Bun.sleep(20);
+      }
+      expect(sessions).toBe(3);
+      connection.close();
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
