@@ -238,7 +238,7 @@ export const SETTINGS = {
   }),
   wisp: value<string | undefined>({
     hint: "prefix",
-    description: "Serve Wisp (and wsproxy) under this path prefix, e.g. /wisp/ (docs/wisp.md)",
+    description: "Serve Wisp (and wsproxy) under this path prefix, e.g. /wisp/",
     default: undefined,
     parse: parseWispPrefix,
   }),

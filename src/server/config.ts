@@ -23,7 +23,7 @@ export interface ServerConfig {
   readonly metrics: boolean;
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
-  /** Path prefix under which Wisp and wsproxy are served (docs/wisp.md); undefined: off. */
+  /** Path prefix under which Wisp and wsproxy are served (docs/protocol.md, Wisp); undefined: off. */
   readonly wisp: string | undefined;
   /** Most streams at once on one Wisp connection. */
   readonly wispMaxStreams: number;
