@@ -45,6 +45,10 @@ export function createOriginCheck(options: OriginOptions): OriginCheck {
     if (origin === null || origin === undefined) {
       return options.require ? deny("an Origin header is required") : { allowed: true };
     }
+    // An empty header is no origin at all: it must not satisfy --require-origin.
+    if (origin.trim() === "") {
+      return options.require || restricted ? deny("the Origin header is empty") : { allowed: true };
+    }
     if (!restricted) return { allowed: true };
     const url = parseOrigin(origin);
     if (url === null) return deny("the Origin header is not an http(s) origin");

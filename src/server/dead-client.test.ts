@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { createConsola, LogLevels } from "consola";
+import { defaultServerConfig } from "../config/defaults.ts";
 import { mapResolver } from "../net/resolver.ts";
-import { DEFAULT_CONFIG } from "./config.ts";
+
+const DEFAULT_CONFIG = await defaultServerConfig();
+
 import { startServer } from "./server.ts";
 
 // A session held back by a target that does not read has its WebSocket paused; Bun then neither

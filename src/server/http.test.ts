@@ -1,8 +1,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { createConsola, LogLevels } from "consola";
+import { defaultServerConfig } from "../config/defaults.ts";
 import { mapResolver } from "../net/resolver.ts";
-import { DEFAULT_CONFIG } from "./config.ts";
+
+const DEFAULT_CONFIG = await defaultServerConfig();
+
 import { startServer } from "./server.ts";
 
 // The HTTP side of a real server on loopback, driven with raw requests so that malformed ones

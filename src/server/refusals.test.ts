@@ -1,8 +1,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { connect, type Socket } from "node:net";
 import { createConsola, LogLevels } from "consola";
+import { defaultServerConfig } from "../config/defaults.ts";
 import { mapResolver } from "../net/resolver.ts";
-import { DEFAULT_CONFIG } from "./config.ts";
+
+const DEFAULT_CONFIG = await defaultServerConfig();
+
 import { startServer } from "./server.ts";
 
 // A peer that floods upgrades and never answers a close: Bun keeps each refused socket for up to

@@ -329,9 +329,14 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
                   logger: deps.logger,
                 })
               : undefined;
-            if (wisp instanceof Response) {
-              if (wisp.status === 401) metrics?.refused("credential");
-              return wisp;
+            if (wisp?.kind === "refused") {
+              if (wisp.status === 401) {
+                metrics?.refused("credential");
+                return textResponse(`401 Unauthorized: ${wisp.message}`, 401, {
+                  "www-authenticate": 'Bearer realm="socket2web"',
+                });
+              }
+              return textResponse(`400 Bad Request: ${wisp.message}`, 400);
             }
             const data: ConnectionData = {
               id: nextConnectionId++,

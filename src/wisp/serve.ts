@@ -2,7 +2,6 @@ import type { ProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck, Grant } from "../auth/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import { textResponse } from "../server/responses.ts";
 import type { Selection } from "../session/selection.ts";
 import {
   type StreamSessionRequest,
@@ -35,10 +34,19 @@ export interface WispUpgradeDeps {
   readonly logger: Logger;
 }
 
-const UNAUTHORIZED = () =>
-  textResponse("401 Unauthorized: a valid credential is required", 401, {
-    "www-authenticate": 'Bearer realm="socket2web"',
-  });
+/** An upgrade refused before it happens, as an HTTP status and the text that says why. */
+export interface WispRefusal {
+  readonly kind: "refused";
+  readonly status: 400 | 401;
+  readonly message: string;
+}
+
+const refused = (status: 400 | 401, message: string): WispRefusal => ({
+  kind: "refused",
+  status,
+  message,
+});
+const UNAUTHORIZED = () => refused(401, "a valid credential is required");
 
 /**
  * Decides an upgrade whose path is under the Wisp prefix (undefined for any other path), after
@@ -51,11 +59,11 @@ export async function planWispUpgrade(
   pathname: string,
   headerGrant: Grant | undefined,
   deps: WispUpgradeDeps,
-): Promise<WispUpgrade | Response | undefined> {
+): Promise<WispUpgrade | WispRefusal | undefined> {
   const endpoint = matchWispPath(deps.prefix, pathname);
   if (endpoint === undefined) return undefined;
   if (endpoint.kind === "invalid") {
-    return textResponse(`400 Bad Request: ${endpoint.reason}`, 400);
+    return refused(400, endpoint.reason);
   }
   let grant = headerGrant;
   if (!grant && endpoint.credential !== undefined) {
@@ -90,7 +98,7 @@ export async function planWispUpgrade(
   }
   if (!grant) return UNAUTHORIZED();
   if (subprotocol !== undefined) {
-    return textResponse("400 Bad Request: a wsproxy URL takes no WebSocket subprotocol", 400);
+    return refused(400, "a wsproxy URL takes no WebSocket subprotocol");
   }
   const { host, port } = endpoint.target;
   try {
@@ -101,7 +109,7 @@ export async function planWispUpgrade(
       grant,
     };
   } catch (error) {
-    if (error instanceof ProxyError) return textResponse(`400 Bad Request: ${error.message}`, 400);
+    if (error instanceof ProxyError) return refused(400, error.message);
     throw error;
   }
 }
