@@ -5,7 +5,7 @@ import { extensions } from "@mercuryworkshop/wisp-js/client";
 import { SignJWT } from "jose";
 import { WispClose } from "../../src/wisp/close-reason.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { tempDir } from "../helpers/tls-cert.ts";
 import { isClose, openRawWisp } from "../wisp/raw-wisp.ts";
@@ -261,4 +261,15 @@ describe("metrics", () => {
       await proxy.stop();
     }
   });
+});
+
+describe("--wisp values", () => {
+  test.each(["wisp", "/wisp", "/", "/healthz/", "/a b/"])(
+    "--wisp %p exits 2 saying what it expects",
+    async (value) => {
+      const run = await runProxyCommand(["--wisp", value, "--port", "8080"]);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toContain("--wisp expects a path prefix such as /wisp/");
+    },
+  );
 });
