@@ -1,7 +1,6 @@
 import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
-import { tcp } from "../adapters/tcp.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
@@ -143,6 +142,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const credentials = deps.credentials ?? createCredentialCheck({});
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const chooser = handshakeChooser(registry);
+  /** Wisp's stream types are the tcp and (where it is registered) udp adapters. */
+  const wispAdapters = (() => {
+    const tcp = registry.get("tcp");
+    const udp = registry.get("udp");
+    return tcp ? { tcp, ...(udp ? { udp } : {}) } : undefined;
+  })();
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
   const context: SessionContext = {
@@ -207,12 +212,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       return;
     }
     counted++;
-    if (data.wisp?.kind === "wisp") {
+    if (data.wisp?.kind === "wisp" && wispAdapters) {
       const connection = startWispConnection(
         ws,
         data.wisp,
         `wisp ${data.id} ${data.admitted.clientLabel}`,
-        wispDeps(data),
+        wispDeps(data, wispAdapters),
       );
       data.wispConnection = connection;
       wispConnections.add(connection);
@@ -240,8 +245,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     ...context,
     settings: { ...context.settings, maxLifetime: 0 },
   };
-  const wispDeps = (data: ConnectionData) => ({
-    adapters: { tcp },
+  const wispDeps = (data: ConnectionData, adapters: NonNullable<typeof wispAdapters>) => ({
+    adapters,
     maxStreams: config.wispMaxStreams,
     logger: deps.logger,
     maxLifetime: config.maxLifetime,
@@ -321,14 +326,15 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               metrics?.refused(admitted.reason);
               return admitted.response;
             }
-            const wisp = config.wisp
-              ? await planWispUpgrade(request, new URL(request.url).pathname, admitted.grant, {
-                  prefix: config.wisp,
-                  credentials,
-                  tcp,
-                  logger: deps.logger,
-                })
-              : undefined;
+            const wisp =
+              config.wisp && wispAdapters
+                ? await planWispUpgrade(request, new URL(request.url).pathname, admitted.grant, {
+                    prefix: config.wisp,
+                    credentials,
+                    tcp: wispAdapters.tcp,
+                    logger: deps.logger,
+                  })
+                : undefined;
             if (wisp?.kind === "refused") {
               if (wisp.status === 401) {
                 metrics?.refused("credential");
