@@ -70,7 +70,10 @@ export interface WispOptions {
   readonly label: string;
   /** Seconds the connection may last (`--max-lifetime`), 0 for no limit: then 4000. */
   readonly maxLifetime?: number;
-  /** Seconds without a packet either way before the connection closes with 4001, 0 for never. */
+  /**
+   * Seconds before the connection closes with 4001 when no stream is open and no packet moved
+   * either way, 0 for never. Each stream's session has the same idle clock.
+   */
   readonly idleTimeout?: number;
   /** How long a client that must authenticate has for its INFO; default INFO_TIMEOUT_MS. */
   readonly infoTimeoutMs?: number;
@@ -279,6 +282,8 @@ export class WispConnection {
     const idleMs = (this.options.idleTimeout ?? 0) * 1000;
     if (idleMs <= 0) return;
     const check = () => {
+      // Open streams have idle clocks of their own: the connection is idle once it has none.
+      if (this.streams.size > 0) this.lastActivity = Date.now();
       const quietFor = Date.now() - this.lastActivity;
       if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
       else this.idleTimer = setTimeout(check, idleMs - quietFor);

@@ -208,6 +208,16 @@ describe("limits and clocks", () => {
     }
   });
 
+  test("--idle-timeout closes a connection with no stream open with 4001", async () => {
+    const proxy = await startProxy(["--wisp", "/wisp/", "--idle-timeout", "1"]);
+    try {
+      const peer = await openRawWisp(wispUrl(proxy));
+      expect((await peer.closed).code).toBe(4001);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test("--max-lifetime closes the connection with 4000", async () => {
     const proxy = await startProxy(["--wisp", "/wisp/", "--max-lifetime", "1"]);
     try {
