@@ -128,7 +128,7 @@ async function main(): Promise<void> {
       const wispLines = wispReport(results.wisp);
       writeFileSync(`${outDir}/wisp.md`, `${wispLines.join("\n")}\n`);
       writeFileSync(`${outDir}/wisp.json`, `${JSON.stringify(results.wisp, null, 2)}\n`);
-      for (const line of wispLines.slice(4)) log(line);
+      for (const line of wispLines.filter((l) => l.startsWith("|"))) log(line);
     }
     // A run of the Wisp phase alone leaves the main report of the last full run as it is.
     if ([...phases].some((phase) => phase !== "wisp")) writeMainReport(results, outDir, machine);

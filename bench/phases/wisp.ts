@@ -2,6 +2,7 @@
 // against the wisp-js server, side by side. Throughput over 1 stream and over 8 streams on one
 // connection (download from the target's source mode, upload into its sink), and the stream-open
 // rate (streams opened on one connection, 16 in flight, each proven by a 1-byte echo).
+import { readFileSync } from "node:fs";
 import { spawnTracked } from "../lib/procs.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
@@ -21,6 +22,8 @@ export type WispWorkload = (typeof WISP_WORKLOADS)[number];
 /** Server id → workload → measured values (MB/s for throughput, streams/s for opens). */
 export interface WispResults {
   servers: { id: string; label: string }[];
+  /** /proc/loadavg's 1-minute figure before and after: how busy the machine was meanwhile. */
+  load: { before: number; after: number };
   runs: Record<string, Partial<Record<WispWorkload, number[]>>>;
   errors: string[];
 }
@@ -112,6 +115,7 @@ export async function wispPhase(
   const repeats = quick ? 1 : 3;
   const results: WispResults = {
     servers: servers.map(({ id, label }) => ({ id, label })),
+    load: { before: loadAverage(), after: 0 },
     runs: {},
     errors: [],
   };
@@ -120,6 +124,7 @@ export async function wispPhase(
     for (const server of rotate(servers, repeat)) {
       if (!budget.allows(60_000)) {
         results.errors.push("time budget spent: later Wisp runs skipped");
+        results.load.after = loadAverage();
         return results;
       }
       let running: Awaited<ReturnType<WispServer["start"]>>;
@@ -148,7 +153,16 @@ export async function wispPhase(
       }
     }
   }
+  results.load.after = loadAverage();
   return results;
+}
+
+function loadAverage(): number {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  } catch {
+    return Number.NaN;
+  }
 }
 
 const median = (values: number[]): number | undefined => {
@@ -170,7 +184,10 @@ export function wispReport(results: WispResults): string[] {
   const lines = [
     "## Wisp: wisp-js client, Socket2Web vs the wisp-js server",
     "",
-    "Medians; the same unmodified wisp-js client (its own process) drives both servers.",
+    "Medians; the same unmodified wisp-js client (its own process) drives both servers, and the",
+    "client's own CPU (it copies every packet) bounds what either server can show. Load average",
+    `(1 min) ${results.load.before} before and ${results.load.after} after the run: on a 2-core`,
+    "machine shared with other work, compare only figures taken together.",
     "",
     "| workload | socket2web | wisp-js | ratio (target ≥ 2×) |",
     "|---|---|---|---|",
