@@ -179,6 +179,8 @@ export class WispStream implements SessionClient {
 
   private observed(connection: TargetConnection): TargetConnection {
     return {
+      // Fields a transport may declare (a largest message size) stay; the methods are delegated.
+      ...connection,
       write: (chunk) => connection.write(chunk),
       pause: () => {
         this.targetPaused = true;
