@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { extensions } from "@mercuryworkshop/wisp-js/client";
 import { SignJWT } from "jose";
+import { builtinAdapters } from "../../src/adapters/index.ts";
 import { WispClose } from "../../src/wisp/close-reason.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
@@ -282,4 +283,31 @@ describe("--wisp values", () => {
       expect(run.stderr).toContain("--wisp expects a path prefix such as /wisp/");
     },
   );
+});
+
+describe.skipIf(!builtinAdapters.some((adapter) => adapter.name === "udp"))("UDP streams", () => {
+  test("each DATA is one datagram both ways, boundaries kept; INFO offers UDP", async () => {
+    const echoUdp = await Bun.udpSocket({
+      hostname: "127.0.0.1",
+      socket: {
+        data(socket, data, port, address) {
+          socket.send(data, port, address);
+        },
+      },
+    });
+    const proxy = await startProxy(["--wisp", "/wisp/"]);
+    try {
+      const connection = await connectWisp(wispUrl(proxy));
+      expect(connection.udp_enabled).toBe(true);
+      const open = openStream(connection, "127.0.0.1", echoUdp.port, "udp");
+      const sizes = [1, 100, 1200, 9000];
+      for (const size of sizes) open.stream.send(new Uint8Array(size).fill(size % 251));
+      await open.received(sizes.reduce((a, b) => a + b, 0));
+      expect(open.chunks.map((chunk) => chunk.byteLength).sort((a, b) => a - b)).toEqual(sizes);
+      connection.close();
+    } finally {
+      echoUdp.close();
+      await proxy.stop();
+    }
+  });
 });
