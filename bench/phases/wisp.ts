@@ -3,7 +3,7 @@
 // connection (download from the target's source mode, upload into its sink), and the stream-open
 // rate (streams opened on one connection, 16 in flight, each proven by a 1-byte echo).
 import { readFileSync } from "node:fs";
-import { spawnTracked } from "../lib/procs.ts";
+import { descendants, spawnTracked } from "../lib/procs.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -21,6 +21,8 @@ export type WispWorkload = (typeof WISP_WORKLOADS)[number];
 
 /** Server id → workload → measured values (MB/s for throughput, streams/s for opens). */
 export interface WispResults {
+  /** Server id → workload → the work done per second of the server's own CPU (same units). */
+  perCpuSecond?: Record<string, Partial<Record<WispWorkload, number[]>>>;
   servers: { id: string; label: string }[];
   /** /proc/loadavg's 1-minute figure before and after: how busy the machine was meanwhile. */
   load: { before: number; after: number };
@@ -31,7 +33,7 @@ export interface WispResults {
 interface WispServer {
   id: string;
   label: string;
-  start(): Promise<{ url: string; stop(): Promise<void> }>;
+  start(): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
 }
 
 const MB = 1_000_000;
@@ -55,7 +57,7 @@ const servers: WispServer[] = [
         ],
         { readyText: "listening on", cwd: ROOT },
       );
-      return { url: `ws://127.0.0.1:${port}/wisp/`, stop: () => proc.stop() };
+      return { url: `ws://127.0.0.1:${port}/wisp/`, pid: proc.pid, stop: () => proc.stop() };
     },
   },
   {
@@ -64,7 +66,7 @@ const servers: WispServer[] = [
     async start() {
       const running = await wispJs.start({ targetHost: "127.0.0.1", targetPort: 0 });
       const endpoint = running.endpoint as { url: string };
-      return { url: endpoint.url, stop: () => running.stop() };
+      return { url: endpoint.url, pid: running.pid ?? 0, stop: () => running.stop() };
     },
   },
 ];
@@ -85,7 +87,29 @@ function argsFor(workload: WispWorkload, quick: boolean): string[] {
   }
 }
 
-async function runClient(url: string, target: string, args: string[]): Promise<number> {
+/** CPU seconds (user + system) the process tree under `root` has used so far. */
+function cpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ. */
+const CLOCK_TICKS = 100;
+
+async function runClient(
+  url: string,
+  target: string,
+  args: string[],
+): Promise<{ perSecond: number; seconds: number }> {
   const client = spawnTracked("wisp-client", [
     BUN,
     "run",
@@ -96,11 +120,17 @@ async function runClient(url: string, target: string, args: string[]): Promise<n
   ]);
   try {
     const line = await client.waitForLine((l) => l.startsWith("{"), 150_000);
-    const result = JSON.parse(line) as { mbPerSecond?: number; perSecond?: number; error?: string };
+    const result = JSON.parse(line) as {
+      mbPerSecond?: number;
+      perSecond?: number;
+      seconds?: number;
+      error?: string;
+    };
     if (result.error) throw new Error(result.error);
     const value = result.mbPerSecond ?? result.perSecond;
-    if (value === undefined) throw new Error(`no figure in ${line}`);
-    return value;
+    if (value === undefined || result.seconds === undefined)
+      throw new Error(`no figure in ${line}`);
+    return { perSecond: value, seconds: result.seconds };
   } finally {
     await client.stop();
   }
@@ -117,6 +147,7 @@ export async function wispPhase(
     servers: servers.map(({ id, label }) => ({ id, label })),
     load: { before: loadAverage(), after: 0 },
     runs: {},
+    perCpuSecond: {},
     errors: [],
   };
   const where = `${target.host}:${target.port}`;
@@ -137,11 +168,17 @@ export async function wispPhase(
       try {
         for (const workload of WISP_WORKLOADS) {
           try {
-            const value = await runClient(running.url, where, argsFor(workload, quick));
-            const slot = results.runs[server.id] ?? {};
-            results.runs[server.id] = slot;
-            slot[workload] = [...(slot[workload] ?? []), value];
-            log(`wisp ${server.id} ${workload}: ${value.toFixed(0)}`);
+            const args = argsFor(workload, quick);
+            const cpuBefore = cpuSeconds(running.pid);
+            const { perSecond: value, seconds } = await runClient(running.url, where, args);
+            const cpu = cpuSeconds(running.pid) - cpuBefore;
+            record(results.runs, server.id, workload, value);
+            if (cpu > 0) {
+              record(results.perCpuSecond ?? {}, server.id, workload, (value * seconds) / cpu);
+            }
+            log(
+              `wisp ${server.id} ${workload}: ${value.toFixed(0)} (server CPU ${cpu.toFixed(2)} s)`,
+            );
           } catch (error) {
             results.errors.push(
               `${server.id} ${workload}: ${error instanceof Error ? error.message : error}`,
@@ -155,6 +192,17 @@ export async function wispPhase(
   }
   results.load.after = loadAverage();
   return results;
+}
+
+function record(
+  into: Record<string, Partial<Record<WispWorkload, number[]>>>,
+  server: string,
+  workload: WispWorkload,
+  value: number,
+): void {
+  const slot = into[server] ?? {};
+  into[server] = slot;
+  slot[workload] = [...(slot[workload] ?? []), value];
 }
 
 function loadAverage(): number {
@@ -200,6 +248,26 @@ export function wispReport(results: WispResults): string[] {
       `| ${UNITS[workload]} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ` +
         `${ratio === undefined ? "-" : `${ratio.toFixed(2)}× ${ratio >= 2 ? "(met)" : "(not met)"}`} |`,
     );
+  }
+  const efficiency = results.perCpuSecond;
+  if (efficiency) {
+    lines.push(
+      "",
+      "The same work per second of the server's own CPU (user + system of its process tree), which",
+      "the machine's load disturbs far less than throughput:",
+      "",
+      "| workload | socket2web | wisp-js | ratio |",
+      "|---|---|---|---|",
+    );
+    for (const workload of WISP_WORKLOADS) {
+      const ours = median(efficiency.socket2web?.[workload] ?? []);
+      const theirs = median(efficiency["wisp-js"]?.[workload] ?? []);
+      const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
+      const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
+      lines.push(
+        `| ${unit} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ${ratio?.toFixed(2) ?? "-"}× |`,
+      );
+    }
   }
   if (results.errors.length > 0) {
     lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
