@@ -30,11 +30,13 @@ install: build
 	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
 	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it, or choose PREFIX=..." ;; esac
 
-# Real programs the end-to-end tests drive: redis (through `forward`) and Debian's chromium.
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
+# noVNC with x11vnc on Xvfb.
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-ssh-client.sh
+	bash tests/setup/install-vnc.sh
 
 run: deps
 	$(BUN) run src/main.ts $(ARGS)
@@ -54,14 +56,14 @@ unit: deps
 	$(RECORD) $(BUN) test src
 
 e2e: deps test-deps
-	$(RECORD) $(BUN) test tests
+	$(RECORD) $(BUN) test --timeout 30000 tests
 
 build: deps
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps
-	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test tests/e2e
+	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test --timeout 30000 tests/e2e
 
 # Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
 test:
@@ -74,7 +76,7 @@ test-steps: check unit e2e test-binary
 # The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
 # failed at least once and fails if any did.
 test-stress: deps test-deps
-	bash tests/bin/stress.sh $(N) $(BUN) test tests
+	bash tests/bin/stress.sh $(N) $(BUN) test --timeout 30000 tests
 
 bench: deps
 	$(BUN) run bench/run.ts

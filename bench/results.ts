@@ -25,6 +25,8 @@ export interface SessionRun {
   failureReasons: Record<string, number>;
   sessionsPerSecond: number;
   setupSeconds: number;
+  /** Median dial → first echoed byte, ms (absent in results from before it was measured). */
+  firstByteP50Ms?: number;
   /** Proxy process tree memory, bytes (null for direct: there is no proxy). */
   memory: null | {
     idleRss: number;

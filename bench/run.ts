@@ -3,7 +3,7 @@
 // docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
-//                    socket2web, socket2web-bin)
+//                    socket2web, socket2web-url, socket2web-route, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup, wisp)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     }
     if (phases.has("stream")) {
       log(`throughput + latency (${config.repeats} repeats)`);
-      await streamPhase(runnable, ctx, config, budget, results, log);
+      const streaming = runnable.filter((r) => !r.sessionsOnly);
+      await streamPhase(streaming, ctx, config, budget, results, log);
     }
     if (phases.has("sessions")) {
       log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);

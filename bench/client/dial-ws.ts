@@ -7,6 +7,8 @@ interface WsOptions {
   /** Socket2Web handshake to send after the greeting; null for a raw relay. */
   handshake: Record<string, unknown> | null;
   protocols?: string[];
+  /** The handshake went in the URL: the first frame is the status (no greeting). */
+  statusFirst?: boolean;
   timeoutMs: number;
 }
 
@@ -70,6 +72,7 @@ export function dialWs(options: WsOptions): Promise<Conn> {
     };
     ws.onopen = () => {
       if (options.handshake) state = "greeting";
+      else if (options.statusFirst) state = "status";
       else ready();
     };
     ws.onmessage = (event: MessageEvent) => {

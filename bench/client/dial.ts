@@ -19,6 +19,15 @@ export function dial(endpoint: Endpoint, timeoutMs: number): Promise<Conn> {
         },
         timeoutMs,
       });
+    case "s2w-url": {
+      const url = new URL(endpoint.url);
+      url.search = new URLSearchParams({
+        protocol: "tcp",
+        target_ip: endpoint.targetHost,
+        target_port: String(endpoint.targetPort),
+      }).toString();
+      return dialWs({ url: String(url), handshake: null, statusFirst: true, timeoutMs });
+    }
     case "ws-raw":
       return dialWs({ url: endpoint.url, handshake: null, protocols: ["binary"], timeoutMs });
     case "wisp":

@@ -5,6 +5,8 @@ export type Endpoint =
   | { dialect: "tcp"; host: string; port: number }
   /** A WebSocket speaking the Socket2Web protocol: greeting, JSON handshake, status. */
   | { dialect: "s2w"; url: string; targetHost: string; targetPort: number }
+  /** The Socket2Web protocol with the handshake in the upgrade URL: no greeting, status first. */
+  | { dialect: "s2w-url"; url: string; targetHost: string; targetPort: number }
   /** A WebSocket relayed to a fixed target (websockify): binary frames from the first byte. */
   | { dialect: "ws-raw"; url: string }
   /** A Wisp server, through wisp-js's own client library: one connection, one stream. */

@@ -119,6 +119,7 @@ async function oneRun(
       failureReasons: result.failureReasons,
       sessionsPerSecond: result.sessionsPerSecond,
       setupSeconds: result.setupSeconds,
+      firstByteP50Ms: result.firstByteP50Ms,
       memory:
         idle && plateau && after
           ? {

@@ -160,6 +160,7 @@ export function renderReport(
         [
           "row",
           "sessions/s",
+          "p50 to first byte, ms",
           "vs socat / websockify",
           "failed",
           "idle MiB",
@@ -170,13 +171,14 @@ export function renderReport(
         ],
         shown.map((r) => {
           const s = r.sessions.find((x) => x.count === count);
-          if (!s) return [r.label, "—", "", "", "", "", "", "", ""];
-          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", "", ""];
+          if (!s) return [r.label, "—", "", "", "", "", "", "", "", ""];
+          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", "", "", ""];
           const sr = (id: string) =>
             byId(rows, id)?.sessions.find((x) => x.count === count)?.sessionsPerSecond?.median;
           return [
             r.label + (s.usesPss ? " (PSS)" : ""),
             cell(s.sessionsPerSecond),
+            cell(s.firstByteP50Ms, 2),
             `${ratio(s.sessionsPerSecond?.median, sr("socat"))} / ${ratio(s.sessionsPerSecond?.median, sr("websockify"))}`,
             cell(s.failures),
             cell(s.idleRss, 1, MiB),

@@ -9,6 +9,8 @@ export const MODES: Mode[] = ["echo", "upload", "download"];
 export interface SessionSummary {
   count: number;
   sessionsPerSecond: Spread | null;
+  /** Median over runs of each run's p50 dial → first echoed byte, ms. */
+  firstByteP50Ms: Spread | null;
   failures: Spread | null;
   established: Spread | null;
   idleRss: Spread | null;
@@ -61,6 +63,7 @@ export function summarize(results: Results): RowSummary[] {
         const summary: SessionSummary = {
           count: Number(count),
           sessionsPerSecond: spread(runs.map((r) => r.sessionsPerSecond)),
+          firstByteP50Ms: spread(runs.map((r) => r.firstByteP50Ms ?? Number.NaN)),
           failures: spread(runs.map((r) => r.failures)),
           established: spread(runs.map((r) => r.established)),
           idleRss: spread(mem.map(({ m }) => (usesPss ? m.idlePss : m.idleRss))),

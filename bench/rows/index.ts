@@ -2,7 +2,12 @@
 import { direct } from "./direct.ts";
 import type { Row } from "./row.ts";
 import { socat } from "./socat.ts";
-import { socket2webBinary, socket2webSource } from "./socket2web.ts";
+import {
+  socket2webBinary,
+  socket2webRoute,
+  socket2webSource,
+  socket2webUrlForm,
+} from "./socket2web.ts";
 import { websockify } from "./websockify.ts";
 import { wispJs } from "./wisp-js.ts";
 import { wsCeiling } from "./ws-ceiling.ts";
@@ -14,5 +19,7 @@ export const ROWS: readonly Row[] = [
   wispJs,
   wsCeiling,
   socket2webSource,
+  socket2webUrlForm,
+  socket2webRoute,
   socket2webBinary,
 ];

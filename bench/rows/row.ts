@@ -26,6 +26,8 @@ export interface Row {
   maxSessions?: number;
   /** Forks a process per connection: nothing stays behind after close, so no leak cycle. */
   forks?: boolean;
+  /** A variant measured for session set-up only (its data path is another row's). */
+  sessionsOnly?: boolean;
 }
 
 /** How long any row may take to start listening. */

@@ -23,17 +23,22 @@ export interface SessionsResult {
   failureReasons: Record<string, number>;
   setupSeconds: number;
   sessionsPerSecond: number;
+  /** Median time from starting to dial to the first echoed byte, ms. */
+  firstByteP50Ms: number;
 }
 
-function echoOnce(conn: Conn, bytes: number, timeoutMs: number): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/** Resolves with the time the first echoed byte arrived (performance.now()). */
+function echoOnce(conn: Conn, bytes: number, timeoutMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
     let got = 0;
+    let firstAt = 0;
     const timer = setTimeout(() => reject(new Error("echo timeout")), timeoutMs);
     conn.setReceiver((chunk) => {
+      if (got === 0) firstAt = performance.now();
       got += chunk.byteLength;
       if (got >= bytes) {
         clearTimeout(timer);
-        resolve();
+        resolve(firstAt);
       }
     });
     void conn.closed.then((why) => {
@@ -65,14 +70,17 @@ export async function openSessions(
   const started = performance.now();
   const deadline = Date.now() + options.phaseTimeoutMs;
   let lastSuccess = started;
+  const firstByteMs: number[] = [];
 
   const worker = async () => {
     while (next < options.sessions && Date.now() < deadline) {
       next++;
       try {
+        const dialedAt = performance.now();
         const conn = await dial(endpoint, options.perSessionTimeoutMs);
         conns.push(conn);
-        await echoOnce(conn, options.echoBytes, options.perSessionTimeoutMs);
+        const firstAt = await echoOnce(conn, options.echoBytes, options.perSessionTimeoutMs);
+        firstByteMs.push(firstAt - dialedAt);
         lastSuccess = performance.now();
       } catch (error) {
         failures++;
@@ -95,6 +103,7 @@ export async function openSessions(
       failureReasons,
       setupSeconds,
       sessionsPerSecond: established > 0 ? established / setupSeconds : 0,
+      firstByteP50Ms: median(firstByteMs),
     },
   };
 }
@@ -108,4 +117,10 @@ export async function closeSessions(conns: Conn[], timeoutMs: number): Promise<n
     Bun.sleep(timeoutMs),
   ]);
   return closed;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)] as number;
 }

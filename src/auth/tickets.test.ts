@@ -241,3 +241,38 @@ describe("ticket claims", () => {
     expect(result.ok === false && result.reason).toContain(reason);
   });
 });
+
+describe("claims naming a target (host and port, as websockify's JWT token plugin)", () => {
+  it("read host and port, and pin the ticket to them when there is no allow claim", async () => {
+    const v = await verifier({ secret: SECRET });
+    const result = await v.verify(await hs256(claims({ host: "10.0.0.5", port: 5900 })));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.pins.target).toEqual({ host: "10.0.0.5", port: 5900 });
+    expect(result.pins.allow?.map((rule) => rule.text)).toEqual(["10.0.0.5:5900"]);
+  });
+
+  it("take a port as decimal text and an IPv6 host; an allow claim stays as given", async () => {
+    const v = await verifier({ secret: SECRET });
+    const result = await v.verify(
+      await hs256(claims({ host: "::1", port: "5901", allow: ["10.0.0.0/8"] })),
+    );
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.pins.target).toEqual({ host: "::1", port: 5901 });
+    expect(result.pins.allow?.map((rule) => rule.text)).toEqual(["10.0.0.0/8"]);
+  });
+
+  it.each([
+    [{ host: "10.0.0.5" }, "claim port"],
+    [{ port: 5900 }, "claim host"],
+    [{ host: "10.0.0.5", port: 0 }, "claim port"],
+    [{ host: "10.0.0.5", port: "059" }, "claim port"],
+    [{ host: "10.0.0.5", port: 5900.5 }, "claim port"],
+    [{ host: "127.1", port: 5900 }, "claim host"],
+    [{ host: 7, port: 5900 }, "claim host"],
+  ])("refuse %p", async (extra, problem) => {
+    const v = await verifier({ secret: SECRET });
+    const result = await v.verify(await hs256(claims(extra)));
+    expect(result).toMatchObject({ ok: false, failure: "invalid_claims" });
+    if (!result.ok) expect(result.reason).toContain(problem);
+  });
+});

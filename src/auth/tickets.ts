@@ -7,12 +7,20 @@ import {
   type JWTPayload,
   jwtVerify,
 } from "jose";
+import { formatHostPort } from "../net/host-port.ts";
+import { parseTargetHost, type TargetHost } from "../net/target-host.ts";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 
 /** What a ticket narrows; an absent field narrows nothing. */
 export interface TicketPins {
   readonly allow?: readonly Rule[];
   readonly protocols?: readonly string[];
+  /**
+   * The one target named by `host` and `port` claims (as websockify's JWT token plugin reads
+   * them): where a raw session with this ticket in `?token=` goes. Without an `allow` claim the
+   * ticket is also pinned to it for every other session.
+   */
+  readonly target?: { readonly host: string; readonly port: number };
 }
 
 export type TicketFailure =
@@ -164,7 +172,22 @@ function classify(error: unknown): TicketResult {
 }
 
 function readPins(payload: JWTPayload): TicketResult {
-  const pins: { allow?: Rule[]; protocols?: string[] } = {};
+  const pins: { allow?: Rule[]; protocols?: string[]; target?: { host: string; port: number } } =
+    {};
+  if (payload.host !== undefined || payload.port !== undefined) {
+    const target = readTarget(payload.host, payload.port);
+    if (typeof target === "string") return fail("invalid_claims", target);
+    pins.target = target;
+    if (payload.allow === undefined) {
+      try {
+        pins.allow = [parseRule(formatHostPort(target.host, target.port))];
+      } catch (error) {
+        if (error instanceof PolicyRuleError)
+          return fail("invalid_claims", `claims host and port: ${error.message}`);
+        throw error;
+      }
+    }
+  }
   if (payload.allow !== undefined) {
     const { allow } = payload;
     if (!isStringArray(allow) || allow.length > MAX_PINNED_RULES) {
@@ -189,6 +212,30 @@ function readPins(payload: JWTPayload): TicketResult {
     pins.protocols = [...protocols];
   }
   return { ok: true, pins };
+}
+
+const PORT_CLAIM = /^[1-9][0-9]{0,4}$/;
+
+/** `host` (an IP literal or a host name) and `port` (a number, or its decimal text): both or neither. */
+function readTarget(host: unknown, port: unknown): { host: string; port: number } | string {
+  if (typeof host !== "string" || host === "")
+    return "claim host must be a host name or IP address";
+  const portNumber = typeof port === "string" && PORT_CLAIM.test(port) ? Number(port) : port;
+  if (
+    typeof portNumber !== "number" ||
+    !Number.isInteger(portNumber) ||
+    portNumber < 1 ||
+    portNumber > 65535
+  ) {
+    return "claim port must be an integer from 1 to 65535";
+  }
+  let parsed: TargetHost;
+  try {
+    parsed = parseTargetHost(host);
+  } catch {
+    return "claim host must be a host name or IP address";
+  }
+  return { host: parsed.kind === "ip" ? parsed.address : parsed.name, port: portNumber };
 }
 
 function isStringArray(value: unknown): value is string[] {

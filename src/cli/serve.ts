@@ -1,4 +1,5 @@
 import { openProxyWarning } from "../config/exposure.ts";
+import { loadFixedTargets } from "../config/fixed-targets.ts";
 import { loadSettings } from "../config/load.ts";
 import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
@@ -25,6 +26,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   const loaded = await loadSettings(args, deps.env);
   const { settings } = loaded;
   const security = await buildSecurity(settings, loaded.origins);
+  const fixed = await loadFixedTargets(settings, loaded.origins);
   const tls = security.tls
     ? { files: security.tls, material: await readTls(security.tls) }
     : undefined;
@@ -49,6 +51,18 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     security.credentials.required,
   );
   if (warning) notices.push({ level: "warn", text: warning });
+  if (fixed.routes.size > 0) {
+    notices.push({ level: "info", text: `raw sessions: ${fixed.routes.size} routes` });
+  }
+  if (fixed.tokens && fixed.snapshot) {
+    notices.push({
+      level: "info",
+      text: `raw sessions: ${fixed.tokens.size} tokens from ${fixed.snapshot.files} files in ${fixed.tokens.path}`,
+    });
+    for (const problem of fixed.snapshot.problems) {
+      notices.push({ level: "warn", text: `token file: skipped ${problem}` });
+    }
+  }
   await runServer({
     config,
     policy: security.policy,
@@ -58,6 +72,14 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     resolver: resolution.resolver,
     notices,
     env: deps.env,
+    fixedTargets: {
+      routes: fixed.routes,
+      tokens: fixed.tokens,
+      tickets:
+        settings["ticket-secret"] !== undefined ||
+        settings["ticket-secret-file"] !== undefined ||
+        settings["ticket-public-key"] !== undefined,
+    },
     ...(tls ? { tls } : {}),
   });
 }

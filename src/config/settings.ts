@@ -232,6 +232,17 @@ export const SETTINGS = {
     hint: "file",
     description: "PEM private key for --tls-cert",
   }),
+  "token-file": optional({
+    security: true,
+    hint: "path",
+    description:
+      "Raw sessions by ?token=: a websockify token file (TOKEN: HOST:PORT lines) or directory of them, re-read on change and SIGHUP",
+  }),
+  route: list({
+    security: true,
+    hint: "path=host:port",
+    description: "Raw session target for one URL path, e.g. /vnc=127.0.0.1:5900 (repeatable)",
+  }),
   "max-connections-per-ip": value({
     hint: "count",
     description: "Most connections at once from one client address (IPv6: one /64), 0 for no limit",

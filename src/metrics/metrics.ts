@@ -28,7 +28,12 @@ export type RefusalReason =
   | "capacity"
   | "per_ip"
   | "rate_limit"
-  | "shutdown";
+  | "shutdown"
+  /** Raw sessions (routes, token files), refused before the upgrade. */
+  | "unknown_target"
+  | "forbidden"
+  | "connect_failed"
+  | "connect_timeout";
 
 /**
  * Prometheus metrics. Nothing is counted on the data path: bytes are the finished sessions' totals

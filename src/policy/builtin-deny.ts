@@ -17,7 +17,7 @@ function deniedClass(name: string, ranges: readonly string[]): DeniedClass {
 
 /**
  * Denied even with no rules configured. Loopback and private ranges are deliberately absent:
- * a proxy often runs beside the services it exposes (PROTOCOL.md section 6).
+ * a proxy often runs beside the services it exposes (docs/protocol.md section 6).
  */
 export const BUILTIN_DENIED: readonly DeniedClass[] = [
   // Instance metadata hands out cloud credentials. 169.254.170.2 and .23 (and fd00:ec2::23)

@@ -1,4 +1,4 @@
-// The wire contract of docs/PROTOCOL.md, shared by the server and the client library.
+// The wire contract of docs/protocol.md, shared by the server and the client library.
 // Browser-safe: no runtime imports.
 
 /** Key of the greeting object, with a space, as the protocol writes it. */

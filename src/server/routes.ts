@@ -8,12 +8,10 @@ export interface RouteHandlers {
   /** Present when --metrics is on. */
   metrics: ProxyMetrics | undefined;
   /**
-   * Admits and upgrades the request: undefined once upgraded, else the refusal (403, 401, or 400
-   * when it was not a valid WebSocket upgrade).
+   * Admits and upgrades the request: undefined once upgraded, else the refusal (403, 401, 404,
+   * 502, 504, or 400 for a subprotocol it does not take or an invalid WebSocket upgrade).
    */
   upgrade(): Promise<Response | undefined>;
-  /** Paths whose WebSocket speaks a subprotocol (Wisp 2 under --wisp); everywhere else one is refused. */
-  speaksSubprotocol?(pathname: string): boolean;
   logger: Logger;
 }
 
@@ -70,13 +68,6 @@ export function routeRequest(
       {
         upgrade: "websocket",
       },
-    );
-  }
-  // Bun would otherwise echo the client's first offered subprotocol, which we do not implement.
-  if (request.headers.has("sec-websocket-protocol") && !handlers.speaksSubprotocol?.(pathname)) {
-    return textResponse(
-      "400 Bad Request: socket2web implements no WebSocket subprotocol; offer none",
-      400,
     );
   }
   if (!handlers.ready()) return textResponse("503 Service Unavailable: shutting down", 503);

@@ -2,8 +2,14 @@ import type { Server, ServerWebSocket } from "bun";
 import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
+import type { Grant } from "../auth/credentials.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import type { OpenedTarget } from "../fixed-target/opened-target.ts";
+import { prepareRawSession } from "../fixed-target/raw-session.ts";
+import { chooseSubprotocol } from "../fixed-target/subprotocol.ts";
+import { type FixedTargets, type UpgradeKind, upgradeKind } from "../fixed-target/upgrade-kind.ts";
+import { urlFormChooser } from "../fixed-target/url-form.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
@@ -14,7 +20,7 @@ import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
-import { handshakeChooser } from "../session/selection.ts";
+import { handshakeChooser, type TargetChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
 import { protocolStatus, silentStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
@@ -77,6 +83,8 @@ export interface ServerDeps {
   readonly flow?: FlowLimits;
   /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
   readonly clientTimeout?: number;
+  /** --route and --token-file: targets chosen by the upgrade URL (raw sessions). */
+  readonly fixedTargets?: FixedTargets;
 }
 
 export interface ProxyServer {
@@ -102,13 +110,33 @@ export interface ConnectionData {
   client: WebSocketClient | undefined;
   /** Frees its --max-connections-per-ip slot. */
   release: Release | undefined;
-  /** Set for an upgrade under --wisp: a Wisp connection or a wsproxy session. */
-  readonly wisp?: WispUpgrade;
-  /** The Wisp side of a connection that counts. */
+  /** How its session chooses a target, decided from the upgrade URL; absent: refused at open. */
+  readonly plan: SessionPlan | undefined;
+  /** An upgrade under --wisp that is a Wisp connection (not a session of its own). */
+  readonly wisp?: Extract<WispUpgrade, { kind: "wisp" }>;
+  /** The Wisp side of such a connection once it counts. */
   wispConnection?: WispConnection;
 }
 
+/** What the upgrade decided about a session's target, before the session exists. */
+interface SessionPlan {
+  readonly chooser: TargetChooser;
+  /** Raw sessions get no status messages. */
+  readonly silent: boolean;
+  readonly grant: Grant | undefined;
+  /** A raw session's target, opened before the upgrade; closed if no session takes it. */
+  readonly opened: OpenedTarget | undefined;
+}
+
 let nextConnectionId = 1;
+
+const RAW_STATUS_TEXT = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  502: "Bad Gateway",
+  504: "Gateway Timeout",
+} as const;
 
 const SHUTTING_DOWN: Refusal = {
   reason: "shutdown",
@@ -142,12 +170,19 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const credentials = deps.credentials ?? createCredentialCheck({});
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const chooser = handshakeChooser(registry);
+  const fixedTargets: FixedTargets = deps.fixedTargets ?? {
+    routes: new Map(),
+    tokens: undefined,
+    tickets: false,
+  };
+  const tcp = registry.get("tcp");
   /** Wisp's stream types are the tcp and (where it is registered) udp adapters. */
   const wispAdapters = (() => {
-    const tcp = registry.get("tcp");
     const udp = registry.get("udp");
     return tcp ? { tcp, ...(udp ? { udp } : {}) } : undefined;
   })();
+  /** Raw sessions whose target is being opened before the upgrade: they count towards capacity. */
+  let preparing = 0;
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
   const context: SessionContext = {
@@ -192,6 +227,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     if (!accepting) return SHUTTING_DOWN;
     if (counted >= config.maxConnections) return AT_CAPACITY;
     if (data.admitted.refusal) return data.admitted.refusal;
+    // A raw upgrade that was not prepared because it was to be refused (a race freed the room).
+    if (!data.plan && !data.wisp) return AT_CAPACITY;
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
       if (!data.release) {
@@ -202,17 +239,64 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     return undefined;
   };
 
+  /**
+   * A raw session's target, checked and opened before the upgrade: its plan, or the HTTP refusal.
+   * Undefined when the upgrade is to be refused at open anyway (1013, 1001): it opens nothing.
+   */
+  const planRawSession = async (
+    kind: Extract<UpgradeKind, { kind: "raw" }>,
+    admitted: Admitted,
+    waitLonger: () => void,
+  ): Promise<SessionPlan | Response | undefined> => {
+    const room = accepting && counted + preparing < config.maxConnections;
+    if (admitted.refusal || !room || !tcp) return undefined;
+    // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
+    waitLonger();
+    preparing++;
+    let prepared: Awaited<ReturnType<typeof prepareRawSession>>;
+    try {
+      prepared = await prepareRawSession(kind, admitted.grant, {
+        targets: fixedTargets,
+        credentials,
+        policy: context.policy,
+        resolver: deps.resolver,
+        tcp,
+        connectTimeout: config.connectTimeout,
+      });
+    } finally {
+      preparing--;
+    }
+    if (!prepared.ok) {
+      metrics?.refused(prepared.reason);
+      deps.logger.info(
+        `refused raw upgrade from ${admitted.clientLabel} (${prepared.status}): ${prepared.log}`,
+      );
+      return textResponse(
+        `${prepared.status} ${RAW_STATUS_TEXT[prepared.status]}: ${prepared.message}`,
+        prepared.status,
+        prepared.status === 401 ? { "www-authenticate": 'Bearer realm="socket2web"' } : {},
+      );
+    }
+    return {
+      chooser: { kind: "fixed", selection: prepared.selection },
+      silent: true,
+      grant: prepared.grant,
+      opened: prepared.opened,
+    };
+  };
+
   const open = (ws: ServerWebSocket<ConnectionData>) => {
     const data = ws.data;
     const refusal = refusalOf(data);
     if (refusal) {
+      data.plan?.opened?.discard();
       metrics?.refused(refusal.reason);
       lingering.add();
       ws.close(refusal.closeCode, refusal.closeReason);
       return;
     }
     counted++;
-    if (data.wisp?.kind === "wisp" && wispAdapters) {
+    if (data.wisp && wispAdapters) {
       const connection = startWispConnection(
         ws,
         data.wisp,
@@ -223,16 +307,15 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       wispConnections.add(connection);
       return;
     }
+    const plan = data.plan as SessionPlan;
     const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
-    const wsproxy = data.wisp?.kind === "wsproxy" ? data.wisp : undefined;
     const session = new Session(context, {
       id: data.id,
       client,
-      // wsproxy: a raw session whose target the URL fixed.
-      chooser: wsproxy ? { kind: "fixed", selection: wsproxy.selection } : chooser,
-      status: wsproxy ? silentStatus : protocolStatus(client),
+      chooser: plan.chooser,
+      status: plan.silent ? silentStatus : protocolStatus(client),
       clientAddress: data.admitted.clientLabel,
-      grant: wsproxy ? wsproxy.grant : data.admitted.grant,
+      grant: plan.grant,
     });
     data.client = client;
     data.session = session;
@@ -284,6 +367,59 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     data.session?.clientClosed(code);
   };
 
+  /**
+   * An upgrade under --wisp: a Wisp connection, or wsproxy (a raw session to the target its URL
+   * names, checked by the session like any other). Admission first, as for every upgrade.
+   */
+  const upgradeWisp = async (
+    request: Request,
+    pathname: string,
+    server: Server<ConnectionData>,
+    tcpAdapter: NonNullable<typeof tcp>,
+  ): Promise<Response | undefined> => {
+    const admitted = await admit(request, server.requestIP(request), admission);
+    if (admitted.kind === "rejected") {
+      metrics?.refused(admitted.reason);
+      return admitted.response;
+    }
+    const wisp = await planWispUpgrade(request, pathname, admitted.grant, {
+      prefix: config.wisp as string,
+      credentials,
+      tcp: tcpAdapter,
+      logger: deps.logger,
+    });
+    if (wisp === undefined) return notAnUpgrade();
+    if (wisp.kind === "refused") {
+      if (wisp.status === 400) return textResponse(`400 Bad Request: ${wisp.message}`, 400);
+      metrics?.refused("credential");
+      return textResponse(`401 Unauthorized: ${wisp.message}`, 401, {
+        "www-authenticate": 'Bearer realm="socket2web"',
+      });
+    }
+    const data: ConnectionData = {
+      id: nextConnectionId++,
+      admitted,
+      session: undefined,
+      client: undefined,
+      release: undefined,
+      plan:
+        wisp.kind === "wsproxy"
+          ? {
+              chooser: { kind: "fixed", selection: wisp.selection },
+              silent: true,
+              grant: wisp.grant,
+              opened: undefined,
+            }
+          : undefined,
+      ...(wisp.kind === "wisp" ? { wisp } : {}),
+    };
+    const subprotocol = wisp.kind === "wisp" ? wisp.subprotocol : undefined;
+    const headers = subprotocol ? { "sec-websocket-protocol": subprotocol } : undefined;
+    return server.upgrade(request, { data, ...(headers ? { headers } : {}) })
+      ? undefined
+      : notAnUpgrade();
+  };
+
   const listen = (tls: TlsMaterial | undefined, port: number): Server<ConnectionData> =>
     Bun.serve<ConnectionData>({
       hostname: config.ip,
@@ -304,8 +440,6 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           logger: deps.logger,
           ready: () => accepting,
           sessions: () => sessions.size,
-          speaksSubprotocol: (pathname) =>
-            config.wisp !== undefined && pathname.startsWith(config.wisp),
           metrics,
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
@@ -321,40 +455,53 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
                 },
               );
             }
+            const url = new URL(request.url);
+            if (config.wisp && wispAdapters && url.pathname.startsWith(config.wisp)) {
+              return upgradeWisp(request, url.pathname, server, wispAdapters.tcp);
+            }
+            const kind = upgradeKind(url, fixedTargets);
+            const subprotocol = chooseSubprotocol(
+              request.headers.get("sec-websocket-protocol"),
+              kind.kind === "raw",
+            );
+            if (!subprotocol.ok) {
+              deps.logger.debug(`refused an upgrade: ${subprotocol.message}`);
+              return textResponse(`400 Bad Request: ${subprotocol.message}`, 400);
+            }
             const admitted = await admit(request, server.requestIP(request), admission);
             if (admitted.kind === "rejected") {
               metrics?.refused(admitted.reason);
               return admitted.response;
             }
-            const wisp =
-              config.wisp && wispAdapters
-                ? await planWispUpgrade(request, new URL(request.url).pathname, admitted.grant, {
-                    prefix: config.wisp,
-                    credentials,
-                    tcp: wispAdapters.tcp,
-                    logger: deps.logger,
-                  })
-                : undefined;
-            if (wisp?.kind === "refused") {
-              if (wisp.status === 401) {
-                metrics?.refused("credential");
-                return textResponse(`401 Unauthorized: ${wisp.message}`, 401, {
-                  "www-authenticate": 'Bearer realm="socket2web"',
-                });
-              }
-              return textResponse(`400 Bad Request: ${wisp.message}`, 400);
-            }
+            const plan =
+              kind.kind === "raw"
+                ? await planRawSession(kind, admitted, () => server.timeout(request, 0))
+                : {
+                    chooser: kind.kind === "url" ? urlFormChooser(kind.query, registry) : chooser,
+                    silent: false,
+                    grant: admitted.grant,
+                    opened: undefined,
+                  };
+            if (plan instanceof Response) return plan;
             const data: ConnectionData = {
               id: nextConnectionId++,
               admitted,
               session: undefined,
               client: undefined,
               release: undefined,
-              ...(wisp ? { wisp } : {}),
+              plan,
             };
-            const subprotocol = wisp?.kind === "wisp" ? wisp.subprotocol : undefined;
-            const headers = subprotocol ? { "sec-websocket-protocol": subprotocol } : undefined;
-            return server.upgrade(request, { data, headers }) ? undefined : notAnUpgrade();
+            const headers = subprotocol.selected
+              ? { "sec-websocket-protocol": subprotocol.selected }
+              : undefined;
+            let upgraded = false;
+            try {
+              upgraded = server.upgrade(request, { data, ...(headers ? { headers } : {}) });
+            } finally {
+              // A target opened for a client that is gone (or was never a valid upgrade).
+              if (!upgraded) plan?.opened?.discard();
+            }
+            return upgraded ? undefined : notAnUpgrade();
           },
         });
       },

@@ -1,5 +1,7 @@
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
+import type { TokenSnapshot, TokenSource } from "../fixed-target/token-source.ts";
+import type { FixedTargets } from "../fixed-target/upgrade-kind.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
@@ -36,6 +38,8 @@ export interface ServerSetup {
   readonly resolver: Resolver;
   readonly tls?: { readonly material: TlsMaterial; readonly files: TlsFiles };
   readonly notices: readonly Notice[];
+  /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
+  readonly fixedTargets?: FixedTargets;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -72,6 +76,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         ? { createMetrics: (await import("../metrics/metrics.ts")).createMetrics }
         : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
+      ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));
@@ -86,7 +91,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
   keepRunningOnBugs(logger);
-  onReloadSignal(server, setup.tls?.files, logger);
+  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
   let stopping = false;
   onShutdownSignal(async (signal) => {
     stopping = true;
@@ -110,14 +115,27 @@ export async function runServer(setup: ServerSetup): Promise<void> {
 }
 
 /**
- * SIGHUP re-reads the certificate and key for new connections; a file that fails to load is
- * logged and the old certificate stays. Without TLS there is nothing to reload, and the signal
- * no longer ends the process (its default action).
+ * SIGHUP re-reads the certificate and key for new connections, and the token file; a file that
+ * fails to load is logged and the old one stays. The token file is also re-read when it changes.
+ * With neither there is nothing to reload, and the signal no longer ends the process (its
+ * default action).
  */
-function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger: Logger): void {
+function onReloadSignal(
+  server: ProxyServer,
+  files: TlsFiles | undefined,
+  tokens: TokenSource | undefined,
+  logger: Logger,
+): void {
+  tokens?.watch((outcome) => reportTokens(tokens, outcome, "changed", logger));
   process.on("SIGHUP", () => {
+    if (tokens) {
+      tokens.reload().then(
+        (snapshot) => reportTokens(tokens, snapshot, "SIGHUP received", logger),
+        (error: unknown) => reportTokens(tokens, error as Error, "SIGHUP received", logger),
+      );
+    }
     if (!files) {
-      logger.info("SIGHUP received: no TLS certificate to reload");
+      if (!tokens) logger.info("SIGHUP received: no TLS certificate or token file to reload");
       return;
     }
     loadTls(files).then(
@@ -129,6 +147,20 @@ function onReloadSignal(server: ProxyServer, files: TlsFiles | undefined, logger
         logger.error(`SIGHUP received: kept the old TLS certificate: ${(error as Error).message}`),
     );
   });
+}
+
+function reportTokens(
+  tokens: TokenSource,
+  outcome: TokenSnapshot | Error,
+  why: string,
+  logger: Logger,
+): void {
+  if (outcome instanceof Error) {
+    logger.error(`${why}: kept the previous tokens of ${tokens.path}: ${outcome.message}`);
+    return;
+  }
+  for (const problem of outcome.problems) logger.warn(`token file: skipped ${problem}`);
+  logger.info(`${why}: reloaded ${outcome.targets.size} tokens from ${tokens.path}`);
 }
 
 /**

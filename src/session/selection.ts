@@ -1,6 +1,7 @@
 import type { AdapterRegistry } from "../adapters/registry.ts";
 import type { ProtocolAdapter } from "../adapters/types.ts";
 import { parseHandshake } from "../handshake/parse.ts";
+import type { ProxyError } from "../protocol/errors.ts";
 
 /** A target chosen for a session: the adapter, its typed target, and what the client presented. */
 export interface Selection {
@@ -25,7 +26,9 @@ export type TargetChooser =
       choose(message: string | Uint8Array): Selection;
     }
   /** The target was chosen before the session began: no greeting, no waiting. */
-  | { readonly kind: "fixed"; readonly selection: Selection };
+  | { readonly kind: "fixed"; readonly selection: Selection }
+  /** The choice made before the session began is invalid (a URL-form handshake): report, close. */
+  | { readonly kind: "refused"; readonly error: ProxyError };
 
 /** Socket2Web's greeting and JSON handshake message (sections 2 and 3 of docs/protocol.md). */
 export function handshakeChooser(registry: AdapterRegistry): TargetChooser {

@@ -143,7 +143,12 @@ const SETTINGS: SessionSettings = {
 };
 
 function setup(
-  options: { settings?: Partial<SessionSettings>; fixed?: boolean; silent?: boolean } = {},
+  options: {
+    settings?: Partial<SessionSettings>;
+    fixed?: boolean;
+    silent?: boolean;
+    refused?: ProxyError;
+  } = {},
 ) {
   const fake = fakeAdapter();
   const client = new FakeClient();
@@ -168,17 +173,19 @@ function setup(
     echo: { protocol: "fake", target_port: 7 },
     token: undefined,
   };
-  const chooser: TargetChooser = options.fixed
-    ? { kind: "fixed", selection }
-    : {
-        kind: "message",
-        greeting: "GREETING",
-        choose(message) {
-          if (typeof message !== "string") throw invalidHandshake("binary");
-          const fields = JSON.parse(message) as Record<string, unknown>;
-          return { ...selection, target: fake.adapter.parse(fields), echo: fields };
-        },
-      };
+  const chooser: TargetChooser = options.refused
+    ? { kind: "refused", error: options.refused }
+    : options.fixed
+      ? { kind: "fixed", selection }
+      : {
+          kind: "message",
+          greeting: "GREETING",
+          choose(message) {
+            if (typeof message !== "string") throw invalidHandshake("binary");
+            const fields = JSON.parse(message) as Record<string, unknown>;
+            return { ...selection, target: fake.adapter.parse(fields), echo: fields };
+          },
+        };
   const session = new Session(context, {
     id: 1,
     client,
@@ -430,5 +437,21 @@ describe("a target chosen before the session (raw sessions)", () => {
     await until(() => client.closes.length > 0);
     expect(client.texts).toEqual([]);
     expect(client.closes[0]?.code).toBe(CloseCode.connectTimeout);
+  });
+});
+
+describe("a choice refused before the session (an invalid URL-form handshake)", () => {
+  test("no greeting: the error status, then its close code; nothing is opened", () => {
+    const { session, client, opens } = setup({ refused: invalidHandshake("target_port") });
+    session.start();
+    expect(client.texts).toHaveLength(1);
+    expect(JSON.parse(client.texts[0] as string)).toEqual({
+      status: "error",
+      error: "invalid_handshake",
+      reason: "target_port",
+    });
+    expect(client.closes).toEqual([{ code: CloseCode.badHandshake, reason: "invalid_handshake" }]);
+    expect(opens).toHaveLength(0);
+    expect(session.finished.error).toBe("invalid_handshake");
   });
 });

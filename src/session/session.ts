@@ -170,6 +170,10 @@ export class Session {
       this.chosen(chooser.selection);
       return;
     }
+    if (chooser.kind === "refused") {
+      this.fail(chooser.error);
+      return;
+    }
     this.client.sendText(chooser.greeting);
     if (this.state.kind !== "handshake") return;
     this.state = {

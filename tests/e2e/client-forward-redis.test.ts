@@ -56,7 +56,7 @@ describe("socket2web forward with redis", () => {
     expect(get.exitCode).toBe(0);
     expect(new TextDecoder().decode(get.stdout)).toBe(`${value}\n`);
     await expectSessionLogged(2);
-  }, 15_000);
+  }, 30_000);
 
   test("a pipeline of 10,000 commands", async () => {
     let resp = "";
@@ -72,7 +72,7 @@ describe("socket2web forward with redis", () => {
     const get = await runWithInput(cli("GET", "key:9999"), null);
     expect(new TextDecoder().decode(get.stdout).trim()).toBe("value:9999");
     await expectSessionLogged(2);
-  }, 15_000);
+  }, 30_000);
 
   test("redis-benchmark runs without errors", async () => {
     const clients = 8;

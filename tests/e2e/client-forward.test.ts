@@ -75,5 +75,5 @@ describe("socket2web forward", () => {
     expect(Date.now() - started).toBeLessThan(3000);
     await eventually(() => client.closed(), 2000, "the local socket closed");
     expect(forward.output()).toMatch(/closed 1001/);
-  }, 10_000);
+  }, 30_000);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, Socket2WebError } from "../../src/client/index.ts";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
+import { startGreetingServer } from "../helpers/greeting-server.ts";
 import { readExactly } from "../helpers/streams.ts";
 import { startUrlFormServer, type UrlFormServer } from "../helpers/url-form-server.ts";
 
@@ -17,15 +18,36 @@ async function echoesThrough(connection: Awaited<ReturnType<typeof connect>>) {
   await connection.closed;
 }
 
-describe("handshake forms against today's server (it greets)", () => {
-  test("the library's default URL form falls back to the greeting and works", async () => {
+describe("handshake forms against socket2web", () => {
+  test("the library's default URL form: no greeting, the status comes first", async () => {
     const connection = await connect(fixture.proxy.url, {
       protocol: "tcp",
       fields: { target_ip: "127.0.0.1", target_port: fixture.echo.port },
     });
-    expect(connection.handshake).toBe("message");
-    expect(Object.keys(connection.supportedProtocols())).toContain("tcp");
+    expect(connection.handshake).toBe("url");
+    expect(connection.status).toMatchObject({
+      status: "connected",
+      protocol: "tcp",
+      target_ip: "127.0.0.1",
+      target_port: fixture.echo.port,
+    });
     await echoesThrough(connection);
+  });
+
+  test("against a server that greets, the URL form falls back to the greeting and works", async () => {
+    const older = startGreetingServer();
+    try {
+      const connection = await connect(older.url, {
+        protocol: "tcp",
+        fields: { target_ip: "127.0.0.1", target_port: 7 },
+      });
+      expect(connection.handshake).toBe("message");
+      expect(Object.keys(connection.supportedProtocols())).toContain("tcp");
+      expect(older.queries[0]).toMatchObject({ protocol: "tcp", target_port: "7" });
+      await echoesThrough(connection);
+    } finally {
+      older.stop();
+    }
   });
 
   test("handshake: 'message' waits for the greeting", async () => {

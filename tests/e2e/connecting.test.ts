@@ -27,7 +27,7 @@ test("a client that closes while the target is still opening: the target still g
   expect(blackhole.finished()).toContain(expected);
   await proxy.stop();
   await blackhole.stop();
-}, 15_000);
+}, 30_000);
 
 test("data pipelined while the target opens: the client is held back past the bound, then all of it arrives in order", async () => {
   const blackhole = await startBlackhole();

@@ -46,7 +46,7 @@ describe("--max-connections", () => {
     connecting.close();
     await proxy.stop();
     await blackhole.stop();
-  }, 15_000);
+  }, 30_000);
 });
 
 describe("--max-lifetime", () => {

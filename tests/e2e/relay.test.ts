@@ -136,7 +136,7 @@ describe("closing", () => {
     expect(received.byteLength).toBe(16 * chunk.byteLength);
     expect(received.subarray(15 * chunk.byteLength)).toEqual(chunk);
     sink.stop();
-  }, 20_000);
+  }, 30_000);
 
   test("client lost without a close frame: the target gets its bytes, then end of stream", async () => {
     const sink = startTcpTarget("sink");
@@ -160,7 +160,7 @@ describe("closing", () => {
     expect(await client.closed).toEqual({ code: 4504, reason: "connect_timeout" });
     expect(performance.now() - started).toBeGreaterThan(900);
     await blackhole.stop();
-  }, 15_000);
+  }, 30_000);
 
   test("messages above --max-message-size close with 1009", async () => {
     const small = await startProxy(["--max-message-size", "65536"]);

@@ -30,7 +30,7 @@ describe.each([["SIGTERM"], ["SIGINT"]] as const)("%s", (signal) => {
     await expect(openClient(proxy.url)).rejects.toThrow();
     echo.stop();
     await blackhole.stop();
-  }, 15_000);
+  }, 30_000);
 });
 
 test("every byte the proxy read from the target reaches the client before the 1001 close", async () => {
@@ -60,4 +60,4 @@ test("every byte the proxy read from the target reaches the client before the 10
   expect(read).toBeGreaterThan(0);
   expect(received).toBe(read);
   source.stop();
-}, 15_000);
+}, 30_000);

@@ -133,7 +133,8 @@ describe("help", () => {
       for (const line of run.stdout.split("\n")) expect(line).toBe(line.trimEnd());
       expect(run.stdout).toContain("EXAMPLES");
     }
-  });
+    // Four processes one after another: a loaded machine needs more than the default 5 s.
+  }, 30_000);
 
   test("client commands mark required flags and do not list the server's", async () => {
     const run = await runProxyCommand(["connect", "--help"]);

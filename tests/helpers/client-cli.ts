@@ -28,7 +28,7 @@ export async function startForward(args: string[]): Promise<RunningForward> {
       .text()
       .split("\n")
       .filter((line) => pattern.test(line));
-  const waitForLines = async (pattern: RegExp, count: number, timeoutMs = 5000) => {
+  const waitForLines = async (pattern: RegExp, count: number, timeoutMs = 15_000) => {
     const deadline = Date.now() + timeoutMs;
     while (matching(pattern).length < count) {
       if (Date.now() > deadline || proc.exitCode !== null) {

@@ -5,7 +5,7 @@
 export async function upgradeStatus(
   port: number,
   headers: Record<string, string> = {},
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ): Promise<number> {
   let text = "";
   const { promise, resolve, reject } = Promise.withResolvers<number>();

@@ -65,7 +65,7 @@ export function collectOutput(
 
   return {
     text: () => text,
-    async waitFor(needle, timeoutMs = 5000) {
+    async waitFor(needle, timeoutMs = 15_000) {
       const matches = () =>
         typeof needle === "string"
           ? text.includes(needle)

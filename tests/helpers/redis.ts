@@ -37,7 +37,7 @@ export async function startRedis(): Promise<RunningRedis> {
   void (async () => {
     for await (const chunk of proc.stdout) text += decoder.decode(chunk, { stream: true });
   })();
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15_000;
   while (!text.includes("Ready to accept connections")) {
     if (Date.now() > deadline || proc.exitCode !== null) {
       proc.kill();

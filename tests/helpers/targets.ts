@@ -90,7 +90,7 @@ export function startTcpTarget(behaviour: TargetBehaviour = "echo"): TcpTarget {
     port: listener.port,
     listener,
     received,
-    async connectionsSoFar(timeoutMs = 5000) {
+    async connectionsSoFar(timeoutMs = 15_000) {
       const socket = connect({
         host: "127.0.0.1",
         port: listener.port,
@@ -117,7 +117,7 @@ export function startTcpTarget(behaviour: TargetBehaviour = "echo"): TcpTarget {
       }
       return received.length;
     },
-    async closedConnections(n, timeoutMs = 5000) {
+    async closedConnections(n, timeoutMs = 15_000) {
       const deadline = Date.now() + timeoutMs;
       while (closed < n) {
         if (Date.now() > deadline)

@@ -61,7 +61,7 @@ function socketInodes(pid: number): Set<number> {
  * Waits until process `pid` has a connection attempt to loopback port `port` in flight (state
  * SYN_SENT): the event that says a proxy session has reached "connecting" its target.
  */
-export async function waitForConnectAttempt(pid: number, port: number, timeoutMs = 5000) {
+export async function waitForConnectAttempt(pid: number, port: number, timeoutMs = 15_000) {
   await eventually(
     () => {
       const mine = socketInodes(pid);
@@ -76,7 +76,7 @@ export async function waitForConnectAttempt(pid: number, port: number, timeoutMs
 }
 
 /** Waits until the listener on `port` has a full accept queue: a further SYN gets no answer. */
-export async function waitForFullAcceptQueue(port: number, timeoutMs = 5000) {
+export async function waitForFullAcceptQueue(port: number, timeoutMs = 15_000) {
   await eventually(
     () =>
       tcpTable().some(
@@ -98,7 +98,7 @@ export async function waitForFullAcceptQueue(port: number, timeoutMs = 5000) {
 export async function waitUntilPeerHasRead(
   localPort: number,
   remotePort: number,
-  timeoutMs = 5000,
+  timeoutMs = 15_000,
 ) {
   await eventually(
     () => {

@@ -76,11 +76,11 @@ export async function openClient(
   const client: TestClient = {
     ws,
     closed,
-    async next(timeoutMs = 5000) {
+    async next(timeoutMs = 15_000) {
       await waitFor(() => queue.length > 0, timeoutMs, "a message");
       return queue.shift() as string | Uint8Array;
     },
-    async nextJson(timeoutMs = 5000) {
+    async nextJson(timeoutMs = 15_000) {
       const message = await client.next(timeoutMs);
       if (typeof message !== "string") throw new Error("expected a text frame, got binary");
       return JSON.parse(message) as Record<string, unknown>;

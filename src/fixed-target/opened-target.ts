@@ -1,0 +1,80 @@
+import type {
+  AnyProtocolAdapter,
+  ProtocolAdapter,
+  TargetConnection,
+  TargetEvents,
+} from "../adapters/types.ts";
+import { connectWithin } from "../session/connect.ts";
+
+/**
+ * A target connection opened before its session exists (so that a refusal can still be an HTTP
+ * status). Its events wait here until the session attaches; adapters keep reading paused until
+ * then, so only an end or an error can arrive early, and it is passed on once attached.
+ */
+export interface OpenedTarget {
+  readonly address: string;
+  readonly connection: TargetConnection;
+  /** Hands the connection to a session: an adapter whose `open` returns it, once. */
+  adapter(): AnyProtocolAdapter;
+  /** Closes it when no session will take it (the upgrade failed or was refused). */
+  discard(): void;
+}
+
+export async function openBeforeUpgrade<Target>(
+  adapter: ProtocolAdapter<Target>,
+  target: Target,
+  addresses: readonly string[],
+  connectTimeout: number,
+): Promise<OpenedTarget> {
+  let events: TargetEvents | undefined;
+  let early: { kind: "end" } | { kind: "error"; error: Error } | undefined;
+  const forward: TargetEvents = {
+    data: (chunk) => events?.data(chunk),
+    drain: () => events?.drain(),
+    end: () => {
+      if (events) events.end();
+      else early ??= { kind: "end" };
+    },
+    error: (error) => {
+      if (events) events.error(error);
+      else early ??= { kind: "error", error };
+    },
+  };
+  const { port } = adapter.endpoint(target);
+  let address = "";
+  const connection = await connectWithin(connectTimeout, addresses, (candidate, signal) => {
+    address = candidate;
+    return adapter.open({ target, address: candidate, port, signal }, forward);
+  });
+  let taken = false;
+  return {
+    address,
+    connection,
+    adapter: () => ({
+      name: adapter.name,
+      fields: adapter.fields,
+      parse: () => target,
+      // The session checks the address already connected to, which the policy passed.
+      endpoint: () => ({ host: address, port }),
+      async open(_request, sessionEvents) {
+        if (taken) throw new Error("an opened target is handed to one session only");
+        taken = true;
+        events = sessionEvents;
+        // After the session has attached (it does so once `open` resolves).
+        if (early) {
+          const happened = early;
+          setImmediate(() =>
+            happened.kind === "end" ? sessionEvents.end() : sessionEvents.error(happened.error),
+          );
+        }
+        return connection;
+      },
+    }),
+    discard() {
+      if (!taken) {
+        taken = true;
+        connection.destroy();
+      }
+    },
+  };
+}
