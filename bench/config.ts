@@ -55,6 +55,6 @@ export function benchConfig(quick: boolean): BenchConfig {
       warmupSessions: 300,
     },
     startup: { runs: quick ? 5 : 20, sourceRuns: quick ? 3 : 5, timeoutMs: 5_000 },
-    budgetMs: quick ? 110_000 : 540_000,
+    budgetMs: quick ? 150_000 : 660_000,
   };
 }

@@ -1,5 +1,6 @@
 // The shape of docs/benchmarks/results*.json: raw runs, from which the report takes medians.
 import type { BenchConfig } from "./config.ts";
+import type { WispResults } from "./phases/wisp.ts";
 import type { Machine } from "./report/machine.ts";
 
 export interface ThroughputRun {
@@ -79,5 +80,7 @@ export interface Results {
     Record<string, { runs: SessionRun[]; errors: string[]; skipped?: string }>
   >;
   startup: Record<string, StartupRuns>;
+  /** The Wisp row (phases/wisp.ts), when that phase ran. */
+  wisp?: WispResults;
   notes: string[];
 }

@@ -4,7 +4,7 @@
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    socket2web, socket2web-tls, socket2web-url, socket2web-route, socket2web-bin)
-//   --phases=a,b     only these phases (stream, sessions, startup)
+//   --phases=a,b     only these phases (stream, sessions, startup, wisp)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
@@ -14,6 +14,7 @@ import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
 import { streamPhase } from "./phases/stream.ts";
+import { wispPhase, wispReport } from "./phases/wisp.ts";
 import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
 import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
   const config = benchConfig(quick);
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
-  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup"]);
+  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup", "wisp"]);
   const outDir = `${ROOT}docs/benchmarks${quick ? "/quick" : ""}`;
   mkdirSync(outDir, { recursive: true });
 
@@ -122,6 +123,15 @@ async function main(): Promise<void> {
       log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
       await sessionsPhase(runnable, ctx, config, budget, results, log);
     }
+    if (phases.has("wisp")) {
+      log("wisp: wisp-js client against socket2web --wisp and the wisp-js server");
+      results.wisp = await wispPhase(
+        { host: ctx.targetHost, port: ctx.targetPort },
+        quick,
+        budget,
+        log,
+      );
+    }
   } catch (error) {
     notes.push(`bench aborted: ${error instanceof Error ? error.message : String(error)}`);
     log(`bench aborted: ${error instanceof Error ? error.stack : String(error)}`);
@@ -129,30 +139,46 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
     results.finishedAt = new Date().toISOString();
-    const summary = summarize(results);
-    const svg = {
-      "throughput.svg": throughputSvg(summary),
-      "latency.svg": latencySvg(summary),
-      "memory.svg": memorySvg(summary),
-    };
-    for (const [name, text] of Object.entries(svg)) writeFileSync(`${outDir}/${name}`, text);
-    writeFileSync(`${outDir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
-    writeFileSync(`${outDir}/REPORT.md`, renderReport(results, summary, { svg: Object.keys(svg) }));
-    for (const line of consoleSummary(summary)) log(line);
-    for (const id of ["socket2web-bin", "socket2web"]) {
-      const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));
-      if (checks.length === 0) continue;
-      log(`targets (${id}):`);
-      for (const c of checks) {
-        log(
-          `  ${c.met === null ? "n/a    " : c.met ? "met    " : "NOT MET"} ${c.target}: ${c.measured}`,
-        );
-      }
+    if (results.wisp) {
+      const wispLines = wispReport(results.wisp);
+      writeFileSync(`${outDir}/wisp.md`, `${wispLines.join("\n")}\n`);
+      writeFileSync(`${outDir}/wisp.json`, `${JSON.stringify(results.wisp, null, 2)}\n`);
+      for (const line of wispLines.filter((l) => l.startsWith("|"))) log(line);
     }
-    log(
-      `wrote ${outDir}/REPORT.md, results.json, *.svg in ${(budget.elapsedMs() / 1000).toFixed(0)} s`,
-    );
+    // A run of the Wisp phase alone leaves the main report of the last full run as it is.
+    if ([...phases].some((phase) => phase !== "wisp")) writeMainReport(results, outDir, machine);
+    else log(`wrote ${outDir}/wisp.md, wisp.json`);
   }
+}
+
+function writeMainReport(results: Results, outDir: string, machine: Results["machine"]): void {
+  const summary = summarize(results);
+  const svg = {
+    "throughput.svg": throughputSvg(summary),
+    "latency.svg": latencySvg(summary),
+    "memory.svg": memorySvg(summary),
+  };
+  for (const [name, text] of Object.entries(svg)) writeFileSync(`${outDir}/${name}`, text);
+  writeFileSync(`${outDir}/results.json`, `${JSON.stringify(results, null, 2)}\n`);
+  const wisp = results.wisp ? `\n${wispReport(results.wisp).join("\n")}\n` : "";
+  writeFileSync(
+    `${outDir}/REPORT.md`,
+    renderReport(results, summary, { svg: Object.keys(svg) }) + wisp,
+  );
+  for (const line of consoleSummary(summary)) log(line);
+  for (const id of ["socket2web-bin", "socket2web"]) {
+    const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));
+    if (checks.length === 0) continue;
+    log(`targets (${id}):`);
+    for (const c of checks) {
+      log(
+        `  ${c.met === null ? "n/a    " : c.met ? "met    " : "NOT MET"} ${c.target}: ${c.measured}`,
+      );
+    }
+  }
+  log(
+    `wrote ${outDir}/REPORT.md, results.json, *.svg in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+  );
 }
 
 await main();

@@ -96,6 +96,18 @@ const oneOf =
     throw new UsageError(`${label} expects one of ${choices.join(", ")}, got ${describe(text)}`);
   };
 
+const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics"];
+
+function parseWispPrefix(text: string, label: string): string {
+  const valid = /^\/([A-Za-z0-9._~-]+\/)+$/.test(text);
+  if (!valid || RESERVED_PATHS.some((path) => `${path}/`.startsWith(text))) {
+    throw new UsageError(
+      `${label} expects a path prefix such as /wisp/ (segments of letters, digits, . _ ~ -, ending in /), got ${describe(text)}`,
+    );
+  }
+  return text;
+}
+
 /**
  * Every server setting, in --help order. The flag is `--KEY`, the environment variable
  * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
@@ -300,6 +312,18 @@ export const SETTINGS = {
     description: "text (lines for people) or json (one object per line)",
     default: "text",
     parse: oneOf(LOG_FORMATS),
+  }),
+  wisp: value<string | undefined>({
+    hint: "prefix",
+    description: "Serve Wisp (and wsproxy) under this path prefix, e.g. /wisp/",
+    default: undefined,
+    parse: parseWispPrefix,
+  }),
+  "wisp-max-streams": value({
+    hint: "count",
+    description: "Most Wisp streams at once on one connection",
+    default: 128,
+    parse: whole(1, 65_535),
   }),
 } as const satisfies Record<string, Setting>;
 

@@ -35,4 +35,8 @@ export interface ServerConfig {
   readonly tlsTargetCa: string | undefined;
   /** `--tls-target-insecure`: tls targets are not verified. */
   readonly tlsTargetInsecure: boolean;
+  /** Path prefix under which Wisp and wsproxy are served (docs/protocol.md, Wisp); undefined: off. */
+  readonly wisp: string | undefined;
+  /** Most streams at once on one Wisp connection. */
+  readonly wispMaxStreams: number;
 }

@@ -24,6 +24,8 @@ import { handshakeChooser, type TargetChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
 import { protocolStatus, silentStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
+import type { StreamSessionRequest, WispConnection } from "../wisp/connection.ts";
+import { planWispUpgrade, startWispConnection, type WispUpgrade } from "../wisp/serve.ts";
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
@@ -110,6 +112,10 @@ export interface ConnectionData {
   release: Release | undefined;
   /** How its session chooses a target, decided from the upgrade URL; absent: refused at open. */
   readonly plan: SessionPlan | undefined;
+  /** An upgrade under --wisp that is a Wisp connection (not a session of its own). */
+  readonly wisp?: Extract<WispUpgrade, { kind: "wisp" }>;
+  /** The Wisp side of such a connection once it counts. */
+  wispConnection?: WispConnection;
 }
 
 /** What the upgrade decided about a session's target, before the session exists. */
@@ -151,6 +157,9 @@ const PER_IP_LIMIT: Refusal = {
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
   let accepting = true;
+  /** WebSockets that count towards --max-connections (a Wisp connection's streams do not). */
+  let counted = 0;
+  const wispConnections = new Set<WispConnection>();
   /**
    * Refused WebSockets whose sockets Bun may still hold. Their number is bounded like the sessions'
    * (past it, upgrades are refused over HTTP, which costs no lingering socket), so a flood of
@@ -167,6 +176,11 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     tickets: false,
   };
   const tcp = registry.get("tcp");
+  /** Wisp's stream types are the tcp and (where it is registered) udp adapters. */
+  const wispAdapters = (() => {
+    const udp = registry.get("udp");
+    return tcp ? { tcp, ...(udp ? { udp } : {}) } : undefined;
+  })();
   /** Raw sessions whose target is being opened before the upgrade: they count towards capacity. */
   let preparing = 0;
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
@@ -212,10 +226,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   /** Why a connection the upgrade let through must close at once, decided here or at admission. */
   const refusalOf = (data: ConnectionData): Refusal | undefined => {
     if (!accepting) return SHUTTING_DOWN;
-    if (sessions.size >= config.maxConnections) return AT_CAPACITY;
+    if (counted >= config.maxConnections) return AT_CAPACITY;
     if (data.admitted.refusal) return data.admitted.refusal;
     // A raw upgrade that was not prepared because it was to be refused (a race freed the room).
-    if (!data.plan) return AT_CAPACITY;
+    if (!data.plan && !data.wisp) return AT_CAPACITY;
     if (perIp) {
       data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
       if (!data.release) {
@@ -238,7 +252,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     admitted: Admitted,
     waitLonger: () => void,
   ): Promise<SessionPlan | Response | undefined> => {
-    const room = accepting && sessions.size + preparing < config.maxConnections;
+    const room = accepting && counted + preparing < config.maxConnections;
     if (admitted.refusal || !room || !tcp) return undefined;
     // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
     waitLonger();
@@ -285,6 +299,18 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       ws.close(refusal.closeCode, refusal.closeReason);
       return;
     }
+    counted++;
+    if (data.wisp && wispAdapters) {
+      const connection = startWispConnection(
+        ws,
+        data.wisp,
+        `wisp ${data.id} ${data.admitted.clientLabel}`,
+        wispDeps(data, wispAdapters),
+      );
+      data.wispConnection = connection;
+      wispConnections.add(connection);
+      return;
+    }
     const plan = data.plan as SessionPlan;
     const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
     const session = new Session(context, {
@@ -301,12 +327,101 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     session.start();
   };
 
+  /** A Wisp stream is a session whose client side is the stream; it has no clock of its own. */
+  const streamContext: SessionContext = {
+    ...context,
+    settings: { ...context.settings, maxLifetime: 0 },
+  };
+  const wispDeps = (data: ConnectionData, adapters: NonNullable<typeof wispAdapters>) => ({
+    adapters,
+    maxStreams: config.wispMaxStreams,
+    logger: deps.logger,
+    maxLifetime: config.maxLifetime,
+    idleTimeout: config.idleTimeout,
+    session: (request: StreamSessionRequest) => {
+      const session = new Session(streamContext, {
+        id: nextConnectionId++,
+        client: request.client,
+        chooser: { kind: "fixed", selection: request.selection },
+        status: request.status,
+        // One log line per stream, tagged with its connection.
+        clientAddress: `${data.admitted.clientLabel} wisp ${data.id} stream ${request.streamId}`,
+        grant: request.grant,
+      });
+      sessions.add(session);
+      return session;
+    },
+    // Each stream takes a token from the client address's rate limit, as a handshake does.
+    admitStream: () => {
+      const rate = admission.rateLimiter?.take(ipKey(data.admitted.clientAddress));
+      return rate && !rate.allowed ? "rate limit" : undefined;
+    },
+  });
+
   const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
     const data = ws.data;
+    if (data.client || data.wispConnection) counted--;
+    if (data.wispConnection) {
+      wispConnections.delete(data.wispConnection);
+      data.wispConnection.closed(code);
+    }
     data.release?.();
     data.release = undefined;
     data.client?.dispose();
     data.session?.clientClosed(code);
+  };
+
+  /**
+   * An upgrade under --wisp: a Wisp connection, or wsproxy (a raw session to the target its URL
+   * names, checked by the session like any other). Admission first, as for every upgrade.
+   */
+  const upgradeWisp = async (
+    request: Request,
+    pathname: string,
+    server: Server<ConnectionData>,
+    tcpAdapter: NonNullable<typeof tcp>,
+  ): Promise<Response | undefined> => {
+    const admitted = await admit(request, server.requestIP(request), admission);
+    if (admitted.kind === "rejected") {
+      metrics?.refused(admitted.reason);
+      return admitted.response;
+    }
+    const wisp = await planWispUpgrade(request, pathname, admitted.grant, {
+      prefix: config.wisp as string,
+      credentials,
+      tcp: tcpAdapter,
+      logger: deps.logger,
+    });
+    if (wisp === undefined) return notAnUpgrade();
+    if (wisp.kind === "refused") {
+      if (wisp.status === 400) return textResponse(`400 Bad Request: ${wisp.message}`, 400);
+      metrics?.refused("credential");
+      return textResponse(`401 Unauthorized: ${wisp.message}`, 401, {
+        "www-authenticate": 'Bearer realm="socket2web"',
+      });
+    }
+    const data: ConnectionData = {
+      id: nextConnectionId++,
+      admitted,
+      session: undefined,
+      client: undefined,
+      release: undefined,
+      plan:
+        wisp.kind === "wsproxy"
+          ? {
+              chooser: { kind: "fixed", selection: wisp.selection },
+              silent: true,
+              grant: wisp.grant,
+              opened: undefined,
+            }
+          : undefined,
+      ...(wisp.kind === "wisp" ? { wisp } : {}),
+    };
+    const subprotocol = wisp.kind === "wisp" ? wisp.subprotocol : undefined;
+    const headers = subprotocol ? { "sec-websocket-protocol": subprotocol } : undefined;
+    return server.upgrade(request, { data, ...(headers ? { headers } : {}) })
+      ? undefined
+      : notAnUpgrade();
   };
 
   const listen = (tls: TlsMaterial | undefined, port: number): Server<ConnectionData> =>
@@ -346,7 +461,11 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
                 },
               );
             }
-            const kind = upgradeKind(new URL(request.url), fixedTargets);
+            const url = new URL(request.url);
+            if (config.wisp && wispAdapters && url.pathname.startsWith(config.wisp)) {
+              return upgradeWisp(request, url.pathname, server, wispAdapters.tcp);
+            }
+            const kind = upgradeKind(url, fixedTargets);
             const subprotocol = chooseSubprotocol(
               request.headers.get("sec-websocket-protocol"),
               kind.kind === "raw",
@@ -408,14 +527,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           (ws: ServerWebSocket<ConnectionData>, message: string | Buffer) => {
             ws.data.client?.received(message.length);
             ws.data.session?.message(message);
+            ws.data.wispConnection?.message(message);
           },
         ),
         pong: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
           ws.data.client?.ponged(),
         ),
-        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
-          ws.data.session?.clientDrained(),
-        ),
+        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) => {
+          ws.data.session?.clientDrained();
+          ws.data.wispConnection?.drain();
+        }),
         close: guarded(deps.logger, close),
       },
     });
@@ -450,7 +571,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         graceMs,
       );
       for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown);
-      await waitUntil(() => sessions.size === 0, 1000);
+      for (const connection of wispConnections) {
+        connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
+      }
+      await waitUntil(() => sessions.size === 0 && wispConnections.size === 0, 1000);
       for (const server of [current, ...retired]) void server.stop(true);
     },
   };

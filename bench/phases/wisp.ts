@@ -1,0 +1,281 @@
+// The Wisp row: wisp-js's own client against Socket2Web's Wisp endpoint (`--wisp /wisp/`) and
+// against the wisp-js server, side by side. Throughput over 1 stream and over 8 streams on one
+// connection (download from the target's source mode, upload into its sink), and the stream-open
+// rate (streams opened on one connection, 16 in flight, each proven by a 1-byte echo).
+import { readFileSync } from "node:fs";
+import { descendants, spawnTracked } from "../lib/procs.ts";
+import { startListening } from "../rows/listening.ts";
+import { BUN, ROOT } from "../rows/row.ts";
+import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
+import { wispJs } from "../rows/wisp-js.ts";
+import { type Budget, rotate } from "./clock.ts";
+
+export const WISP_WORKLOADS = [
+  "download-1",
+  "download-8",
+  "upload-1",
+  "upload-8",
+  "opens",
+] as const;
+export type WispWorkload = (typeof WISP_WORKLOADS)[number];
+
+/** Server id → workload → measured values (MB/s for throughput, streams/s for opens). */
+export interface WispResults {
+  /** Server id → workload → the work done per second of the server's own CPU (same units). */
+  perCpuSecond?: Record<string, Partial<Record<WispWorkload, number[]>>>;
+  servers: { id: string; label: string }[];
+  /** /proc/loadavg's 1-minute figure before and after: how busy the machine was meanwhile. */
+  load: { before: number; after: number };
+  runs: Record<string, Partial<Record<WispWorkload, number[]>>>;
+  errors: string[];
+}
+
+interface WispServer {
+  id: string;
+  label: string;
+  start(): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
+}
+
+const MB = 1_000_000;
+
+const servers: WispServer[] = [
+  {
+    id: "socket2web",
+    label: "socket2web --wisp (source)",
+    async start() {
+      const { proc, port } = await startListening(
+        "socket2web-wisp",
+        (p) => [
+          BUN,
+          "run",
+          SOURCE_ENTRY,
+          ...socket2webArgs(p),
+          "--wisp",
+          "/wisp/",
+          "--wisp-max-streams",
+          "1024",
+        ],
+        { readyText: "listening on", cwd: ROOT },
+      );
+      return { url: `ws://127.0.0.1:${port}/wisp/`, pid: proc.pid, stop: () => proc.stop() };
+    },
+  },
+  {
+    id: "wisp-js",
+    label: "wisp-js server (Node.js)",
+    async start() {
+      const running = await wispJs.start({
+        targetHost: "127.0.0.1",
+        targetPort: 0,
+        targetTlsPort: 0,
+        targetCaFile: "",
+      });
+      const endpoint = running.endpoint as { url: string };
+      return { url: endpoint.url, pid: running.pid ?? 0, stop: () => running.stop() };
+    },
+  },
+];
+
+function argsFor(workload: WispWorkload, quick: boolean): string[] {
+  const total = (quick ? 64 : 256) * MB;
+  switch (workload) {
+    case "download-1":
+      return ["--workload=download", "--streams=1", `--bytes=${total}`];
+    case "download-8":
+      return ["--workload=download", "--streams=8", `--bytes=${Math.floor(total / 8)}`];
+    case "upload-1":
+      return ["--workload=upload", "--streams=1", `--bytes=${total / 2}`];
+    case "upload-8":
+      return ["--workload=upload", "--streams=8", `--bytes=${Math.floor(total / 16)}`];
+    case "opens":
+      return ["--workload=opens", `--count=${quick ? 1000 : 4000}`, "--concurrency=16"];
+  }
+}
+
+/** CPU seconds (user + system) the process tree under `root` has used so far. */
+function cpuSeconds(root: number): number {
+  let ticks = 0;
+  for (const pid of [root, ...descendants(root)]) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** Linux's USER_HZ. */
+const CLOCK_TICKS = 100;
+
+async function runClient(
+  url: string,
+  target: string,
+  args: string[],
+): Promise<{ perSecond: number; seconds: number }> {
+  const client = spawnTracked("wisp-client", [
+    BUN,
+    "run",
+    `${ROOT}bench/wisp/client.ts`,
+    `--url=${url}`,
+    `--target=${target}`,
+    ...args,
+  ]);
+  try {
+    const line = await client.waitForLine((l) => l.startsWith("{"), 150_000);
+    const result = JSON.parse(line) as {
+      mbPerSecond?: number;
+      perSecond?: number;
+      seconds?: number;
+      error?: string;
+    };
+    if (result.error) throw new Error(result.error);
+    const value = result.mbPerSecond ?? result.perSecond;
+    if (value === undefined || result.seconds === undefined)
+      throw new Error(`no figure in ${line}`);
+    return { perSecond: value, seconds: result.seconds };
+  } finally {
+    await client.stop();
+  }
+}
+
+export async function wispPhase(
+  target: { host: string; port: number },
+  quick: boolean,
+  budget: Budget,
+  log: (line: string) => void,
+): Promise<WispResults> {
+  const repeats = quick ? 1 : 3;
+  const results: WispResults = {
+    servers: servers.map(({ id, label }) => ({ id, label })),
+    load: { before: loadAverage(), after: 0 },
+    runs: {},
+    perCpuSecond: {},
+    errors: [],
+  };
+  const where = `${target.host}:${target.port}`;
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const server of rotate(servers, repeat)) {
+      if (!budget.allows(60_000)) {
+        results.errors.push("time budget spent: later Wisp runs skipped");
+        results.load.after = loadAverage();
+        return results;
+      }
+      let running: Awaited<ReturnType<WispServer["start"]>>;
+      try {
+        running = await server.start();
+      } catch (error) {
+        results.errors.push(`${server.id}: ${error instanceof Error ? error.message : error}`);
+        continue;
+      }
+      try {
+        for (const workload of WISP_WORKLOADS) {
+          try {
+            const args = argsFor(workload, quick);
+            const cpuBefore = cpuSeconds(running.pid);
+            const { perSecond: value, seconds } = await runClient(running.url, where, args);
+            const cpu = cpuSeconds(running.pid) - cpuBefore;
+            record(results.runs, server.id, workload, value);
+            if (cpu > 0) {
+              record(results.perCpuSecond ?? {}, server.id, workload, (value * seconds) / cpu);
+            }
+            log(
+              `wisp ${server.id} ${workload}: ${value.toFixed(0)} (server CPU ${cpu.toFixed(2)} s)`,
+            );
+          } catch (error) {
+            results.errors.push(
+              `${server.id} ${workload}: ${error instanceof Error ? error.message : error}`,
+            );
+          }
+        }
+      } finally {
+        await running.stop();
+      }
+    }
+  }
+  results.load.after = loadAverage();
+  return results;
+}
+
+function record(
+  into: Record<string, Partial<Record<WispWorkload, number[]>>>,
+  server: string,
+  workload: WispWorkload,
+  value: number,
+): void {
+  const slot = into[server] ?? {};
+  into[server] = slot;
+  slot[workload] = [...(slot[workload] ?? []), value];
+}
+
+function loadAverage(): number {
+  try {
+    return Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const median = (values: number[]): number | undefined => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+const UNITS: Record<WispWorkload, string> = {
+  "download-1": "MB/s, 1 stream, target → client",
+  "download-8": "MB/s, 8 streams on one connection, target → client",
+  "upload-1": "MB/s, 1 stream, client → target",
+  "upload-8": "MB/s, 8 streams on one connection, client → target",
+  opens: "streams opened per second on one connection (16 in flight)",
+};
+
+/** The Markdown section, with socket2web's ratio to wisp-js per workload (target: ≥ 2×). */
+export function wispReport(results: WispResults): string[] {
+  const lines = [
+    "## Wisp: wisp-js client, Socket2Web vs the wisp-js server",
+    "",
+    "Medians; the same unmodified wisp-js client (its own process) drives both servers, and the",
+    "client's own CPU (it copies every packet) bounds what either server can show. Load average",
+    `(1 min) ${results.load.before} before and ${results.load.after} after the run: on a 2-core`,
+    "machine shared with other work, compare only figures taken together.",
+    "",
+    "| workload | socket2web | wisp-js | ratio (target ≥ 2×) |",
+    "|---|---|---|---|",
+  ];
+  for (const workload of WISP_WORKLOADS) {
+    const ours = median(results.runs.socket2web?.[workload] ?? []);
+    const theirs = median(results.runs["wisp-js"]?.[workload] ?? []);
+    const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
+    lines.push(
+      `| ${UNITS[workload]} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ` +
+        `${ratio === undefined ? "-" : `${ratio.toFixed(2)}× ${ratio >= 2 ? "(met)" : "(not met)"}`} |`,
+    );
+  }
+  const efficiency = results.perCpuSecond;
+  if (efficiency) {
+    lines.push(
+      "",
+      "The same work per second of the server's own CPU (user + system of its process tree), which",
+      "the machine's load disturbs far less than throughput:",
+      "",
+      "| workload | socket2web | wisp-js | ratio |",
+      "|---|---|---|---|",
+    );
+    for (const workload of WISP_WORKLOADS) {
+      const ours = median(efficiency.socket2web?.[workload] ?? []);
+      const theirs = median(efficiency["wisp-js"]?.[workload] ?? []);
+      const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
+      const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
+      lines.push(
+        `| ${unit} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ${ratio?.toFixed(2) ?? "-"}× |`,
+      );
+    }
+  }
+  if (results.errors.length > 0) {
+    lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
+  }
+  return lines;
+}

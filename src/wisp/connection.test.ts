@@ -1,0 +1,163 @@
+// WispConnection in process, with a fake WebSocket and fake sessions: the protocol's own logic.
+import { describe, expect, it } from "bun:test";
+import { tcp } from "../adapters/tcp.ts";
+import { createLogger } from "../log/logger.ts";
+import { CloseCode } from "../protocol/constants.ts";
+import { WispClose } from "./close-reason.ts";
+import { type WispAccess, WispConnection } from "./connection.ts";
+import { encodePasswordPayload } from "./extensions.ts";
+import { decodePacket, encodeConnect, encodeData, encodeInfo, type Packet } from "./packet.ts";
+import type { StreamSession, WispStream } from "./stream.ts";
+
+class FakeSocket {
+  readonly sent: Packet[] = [];
+  paused = false;
+  closed: { code?: number; reason?: string } | undefined;
+  sendBinary(data: Uint8Array): number {
+    this.sent.push(decodePacket(data));
+    return data.byteLength;
+  }
+  getBufferedAmount(): number {
+    return 0;
+  }
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+  close(code?: number, reason?: string): void {
+    this.closed = { code, reason };
+  }
+}
+
+class FakeSession implements StreamSession {
+  readonly messages: Uint8Array[] = [];
+  pendingToTarget = 0;
+  bytesFromClient = 0;
+  bytesFromTarget = 0;
+  ended: number | undefined;
+  started = false;
+  constructor(readonly client: WispStream) {}
+  start(): void {
+    this.started = true;
+  }
+  message(data: Uint8Array): void {
+    this.messages.push(data);
+    this.bytesFromClient += data.byteLength;
+  }
+  clientDrained(): void {}
+  clientClosed(code: number): void {
+    this.ended = code;
+  }
+}
+
+function setUp(version: 1 | 2, access: WispAccess, bufferPackets = 8) {
+  const socket = new FakeSocket();
+  const sessions: FakeSession[] = [];
+  const connection = new WispConnection(socket, {
+    version,
+    bufferPackets,
+    maxStreams: 4,
+    adapters: { tcp },
+    access,
+    session: ({ client }) => {
+      const session = new FakeSession(client as WispStream);
+      sessions.push(session);
+      return session;
+    },
+    logger: createLogger("error"),
+    label: "wisp test",
+    infoTimeoutMs: 10_000,
+  });
+  connection.start();
+  return { socket, sessions, connection };
+}
+
+const open: WispAccess = { kind: "open", grant: { ok: true, kind: "anonymous" } };
+
+describe("WispConnection", () => {
+  it("Wisp 2: INFO then CONTINUE; Wisp 1: CONTINUE only", () => {
+    expect(setUp(2, open).socket.sent.map((p) => p.type)).toEqual(["info", "continue"]);
+    expect(setUp(1, open).socket.sent).toEqual([
+      { type: "continue", streamId: 0, bufferRemaining: 8 },
+    ]);
+  });
+
+  it("a CONNECT starts a session; DATA reaches it; CONTINUE once half the credit may be spent", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    expect(sessions[0]?.started).toBe(true);
+    for (let i = 0; i < 3; i++) connection.message(encodeData(1, Uint8Array.of(i)));
+    expect(sessions[0]?.messages).toHaveLength(3);
+    expect(socket.sent.filter((p) => p.type === "continue")).toHaveLength(1);
+    connection.message(encodeData(1, Uint8Array.of(3)));
+    expect(socket.sent.at(-1)).toEqual({ type: "continue", streamId: 1, bufferRemaining: 4 });
+  });
+
+  it("no CONTINUE while the target holds the packets; one as it drains", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    const session = sessions[0] as FakeSession;
+    session.pendingToTarget = 8;
+    for (let i = 0; i < 8; i++) connection.message(encodeData(1, Uint8Array.of(i)));
+    expect(socket.sent.filter((p) => p.type === "continue" && p.streamId === 1)).toEqual([]);
+    // The target took everything: the session's relay reports its drain through the adapter.
+    session.pendingToTarget = 0;
+    session.client.resume();
+    expect(socket.sent.at(-1)).toEqual({ type: "continue", streamId: 1, bufferRemaining: 8 });
+  });
+
+  it("the stream limit answers 0x49; a CLOSE frees the slot and ends only that session", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    for (let id = 1; id <= 5; id++) connection.message(encodeConnect(id, 1, 80, "127.0.0.1"));
+    expect(sessions).toHaveLength(4);
+    expect(socket.sent.at(-1)).toEqual({ type: "close", streamId: 5, reason: WispClose.throttled });
+    connection.message(Uint8Array.of(4, 2, 0, 0, 0, WispClose.voluntary));
+    expect(sessions[1]?.ended).toBe(CloseCode.normal);
+    expect(sessions[0]?.ended).toBeUndefined();
+    connection.message(encodeConnect(6, 1, 80, "127.0.0.1"));
+    expect(sessions).toHaveLength(5);
+  });
+
+  it("the session's close becomes CLOSE with the matching reason", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    sessions[0]?.client.close(CloseCode.idleTimeout);
+    expect(socket.sent.at(-1)).toEqual({
+      type: "close",
+      streamId: 1,
+      reason: WispClose.transferTimeout,
+    });
+    expect(sessions[0]?.ended).toBe(CloseCode.idleTimeout);
+    expect(connection.activeStreams).toBe(0);
+  });
+
+  it("password: messages pipelined behind the INFO wait for the check, then run in order", async () => {
+    let release: (grant: { ok: true; kind: "token" } | undefined) => void = () => {};
+    const { socket, sessions, connection } = setUp(2, {
+      kind: "password",
+      authenticate: () => new Promise((resolve) => (release = resolve)),
+    });
+    expect(socket.sent.map((p) => p.type)).toEqual(["info"]);
+    const payload = encodePasswordPayload({ username: "u", password: "p" });
+    connection.message(encodeInfo(2, 0, [{ id: 2, payload }]));
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeData(1, Uint8Array.of(9)));
+    expect(socket.paused).toBe(true);
+    expect(sessions).toHaveLength(0);
+    release({ ok: true, kind: "token" });
+    await Promise.resolve();
+    expect(socket.sent.map((p) => p.type)).toEqual(["info", "continue"]);
+    expect(socket.paused).toBe(false);
+    expect(sessions[0]?.messages.map((m) => [...m])).toEqual([[9]]);
+  });
+
+  it("the WebSocket's close ends every stream as the client's end", () => {
+    const { sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeConnect(2, 1, 80, "127.0.0.1"));
+    connection.closed(1006);
+    expect(sessions.map((s) => s.ended)).toEqual([1006, 1006]);
+  });
+});
