@@ -14,10 +14,12 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
-# Real programs the end-to-end tests drive: redis (through `forward`) and Debian's chromium.
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
+# tshark (reads every capture file).
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
+	bash tests/setup/install-tshark.sh
 
 run: install
 	$(BUN) run src/main.ts $(ARGS)

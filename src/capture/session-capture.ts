@@ -74,7 +74,7 @@ const TARGET_ISN = 0x5000_0000;
 const WINDOW = 0xffff;
 const MAX_COMMENT_CHARS = 512;
 
-type Side = "client" | "target";
+export type Side = "client" | "target";
 
 /** The last packet, held back so a truncation or close comment can still be attached to it. */
 interface Pending {
@@ -144,6 +144,13 @@ export class SessionCapture {
 
   fromTarget(payload: Uint8Array, micros: number): Uint8Array {
     return this.data("target", payload, micros);
+  }
+
+  /** Counts `length` bytes that were seen but not offered for capture: the file is truncated there. */
+  uncaptured(side: Side, length: number, micros: number): Uint8Array {
+    if (!this.started || this.ended || length === 0) return new Uint8Array(0);
+    this.seen[side] += length;
+    return this.cut ? new Uint8Array(0) : this.emit(this.truncate(micros));
   }
 
   /** The closing packets (FIN or RST as the session ended), with the close as a comment. */
