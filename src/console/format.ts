@@ -10,7 +10,7 @@ export const LINE_ENDINGS: Record<LineEnding, string> = {
 };
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: false });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
 
 export function textBytes(text: string, ending: LineEnding): Uint8Array {
   return encoder.encode(text + LINE_ENDINGS[ending]);
@@ -41,14 +41,29 @@ const ESCAPES: Record<string, string> = { "\r": "\\r", "\n": "\\n\n", "\t": "\\t
 
 const isControl = (code: number) => code < 0x20 || code === 0x7f;
 
-/** UTF-8 text with control characters made visible (`\r`, `\n` then a line break, `\x1b`). */
+/**
+ * Text as it would print, with what would not made visible: control characters as escapes
+ * (`\r`, `\n` then a line break, `\x1b`), and bytes that are not UTF-8 as `\xNN`.
+ */
 export function showText(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = strictDecoder.decode(bytes);
+  } catch {
+    return Array.from(bytes, (byte) =>
+      byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : visible(byte),
+    ).join("");
+  }
   let out = "";
-  for (const char of decoder.decode(bytes)) {
+  for (const char of text) {
     const code = char.charCodeAt(0);
-    out += isControl(code) ? (ESCAPES[char] ?? `\\x${code.toString(16).padStart(2, "0")}`) : char;
+    out += isControl(code) ? visible(code) : char;
   }
   return out;
+}
+
+function visible(code: number): string {
+  return ESCAPES[String.fromCharCode(code)] ?? `\\x${code.toString(16).padStart(2, "0")}`;
 }
 
 /** A classic hex dump: offset, 16 bytes in hex, and the printable ASCII beside them. */
