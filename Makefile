@@ -32,6 +32,8 @@ format: install
 
 typecheck: install
 	node_modules/.bin/tsc -p tsconfig.json
+	@# The console page runs in a browser: checked against the DOM library, without Bun's types.
+	node_modules/.bin/tsc -p tsconfig.console.json
 
 check: lint typecheck
 
