@@ -3,7 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseRule } from "../policy/rule.ts";
-import { type CapturedSession, captureFileName, createCapture, matchesFilter } from "./sink.ts";
+import {
+  type CapturedSession,
+  captureFileName,
+  createCapture,
+  MAX_QUEUED_BYTES,
+  matchesFilter,
+} from "./sink.ts";
 
 const root = mkdtempSync(join(tmpdir(), "socket2web-sink-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -74,6 +80,20 @@ describe("capture sink", () => {
     expect(bytes.includes(Buffer.from("target sent 1000000 bytes"))).toBe(true);
   });
 
+  test("past 8 MiB waiting for the disk, capture of that session stops with one warning", async () => {
+    const dir = freshDir();
+    const log = logger();
+    const capture = createCapture({ dir, maxBytes: 1 << 30, filter: [] }, log);
+    const tap = capture.open(session());
+    // No await in between: the background writer cannot take anything yet.
+    for (let i = 0; i < 9; i++) tap?.targetBytes(new Uint8Array(MAX_QUEUED_BYTES / 8));
+    tap?.close({ code: 1000, how: "target-end" });
+    await capture.settled();
+    expect(log.warnings).toEqual([
+      `capture of session 7 stopped: the disk is not keeping up (${MAX_QUEUED_BYTES} bytes waiting)`,
+    ]);
+  });
+
   test("only sessions whose target matches the filter are captured", () => {
     const capture = createCapture(
       { dir: freshDir(), maxBytes: 1 << 20, filter: [parseRule("127.0.0.1:6379")] },
@@ -92,7 +112,7 @@ describe("capture sink", () => {
     ["*.plc.local", "192.168.1.5", 502, "a.plc.local", true],
     ["*.plc.local", "192.168.1.5", 502, undefined, false],
     ["[::1]:80", "::1", 80, undefined, true],
-  ])("filter %s against %s port %d (host %s) → %s", (rule, address, port, host, expected) => {
+  ])("filter %s against %s port %d, host %p: %p", (rule, address, port, host, expected) => {
     const target = { address, port };
     expect(matchesFilter([parseRule(rule)], session({ target, targetHost: host }))).toBe(expected);
   });
