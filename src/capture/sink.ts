@@ -51,6 +51,9 @@ export interface CaptureLogger {
   debug(message: string): void;
 }
 
+/** Encoded bytes gathered into one write. */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+
 /** Bytes a session's file may have waiting for the disk before its capture stops. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
@@ -212,8 +215,18 @@ class CaptureFile implements SessionTap {
           this.wake = undefined;
           continue;
         }
-        if (entry.kind === "data") this.queuedBytes -= entry.bytes.byteLength;
-        await write(file, this.encode(entry));
+        // Everything queued by now goes out in one write: many small chunks, few system calls.
+        const encoded = [this.take(entry)];
+        let size = encoded[0]?.byteLength ?? 0;
+        while (size < WRITE_BATCH_BYTES && this.queue.length > 0) {
+          const bytes = this.take(this.queue.shift() as Entry);
+          encoded.push(bytes);
+          size += bytes.byteLength;
+        }
+        await write(
+          file,
+          encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded),
+        );
       }
       this.logger.debug(`capture of session ${this.session.sessionId} written to ${path}`);
     } catch (error) {
@@ -221,6 +234,11 @@ class CaptureFile implements SessionTap {
     } finally {
       await file?.close().catch(() => undefined);
     }
+  }
+
+  private take(entry: Entry): Uint8Array {
+    if (entry.kind === "data") this.queuedBytes -= entry.bytes.byteLength;
+    return this.encode(entry);
   }
 
   private encode(entry: Entry): Uint8Array {
