@@ -1,9 +1,18 @@
 # Every target installs what it needs: a fresh machine has only Node.js and npm.
 BUN := node_modules/.bin/bun
 ARGS ?=
-BINARY := dist/socket2web
+BINARY ?= dist/socket2web
+# Where `make install` puts the socket2web command: $(PREFIX)/bin, e.g. PREFIX=$HOME/.local.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 
-.PHONY: install test-deps run test check lint format typecheck unit e2e build test-binary bench bench-quick clean
+.PHONY: deps install test-deps run test test-steps test-stress check lint format typecheck unit e2e build test-binary bench bench-quick clean
+
+# `make test` collects every bun test run's output here and prints one total at its end.
+TEST_LOG ?=
+RECORD := bash tests/bin/record.sh "$(TEST_LOG)"
+# `make test-stress N=…`: how many runs of the end-to-end suite under load.
+N ?= 5
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -12,50 +21,69 @@ node_modules/.installed: package.json package-lock.json
 	@$(BUN) --version
 	@touch $@
 
-install: node_modules/.installed
+deps: node_modules/.installed
+
+# The single executable, installed as `socket2web` where a shell finds it.
+install: build
+	@mkdir -p "$(DESTDIR)$(BINDIR)"
+	install -m 0755 "$(BINARY)" "$(DESTDIR)$(BINDIR)/socket2web"
+	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it, or choose PREFIX=..." ;; esac
 
 # Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
 # tshark (reads every capture file).
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
+	bash tests/setup/install-ssh-client.sh
 	bash tests/setup/install-tshark.sh
 
-run: install
+run: deps
 	$(BUN) run src/main.ts $(ARGS)
 
-lint: install
+lint: deps
 	node_modules/.bin/biome ci --colors=off .
 
-format: install
+format: deps
 	node_modules/.bin/biome check --write .
 
-typecheck: install
+typecheck: deps
 	node_modules/.bin/tsc -p tsconfig.json
 	@# The console page runs in a browser: checked against the DOM library, without Bun's types.
 	node_modules/.bin/tsc -p tsconfig.console.json
 
 check: lint typecheck
 
-unit: install
-	$(BUN) test src
+unit: deps
+	$(RECORD) $(BUN) test src
 
-e2e: install test-deps
-	$(BUN) test tests
+e2e: deps test-deps
+	$(RECORD) $(BUN) test tests
 
-build: install
+build: deps
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps
-	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(BUN) test tests/e2e
+	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test tests/e2e
 
-test: check unit e2e test-binary
+# Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
+test:
+	@mkdir -p dist && rm -f dist/test-output.log
+	@$(MAKE) --no-print-directory test-steps TEST_LOG=$(abspath dist/test-output.log); \
+	  status=$$?; bash tests/bin/total.sh dist/test-output.log; exit $$status
 
-bench: install
+test-steps: check unit e2e test-binary
+
+# The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
+# failed at least once and fails if any did.
+test-stress: deps test-deps
+	bash tests/bin/stress.sh $(N) $(BUN) test tests
+
+bench: deps
 	$(BUN) run bench/run.ts
 
-bench-quick: install
+bench-quick: deps
 	$(BUN) run bench/run.ts --quick
 
 clean:

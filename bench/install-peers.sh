@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the peer proxies that the benchmark compares against. Idempotent:
 # it only calls apt-get when a tool is missing. npm peers (wisp-js) come from
-# package.json through `make install`.
+# package.json through `make deps`.
 set -euo pipefail
 
 missing=()

@@ -1,11 +1,31 @@
 #!/usr/bin/env bun
-import { runCommand, runMain } from "citty";
-import { mainCommand } from "./cli/command.ts";
 import { exitOnError } from "./cli/exit.ts";
+import { runCli } from "./cli/run.ts";
+import { UsageError } from "./config/usage-error.ts";
+import { systemResolver } from "./net/resolver.ts";
+import { TEST_HOSTS_ENV, testHostsResolver } from "./server/process/test-hosts.ts";
+import type { Notice } from "./server/start.ts";
 
-const rawArgs = process.argv.slice(2);
-const wantsHelpOrVersion = rawArgs.some((arg) => ["--help", "-h", "--version", "-v"].includes(arg));
+/** The test-only host table, injected here so that production configuration never reads it. */
+function chooseResolver(env: Readonly<Record<string, string | undefined>>) {
+  try {
+    const testResolver = testHostsResolver(env);
+    if (!testResolver) return { resolver: systemResolver, notices: [] as Notice[] };
+    const notice: Notice = {
+      level: "warn",
+      text: `${TEST_HOSTS_ENV} is set: host names resolve from it only (a testing aid)`,
+    };
+    return { resolver: testResolver, notices: [notice] };
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
 
-// citty's runMain prints usage on errors and exits 1; only --help and --version go through it.
-if (wantsHelpOrVersion) await runMain(mainCommand, { rawArgs });
-else await runCommand(mainCommand, { rawArgs }).catch(exitOnError);
+try {
+  await runCli(process.argv.slice(2), {
+    env: process.env,
+    resolver: () => chooseResolver(process.env),
+  });
+} catch (error) {
+  exitOnError(error);
+}

@@ -2,8 +2,8 @@
 // `bun run bench/profile/micro-session.ts`
 import { parseAddress } from "../../src/net/address.ts";
 import { createClientAddressResolver } from "../../src/net/client-address.ts";
+import { systemResolver } from "../../src/net/resolver.ts";
 import { createPolicy } from "../../src/policy/policy.ts";
-import { systemResolver } from "../../src/policy/resolver.ts";
 import { resolveTarget } from "../../src/policy/target.ts";
 
 const CALLS = 100_000;

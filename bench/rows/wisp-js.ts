@@ -10,7 +10,7 @@ export const wispJs: Row = {
   id: "wisp-js",
   label: "wisp-js (Node.js)",
   unavailable: () => {
-    if (!existsSync(CLI)) return "wisp-js not installed (make install)";
+    if (!existsSync(CLI)) return "wisp-js not installed (make deps)";
     return Bun.which("node") ? null : "node not found";
   },
   async start(ctx) {

@@ -1,7 +1,7 @@
 import type { Socket } from "bun";
-import { parseTargetHost } from "../handshake/address.ts";
-import { parsePort } from "../handshake/port.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import { parsePort } from "../net/port.ts";
+import { parseTargetHost } from "../net/target-host.ts";
 import { invalidHandshake, ProxyError } from "../protocol/errors.ts";
 import { defineProtocol, type TargetConnection, type TargetEvents } from "./types.ts";
 

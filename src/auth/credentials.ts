@@ -9,6 +9,9 @@ export type CredentialResult =
   /** `reason` is safe to log: it never contains the credential. */
   | { readonly ok: false; readonly reason: string };
 
+/** A credential that passed; what it narrows, if it is a ticket. */
+export type Grant = Extract<CredentialResult, { ok: true }>;
+
 export interface CredentialCheck {
   /** True when tokens or tickets are configured. */
   readonly required: boolean;

@@ -91,6 +91,14 @@ describe("origin check", () => {
     expect(required(undefined).allowed).toBe(false);
   });
 
+  it("refuses an empty Origin header when one is required or origins are restricted", () => {
+    const required = createOriginCheck({ allow: [], require: true });
+    expect(required("")).toEqual({ allowed: false, reason: "the Origin header is empty" });
+    expect(required("  ").allowed).toBe(false);
+    expect(check("").allowed).toBe(false);
+    expect(createOriginCheck({ allow: [], require: false })("")).toEqual({ allowed: true });
+  });
+
   it("names the refused origin in its canonical form", () => {
     expect(check("HTTPS://Evil.Test")).toEqual({
       allowed: false,

@@ -1,4 +1,4 @@
-import { normaliseHostName } from "../policy/host-name.ts";
+import { normaliseHostName } from "../net/host-name.ts";
 
 export class OriginPatternError extends Error {
   override readonly name = "OriginPatternError";
@@ -44,6 +44,10 @@ export function createOriginCheck(options: OriginOptions): OriginCheck {
   return (origin) => {
     if (origin === null || origin === undefined) {
       return options.require ? deny("an Origin header is required") : { allowed: true };
+    }
+    // An empty header is no origin at all: it must not satisfy --require-origin.
+    if (origin.trim() === "") {
+      return options.require || restricted ? deny("the Origin header is empty") : { allowed: true };
     }
     if (!restricted) return { allowed: true };
     const url = parseOrigin(origin);

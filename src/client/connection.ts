@@ -1,6 +1,7 @@
 import { CloseCode, type ConnectedStatus } from "../protocol/constants.ts";
 import { abortError, closeError, OVERFLOW_CLOSE_CODE, Socket2WebError } from "./errors.ts";
 import type { SupportedProtocols } from "./messages.ts";
+import type { HandshakeForm } from "./open-connection.ts";
 import { createWritable, ReceiveQueue } from "./streams.ts";
 
 export interface CloseInfo {
@@ -56,6 +57,8 @@ export class Connection {
   readonly status: ConnectedStatus;
   /** Settles when the WebSocket has closed, with its close code and reason; never rejects. */
   readonly closed: Promise<CloseInfo>;
+  /** How the handshake went: in the URL, or as a message after the server's greeting. */
+  readonly handshake: HandshakeForm;
 
   private readonly ws: WebSocket;
   private readonly protocols: SupportedProtocols;
@@ -75,8 +78,10 @@ export class Connection {
     status: ConnectedStatus,
     options: StreamOptions = {},
     signal?: AbortSignal,
+    handshake: HandshakeForm = "message",
   ) {
     this.ws = ws;
+    this.handshake = handshake;
     this.protocols = protocols;
     this.status = status;
     this.pauser = pausable(ws);
@@ -122,7 +127,7 @@ export class Connection {
     else signal?.addEventListener("abort", onAbort, { once: true });
   }
 
-  /** The greeting's map: each protocol the server offers, with its handshake fields. */
+  /** The greeting's map: each protocol the server offers, with its handshake fields (empty after a URL-form handshake, which has no greeting). */
   supportedProtocols(): SupportedProtocols {
     return structuredClone(this.protocols);
   }

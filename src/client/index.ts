@@ -1,5 +1,5 @@
 // Socket2Web client: browser-safe (only WebSocket and Web Streams), also for Bun and Node.
-export { type ConnectOptions, connect, DEFAULT_CONNECT_TIMEOUT_MS } from "./connect.ts";
+
 export {
   type CloseInfo,
   Connection,
@@ -14,4 +14,10 @@ export {
   Socket2WebError,
   type Socket2WebErrorCode,
 } from "./errors.ts";
-export type { SupportedProtocols } from "./messages.ts";
+export type { FieldValues, SupportedProtocols } from "./messages.ts";
+export {
+  type ConnectOptions,
+  connect,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  type HandshakeForm,
+} from "./open-connection.ts";

@@ -1,6 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { Socket2WebError } from "./errors.ts";
-import { handshakeMessage, parseGreeting, parseStatus } from "./messages.ts";
+import {
+  checkFields,
+  handshakeMessage,
+  handshakeUrl,
+  isGreeting,
+  parseGreeting,
+  parseStatus,
+} from "./messages.ts";
 
 describe("greeting", () => {
   test("returns the supported protocols map and ignores other keys", () => {
@@ -66,12 +73,47 @@ describe("status", () => {
 });
 
 describe("handshake", () => {
-  test("sends the token only when there is one", () => {
-    const fields = { protocol: "tcp", target_ip: "::1", target_port: 80 };
-    expect(JSON.parse(handshakeMessage(fields))).toEqual(fields);
-    expect(JSON.parse(handshakeMessage({ ...fields, token: "t" }))).toEqual({
-      ...fields,
-      token: "t",
+  const tcp = { protocol: "tcp", fields: { target_ip: "::1", target_port: 80 } };
+
+  test("sends the protocol's fields, and the token only when there is one", () => {
+    expect(JSON.parse(handshakeMessage(tcp))).toEqual({
+      protocol: "tcp",
+      target_ip: "::1",
+      target_port: 80,
     });
+    expect(JSON.parse(handshakeMessage({ ...tcp, token: "t" }))).toMatchObject({ token: "t" });
+  });
+
+  test("takes any protocol's fields, e.g. a unix path", () => {
+    const unix = { protocol: "unix", fields: { target_path: "/run/app.sock" } };
+    expect(JSON.parse(handshakeMessage(unix))).toEqual({
+      protocol: "unix",
+      target_path: "/run/app.sock",
+    });
+  });
+
+  test("the URL form carries the same fields as query parameters, keeping the URL's own", () => {
+    const url = handshakeUrl("ws://proxy:8080/p?x=1", { ...tcp, token: "a b" });
+    expect(url.pathname).toBe("/p");
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      x: "1",
+      protocol: "tcp",
+      target_ip: "::1",
+      target_port: "80",
+      token: "a b",
+    });
+  });
+
+  test.each([{ protocol: "x" }, { token: "x" }, { target_ip: null }])(
+    "refuses the field map %j",
+    (fields) => {
+      expect(() => checkFields(fields as never)).toThrow(TypeError);
+    },
+  );
+
+  test("tells a greeting from a status", () => {
+    expect(isGreeting(JSON.stringify({ "supported protocols": {} }))).toBe(true);
+    expect(isGreeting(JSON.stringify({ status: "connected", protocol: "tcp" }))).toBe(false);
+    expect(isGreeting("not json")).toBe(false);
   });
 });

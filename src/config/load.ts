@@ -1,4 +1,3 @@
-import { UsageError } from "../cli/usage-error.ts";
 import {
   SETTINGS,
   type Setting,
@@ -7,6 +6,7 @@ import {
   type SourceKind,
 } from "./settings.ts";
 import { type RawSettings, readConfigFile, readEnv, readFlags } from "./sources.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** Where each effective value came from, for --print-config and for messages about it. */
 export type Origins = Record<
@@ -34,7 +34,7 @@ export async function loadSettings(
   let file: RawSettings = {};
   if (configPath !== undefined) {
     const path = SETTINGS.config.parse(configPath.value as string, configPath.label);
-    if (path !== undefined) file = await readConfigFile(path, configPath.label);
+    if (path !== undefined) file = readConfigFile(path, configPath.label);
   }
   const values: Record<string, unknown> = {};
   const origins: Partial<Origins> = {};

@@ -20,8 +20,10 @@ export function formatSettings({ settings, origins }: LoadedSettings): string {
       continue;
     }
     const shown = setting.secret ? JSON.stringify(MASK) : toml(value);
-    // A setting a file cannot hold is shown as a comment, so the output stays a valid file.
-    lines.push(`${fileOnly ? "# " : ""}${key} = ${shown}  # ${from}`);
+    // A setting a file cannot hold is shown as a comment, so the output stays a valid file; so is
+    // an unset security list, since a file that gives one empty is refused.
+    const unsetSecurity = setting.security === true && Array.isArray(value) && value.length === 0;
+    lines.push(`${fileOnly || unsetSecurity ? "# " : ""}${key} = ${shown}  # ${from}`);
   }
   return `${lines.join("\n")}\n`;
 }

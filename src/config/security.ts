@@ -2,14 +2,15 @@ import { type CredentialCheck, createCredentialCheck } from "../auth/credentials
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
 import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "../auth/tokens.ts";
-import { UsageError } from "../cli/usage-error.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 import type { TlsFiles } from "../server/tls.ts";
 import type { Origins } from "./load.ts";
+import { readSmallFile } from "./read-file.ts";
 import type { Settings } from "./settings.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** The server's security pieces, built and checked from the settings before anything listens. */
 export interface Security {
@@ -92,12 +93,7 @@ function clientAddress(ranges: readonly string[], label: string): ClientAddressR
 }
 
 async function readText(path: string, label: string): Promise<string> {
-  try {
-    return await Bun.file(path).text();
-  } catch (error) {
-    const code = (error as { code?: string }).code ?? "unreadable";
-    throw new UsageError(`cannot read ${label} file ${path}: ${code}`);
-  }
+  return readSmallFile(path, label);
 }
 
 async function loadTokens(settings: Settings, origins: Origins) {

@@ -1,9 +1,8 @@
 import { isIP } from "node:net";
-import { describe, parseWholeNumber } from "../cli/flags.ts";
-import { UsageError } from "../cli/usage-error.ts";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
-import { MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
-import { DEFAULT_CONFIG as D } from "../server/config.ts";
+import { DEFAULT_MAX_MESSAGE_SIZE, MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
+import { describe, parseWholeNumber } from "./numbers.ts";
+import { UsageError } from "./usage-error.ts";
 
 export type SourceKind = "flag" | "env" | "file";
 
@@ -11,8 +10,13 @@ interface Common {
   readonly description: string;
   /** Where it may be set; default: everywhere. */
   readonly sources?: readonly SourceKind[];
-  /** Masked by --print-config. */
+  /** Masked by --print-config, and kept out of the ServerConfig. */
   readonly secret?: boolean;
+  /**
+   * Guards access (a credential, a rule, TLS): given but empty (`SOCKET2WEB_TICKET_SECRET=""`,
+   * `allow = []`) is an error instead of "not set", so a missing secret cannot open the proxy.
+   */
+  readonly security?: boolean;
 }
 
 /** One value: the last one given wins. `parse` throws a UsageError naming `label`. */
@@ -21,6 +25,8 @@ export interface ValueSetting<T> extends Common {
   readonly hint: string;
   readonly default: T;
   parse(text: string, label: string): T;
+  /** What the server gets, when it is not the value itself (`--workers 0` is one per core). */
+  effective?(value: T): T;
 }
 
 /** Repeatable (`--allow A --allow B`), comma-separated in the environment, an array in the file. */
@@ -74,16 +80,23 @@ function parseListenAddress(text: string, label: string): string {
   );
 }
 
-function parseLogLevel(text: string, label: string): LogLevelName {
-  if ((LOG_LEVEL_NAMES as readonly string[]).includes(text)) return text as LogLevelName;
-  throw new UsageError(
-    `${label} expects one of ${LOG_LEVEL_NAMES.join(", ")}, got ${describe(text)}`,
-  );
-}
+/** One of a fixed set of words (`--log-level`, `--log-format`), or an error listing them. */
+const oneOf =
+  <T extends string>(choices: readonly T[]) =>
+  (text: string, label: string): T => {
+    if ((choices as readonly string[]).includes(text)) return text as T;
+    throw new UsageError(`${label} expects one of ${choices.join(", ")}, got ${describe(text)}`);
+  };
 
 /**
  * Every server setting, in --help order. The flag is `--KEY`, the environment variable
  * SOCKET2WEB_KEY (upper case, `-` as `_`), the config file key KEY.
+ *
+ * To add one: an entry here (`value` with a default and a parser, `optional`, `list` or
+ * `toggle`; `security: true` if it guards access, `secret: true` if it must never print), a
+ * row in docs/configuration.md (a test checks), and, if the server reads it, a field of the
+ * camel-cased name in ServerConfig (src/server/config.ts; tsc checks the two agree). Flags,
+ * environment, file, --help and --print-config follow from the entry.
  */
 export const SETTINGS = {
   config: optional({
@@ -98,118 +111,135 @@ export const SETTINGS = {
   ip: value({
     hint: "address",
     description: "Address to listen on (an IP address or localhost)",
-    default: D.ip,
+    default: "127.0.0.1",
     parse: parseListenAddress,
   }),
   port: value({
     hint: "port",
     description: "Port to listen on (below 1024 needs root or CAP_NET_BIND_SERVICE)",
-    default: D.port,
+    default: 433,
     parse: whole(1, 65535),
   }),
   "log-level": value({
     hint: "level",
     description: "trace, debug, info, warn or error",
-    default: D.logLevel,
-    parse: parseLogLevel,
+    default: "info" as LogLevelName,
+    parse: oneOf(LOG_LEVEL_NAMES),
   }),
   timeout: value({
     hint: "seconds",
     description: "Seconds for a client to send its handshake",
-    default: D.timeout,
+    default: 10,
     parse: whole(1, DAY, " (seconds)"),
   }),
   "max-connections": value({
     hint: "count",
     description: "Most WebSocket connections at once",
-    default: D.maxConnections,
+    default: 1000,
     parse: whole(1, 1_000_000),
   }),
   "max-lifetime": value({
     hint: "seconds",
     description: "Seconds a connection may last, 0 for no limit",
-    default: D.maxLifetime,
+    default: 3600,
     parse: whole(0, YEAR, " (seconds, 0 for no limit)"),
   }),
   "connect-timeout": value({
     hint: "seconds",
     description: "Seconds for the target to accept",
-    default: D.connectTimeout,
+    default: 10,
     parse: whole(1, 3600, " (seconds)"),
   }),
   "idle-timeout": value({
     hint: "seconds",
     description: "Seconds without a byte either way before closing, 0 for never",
-    default: D.idleTimeout,
+    default: 0,
     parse: whole(0, DAY, " (seconds, 0 for never)"),
   }),
   "max-message-size": value({
     hint: "bytes",
     description: "Largest client message in bytes",
-    default: D.maxMessageSize,
+    default: DEFAULT_MAX_MESSAGE_SIZE,
     parse: whole(MAX_HANDSHAKE_BYTES, 2 ** 30, " (bytes)"),
   }),
   allow: list({
+    security: true,
     hint: "rule",
     description: "Allow targets: CIDR, address or host name, optional :PORT[-PORT] (repeatable)",
   }),
-  deny: list({ hint: "rule", description: "Deny targets; deny wins over allow (repeatable)" }),
+  deny: list({
+    hint: "rule",
+    security: true,
+    description: "Deny targets; deny wins over allow (repeatable)",
+  }),
   "allow-origin": list({
+    security: true,
     hint: "origin",
     description:
       "Allow pages from this Origin, e.g. https://app.example.com or https://*.example.com (repeatable)",
   }),
-  "require-origin": toggle({ description: "Refuse upgrades without an Origin header" }),
+  "require-origin": toggle({
+    description: "Refuse upgrades without an Origin header",
+    security: true,
+  }),
   "auth-token-file": optional({
+    security: true,
     hint: "file",
     description: "Require a credential: static tokens, one per line",
   }),
   "auth-tokens": optional({
+    security: true,
     hint: "tokens",
     description: "Static tokens, comma-separated (environment only)",
     sources: ["env"],
     secret: true,
   }),
   "ticket-secret": optional({
+    security: true,
     hint: "secret",
     description: "Require a credential: HS256 ticket secret, 32 bytes or more",
     secret: true,
   }),
   "ticket-secret-file": optional({
+    security: true,
     hint: "file",
     description: "Read the HS256 ticket secret from this file",
   }),
   "ticket-public-key": optional({
+    security: true,
     hint: "file",
     description: "Require a credential: ES256 or EdDSA ticket public key (PEM)",
   }),
   "tls-cert": optional({
+    security: true,
     hint: "file",
     description: "Serve wss:// with this PEM certificate chain (reloaded on SIGHUP)",
   }),
   "tls-key": optional({
+    security: true,
     hint: "file",
     description: "PEM private key for --tls-cert",
   }),
   "max-connections-per-ip": value({
     hint: "count",
     description: "Most connections at once from one client address (IPv6: one /64), 0 for no limit",
-    default: D.maxConnectionsPerIp,
+    default: 0,
     parse: whole(0, 1_000_000, " (0 for no limit)"),
   }),
   "rate-limit": value({
     hint: "per-second",
     description: "Upgrades per second from one client address, 0 for no limit",
-    default: D.rateLimit,
+    default: 0,
     parse: whole(0, 1_000_000, " (per second, 0 for no limit)"),
   }),
   "rate-limit-burst": value({
     hint: "count",
     description: "Upgrades one client address may make at once, 0 for the --rate-limit value",
-    default: D.rateLimitBurst,
+    default: 0,
     parse: whole(0, 1_000_000, " (0 for the --rate-limit value)"),
   }),
   "trust-proxy": list({
+    security: true,
     hint: "cidr",
     description: "Believe X-Forwarded-For from peers in this range (repeatable)",
   }),
@@ -217,8 +247,9 @@ export const SETTINGS = {
     hint: "count",
     description:
       "Processes serving the port together (SO_REUSEPORT), 0 for one per CPU core; limits apply per process",
-    default: D.workers,
+    default: 1,
     parse: whole(0, 64, " (0 for one per CPU core)"),
+    effective: (count) => (count === 0 ? navigator.hardwareConcurrency : count),
   }),
   metrics: toggle({
     description:

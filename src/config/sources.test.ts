@@ -1,8 +1,8 @@
 import { describe, expect, it } from "bun:test";
-import { UsageError } from "../cli/usage-error.ts";
 import { openProxyWarning } from "./exposure.ts";
 import { loadSettings } from "./load.ts";
 import { readEnv, readFlags } from "./sources.ts";
+import { UsageError } from "./usage-error.ts";
 
 describe("readFlags", () => {
   it("keeps every occurrence of a repeatable flag, in order, in both spellings", () => {
@@ -27,9 +27,18 @@ describe("readFlags", () => {
     expect(() => readFlags(["--require-origin=maybe"])).toThrow(UsageError);
   });
 
-  it("stops at -- and ignores settings that are not flags", () => {
-    expect(readFlags(["--", "--port", "1"]).port).toBeUndefined();
-    expect(readFlags(["--auth-tokens", "x"])["auth-tokens"]).toBeUndefined();
+  it("refuses what is not a known flag, so that no argument is ever ignored", () => {
+    expect(() => readFlags(["--", "--port", "1"])).toThrow('unexpected argument "--port"');
+    expect(() => readFlags(["--port", "1", "extra"])).toThrow('unexpected argument "extra"');
+    expect(() => readFlags(["--prot", "1"])).toThrow("unknown flag --prot (did you mean --port?)");
+    expect(() => readFlags(["-p", "1"])).toThrow("unknown flag -p");
+    expect(() => readFlags(["--no-port"])).toThrow("unknown flag --no-port");
+    expect(() => readFlags(["--auth-tokens", "x"])).toThrow(
+      "unknown flag --auth-tokens (it can only be set as SOCKET2WEB_AUTH_TOKENS)",
+    );
+    expect(() => readFlags(["--constructor"])).toThrow("unknown flag --constructor");
+    expect(() => readFlags(["--__proto__"])).toThrow("unknown flag --__proto__");
+    expect(readFlags(["--port", "1", "--"]).port?.value).toBe("1");
   });
 
   it("refuses a repeatable flag without a value", () => {
@@ -46,6 +55,18 @@ describe("readEnv", () => {
     });
     expect(found.allow?.value).toEqual(["a", "b"]);
     expect(found.port).toBeUndefined();
+  });
+
+  it.each([
+    ["SOCKET2WEB_TICKET_SECRET", ""],
+    ["SOCKET2WEB_TICKET_SECRET_FILE", " "],
+    ["SOCKET2WEB_AUTH_TOKENS", ""],
+    ["SOCKET2WEB_ALLOW", ""],
+    ["SOCKET2WEB_ALLOW", " , "],
+    ["SOCKET2WEB_REQUIRE_ORIGIN", ""],
+    ["SOCKET2WEB_TLS_CERT", ""],
+  ])("a security setting given but empty is an error: %s=%p", (name, text) => {
+    expect(() => readEnv({ [name]: text })).toThrow(`${name} is given but empty`);
   });
 
   it.each([

@@ -1,5 +1,5 @@
-import { closestFlag } from "../cli/flags.ts";
-import { UsageError } from "../cli/usage-error.ts";
+import { closestName } from "./closest.ts";
+import { readSmallFile } from "./read-file.ts";
 import {
   allowedIn,
   envName,
@@ -8,6 +8,7 @@ import {
   type SettingKey,
   type SourceKind,
 } from "./settings.ts";
+import { UsageError } from "./usage-error.ts";
 
 /** A setting as one source gave it, before validation; `label` names it in messages. */
 export interface RawSetting {
@@ -21,28 +22,49 @@ export type RawSettings = Partial<Record<SettingKey, RawSetting>>;
 
 const entries = Object.entries(SETTINGS) as [SettingKey, Setting][];
 
+/** The setting a table key names, if any: `constructor` and `__proto__` are not settings. */
+export function settingOf(name: string): Setting | undefined {
+  return Object.hasOwn(SETTINGS, name) ? SETTINGS[name as SettingKey] : undefined;
+}
+
+const flagNames = entries.filter(([, s]) => allowedIn(s, "flag")).map(([key]) => key);
+
+function unknownFlag(arg: string, name: string): UsageError {
+  const setting = settingOf(name);
+  if (setting !== undefined) {
+    return new UsageError(`unknown flag ${arg} (it can only be set as ${envName(name)})`);
+  }
+  const closest = closestName(name, flagNames);
+  return new UsageError(`unknown flag ${arg}${closest ? ` (did you mean --${closest}?)` : ""}`);
+}
+
 /**
- * The flags given on the command line. citty keeps only the last of a repeated flag and fills
- * in defaults, which hides whether a flag was given at all, so the raw arguments are read here.
- * Unknown flags were already refused (assertKnownFlags). A value flag with nothing after it, or
- * followed by another `--flag`, has the value "" so that its parser reports "no value".
+ * The one reading of the server's command line: every argument is a known flag, its value, or
+ * an error (an unknown flag names the closest known one; a stray argument is refused), so no
+ * flag is ever silently ignored. A repeated single-value flag keeps its last value; a value flag
+ * with nothing after it, or followed by another `--flag`, has the value "" so that its parser
+ * reports "no value".
  */
 export function readFlags(rawArgs: readonly string[]): RawSettings {
   const found: RawSettings = {};
   const lists = new Map<SettingKey, string[]>();
   for (let i = 0; i < rawArgs.length; i++) {
     const arg = rawArgs[i] as string;
-    if (arg === "--") break;
-    if (!arg.startsWith("--")) continue;
+    if (arg === "--" || !arg.startsWith("-")) {
+      const stray = arg === "--" ? rawArgs[i + 1] : arg;
+      if (stray === undefined) break;
+      throw new UsageError(`unexpected argument ${JSON.stringify(stray)}`);
+    }
+    if (!arg.startsWith("--")) throw unknownFlag(arg, arg.slice(1));
     const [rawName = "", ...rest] = arg.slice(2).split("=");
     const inline = rest.length > 0 ? rest.join("=") : undefined;
-    const negated = rawName.startsWith("no-") && !Object.hasOwn(SETTINGS, rawName);
-    const key = (negated ? rawName.slice(3) : rawName) as SettingKey;
-    const setting: Setting | undefined = SETTINGS[key];
-    if (setting === undefined || !allowedIn(setting, "flag")) continue;
+    const negatable = rawName.startsWith("no-") && settingOf(rawName.slice(3))?.kind === "switch";
+    const key = (negatable ? rawName.slice(3) : rawName) as SettingKey;
+    const setting = settingOf(key);
+    if (setting === undefined || !allowedIn(setting, "flag")) throw unknownFlag(arg, rawName);
     const label = `--${key}`;
     if (setting.kind === "switch") {
-      const on = inline === undefined ? !negated : parseSwitch(inline, label) !== negated;
+      const on = inline === undefined ? !negatable : parseSwitch(inline, label) !== negatable;
       found[key] = { value: on, source: "flag", label };
       continue;
     }
@@ -67,20 +89,35 @@ export function readFlags(rawArgs: readonly string[]): RawSettings {
   return found;
 }
 
-/** SOCKET2WEB_* variables; an empty variable counts as unset, as container tools often pass them. */
+function emptySecurityValue(label: string): UsageError {
+  return new UsageError(
+    `${label} is given but empty: a security setting must have a value (leave it out to not set it)`,
+  );
+}
+
+/**
+ * SOCKET2WEB_* variables. An empty variable counts as unset, as container tools often pass them,
+ * except for a security setting: there it is an error, since it usually means a secret that
+ * failed to load (`SOCKET2WEB_TICKET_SECRET="$(cat missing-file)"`).
+ */
 export function readEnv(env: Readonly<Record<string, string | undefined>>): RawSettings {
   const found: RawSettings = {};
   for (const [key, setting] of entries) {
     if (!allowedIn(setting, "env")) continue;
     const name = envName(key);
     const text = env[name];
-    if (text === undefined || text === "") continue;
+    if (text === undefined) continue;
+    if (text.trim() === "") {
+      if (setting.security) throw emptySecurityValue(name);
+      continue;
+    }
     let value: RawSetting["value"];
     if (setting.kind === "list") {
       value = text
         .split(",")
         .map((item) => item.trim())
         .filter((item) => item !== "");
+      if (value.length === 0 && setting.security) throw emptySecurityValue(name);
     } else if (setting.kind === "switch") {
       value = parseSwitch(text, name);
     } else {
@@ -95,15 +132,8 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): RawS
  * The settings of a TOML file (keys as the flags, without dashes in front). Unknown keys and
  * values of the wrong shape are errors naming the file and the key.
  */
-export async function readConfigFile(path: string, label: string): Promise<RawSettings> {
-  let text: string;
-  try {
-    text = await Bun.file(path).text();
-  } catch (error) {
-    throw new UsageError(
-      `cannot read ${label} file ${path}: ${(error as { code?: string }).code ?? "unreadable"}`,
-    );
-  }
+export function readConfigFile(path: string, label: string): RawSettings {
+  const text = readSmallFile(path, label);
   let table: Record<string, unknown>;
   try {
     table = Bun.TOML.parse(text) as Record<string, unknown>;
@@ -116,16 +146,20 @@ export async function readConfigFile(path: string, label: string): Promise<RawSe
   const found: RawSettings = {};
   for (const [name, raw] of Object.entries(table)) {
     const key = name as SettingKey;
-    const setting: Setting | undefined = SETTINGS[key];
+    const setting = settingOf(name);
     if (setting === undefined || !allowedIn(setting, "file")) {
-      const closest = closestFlag(name, fileKeys);
+      const closest = closestName(name, fileKeys);
       const where = setting === undefined ? "" : " (it cannot be set in a file)";
       throw new UsageError(
         `${path}: unknown key "${name}"${where}${closest && !setting ? ` (did you mean ${closest}?)` : ""}`,
       );
     }
     const label = `${path}: ${name}`;
-    found[key] = { value: fileValue(setting, raw, label), source: "file", label };
+    const value = fileValue(setting, raw, label);
+    if (setting.security && (value === "" || (Array.isArray(value) && value.length === 0))) {
+      throw emptySecurityValue(label);
+    }
+    found[key] = { value, source: "file", label };
   }
   return found;
 }

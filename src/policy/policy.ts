@@ -1,6 +1,6 @@
 import { nat64Destination, parseAddress } from "../net/address.ts";
+import { normaliseHostName } from "../net/host-name.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
-import { normaliseHostName } from "./host-name.ts";
 import { hostMatches, type PolicyTarget, portMatches, ruleMatches } from "./match.ts";
 import type { Rule } from "./rule.ts";
 

@@ -40,6 +40,12 @@ describe("parseRule", () => {
 
   it.each([
     ["", "it is empty"],
+    ["0x7f.0.0.1", "never matches"],
+    ["0x7f.0.0.1:80", "never matches"],
+    ["127.0.0x1", "never matches"],
+    ["example.123", "never matches"],
+    ["*.0x7f", "never matches"],
+    ["*.10", "never matches"],
     [" 10.0.0.1", "white space"],
     ["10.0.0.1:0", 'port "0" must be a whole number from 1 to 65535'],
     ["10.0.0.1:65536", 'port "65536"'],

@@ -1,5 +1,5 @@
 import { type AddressRange, AddressRangeError, parseAddressRange } from "../net/address.ts";
-import { normaliseHostName } from "./host-name.ts";
+import { normaliseHostName } from "../net/host-name.ts";
 
 export interface PortRange {
   readonly low: number;
@@ -84,6 +84,8 @@ function parsePort(text: string, fail: Fail): number {
   return Number(text);
 }
 
+const NUMERIC_LAST_LABEL = /(^|\.)(0x[0-9a-f]*|[0-9]+)\.?$/i;
+
 function parseTarget(text: string, fail: Fail): RuleTarget {
   if (text === "") return fail("no address or host name before the port");
   if (text.includes(":") || text.includes("/") || /^[\d.]+$/.test(text)) {
@@ -93,6 +95,13 @@ function parseTarget(text: string, fail: Fail): RuleTarget {
       if (error instanceof AddressRangeError) return fail(error.message);
       throw error;
     }
+  }
+  // A handshake never names such a host (src/net/target-host.ts refuses it as an IPv4 address in
+  // another notation, like 0x7f.0.0.1), so the rule could never match.
+  if (NUMERIC_LAST_LABEL.test(text)) {
+    return fail(
+      "a host name whose last label is a number never matches: handshakes refuse it as an IPv4 address in a non-standard form; write the address in dotted decimal or a CIDR range",
+    );
   }
   if (text.startsWith("*.")) {
     const suffix = normaliseHostName(text.slice(2));

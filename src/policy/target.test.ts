@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
+import { mapResolver, type Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "./policy.ts";
-import { mapResolver, type Resolver } from "./resolver.ts";
 import { parseRule } from "./rule.ts";
 import { resolveTarget } from "./target.ts";
 

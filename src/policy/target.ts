@@ -1,7 +1,7 @@
 import { parseAddress } from "../net/address.ts";
-import { normaliseHostName } from "./host-name.ts";
+import { normaliseHostName } from "../net/host-name.ts";
+import { ResolveError, type Resolver } from "../net/resolver.ts";
 import type { Policy } from "./policy.ts";
-import { ResolveError, type Resolver } from "./resolver.ts";
 
 export type TargetResolution =
   /**

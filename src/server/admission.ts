@@ -1,22 +1,38 @@
-import { bearerFromAuthorization, type CredentialCheck } from "../auth/credentials.ts";
+import { bearerFromAuthorization, type CredentialCheck, type Grant } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { RateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RefusalReason } from "../metrics/metrics.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
-import { CloseReason } from "../protocol/constants.ts";
-import type { Grant } from "../session/access.ts";
+import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { textResponse } from "./responses.ts";
+
+/** Why a connection is refused: the metric's reason, decided where the refusal is. */
+export interface Refusal {
+  readonly reason: RefusalReason;
+  /** The close code and reason for a refusal after the upgrade. */
+  readonly closeCode: number;
+  readonly closeReason: string;
+}
 
 /** What the upgrade decided about a connection it lets through. */
 export interface Admitted {
+  readonly kind: "admitted";
   /** For logs: the client's address (X-Forwarded-For only through a trusted proxy). */
   readonly clientLabel: string;
   /** The address limits count against, before ipKey groups IPv6 by /64. */
   readonly clientAddress: string;
   readonly grant: Grant | undefined;
   /** Set when the upgrade goes ahead only to close at once with 1013 (like capacity). */
-  readonly refusal: string | undefined;
+  readonly refusal: Refusal | undefined;
+}
+
+/** An upgrade refused with an HTTP answer. */
+export interface Rejected {
+  readonly kind: "rejected";
+  readonly response: Response;
+  readonly reason: RefusalReason;
 }
 
 export interface AdmissionDeps {
@@ -31,13 +47,13 @@ export interface AdmissionDeps {
 /**
  * The checks made before the upgrade, cheapest first: Origin (403), the handshake rate (a token
  * is taken before any credential is verified, so guessing credentials is rate limited too), then
- * an Authorization header (401). Returns the refusal response, or what the session needs.
+ * an Authorization header (401). Returns the refusal, or what the session needs.
  */
 export async function admit(
   request: Request,
   peer: { address: string; port: number } | null,
   deps: AdmissionDeps,
-): Promise<Response | Admitted> {
+): Promise<Admitted | Rejected> {
   const peerAddress = peer?.address ?? "unknown";
   const direct = deps.clientAddress(peerAddress);
   const forwardedFor = request.headers.get("x-forwarded-for");
@@ -48,13 +64,22 @@ export async function admit(
   const origin = deps.origin(request.headers.get("origin"));
   if (!origin.allowed) {
     deps.logger.info(`refused upgrade from ${clientLabel}: ${origin.reason}`);
-    return textResponse(`403 Forbidden: ${origin.reason}`, 403);
+    return {
+      kind: "rejected",
+      response: textResponse(`403 Forbidden: ${origin.reason}`, 403),
+      reason: "origin",
+    };
   }
 
   const rate = deps.rateLimiter?.take(deps.keyOf(clientAddress));
   if (rate && !rate.allowed) {
     deps.logger.debug(`rate limited upgrade from ${clientLabel}`);
-    return { clientLabel, clientAddress, grant: undefined, refusal: CloseReason.rateLimited };
+    const refusal: Refusal = {
+      reason: "rate_limit",
+      closeCode: CloseCode.tryAgainLater,
+      closeReason: CloseReason.rateLimited,
+    };
+    return { kind: "admitted", clientLabel, clientAddress, grant: undefined, refusal };
   }
 
   const bearer = bearerFromAuthorization(request.headers.get("authorization"));
@@ -67,11 +92,15 @@ export async function admit(
         : ({ ok: false, reason: "the Authorization header is not Bearer <credential>" } as const);
     if (!result.ok) {
       deps.logger.info(`refused upgrade from ${clientLabel}: ${result.reason}`);
-      return textResponse("401 Unauthorized: a valid credential is required", 401, {
-        "www-authenticate": 'Bearer realm="socket2web"',
-      });
+      return {
+        kind: "rejected",
+        response: textResponse("401 Unauthorized: a valid credential is required", 401, {
+          "www-authenticate": 'Bearer realm="socket2web"',
+        }),
+        reason: "credential",
+      };
     }
     grant = result;
   }
-  return { clientLabel, clientAddress, grant, refusal: undefined };
+  return { kind: "admitted", clientLabel, clientAddress, grant, refusal: undefined };
 }

@@ -1,7 +1,10 @@
 import type { LogLevelName } from "../log/logger.ts";
-import { DEFAULT_MAX_MESSAGE_SIZE } from "../protocol/constants.ts";
 
-/** The server's effective settings; durations in whole seconds, sizes in bytes, 0 disables a limit. */
+/**
+ * What the server needs of its settings; durations in whole seconds, sizes in bytes, 0 disables a
+ * limit. Built from the settings table (src/config/settings.ts) by camel-casing each key, which
+ * also holds the defaults: a field here without a setting of the same name fails to compile.
+ */
 export interface ServerConfig {
   readonly ip: string;
   readonly port: number;
@@ -24,20 +27,3 @@ export interface ServerConfig {
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
 }
-
-export const DEFAULT_CONFIG: ServerConfig = {
-  ip: "127.0.0.1",
-  port: 433,
-  logLevel: "info",
-  timeout: 10,
-  maxConnections: 1000,
-  maxLifetime: 3600,
-  connectTimeout: 10,
-  idleTimeout: 0,
-  maxMessageSize: DEFAULT_MAX_MESSAGE_SIZE,
-  maxConnectionsPerIp: 0,
-  rateLimit: 0,
-  rateLimitBurst: 0,
-  metrics: false,
-  workers: 1,
-};

@@ -1,3 +1,4 @@
+import type { Logger } from "../log/logger.ts";
 import type { ProxyMetrics } from "../metrics/metrics.ts";
 import { jsonResponse, textResponse } from "./responses.ts";
 
@@ -11,22 +12,51 @@ export interface RouteHandlers {
    * when it was not a valid WebSocket upgrade).
    */
   upgrade(): Promise<Response | undefined>;
+  logger: Logger;
 }
+
+/** The health endpoints answer these; anything else is 405. */
+const READ_METHODS = new Set(["GET", "HEAD"]);
+
+/**
+ * The request's path, or null when its URL cannot be formed: Bun builds `request.url` from the
+ * Host header, and a request without a valid one (HTTP/1.0 without Host, `Host: a b`) has none.
+ */
+function pathOf(request: Request): string | null {
+  try {
+    return new URL(request.url).pathname;
+  } catch {
+    return null;
+  }
+}
+
+const methodNotAllowed = () =>
+  textResponse("405 Method Not Allowed: use GET or HEAD", 405, { allow: "GET, HEAD" });
 
 /** The HTTP side of the server: health endpoints, and WebSocket upgrades on every other path. */
 export function routeRequest(
   request: Request,
   handlers: RouteHandlers,
 ): Response | Promise<Response | undefined> {
-  const { pathname } = new URL(request.url);
-  if (pathname === "/healthz") return jsonResponse({ status: "ok", sessions: handlers.sessions() });
+  const pathname = pathOf(request);
+  if (pathname === null) {
+    handlers.logger.debug(`refused a request without a valid Host header: ${request.method}`);
+    return textResponse("400 Bad Request: a valid Host header is required", 400);
+  }
+  const reads = READ_METHODS.has(request.method);
+  if (pathname === "/healthz") {
+    return reads
+      ? jsonResponse({ status: "ok", sessions: handlers.sessions() })
+      : methodNotAllowed();
+  }
   if (pathname === "/readyz") {
+    if (!reads) return methodNotAllowed();
     return handlers.ready()
       ? jsonResponse({ status: "ready" })
       : jsonResponse({ status: "shutting down" }, 503);
   }
   const { metrics } = handlers;
-  if (pathname === "/metrics" && metrics && request.method === "GET") {
+  if (pathname === "/metrics" && metrics && reads) {
     return metrics
       .render()
       .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));

@@ -10,17 +10,22 @@ import type { Logger } from "../log/logger.ts";
 import type { MetricsFactory } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
-import type { Resolver } from "../policy/resolver.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
+import { handshakeChooser } from "../session/selection.ts";
 import { Session, type SessionContext } from "../session/session.ts";
+import { protocolStatus } from "../session/status.ts";
 import { VERSION } from "../version.ts";
-import { admit } from "./admission.ts";
+import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
+import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
+import { textResponse } from "./responses.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
+import { WebSocketClient } from "./websocket-client.ts";
 
 /**
  * Per-connection backlog in each direction before the side that is ahead stops being read: large
@@ -34,6 +39,21 @@ export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 
  * forgotten (and starts again with a full bucket), so a flood of sources cannot grow memory.
  */
 const RATE_LIMIT_KEYS = 100_000;
+
+/**
+ * Seconds a client may stay silent (no message, no pong) before it is taken for dead: Bun pings
+ * an idle WebSocket halfway through and drops it at the end; a paused one is checked the same way
+ * by WebSocketClient. 120 is Bun's own default.
+ */
+const DEFAULT_CLIENT_TIMEOUT = 120;
+
+/**
+ * Bytes that checking paused clients may read into a session's queue over the connection's life:
+ * room for what a client that died left in the network (its pong comes after everything it sent;
+ * about 4.7 MiB measured on loopback after a flood), bounded so that checking a live client whose
+ * target does not read cannot grow memory without end.
+ */
+const CHECK_READ_BUDGET = 8 * 1024 * 1024;
 
 export interface ServerDeps {
   readonly logger: Logger;
@@ -53,6 +73,8 @@ export interface ServerDeps {
   readonly createMetrics?: MetricsFactory;
   readonly adapters?: readonly AnyProtocolAdapter[];
   readonly flow?: FlowLimits;
+  /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
+  readonly clientTimeout?: number;
 }
 
 export interface ProxyServer {
@@ -69,25 +91,65 @@ export interface ProxyServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+/** A connection's `ws.data`: what admission decided, then its session once it counts. */
+export interface ConnectionData {
+  readonly id: number;
+  readonly admitted: Admitted;
+  /** Set in `open` when the connection counts; refusals never get one. */
+  session: Session | undefined;
+  client: WebSocketClient | undefined;
+  /** Frees its --max-connections-per-ip slot. */
+  release: Release | undefined;
+}
+
+let nextConnectionId = 1;
+
+const SHUTTING_DOWN: Refusal = {
+  reason: "shutdown",
+  closeCode: CloseCode.goingAway,
+  closeReason: CloseReason.shuttingDown,
+};
+const AT_CAPACITY: Refusal = {
+  reason: "capacity",
+  closeCode: CloseCode.tryAgainLater,
+  closeReason: CloseReason.atCapacity,
+};
+const PER_IP_LIMIT: Refusal = {
+  reason: "per_ip",
+  closeCode: CloseCode.tryAgainLater,
+  closeReason: CloseReason.perIpLimit,
+};
+
 export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer {
   const sessions = new Set<Session>();
   const metrics = deps.createMetrics?.(() => sessions);
-  const slots = new Map<Session, Release>();
   let accepting = true;
+  /**
+   * Refused WebSockets whose sockets Bun may still hold. Their number is bounded like the sessions'
+   * (past it, upgrades are refused over HTTP, which costs no lingering socket), so a flood of
+   * refused upgrades cannot run the process out of descriptors.
+   */
+  const lingering = createLingerCount();
   const credentials = deps.credentials ?? createCredentialCheck({});
+  const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
+  const chooser = handshakeChooser(registry);
+  const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
+  const flow = deps.flow ?? DEFAULT_FLOW;
   const context: SessionContext = {
-    config,
+    settings: {
+      handshakeTimeout: config.timeout,
+      maxLifetime: config.maxLifetime,
+      connectTimeout: config.connectTimeout,
+      idleTimeout: config.idleTimeout,
+    },
     logger: deps.logger,
-    registry: createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`),
-    flow: deps.flow ?? DEFAULT_FLOW,
+    flow,
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
     credentials,
     onClosed: (session) => {
-      if (session.counted) metrics?.sessionFinished(session.finished);
+      metrics?.sessionFinished(session.finished);
       sessions.delete(session);
-      slots.get(session)?.();
-      slots.delete(session);
     },
   };
   const perIp =
@@ -109,45 +171,56 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     keyOf: ipKey,
     logger: deps.logger,
   };
-  /** Why a connection the upgrade admitted is closed at once, per session. */
-  const refusals = new WeakMap<Session, string>();
-  const keys = new WeakMap<Session, string>();
 
-  const open = (ws: ServerWebSocket<Session>) => {
-    const session = ws.data;
-    const refusal = refusals.get(session);
-    if (!accepting) {
-      metrics?.refused("shutdown");
-      session.refuse(ws, CloseCode.goingAway, CloseReason.shuttingDown);
-      return;
-    }
-    if (sessions.size >= config.maxConnections) {
-      metrics?.refused("capacity");
-      session.refuse(ws, CloseCode.tryAgainLater, CloseReason.atCapacity);
-      return;
-    }
-    if (refusal !== undefined) {
-      metrics?.refused("rate_limit");
-      session.refuse(ws, CloseCode.tryAgainLater, refusal);
-      return;
-    }
+  /** Why a connection the upgrade let through must close at once, decided here or at admission. */
+  const refusalOf = (data: ConnectionData): Refusal | undefined => {
+    if (!accepting) return SHUTTING_DOWN;
+    if (sessions.size >= config.maxConnections) return AT_CAPACITY;
+    if (data.admitted.refusal) return data.admitted.refusal;
     if (perIp) {
-      const release = perIp.tryAcquire(keys.get(session) ?? "");
-      if (release === null) {
-        deps.logger.debug(`per-IP limit reached for ${session.clientAddress}`);
-        metrics?.refused("per_ip");
-        session.refuse(ws, CloseCode.tryAgainLater, CloseReason.perIpLimit);
-        return;
+      data.release = perIp.tryAcquire(ipKey(data.admitted.clientAddress)) ?? undefined;
+      if (!data.release) {
+        deps.logger.debug(`per-IP limit reached for ${data.admitted.clientLabel}`);
+        return PER_IP_LIMIT;
       }
-      slots.set(session, release);
     }
-    session.counted = true;
-    sessions.add(session);
-    session.start(ws);
+    return undefined;
   };
 
-  const listen = (tls: TlsMaterial | undefined, port: number): Server<Session> =>
-    Bun.serve<Session>({
+  const open = (ws: ServerWebSocket<ConnectionData>) => {
+    const data = ws.data;
+    const refusal = refusalOf(data);
+    if (refusal) {
+      metrics?.refused(refusal.reason);
+      lingering.add();
+      ws.close(refusal.closeCode, refusal.closeReason);
+      return;
+    }
+    const client = new WebSocketClient(ws, (clientTimeout * 1000) / 2, CHECK_READ_BUDGET);
+    const session = new Session(context, {
+      id: data.id,
+      client,
+      chooser,
+      status: protocolStatus(client),
+      clientAddress: data.admitted.clientLabel,
+      grant: data.admitted.grant,
+    });
+    data.client = client;
+    data.session = session;
+    sessions.add(session);
+    session.start();
+  };
+
+  const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
+    const data = ws.data;
+    data.release?.();
+    data.release = undefined;
+    data.client?.dispose();
+    data.session?.clientClosed(code);
+  };
+
+  const listen = (tls: TlsMaterial | undefined, port: number): Server<ConnectionData> =>
+    Bun.serve<ConnectionData>({
       hostname: config.ip,
       port,
       // With TLS a certificate reload hands the port to a new listener (see reloadTls); with
@@ -155,21 +228,45 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       // port, which is why it is off otherwise: there a second instance gets EADDRINUSE.
       reusePort: tls !== undefined || config.workers > 1,
       ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      // Never Bun's development error page (it shows source paths and code), in any build.
+      development: false,
+      error(error) {
+        deps.logger.error("internal error while answering an HTTP request:", error);
+        return textResponse("500 Internal Server Error", 500);
+      },
       fetch(request, server) {
         return routeRequest(request, {
+          logger: deps.logger,
           ready: () => accepting,
           sessions: () => sessions.size,
           metrics,
           async upgrade() {
-            const admitted = await admit(request, server.requestIP(request), admission);
-            if (admitted instanceof Response) {
-              metrics?.refused(admitted.status === 403 ? "origin" : "credential");
-              return admitted;
+            // Refused before the upgrade, so that refusing costs no lingering socket.
+            if (lingering.count() >= config.maxConnections) {
+              metrics?.refused("capacity");
+              deps.logger.debug("refused an upgrade: too many refused connections still closing");
+              return textResponse(
+                "503 Service Unavailable: server at capacity, try again later",
+                503,
+                {
+                  connection: "close",
+                  "retry-after": String(CLOSE_LINGER_MS / 1000),
+                },
+              );
             }
-            const session = new Session(context, admitted.clientLabel, admitted.grant);
-            if (perIp) keys.set(session, ipKey(admitted.clientAddress));
-            if (admitted.refusal !== undefined) refusals.set(session, admitted.refusal);
-            return server.upgrade(request, { data: session }) ? undefined : notAnUpgrade();
+            const admitted = await admit(request, server.requestIP(request), admission);
+            if (admitted.kind === "rejected") {
+              metrics?.refused(admitted.reason);
+              return admitted.response;
+            }
+            const data: ConnectionData = {
+              id: nextConnectionId++,
+              admitted,
+              session: undefined,
+              client: undefined,
+              release: undefined,
+            };
+            return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
           },
         });
       },
@@ -179,21 +276,29 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         backpressureLimit: 0,
         closeOnBackpressureLimit: false,
         perMessageDeflate: false,
+        idleTimeout: clientTimeout,
         open: guarded(deps.logger, open),
-        message: guarded(deps.logger, (ws: ServerWebSocket<Session>, message: string | Buffer) =>
-          ws.data.message(message),
+        message: guarded(
+          deps.logger,
+          (ws: ServerWebSocket<ConnectionData>, message: string | Buffer) => {
+            ws.data.client?.received(message.length);
+            ws.data.session?.message(message);
+          },
         ),
-        drain: guarded(deps.logger, (ws: ServerWebSocket<Session>) => ws.data.drain()),
-        close: guarded(deps.logger, (ws: ServerWebSocket<Session>, code: number) =>
-          ws.data.closed(code),
+        pong: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
+          ws.data.client?.ponged(),
         ),
+        drain: guarded(deps.logger, (ws: ServerWebSocket<ConnectionData>) =>
+          ws.data.session?.clientDrained(),
+        ),
+        close: guarded(deps.logger, close),
       },
     });
 
   let current = listen(deps.tls, config.port);
   const port = current.port as number;
   /** Listeners replaced by a reload: no longer listening, but their WebSockets are live. */
-  const retired: Server<Session>[] = [];
+  const retired: Server<ConnectionData>[] = [];
   const scheme = deps.tls ? "wss" : "ws";
 
   return {
@@ -214,10 +319,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       if (!accepting) return;
       accepting = false;
       void current.stop(false);
-      for (const session of sessions) {
-        if (session.phase === "proxying") session.freeze();
-        else session.close(CloseCode.goingAway, CloseReason.shuttingDown);
-      }
+      for (const session of sessions) session.shutdown();
       await waitUntil(
         () => [...sessions].every((s) => s.pendingToTarget === 0 && s.bufferedToClient === 0),
         graceMs,

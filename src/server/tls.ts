@@ -1,4 +1,5 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
+import { readSmallFile, SmallFileError } from "./process/small-file.ts";
 
 /** PEM certificate chain and private key, as Bun.serve's `tls` takes them. */
 export interface TlsMaterial {
@@ -52,9 +53,9 @@ export async function loadTls({
 
 async function readPem(path: string, flag: string): Promise<string> {
   try {
-    return await Bun.file(path).text();
+    return readSmallFile(path, flag);
   } catch (error) {
-    const code = (error as { code?: string }).code ?? "unreadable";
-    throw new TlsLoadError(`cannot read ${flag} file ${path}: ${code}`);
+    if (error instanceof SmallFileError) throw new TlsLoadError(error.message);
+    throw error;
   }
 }

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "bun:test";
+import type { Grant } from "../auth/credentials.ts";
 import { createCredentialCheck } from "../auth/credentials.ts";
 import { createTokenSet } from "../auth/tokens.ts";
+import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
-import { mapResolver } from "../policy/resolver.ts";
 import { parseRule } from "../policy/rule.ts";
-import { AccessDenied, checkedAddresses, type Grant, grantFor } from "./access.ts";
+import { AccessDenied, checkedAddresses, grantFor } from "./access.ts";
 
 const resolver = mapResolver({ "app.test": ["127.0.0.1", "::1"], "evil.test": "169.254.169.254" });
 const open = createPolicy({ allow: [], deny: [] });

@@ -1,18 +1,11 @@
 import type { Endpoint } from "../adapters/types.ts";
-import {
-  type CredentialCheck,
-  type CredentialResult,
-  protocolAllowed,
-} from "../auth/credentials.ts";
+import { type CredentialCheck, type Grant, protocolAllowed } from "../auth/credentials.ts";
 import type { TicketPins } from "../auth/tickets.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import type { Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
-import type { Resolver } from "../policy/resolver.ts";
 import { resolveTarget } from "../policy/target.ts";
 import { ProxyError } from "../protocol/errors.ts";
-
-/** A credential that passed; what it narrows, if it is a ticket. */
-export type Grant = Extract<CredentialResult, { ok: true }>;
 
 /** What the server tells the client; the precise reason goes to the log only. */
 const UNAUTHORIZED = "a valid credential is required";

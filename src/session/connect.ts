@@ -5,15 +5,17 @@ export type OpenAttempt = (address: string, signal: AbortSignal) => Promise<Targ
 
 /**
  * Tries each checked address in order until one opens, all within `seconds`. Bun.connect has no
- * connect timeout of its own, so an attempt still pending at the deadline is abandoned through its
- * signal (the adapter destroys a socket that opens late).
+ * connect timeout of its own, so an attempt still pending at the deadline (or when `abandon`
+ * fires) is abandoned through its signal (the adapter destroys a socket that opens late).
  */
 export async function connectWithin(
   seconds: number,
   addresses: readonly string[],
   open: OpenAttempt,
+  abandon?: AbortSignal,
 ): Promise<TargetConnection> {
   const controller = new AbortController();
+  abandon?.addEventListener("abort", () => controller.abort(), { once: true });
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -1,33 +1,37 @@
-import type { ServerWebSocket } from "bun";
 import { LogLevels } from "consola";
-import type { AdapterRegistry } from "../adapters/registry.ts";
 import type { TargetConnection } from "../adapters/types.ts";
-import type { CredentialCheck } from "../auth/credentials.ts";
-import { type Handshake, parseHandshake } from "../handshake/parse.ts";
+import type { CredentialCheck, Grant } from "../auth/credentials.ts";
 import { formatBytes, type Logger } from "../log/logger.ts";
 import type { FinishedSession } from "../metrics/metrics.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import type { Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
-import type { Resolver } from "../policy/resolver.ts";
 import {
   CloseCode,
   CloseReason,
   type ConnectedStatus,
   type ErrorCode,
-  type ErrorStatus,
 } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import { type FlowLimits, Relay } from "../relay/relay.ts";
-import type { ServerConfig } from "../server/config.ts";
-import { AccessDenied, checkedAddresses, type Grant, grantFor } from "./access.ts";
+import { type ClientSide, type FlowLimits, Relay } from "../relay/relay.ts";
+import { AccessDenied, checkedAddresses, grantFor } from "./access.ts";
+import type { SessionClient } from "./client.ts";
 import { connectWithin } from "./connect.ts";
+import type { Selection, TargetChooser } from "./selection.ts";
+import type { StatusReporter } from "./status.ts";
 
-export type Phase = "handshake" | "connecting" | "proxying" | "closed";
+/** The clocks of a session, in whole seconds; 0 disables the ones that may be disabled. */
+export interface SessionSettings {
+  /** From the start until the client's choice arrives (`--timeout`). */
+  readonly handshakeTimeout: number;
+  readonly maxLifetime: number;
+  readonly connectTimeout: number;
+  readonly idleTimeout: number;
+}
 
 /** What every session of one server shares. */
 export interface SessionContext {
-  readonly config: ServerConfig;
-  readonly registry: AdapterRegistry;
+  readonly settings: SessionSettings;
   readonly logger: Logger;
   readonly flow: FlowLimits;
   /** The server's target policy; a ticket may narrow it per session. */
@@ -35,9 +39,50 @@ export interface SessionContext {
   /** Resolves host names once; sessions connect only to addresses it returned and the policy passed. */
   readonly resolver: Resolver;
   readonly credentials: CredentialCheck;
-  /** Called once when the session's WebSocket has closed. */
+  /** Called once, when the client's side has ended. */
   readonly onClosed: (session: Session) => void;
 }
+
+/** What one session is made of: who the client is, how it chooses a target, how it is told. */
+export interface SessionParts {
+  readonly id: number;
+  readonly client: SessionClient;
+  readonly chooser: TargetChooser;
+  readonly status: StatusReporter;
+  /** For logs: the client's address. */
+  readonly clientAddress: string;
+  /** A credential proved before the session began (an Authorization header). */
+  readonly grant?: Grant | undefined;
+}
+
+type Timer = ReturnType<typeof setTimeout>;
+
+/**
+ * Where a session is, and what it holds there. A state's resources are released when it is left;
+ * callbacks that arrive for a state already left find another `kind` and do nothing.
+ */
+export type SessionState =
+  /** Started, waiting for the chooser's message (the greeting has been sent). */
+  | { readonly kind: "handshake"; readonly timer: Timer | undefined }
+  /** A target is chosen; checking, resolving and opening it. The relay holds early client bytes. */
+  | {
+      readonly kind: "connecting";
+      readonly relay: Relay;
+      readonly abort: AbortController;
+      idle: Timer | undefined;
+    }
+  /** Bytes flow both ways. `frozen`: a shutdown stopped reading from both sides. */
+  | {
+      readonly kind: "proxying";
+      readonly relay: Relay;
+      readonly target: TargetConnection;
+      idle: Timer | undefined;
+      frozen: boolean;
+    }
+  /** The client's side has ended; figures are final. A connect under way may still deliver. */
+  | { readonly kind: "closed"; readonly bytesFromClient: number; readonly bytesFromTarget: number };
+
+export type SessionPhase = SessionState["kind"];
 
 /** How long a departed client's last bytes may take to reach a target that reads slowly. */
 const TARGET_FLUSH_GRACE_MS = 30_000;
@@ -45,51 +90,60 @@ const TARGET_FLUSH_GRACE_MS = 30_000;
 /** How much of each payload chunk a trace line shows. */
 const TRACE_PAYLOAD_BYTES = 32;
 
-let nextId = 1;
-
 /**
- * One client connection, from upgrade to close: greeting → handshake → connecting → proxying.
- * Lives in `ws.data`; every callback from a socket lands here and never throws.
+ * One client's session, from start to close: choose a target → connect → proxy. Every event from
+ * the client or the target lands here and never throws. A bug before `connected` takes the same
+ * path as after it: logged, then close 1011 `internal error` (no status message: only the
+ * protocol's own failures have an `error` code).
  */
 export class Session {
-  readonly id = nextId++;
+  readonly id: number;
+  readonly clientAddress: string;
   readonly startedAt = performance.now();
-  phase: Phase = "handshake";
-  /** Counted towards --max-connections (not when refused for capacity). */
-  counted = false;
 
-  private ws: ServerWebSocket<Session> | undefined;
-  private relay: Relay | undefined;
-  private target: TargetConnection | undefined;
+  private state: SessionState = { kind: "handshake", timer: undefined };
   private targetLabel = "-";
   private closeCode: number | undefined;
   private errorCode: ErrorCode | undefined;
-  private clientGone = false;
-  private frozen = false;
+  private lifetime: Timer | undefined;
   private readonly tracing: boolean;
-  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
-  private lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly client: SessionClient;
 
   constructor(
     private readonly context: SessionContext,
-    readonly clientAddress: string,
-    /** A credential the upgrade's Authorization header already proved. */
-    private readonly headerGrant?: Grant,
+    private readonly parts: SessionParts,
   ) {
+    this.id = parts.id;
+    this.clientAddress = parts.clientAddress;
+    this.client = parts.client;
     this.tracing = context.logger.level >= LogLevels.trace;
   }
 
+  get phase(): SessionPhase {
+    return this.state.kind;
+  }
+
   get bufferedToClient(): number {
-    return this.ws && !this.clientGone ? this.ws.getBufferedAmount() : 0;
+    return this.state.kind === "closed" ? 0 : this.client.bufferedAmount();
   }
 
   get bytesFromClient(): number {
-    return this.relay?.bytesFromClient ?? 0;
+    const state = this.state;
+    return state.kind === "closed"
+      ? state.bytesFromClient
+      : (this.relayOf(state)?.bytesFromClient ?? 0);
   }
 
   get bytesFromTarget(): number {
-    return this.relay?.bytesFromTarget ?? 0;
+    const state = this.state;
+    return state.kind === "closed"
+      ? state.bytesFromTarget
+      : (this.relayOf(state)?.bytesFromTarget ?? 0);
+  }
+
+  get pendingToTarget(): number {
+    const state = this.state;
+    return state.kind === "closed" ? 0 : (this.relayOf(state)?.pendingToTarget ?? 0);
   }
 
   /** The figures of a session that has closed, for metrics. */
@@ -102,104 +156,143 @@ export class Session {
     };
   }
 
-  get pendingToTarget(): number {
-    return this.relay?.pendingToTarget ?? 0;
-  }
-
-  /** The upgrade is done and the session counts: greet and start the clocks. */
-  start(ws: ServerWebSocket<Session>): void {
-    this.ws = ws;
-    const { config } = this.context;
-    ws.send(this.context.registry.greeting);
-    this.handshakeTimer = setTimeout(
-      () =>
-        this.fail(new ProxyError("handshake_timeout", `no handshake within ${config.timeout} s`)),
-      config.timeout * 1000,
-    );
-    if (config.maxLifetime > 0) {
-      this.lifetimeTimer = setTimeout(
+  /** The session counts from here: start the clocks, and greet or go straight to the target. */
+  start(): void {
+    const { settings } = this.context;
+    if (settings.maxLifetime > 0) {
+      this.lifetime = setTimeout(
         () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
-        config.maxLifetime * 1000,
+        settings.maxLifetime * 1000,
       );
     }
-  }
-
-  /** Refuses a connection over capacity: no greeting, close 1013. */
-  refuse(ws: ServerWebSocket<Session>, code: number, reason: string): void {
-    this.ws = ws;
-    this.close(code, reason);
-  }
-
-  message(data: string | Uint8Array): void {
-    if (this.phase === "handshake") {
-      this.handshake(data);
+    const { chooser } = this.parts;
+    if (chooser.kind === "fixed") {
+      this.chosen(chooser.selection);
       return;
     }
-    if (this.phase === "closed" || !this.relay) return;
+    this.client.sendText(chooser.greeting);
+    if (this.state.kind !== "handshake") return;
+    this.state = {
+      kind: "handshake",
+      timer: setTimeout(
+        () =>
+          this.fail(
+            new ProxyError(
+              "handshake_timeout",
+              `no handshake within ${settings.handshakeTimeout} s`,
+            ),
+          ),
+        settings.handshakeTimeout * 1000,
+      ),
+    };
+  }
+
+  /** A message from the client. */
+  message(data: string | Uint8Array): void {
+    const state = this.state;
+    if (state.kind === "handshake") {
+      const { chooser } = this.parts;
+      if (chooser.kind !== "message") return;
+      let selection: Selection;
+      try {
+        selection = chooser.choose(data);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+      this.chosen(selection);
+      return;
+    }
+    if (state.kind === "closed") return;
     const bytes = typeof data === "string" ? Buffer.from(data) : data;
     if (this.tracing) this.tracePayload("client -> target", bytes);
-    this.relay.fromClient(bytes);
+    state.relay.fromClient(bytes);
   }
 
-  drain(): void {
-    if (!this.frozen) this.relay?.clientDrained();
+  /** The client can take more after backpressure. */
+  clientDrained(): void {
+    const state = this.state;
+    if (state.kind === "proxying" && !state.frozen) state.relay.clientDrained();
   }
 
-  /** The WebSocket closed, from either side, in any phase. */
-  closed(code: number): void {
-    this.clientGone = true;
+  /** The client's side ended, from either side, in any state. */
+  clientClosed(code: number): void {
+    const state = this.state;
+    if (state.kind === "closed") return;
     this.closeCode ??= code;
-    this.clearTimers();
-    // A connect still under way delivers the client's bytes itself once it opens (see `connect`).
-    if (this.phase === "proxying") this.endTarget();
-    this.phase = "closed";
+    clearTimeout(this.lifetime);
+    if (state.kind === "handshake") clearTimeout(state.timer);
+    else clearTimeout(state.idle);
+    // A connect under way delivers the client's bytes itself once it opens (see `connect`).
+    if (state.kind === "proxying") endTargetAfterFlush(state.relay, state.target);
+    const relay = this.relayOf(state);
+    this.state = {
+      kind: "closed",
+      bytesFromClient: relay?.bytesFromClient ?? 0,
+      bytesFromTarget: relay?.bytesFromTarget ?? 0,
+    };
     this.context.onClosed(this);
-    if (this.counted) this.logFinished();
+    this.logFinished();
   }
 
-  /** Stops reading from both sides for a shutdown; what is queued still flows. */
-  freeze(): void {
-    this.frozen = true;
-    if (this.clientGone) return;
-    this.ws?.pause();
-    this.target?.pause();
+  /**
+   * A shutdown begins: a proxying session stops reading from both sides so that what is queued
+   * can flush; a session in any other state closes now with 1001.
+   */
+  shutdown(): void {
+    const state = this.state;
+    if (state.kind === "closed") return;
+    if (state.kind !== "proxying") {
+      this.close(CloseCode.goingAway, CloseReason.shuttingDown);
+      return;
+    }
+    state.frozen = true;
+    this.client.pause();
+    state.target.pause();
   }
 
   close(code: number, reason: string): void {
-    if (this.clientGone || !this.ws) return;
+    if (this.state.kind === "closed") return;
     this.closeCode ??= code;
-    this.ws.close(code, reason);
+    this.client.close(code, reason);
   }
 
-  private handshake(data: string | Uint8Array): void {
-    let handshake: Handshake;
-    try {
-      handshake = parseHandshake(data, this.context.registry);
-    } catch (error) {
-      this.fail(error);
-      return;
-    }
-    clearTimeout(this.handshakeTimer);
-    this.phase = "connecting";
-    this.relay = new Relay(
-      this.clientSide(),
+  private chosen(selection: Selection): void {
+    const previous = this.state;
+    if (previous.kind !== "handshake") return;
+    clearTimeout(previous.timer);
+    const relay = new Relay(
+      this.relayClient(),
       this.context.flow,
-      this.context.config.idleTimeout > 0,
+      this.context.settings.idleTimeout > 0,
     );
-    this.startIdleClock();
-    this.connect(handshake).catch((error: unknown) => this.fail(error));
+    const state: SessionState = {
+      kind: "connecting",
+      relay,
+      abort: new AbortController(),
+      idle: undefined,
+    };
+    this.state = state;
+    this.startIdleClock(state);
+    this.connect(selection, state).catch((error: unknown) => {
+      state.abort.abort();
+      this.fail(error);
+    });
   }
 
-  private async connect({ adapter, target, echo, token }: Handshake): Promise<void> {
+  private async connect(
+    { adapter, target, echo, token }: Selection,
+    connecting: Extract<SessionState, { kind: "connecting" }>,
+  ): Promise<void> {
     const endpoint = adapter.endpoint(target);
     this.targetLabel = `${adapter.name} ${formatHostPort(endpoint.host, endpoint.port)}`;
-    this.context.logger.debug(`session ${this.id}: handshake for ${this.targetLabel}`);
-    const { credentials, policy, resolver } = this.context;
-    const grant = await grantFor(credentials, this.headerGrant, token);
+    this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
+    const { credentials, policy, resolver, settings } = this.context;
+    const grant = await grantFor(credentials, this.parts.grant, token);
     const addresses = await checkedAddresses(policy, resolver, grant, adapter.name, endpoint);
-    const relay = this.relay as Relay;
+    const { relay } = connecting;
     const connection = await connectWithin(
-      this.context.config.connectTimeout,
+      settings.connectTimeout,
       addresses,
       (address, signal) =>
         adapter.open(
@@ -212,85 +305,100 @@ export class Session {
                 }
               : (chunk) => relay.fromTarget(chunk),
             drain: () => relay.targetDrained(),
-            end: () => this.targetEnded(CloseCode.normal, CloseReason.targetClosed),
-            error: (error) => this.targetEnded(CloseCode.internalError, targetFailure(error)),
+            end: () => this.targetEnded(relay, CloseCode.normal, CloseReason.targetClosed),
+            error: (error) =>
+              this.targetEnded(relay, CloseCode.internalError, targetFailure(error)),
           },
         ),
+      connecting.abort.signal,
     );
-    this.target = connection;
-    if (this.clientGone) {
+    if (this.state !== connecting) {
+      // The client left while the target was opening: it still gets what the client sent.
       relay.attach(connection);
-      this.endTarget();
+      endTargetAfterFlush(relay, connection);
       return;
     }
     const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
-    this.ws?.send(JSON.stringify(status));
-    this.phase = "proxying";
+    this.parts.status.connected(status);
+    this.state = {
+      kind: "proxying",
+      relay,
+      target: connection,
+      idle: connecting.idle,
+      frozen: false,
+    };
     relay.attach(connection);
-    if (this.frozen) connection.pause();
     this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
   }
 
   /** The target's stream is over: the client gets every byte already read, then the close. */
-  private targetEnded(code: number, reason: string): void {
-    this.target = undefined;
-    this.relay?.discard();
+  private targetEnded(relay: Relay, code: number, reason: string): void {
+    relay.discard();
     this.close(code, reason);
   }
 
-  private endTarget(): void {
-    const target = this.target;
-    const relay = this.relay;
-    if (!target || !relay) return;
-    relay.endTargetAfterFlush();
-    if (relay.pendingToTarget > 0) {
-      const guard = setTimeout(() => {
-        if (relay.pendingToTarget > 0) target.destroy();
-      }, TARGET_FLUSH_GRACE_MS);
-      guard.unref();
-    }
-  }
-
   private fail(error: unknown): void {
-    if (this.clientGone) {
-      this.target?.destroy();
+    const state = this.state;
+    const isProxyError = error instanceof ProxyError;
+    if (state.kind === "closed") {
+      // Nobody to tell: the client left while the target was being chosen or opened.
+      if (isProxyError)
+        this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
+      else this.context.logger.error(`session ${this.id}: internal error after close:`, error);
       return;
     }
-    // After `connected` no error status may follow: whatever broke is an internal error.
-    if (this.phase === "proxying") {
+    if (state.kind === "proxying") state.target.destroy();
+    // A bug, in any state: no status message may describe it; 1011 does.
+    if (!isProxyError || state.kind === "proxying") {
       this.context.logger.error(`session ${this.id}: internal error, closing it with 1011:`, error);
-      this.target?.destroy();
       this.close(CloseCode.internalError, CloseReason.internalError);
       return;
     }
-    const failure =
-      error instanceof ProxyError
-        ? error
-        : new ProxyError("connect_failed", `internal error: ${String(error)}`);
-    if (!(error instanceof ProxyError)) this.context.logger.error(`session ${this.id}:`, error);
     if (error instanceof AccessDenied) {
       this.context.logger.info(
         `session ${this.id} ${this.clientAddress}: ${error.code} ${this.targetLabel}: ${error.logReason}`,
       );
     }
-    const status: ErrorStatus = { status: "error", error: failure.code, reason: failure.message };
-    this.context.logger.debug(`session ${this.id}: ${failure.code}: ${failure.message}`);
-    this.ws?.send(JSON.stringify(status));
-    this.errorCode = failure.code;
-    this.close(failure.closeCode, failure.code);
+    this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
+    this.errorCode = error.code;
+    this.parts.status.failed(error);
+    this.close(error.closeCode, error.code);
   }
 
-  private startIdleClock(): void {
-    const idleMs = this.context.config.idleTimeout * 1000;
+  private startIdleClock(connecting: Extract<SessionState, { kind: "connecting" }>): void {
+    const idleMs = this.context.settings.idleTimeout * 1000;
     if (idleMs <= 0) return;
+    const { relay } = connecting;
     const check = () => {
-      const relay = this.relay;
-      if (!relay || this.clientGone) return;
+      const state = this.state;
+      if (state.kind !== "connecting" && state.kind !== "proxying") return;
       const quietFor = Date.now() - relay.lastActivity;
       if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
-      else this.idleTimer = setTimeout(check, idleMs - quietFor);
+      else state.idle = setTimeout(check, idleMs - quietFor);
     };
-    this.idleTimer = setTimeout(check, idleMs);
+    connecting.idle = setTimeout(check, idleMs);
+  }
+
+  private relayOf(state: SessionState): Relay | undefined {
+    return state.kind === "connecting" || state.kind === "proxying" ? state.relay : undefined;
+  }
+
+  /** The relay's view of the client: silent once the client has gone, held while frozen. */
+  private relayClient(): ClientSide {
+    const open = () => this.state.kind !== "closed";
+    return {
+      send: (chunk) => (open() ? this.client.sendBinary(chunk) : chunk.byteLength),
+      bufferedAmount: () => this.bufferedToClient,
+      pause: () => {
+        if (open()) this.client.pause();
+      },
+      resume: () => {
+        const state = this.state;
+        if (state.kind === "connecting" || (state.kind === "proxying" && !state.frozen)) {
+          this.client.resume();
+        }
+      },
+    };
   }
 
   /** Payload appears only at trace level, and only its first bytes. */
@@ -302,28 +410,6 @@ export class Session {
     );
   }
 
-  private clientSide() {
-    return {
-      send: (chunk: Uint8Array) =>
-        this.clientGone
-          ? chunk.byteLength
-          : (this.ws as ServerWebSocket<Session>).sendBinary(chunk),
-      bufferedAmount: () => this.bufferedToClient,
-      pause: () => {
-        if (!this.clientGone) this.ws?.pause();
-      },
-      resume: () => {
-        if (!this.clientGone && !this.frozen) this.ws?.resume();
-      },
-    };
-  }
-
-  private clearTimers(): void {
-    clearTimeout(this.handshakeTimer);
-    clearTimeout(this.idleTimer);
-    clearTimeout(this.lifetimeTimer);
-  }
-
   private logFinished(): void {
     if (this.context.logger.level < LogLevels.info) return;
     const seconds = ((performance.now() - this.startedAt) / 1000).toFixed(3);
@@ -332,6 +418,17 @@ export class Session {
         ` up ${formatBytes(this.bytesFromClient)} down ${formatBytes(this.bytesFromTarget)}` +
         ` ${seconds}s close ${this.closeCode}`,
     );
+  }
+}
+
+/** The client is gone: the target gets what was already received, then its end of stream. */
+function endTargetAfterFlush(relay: Relay, target: TargetConnection): void {
+  relay.endTargetAfterFlush();
+  if (relay.pendingToTarget > 0) {
+    const guard = setTimeout(() => {
+      if (relay.pendingToTarget > 0) target.destroy();
+    }, TARGET_FLUSH_GRACE_MS);
+    guard.unref();
   }
 }
 

@@ -5,6 +5,7 @@ import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
+import { waitUntilPeerHasRead } from "../helpers/tcp-table.ts";
 
 const fixture = useProxyAndEcho();
 
@@ -58,8 +59,9 @@ describe("socket2web connect", () => {
   test("exits 1 when the target fails after connecting", async () => {
     const target = startTcpTarget((socket) => {
       socket.write("partial");
-      // RST instead of FIN: the proxy closes with 1011 after delivering what it read.
-      setTimeout(() => socket.terminate(), 50);
+      // RST instead of FIN, once the proxy has read the bytes (a reset can discard unread ones):
+      // the proxy closes with 1011 after delivering what it read.
+      void waitUntilPeerHasRead(socket.localPort, socket.remotePort).then(() => socket.terminate());
     });
     try {
       const result = await runWithInput(

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
-import { tempDir } from "../helpers/tls-cert.ts";
+import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
 
 let dir: string;
@@ -11,7 +11,10 @@ beforeAll(() => {
   dir = tempDir();
   echo = startTcpTarget("echo");
 });
-afterAll(() => echo.stop());
+afterAll(() => {
+  echo.stop();
+  removeTempDir(dir);
+});
 
 async function configFile(name: string, text: string): Promise<string> {
   const path = join(dir, name);

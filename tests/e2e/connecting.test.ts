@@ -3,6 +3,7 @@ import { startBlackhole } from "../helpers/blackhole.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { KERNEL_IN_FLIGHT } from "../helpers/kernel-buffers.ts";
 import { startProxy } from "../helpers/proxy.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { openClient } from "../helpers/ws-client.ts";
 
 test("a client that closes while the target is still opening: the target still gets its bytes, then end", async () => {
@@ -14,7 +15,7 @@ test("a client that closes while the target is still opening: the target still g
     JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: blackhole.port }),
   );
   client.send("sent before the target accepted");
-  await Bun.sleep(200);
+  await waitForConnectAttempt(proxy.proc.pid, blackhole.port);
   client.close(1000);
   expect((await client.closed).code).toBe(1000);
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 let echo: TcpTarget;
@@ -39,13 +40,13 @@ describe("--max-connections", () => {
     const connecting = await openClient(proxy.url);
     await connecting.nextJson();
     connecting.send(JSON.stringify(tcp(blackhole.port)));
-    await Bun.sleep(100);
+    await waitForConnectAttempt(proxy.proc.pid, blackhole.port);
     const refused = await openClient(proxy.url);
     expect((await refused.closed).code).toBe(1013);
     connecting.close();
     await proxy.stop();
     await blackhole.stop();
-  });
+  }, 15_000);
 });
 
 describe("--max-lifetime", () => {
@@ -60,14 +61,21 @@ describe("--max-lifetime", () => {
     await proxy.stop();
   });
 
-  test("0 disables it, and an idle session stays open past a short lifetime", async () => {
-    const proxy = await startProxy(["--max-lifetime", "0"]);
-    const { client } = await connectThrough(proxy.url, tcp(echo.port));
-    await Bun.sleep(1500);
+  test("0 disables it: a session outlives the 1 s lifetime that 0 overrides", async () => {
+    // The environment sets 1 s; the flag's 0 must win and mean "no limit", not "unset" (which
+    // would leave the 1 s) and not the 3600 s default (the start-up line would say so).
+    const env = { SOCKET2WEB_MAX_LIFETIME: "1" };
+    const unlimited = await startProxy(["--max-lifetime", "0"], env);
+    const limited = await startProxy([], env);
+    await unlimited.waitForOutput(/max lifetime none/);
+    const { client } = await connectThrough(unlimited.url, tcp(echo.port));
+    const control = await connectThrough(limited.url, tcp(echo.port));
+    // The control, opened later, reaching its 1 s lifetime is the event that shows 1 s has passed.
+    expect(await control.client.closed).toEqual({ code: 4000, reason: "max lifetime reached" });
     client.send("still here");
     expect(new TextDecoder().decode(await client.readBytes(10))).toBe("still here");
     client.close();
-    await proxy.stop();
+    await Promise.all([unlimited.stop(), limited.stop()]);
   });
 });
 
@@ -75,11 +83,21 @@ describe("--idle-timeout", () => {
   test("closes with 4001 'idle timeout' when no byte moves either way, not while bytes flow", async () => {
     const proxy = await startProxy(["--idle-timeout", "1"]);
     const { client } = await connectThrough(proxy.url, tcp(echo.port));
-    for (let i = 0; i < 4; i++) {
-      await Bun.sleep(400);
+    const idle = await connectThrough(proxy.url, tcp(echo.port));
+    let idleClosed = false;
+    void idle.client.closed.then(() => {
+      idleClosed = true;
+    });
+    // Bytes flow on one session while the other, opened later, sits idle: its 4001 is the event
+    // that shows the timeout has passed, and the busy one must still be open then.
+    let roundTrips = 0;
+    while (!idleClosed) {
       client.send("x");
       await client.readBytes(1);
+      roundTrips++;
     }
+    expect(await idle.client.closed).toEqual({ code: 4001, reason: "idle timeout" });
+    expect(roundTrips).toBeGreaterThan(0);
     const quietFrom = performance.now();
     expect(await client.closed).toEqual({ code: 4001, reason: "idle timeout" });
     expect(performance.now() - quietFrom).toBeGreaterThan(900);

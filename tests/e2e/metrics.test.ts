@@ -58,9 +58,14 @@ test("with --metrics: live and finished sessions, bytes each way, errors and ref
   await client.closed;
   held.close();
   await held.closed;
-  await Bun.sleep(50);
-
-  metrics = await scrape(proxy.port);
+  // The client sees its close before the proxy has finished the session: wait for the proxy to
+  // report every session over (bounded), then read the final counters from that same scrape.
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    metrics = await scrape(proxy.port);
+    if (value(metrics.body, "socket2web_sessions_active") === 0 || Date.now() > deadline) break;
+    await Bun.sleep(10);
+  }
   expect(value(metrics.body, "socket2web_sessions_active")).toBe(0);
   expect(value(metrics.body, 'socket2web_bytes_total{direction="client_to_target"}')).toBe(1000);
   expect(value(metrics.body, 'socket2web_session_errors_total{error="connect_failed"}')).toBe(1);

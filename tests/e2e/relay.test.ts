@@ -5,6 +5,7 @@ import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
 import { concat, startSourceTarget, startTcpTarget } from "../helpers/targets.ts";
+import { waitUntilPeerHasRead } from "../helpers/tcp-table.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 const fixture = useProxyAndEcho(["--connect-timeout", "1"]);
@@ -115,7 +116,8 @@ describe("closing", () => {
   test("target reset: bytes already read are delivered, then close 1011", async () => {
     const resetter = startTcpTarget((socket) => {
       socket.write("last words");
-      setTimeout(() => socket.terminate(), 100);
+      // Reset only once the proxy has read the bytes: a reset can discard unread ones.
+      void waitUntilPeerHasRead(socket.localPort, socket.remotePort).then(() => socket.terminate());
     });
     const { client } = await connectThrough(fixture.proxy.url, tcp(resetter.port));
     expect(new TextDecoder().decode(await client.readBytes(10))).toBe("last words");
@@ -158,7 +160,7 @@ describe("closing", () => {
     expect(await client.closed).toEqual({ code: 4504, reason: "connect_timeout" });
     expect(performance.now() - started).toBeGreaterThan(900);
     await blackhole.stop();
-  });
+  }, 15_000);
 
   test("messages above --max-message-size close with 1009", async () => {
     const small = await startProxy(["--max-message-size", "65536"]);

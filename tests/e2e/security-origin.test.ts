@@ -75,13 +75,11 @@ describe("--require-origin", () => {
 });
 
 test("a bad origin pattern is a start-up error naming it", async () => {
-  const { proxyCommand } = await import("../helpers/proxy.ts");
-  const proc = Bun.spawn([...proxyCommand(), "--allow-origin", "https://app.example.com/path"], {
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+  const { runStartupError } = await import("../helpers/proxy.ts");
+  const { stderr, code } = await runStartupError([
+    "--allow-origin",
+    "https://app.example.com/path",
+  ]);
   expect(code).toBe(2);
   expect(stderr.trim()).toMatch(
     /^socket2web: --allow-origin: invalid origin "https:\/\/app\.example\.com\/path": /,

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
-import { proxyCommand, startProxy } from "../helpers/proxy.ts";
+import { runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
-import { makeCertificate, type TestCertificate, tempDir } from "../helpers/tls-cert.ts";
+import {
+  makeCertificate,
+  removeTempDir,
+  type TestCertificate,
+  tempDir,
+} from "../helpers/tls-cert.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 let echo: TcpTarget;
@@ -16,7 +21,10 @@ beforeAll(async () => {
   first = await makeCertificate(dir, "first");
   second = await makeCertificate(dir, "second");
 });
-afterAll(() => echo.stop());
+afterAll(() => {
+  echo.stop();
+  removeTempDir(dir);
+});
 
 const tcp = () => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: echo.port });
 const wss = (port: number) => `wss://127.0.0.1:${port}`;
@@ -118,12 +126,7 @@ describe("wss:// with --tls-cert and --tls-key", () => {
             ? second.keyFile
             : arg,
     );
-    const proc = Bun.spawn([...proxyCommand(), "--port", "1", ...resolved], {
-      stdout: "pipe",
-      stderr: "pipe",
-      env: { ...process.env, NO_COLOR: "1" },
-    });
-    const [stderr, code] = await Promise.all([new Response(proc.stderr).text(), proc.exited]);
+    const { stderr, code } = await runStartupError(resolved);
     expect(code).toBe(2);
     expect(stderr.trim()).toMatch(message);
     expect(stderr.trim().split("\n")).toHaveLength(1);

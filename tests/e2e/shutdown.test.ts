@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
+import { waitForConnectAttempt } from "../helpers/tcp-table.ts";
 import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
@@ -18,7 +19,7 @@ describe.each([["SIGTERM"], ["SIGINT"]] as const)("%s", (signal) => {
     const connecting = await openClient(proxy.url);
     await connecting.nextJson();
     connecting.send(JSON.stringify(tcp(blackhole.port)));
-    await Bun.sleep(100);
+    await waitForConnectAttempt(proxy.proc.pid, blackhole.port);
 
     const started = performance.now();
     proxy.proc.kill(signal);
@@ -50,7 +51,9 @@ test("every byte the proxy read from the target reaches the client before the 10
     if (message === undefined) break;
     received += (message as Uint8Array).byteLength;
   }
-  const read = [...proxy.output().matchAll(/target -> client (\d+) B/g)].reduce(
+  // Only once the process has exited and both pipes have ended is every trace line in.
+  const output = await proxy.completeOutput();
+  const read = [...output.matchAll(/target -> client (\d+) B/g)].reduce(
     (sum, match) => sum + Number(match[1]),
     0,
   );

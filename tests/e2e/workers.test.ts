@@ -1,10 +1,21 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { runProxyCommand, startProxy } from "../helpers/proxy.ts";
+import {
+  type RunningProxy,
+  runProxyCommand,
+  runStartupError,
+  startProxy,
+} from "../helpers/proxy.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { connectThrough } from "../helpers/ws-client.ts";
 
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
+
+/** Workers start in any order: wait for each one's line, not just the second's. */
+async function bothWorkersListening(proxy: RunningProxy): Promise<void> {
+  await proxy.waitForOutput(/\[worker 1\] socket2web listening/, 15_000);
+  await proxy.waitForOutput(/\[worker 2\] socket2web listening/, 15_000);
+}
 
 function childrenOf(pid: number): number[] {
   const text = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
@@ -14,7 +25,7 @@ function childrenOf(pid: number): number[] {
 test("--workers 2: both processes serve the port, and SIGTERM closes sessions with 1001 and exits 0", async () => {
   const echo = startTcpTarget("echo");
   const proxy = await startProxy(["--workers", "2"]);
-  await proxy.waitForOutput(/\[worker 2\] socket2web listening/, 15_000);
+  await bothWorkersListening(proxy);
   expect(proxy.output()).toContain("max 500 connections");
   const sessions = [];
   for (let i = 0; i < 24; i++) {
@@ -42,7 +53,7 @@ test("--workers 2: both processes serve the port, and SIGTERM closes sessions wi
 test("a worker that dies is restarted and the port keeps serving", async () => {
   const echo = startTcpTarget("echo");
   const proxy = await startProxy(["--workers", "2"]);
-  await proxy.waitForOutput(/\[worker 2\] socket2web listening/, 15_000);
+  await bothWorkersListening(proxy);
   const [first] = childrenOf(proxy.proc.pid);
   expect(first).toBeGreaterThan(0);
   process.kill(first as number, "SIGKILL");
@@ -76,7 +87,8 @@ test("--workers: a port in use is reported in one line; --metrics with workers i
   expect(inUse.code).not.toBe(0);
   expect(inUse.stderr.trim()).toMatch(/the port is already in use/);
 
-  const metrics = await runProxyCommand(["--port", "8080", "--workers", "2", "--metrics"]);
+  // Refused before binding; if it were not, the held port makes the bind fail rather than serve.
+  const metrics = await runStartupError(["--workers", "2", "--metrics"]);
   expect(metrics.code).toBe(2);
   expect(metrics.stderr.trim()).toBe(
     "socket2web: --metrics needs --workers 1: each worker would report only its own sessions",

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { waitForFullAcceptQueue } from "./tcp-table.ts";
 
 export interface Blackhole {
   readonly port: number;
@@ -66,14 +67,14 @@ export async function startBlackhole(): Promise<Blackhole> {
   if (!Number.isInteger(port) || port <= 0)
     throw new Error("blackhole listener did not report its port");
   const fillers: Socket[] = [];
-  // With a backlog of 0 the kernel queues one connection or two; a few more than that are refused
-  // or dropped, which leaves the queue full.
+  // With a backlog of 0 the kernel queues one connection; the others' SYNs are dropped. Waiting
+  // for the kernel to report the queue full is what makes the next SYN go unanswered.
   for (let i = 0; i < 3; i++) {
     const socket = connect({ host: "127.0.0.1", port });
     socket.on("error", () => {});
     fillers.push(socket);
   }
-  await Bun.sleep(100);
+  await waitForFullAcceptQueue(port);
   return {
     port,
     acceptAll() {

@@ -1,4 +1,4 @@
-/** A loopback TCP port that was free a moment ago. */
+/** A loopback TCP port that was free a moment ago (callers retry if another process takes it). */
 export async function freePort(): Promise<number> {
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const { port } = listener;
@@ -6,5 +6,44 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** A loopback port with nothing listening: connecting to it is refused. */
-export const closedPort = freePort;
+// A TCP socket bound to a loopback port that never listens: connecting to it is refused, and no
+// other socket can bind or be given that port while it is held. Bun cannot bind without
+// listening, so a small Python process holds it until this test process ends (its stdin closes).
+const HOLD_BOUND_PORT = `
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+
+let held: Promise<number> | undefined;
+
+async function holdBoundPort(): Promise<number> {
+  const proc = Bun.spawn(["python3", "-c", HOLD_BOUND_PORT], {
+    stdin: "pipe",
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  proc.unref();
+  const reader = proc.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error("the bound-port holder ended without printing its port");
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  const port = Number(text.trim());
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`bad port from holder: ${text}`);
+  return port;
+}
+
+/**
+ * A loopback port with nothing listening: connecting to it is refused. Unlike a port that was
+ * free a moment ago, it stays bound (never listening) for the whole test run, so no one reuses it.
+ */
+export function closedPort(): Promise<number> {
+  held ??= holdBoundPort();
+  return held;
+}

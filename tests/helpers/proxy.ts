@@ -1,6 +1,7 @@
+import { tmpdir } from "node:os";
 import type { Subprocess } from "bun";
-import { collectOutput } from "./output.ts";
-import { freePort } from "./ports.ts";
+import { collectOutput, type OutputNeedle } from "./output.ts";
+import { closedPort, freePort } from "./ports.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -17,16 +18,29 @@ export interface RunningProxy {
   /** Everything the process printed so far, stdout and stderr. */
   output(): string;
   /** Waits until the output contains `text` (bounded by `timeoutMs`). */
-  waitForOutput(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  waitForOutput(text: OutputNeedle, timeoutMs?: number): Promise<void>;
+  /** The whole output, once the process has exited and both pipes have ended (after `stop`). */
+  completeOutput(timeoutMs?: number): Promise<string>;
   rss(): number;
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
+/** Variables for a child process; `undefined` removes one the test process has. */
+export type ChildEnv = Record<string, string | undefined>;
+
+/**
+ * The environment for a child: the test's own, plus `NO_COLOR=1` (log lines compared as text),
+ * plus `extra`, where an `undefined` value removes the variable.
+ */
+export function childEnv(extra: ChildEnv = {}): Record<string, string> {
+  const merged: ChildEnv = { ...process.env, NO_COLOR: "1", ...extra };
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(merged)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
 /** Starts a real proxy process on a free loopback port and waits until it accepts connections. */
-export async function startProxy(
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<RunningProxy> {
+export async function startProxy(args: string[] = [], env: ChildEnv = {}): Promise<RunningProxy> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const proc = Bun.spawn(
@@ -35,7 +49,7 @@ export async function startProxy(
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
-        env: { ...process.env, NO_COLOR: "1", ...env },
+        env: childEnv(env),
       },
     );
     const output = collectOutput(proc);
@@ -53,6 +67,7 @@ export async function startProxy(
       proc,
       output: output.text,
       waitForOutput: output.waitFor,
+      completeOutput: output.complete,
       rss: () => rssOf(proc.pid),
       async stop(signal: NodeJS.Signals = "SIGTERM") {
         if (proc.exitCode === null) proc.kill(signal);
@@ -80,14 +95,18 @@ export interface CompletedRun {
 /** Runs the proxy command to completion (killed after 10 s), e.g. for exit codes and messages. */
 export async function runProxyCommand(
   args: string[],
-  options: { env?: Record<string, string>; prefix?: string[] } = {},
+  options: { env?: ChildEnv; prefix?: string[]; cwd?: string; command?: string[] } = {},
 ): Promise<CompletedRun> {
-  const proc = Bun.spawn([...(options.prefix ?? []), ...proxyCommand(), ...args], {
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-    env: { ...process.env, NO_COLOR: "1", HOME: "/tmp", ...options.env },
-  });
+  const proc = Bun.spawn(
+    [...(options.prefix ?? []), ...(options.command ?? proxyCommand()), ...args],
+    {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      env: childEnv({ HOME: tmpdir(), ...options.env }),
+      cwd: options.cwd,
+    },
+  );
   const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
   const [stdout, stderr, code] = await Promise.all([
     new Response(proc.stdout).text(),
@@ -96,4 +115,14 @@ export async function runProxyCommand(
   ]);
   clearTimeout(timer);
   return { stdout, stderr, code };
+}
+
+/**
+ * Runs the proxy with arguments that must fail at start-up, on a loopback port that is held
+ * bound and never listening: if the arguments were wrongly accepted, the bind fails at once
+ * (as root, a port like 1 would bind and the run would hang until killed).
+ */
+export async function runStartupError(args: string[], env: ChildEnv = {}): Promise<CompletedRun> {
+  const port = String(await closedPort());
+  return runProxyCommand(["--ip", "127.0.0.1", "--port", port, ...args], { env });
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -11,6 +11,11 @@ export interface TestCertificate {
 /** A temporary directory for one test file's certificates, keys and config files. */
 export function tempDir(prefix = "socket2web-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Removes a directory from `tempDir` and everything in it (keys and secrets must not linger). */
+export function removeTempDir(dir: string | undefined): void {
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
 /**

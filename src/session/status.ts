@@ -1,0 +1,27 @@
+import type { ConnectedStatus, ErrorStatus } from "../protocol/constants.ts";
+import type { ProxyError } from "../protocol/errors.ts";
+import type { SessionClient } from "./client.ts";
+
+/**
+ * How a session tells its client the outcome of choosing and opening a target. Socket2Web's
+ * protocol sends status messages; raw (websockify-style) sessions send nothing and only close.
+ */
+export interface StatusReporter {
+  connected(status: ConnectedStatus): void;
+  /** Followed by the session closing with `error.closeCode`. */
+  failed(error: ProxyError): void;
+}
+
+/** The status messages of the protocol (section 4 of docs/protocol.md). */
+export function protocolStatus(client: SessionClient): StatusReporter {
+  return {
+    connected: (status) => client.sendText(JSON.stringify(status)),
+    failed(error) {
+      const status: ErrorStatus = { status: "error", error: error.code, reason: error.message };
+      client.sendText(JSON.stringify(status));
+    },
+  };
+}
+
+/** For sessions whose client expects the target's bytes and nothing else. */
+export const silentStatus: StatusReporter = { connected() {}, failed() {} };
