@@ -30,7 +30,7 @@ install: build
 	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
 	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it, or choose PREFIX=..." ;; esac
 
-# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, ssh, and
 # tshark (reads every capture file).
 test-deps:
 	bash tests/setup/install-redis.sh

@@ -64,6 +64,8 @@ export interface SessionClose {
 export const CLOSING_RESERVE = 2048;
 /** The smallest `maxBytes` that holds a header, a handshake and the closing packets. */
 export const MIN_CAPTURE_BYTES = 4096;
+/** The server's default file limit per session (--capture-max-bytes). */
+export const DEFAULT_CAPTURE_MAX_BYTES = 8 * 1024 * 1024;
 export const DEFAULT_APPLICATION = "socket2web";
 
 /** Where an address is not known (a host name, a browser's own address): RFC 5737 ones. */

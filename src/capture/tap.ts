@@ -1,5 +1,6 @@
 import type { TargetConnection, TargetEvents } from "../adapters/types.ts";
-import type { SessionTap } from "./sink.ts";
+import type { CaptureEndpoint, Transport } from "./session-capture.ts";
+import type { Capture, SessionTap } from "./sink.ts";
 
 /**
  * Puts a session's capture tap on the target side, where the bytes really move: what the target
@@ -30,4 +31,37 @@ export function tapEvents(events: TargetEvents, tap: () => SessionTap | undefine
     end: () => events.end(),
     error: (error) => events.error(error),
   };
+}
+
+/** The connected target, as a session knows it once its adapter has opened it. */
+export interface TapTarget {
+  readonly protocol: string;
+  readonly transport: Transport;
+  /** The address actually connected (empty for a target without one, such as a socket path). */
+  readonly address: string;
+  readonly port: number;
+  /** The host name the client asked for, when not an address. */
+  readonly host?: string | undefined;
+}
+
+/** Opens a session's capture for its target, or undefined when the filter leaves it out. */
+export type OpenTap = (target: TapTarget) => SessionTap | undefined;
+
+/** The capture of one session of one client: what a session is given as its `capture` part. */
+export function tapOpener(capture: Capture, sessionId: number, client: CaptureEndpoint): OpenTap {
+  return (target) =>
+    capture.open({
+      sessionId,
+      protocol: target.protocol,
+      transport: target.transport,
+      client,
+      target: { address: target.address, port: target.port },
+      targetHost:
+        target.host !== undefined && target.host !== target.address ? target.host : undefined,
+    });
+}
+
+/** Datagrams for an adapter whose transport keeps message boundaries, a byte stream otherwise. */
+export function transportOf(adapter: object): Transport {
+  return (adapter as { readonly transport?: unknown }).transport === "messages" ? "udp" : "tcp";
 }

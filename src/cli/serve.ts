@@ -1,3 +1,4 @@
+import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
 import { loadSettings } from "../config/load.ts";
 import { formatSettings } from "../config/print.ts";
@@ -33,6 +34,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     return;
   }
   const config = toServerConfig(settings);
+  checkCapture(settings, loaded.origins);
   const resolution = deps.resolver();
   const notices: Notice[] = [
     ...resolution.notices,
@@ -59,6 +61,8 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     notices,
     env: deps.env,
     ...(tls ? { tls } : {}),
+    // Loaded only with --console: running from source, loading it builds the page.
+    ...(config.console ? { page: (await import("../console/route.ts")).createConsoleRoute() } : {}),
   });
 }
 

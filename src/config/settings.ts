@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { DEFAULT_CAPTURE_MAX_BYTES, MIN_CAPTURE_BYTES } from "../capture/session-capture.ts";
 import { LOG_LEVEL_NAMES, type LogLevelName } from "../log/logger.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
 import { describe, parseWholeNumber } from "./numbers.ts";
@@ -254,6 +255,24 @@ export const SETTINGS = {
   metrics: toggle({
     description:
       "Serve Prometheus metrics at GET /metrics (on the same port: restrict who reaches it)",
+  }),
+  console: toggle({
+    description: "Serve the console page at GET /: talk to a socket service and watch its bytes",
+  }),
+  capture: optional({
+    hint: "dir",
+    description: "Write one pcapng file per session into this directory (created 0700; files 0600)",
+  }),
+  "capture-max-bytes": value({
+    hint: "bytes",
+    description: "Largest capture file per session; later bytes are left out and the file says so",
+    default: DEFAULT_CAPTURE_MAX_BYTES,
+    parse: whole(MIN_CAPTURE_BYTES, 2 ** 40, " (bytes)"),
+  }),
+  "capture-filter": list({
+    hint: "rule",
+    description:
+      "Capture only sessions whose target matches this rule, --allow syntax (repeatable)",
   }),
 } as const satisfies Record<string, Setting>;
 

@@ -24,6 +24,13 @@ export interface ServerConfig {
   readonly rateLimitBurst: number;
   /** Serve Prometheus metrics at GET /metrics. */
   readonly metrics: boolean;
+  /** Serve the console page at GET / (and its assets). */
+  readonly console: boolean;
+  /** Directory for one pcapng file per session; unset: no capture. */
+  readonly capture: string | undefined;
+  readonly captureMaxBytes: number;
+  /** Target rules (`--allow` syntax, checked at start-up); empty: every session. */
+  readonly captureFilter: readonly string[];
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
 }

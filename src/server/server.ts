@@ -4,6 +4,9 @@ import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import type { CaptureEndpoint } from "../capture/session-capture.ts";
+import { createCapture } from "../capture/sink.ts";
+import { tapOpener } from "../capture/tap.ts";
 import { createConnectionCounter, ipKey, type Release } from "../limits/per-ip.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
@@ -12,6 +15,7 @@ import { type ClientAddressResolver, createClientAddressResolver } from "../net/
 import { formatHostPort } from "../net/host-port.ts";
 import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
+import { parseRule } from "../policy/rule.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
 import { handshakeChooser } from "../session/selection.ts";
@@ -23,7 +27,7 @@ import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
 import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
 import { textResponse } from "./responses.ts";
-import { notAnUpgrade, routeRequest } from "./routes.ts";
+import { notAnUpgrade, type PageRoute, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { WebSocketClient } from "./websocket-client.ts";
 
@@ -75,6 +79,8 @@ export interface ServerDeps {
   readonly flow?: FlowLimits;
   /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
   readonly clientTimeout?: number;
+  /** Pages served beside the proxy (--console): a response, or undefined for other requests. */
+  readonly page?: PageRoute;
 }
 
 export interface ProxyServer {
@@ -100,6 +106,8 @@ export interface ConnectionData {
   client: WebSocketClient | undefined;
   /** Frees its --max-connections-per-ip slot. */
   release: Release | undefined;
+  /** The direct peer's address and port, as the socket saw them. */
+  readonly peer: { readonly address: string; readonly port: number } | null;
 }
 
 let nextConnectionId = 1;
@@ -114,6 +122,9 @@ const AT_CAPACITY: Refusal = {
   closeCode: CloseCode.tryAgainLater,
   closeReason: CloseReason.atCapacity,
 };
+/** How long a shutdown waits for capture files to take their last packets (within its deadline). */
+const CAPTURE_SETTLE_MS = 1000;
+
 const PER_IP_LIMIT: Refusal = {
   reason: "per_ip",
   closeCode: CloseCode.tryAgainLater,
@@ -135,6 +146,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   const chooser = handshakeChooser(registry);
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
+  const capture = config.capture
+    ? createCapture(
+        {
+          dir: config.capture,
+          maxBytes: config.captureMaxBytes,
+          filter: config.captureFilter.map(parseRule),
+        },
+        deps.logger,
+      )
+    : undefined;
   const context: SessionContext = {
     settings: {
       handshakeTimeout: config.timeout,
@@ -204,6 +225,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       status: protocolStatus(client),
       clientAddress: data.admitted.clientLabel,
       grant: data.admitted.grant,
+      capture: capture && tapOpener(capture, data.id, captureClient(data)),
     });
     data.client = client;
     data.session = session;
@@ -211,12 +233,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     session.start();
   };
 
-  const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
+  const close = (ws: ServerWebSocket<ConnectionData>, code: number, reason: string) => {
     const data = ws.data;
     data.release?.();
     data.release = undefined;
     data.client?.dispose();
-    data.session?.clientClosed(code);
+    data.session?.clientClosed(code, reason);
   };
 
   const listen = (tls: TlsMaterial | undefined, port: number): Server<ConnectionData> =>
@@ -240,6 +262,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           ready: () => accepting,
           sessions: () => sessions.size,
           metrics,
+          page: deps.page,
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
             if (lingering.count() >= config.maxConnections) {
@@ -265,6 +288,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               session: undefined,
               client: undefined,
               release: undefined,
+              peer: server.requestIP(request),
             };
             return server.upgrade(request, { data }) ? undefined : notAnUpgrade();
           },
@@ -326,9 +350,19 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       );
       for (const session of sessions) session.close(CloseCode.goingAway, CloseReason.shuttingDown);
       await waitUntil(() => sessions.size === 0, 1000);
+      // Capture files take their last packets in the background: give them a moment to land.
+      if (capture) await Promise.race([capture.settled(), Bun.sleep(CAPTURE_SETTLE_MS)]);
       for (const server of [current, ...retired]) void server.stop(true);
     },
   };
+}
+
+/** The client side of a session's capture: its address, and its port where it is the direct peer. */
+function captureClient(data: ConnectionData): CaptureEndpoint {
+  const { clientAddress, clientLabel } = data.admitted;
+  // The label carries the port exactly when the address is the socket's own peer (no X-Forwarded-For).
+  const port = clientLabel !== clientAddress ? (data.peer?.port ?? 0) : 0;
+  return { address: clientAddress, port };
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {

@@ -11,6 +11,7 @@ import { fileLimitWarning, openFileLimit } from "./process/file-limit.ts";
 import { onShutdownSignal } from "./process/signals.ts";
 import { onSupervisorLost } from "./process/supervisor-link.ts";
 import { shareOf, superviseWorkers, workerId } from "./process/workers.ts";
+import type { PageRoute } from "./routes.ts";
 import { type ProxyServer, startServer } from "./server.ts";
 import { SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { loadTls, type TlsFiles, type TlsMaterial } from "./tls.ts";
@@ -36,6 +37,8 @@ export interface ServerSetup {
   readonly resolver: Resolver;
   readonly tls?: { readonly material: TlsMaterial; readonly files: TlsFiles };
   readonly notices: readonly Notice[];
+  /** A page served beside the proxy (--console). */
+  readonly page?: PageRoute;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -72,6 +75,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         ? { createMetrics: (await import("../metrics/metrics.ts")).createMetrics }
         : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
+      ...(setup.page ? { page: setup.page } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));

@@ -99,7 +99,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     expect(sha256(stream.client)).toBe(sha256(sent(events, "client")));
     expect(sha256(stream.server)).toBe(sha256(sent(events, "target")));
     expect(await problems(path)).toBe("");
-  }, 30_000);
+  }, 60_000);
 
   test("segments carry at most 65,495 payload bytes and sequence numbers follow the bytes", async () => {
     const { path } = await writeCapture([{ from: "target", bytes: randomBytes(65_495 * 2 + 1) }]);
@@ -119,7 +119,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     // Relative sequence numbers: the FIN from the target sits right after its last byte.
     const fin = frames.at(-4) as string[];
     expect(Number(fin[3])).toBe(1 + 65_495 * 2 + 1);
-  }, 15_000);
+  }, 60_000);
 
   test.each([
     ["client-end", "A·······F", "client"],
@@ -150,7 +150,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
       expect(comment).toContain('WebSocket closed with code 1011 reason "target failed"');
       expect(await problems(path)).toBe("");
     },
-    15_000,
+    60_000,
   );
 
   test("IPv6, and an IPv4 target seen from an IPv6 client, are consistent TCP streams", async () => {
@@ -170,7 +170,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
       expect(first).toEqual(["::1", target === "::1" ? "::1" : "::ffff:127.0.0.1"]);
       expect(await problems(path)).toBe("");
     }
-  }, 15_000);
+  }, 60_000);
 
   test("truncation at the limit is marked, the file stays within it, and what is kept is exact", async () => {
     const big = randomBytes(200_000);
@@ -201,7 +201,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     expect(stream.server.byteLength).toBeGreaterThan(90_000);
     expect(sha256(stream.server)).toBe(sha256(big.subarray(0, stream.server.byteLength)));
     expect(await problems(path)).toBe("");
-  }, 15_000);
+  }, 60_000);
 
   test("a UDP session shows one datagram per message, close code on the last", async () => {
     const messages: Event[] = [
@@ -230,7 +230,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     expect(frames[0]?.[2]).toBe(Buffer.from("ping").toString("hex"));
     expect(frames.at(-1)?.[3]).toContain("WebSocket closed with code 1000");
     expect(await problems(path)).toBe("");
-  }, 15_000);
+  }, 60_000);
 
   const noRedis = missingRedisBinaries().length > 0;
   test.skipIf(noRedis)(
@@ -307,6 +307,6 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
         await redis.stop();
       }
     },
-    20_000,
+    60_000,
   );
 });

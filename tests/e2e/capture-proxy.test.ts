@@ -48,7 +48,7 @@ const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target
 
 /** The capture files in `dir` whose session has ended (their last packet carries the close). */
 async function finishedCaptures(dir: string, count: number): Promise<string[]> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     const done = readdirSync(dir)
       .map((name) => join(dir, name))
       .filter((path) => readFileSync(path).includes("WebSocket closed"));
@@ -104,7 +104,7 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
     expect(closing?.[1]).toContain("WebSocket closed with code 1000");
     const problems = (await expertInfo(path as string)).match(/^(Errors|Warnings) \(/m);
     expect(problems).toBeNull();
-  }, 30_000);
+  }, 60_000);
 
   test("a target that ends its stream sends the first FIN; the close reason is in the comment", async () => {
     const before = listing(allDir);
@@ -131,7 +131,7 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
     } finally {
       greeter.stop();
     }
-  }, 15_000);
+  }, 60_000);
 
   test("only the filtered target is captured, and at --capture-max-bytes the file is cut and says so", async () => {
     const big = randomBytes(1024 * 1024);
@@ -159,7 +159,7 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
     const stream = await followTcp(path as string);
     expect(stream.client.byteLength).toBeGreaterThan(LIMIT / 3);
     expect(sha256(stream.client)).toBe(sha256(big.subarray(0, stream.client.byteLength)));
-  }, 30_000);
+  }, 60_000);
 
   const noRedis = missingRedisBinaries().length > 0;
   test.skipIf(noRedis)(
@@ -203,6 +203,6 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
         await redis.stop();
       }
     },
-    20_000,
+    60_000,
   );
 });

@@ -62,8 +62,8 @@ beforeAll(async () => {
   if (!context) return;
   page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => pageErrors.push(error.message));
-  await page.goto(`http://127.0.0.1:${proxy.port}/`, { timeout: 10_000 });
-  await page.waitForSelector("body[data-ready=true]", { timeout: 10_000 });
+  await page.goto(`http://127.0.0.1:${proxy.port}/`, { timeout: 15_000 });
+  await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
 }, 30_000);
 
 afterAll(async () => {
@@ -75,7 +75,7 @@ afterAll(async () => {
 
 /** Bytes the echo target has received on its latest connection, once there are `count`. */
 async function targetReceived(count: number): Promise<Uint8Array> {
-  for (let i = 0; i < 500; i++) {
+  for (let i = 0; i < 2000; i++) {
     const bytes = concat(echo.received.at(-1) ?? []);
     if (bytes.byteLength >= count) return bytes;
     await Bun.sleep(10);
@@ -106,13 +106,13 @@ describe.skipIf(!context)("the console page in headless Chromium", () => {
     await inTab("send-input").fill("hello console");
     await inTab("send").click();
     expect(decode(await targetReceived(15))).toBe("hello console\r\n");
-    await rows("received").first().waitFor({ timeout: 5000 });
+    await rows("received").first().waitFor({ timeout: 15_000 });
 
     await inTab("send-mode").selectOption("hex");
     await inTab("send-input").fill("de ad be ef 00 01");
     await inTab("send-input").press("Enter");
     expect(Array.from(await targetReceived(21)).slice(15)).toEqual(HEX_BYTES);
-    await rows("received").nth(1).waitFor({ timeout: 5000 });
+    await rows("received").nth(1).waitFor({ timeout: 15_000 });
 
     expect(
       await rows("sent").evaluateAll((els) => els.map((el) => el.getAttribute("data-size"))),
@@ -139,7 +139,7 @@ describe.skipIf(!context)("the console page in headless Chromium", () => {
     await inTab("send-input").fill("while paused");
     await inTab("send").click();
     await targetReceived(21 + 12 + 2);
-    await inTab("bytes-received").filter({ hasText: "↓ 35 B" }).waitFor({ timeout: 5000 });
+    await inTab("bytes-received").filter({ hasText: "↓ 35 B" }).waitFor({ timeout: 15_000 });
     expect(await rows("received").count()).toBe(before);
     await inTab("pause").click();
     expect(await rows("received").count()).toBe(before + 1);
