@@ -134,13 +134,30 @@ export function formatRange(range: AddressRange): string {
   return `${range.address.toString()}/${range.prefix}`;
 }
 
-/** RFC 6052's well-known NAT64 prefix: on hosts with a NAT64 gateway these reach IPv4 addresses. */
-const NAT64_PREFIX = ipaddr.IPv6.parse("64:ff9b::");
+/**
+ * IPv6 ranges whose addresses lead to an IPv4 host they carry, and where in the address it sits:
+ * NAT64's well-known prefix (RFC 6052) and SIIT's IPv4-translated form (RFC 2765) hold it in the
+ * low 32 bits, 6to4 (RFC 3056) right after its 16-bit prefix.
+ */
+const IPV4_CARRIERS: readonly {
+  readonly prefix: ipaddr.IPv6;
+  readonly bits: number;
+  readonly at: number;
+}[] = [
+  { prefix: ipaddr.IPv6.parse("64:ff9b::"), bits: 96, at: 12 },
+  { prefix: ipaddr.IPv6.parse("::ffff:0:0:0"), bits: 96, at: 12 },
+  { prefix: ipaddr.IPv6.parse("2002::"), bits: 16, at: 2 },
+];
 
-/** The IPv4 address a NAT64 address (64:ff9b::/96) leads to, or undefined for any other address. */
-export function nat64Destination(address: IpAddress): ipaddr.IPv4 | undefined {
+/**
+ * The IPv4 address an IPv6 address leads to through a translator or relay (NAT64, SIIT, 6to4),
+ * or undefined for any other address: such a target must pass the policy as that IPv4 address too.
+ */
+export function embeddedIPv4(address: IpAddress): ipaddr.IPv4 | undefined {
   if (address.kind() !== "ipv6") return undefined;
-  return (address as ipaddr.IPv6).match(NAT64_PREFIX, 96)
-    ? ipv4FromLow32(address as ipaddr.IPv6)
-    : undefined;
+  const v6 = address as ipaddr.IPv6;
+  const carrier = IPV4_CARRIERS.find(({ prefix, bits }) => v6.match(prefix, bits));
+  if (!carrier) return undefined;
+  const bytes = v6.toByteArray().slice(carrier.at, carrier.at + 4);
+  return new ipaddr.IPv4(bytes);
 }

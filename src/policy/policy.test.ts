@@ -313,3 +313,19 @@ describe("NAT64 addresses (64:ff9b::/96) are also checked as the IPv4 address th
     expect(decision.allowed).toBe(allowed);
   });
 });
+
+describe("SIIT (::ffff:0:a.b.c.d) and 6to4 (2002::/16) addresses are also checked as the IPv4 they carry", () => {
+  it.each([
+    ["::ffff:0:a9fe:a9fe", [], [], false], // IPv4-translated 169.254.169.254: cloud metadata
+    ["::ffff:0:7f00:1", [], ["127.0.0.0/8"], false],
+    ["::ffff:0:a00:1", [], [], true],
+    ["2002:a9fe:a9fe::1", [], [], false], // 6to4 of 169.254.169.254
+    ["2002:7f00:1::", [], ["127.0.0.0/8"], false],
+    ["2002:7f00:1::", ["2002::/16"], [], false], // allowed as IPv6, but 127.0.0.1 is not allowed
+    ["2002:7f00:1::", ["2002::/16", "127.0.0.0/8"], [], true],
+    ["2003:7f00:1::", [], ["127.0.0.0/8"], true], // outside 2002::/16: an ordinary IPv6 address
+  ] as const)("%s with allow %p deny %p → allowed %p", (address, allow, deny, allowed) => {
+    const decision = policy([...allow], [...deny]).check({ address, port: 80 });
+    expect(decision.allowed).toBe(allowed);
+  });
+});

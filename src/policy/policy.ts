@@ -1,4 +1,4 @@
-import { nat64Destination, parseAddress } from "../net/address.ts";
+import { embeddedIPv4, parseAddress } from "../net/address.ts";
 import { normaliseHostName } from "../net/host-name.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
 import { hostMatches, type PolicyTarget, portMatches, ruleMatches } from "./match.ts";
@@ -138,10 +138,10 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
     }
     const normalised: PolicyTarget = { host, address, port: target.port };
     const decision = firstDenial((layer) => layer.check(normalised));
-    // Through a NAT64 gateway the connection ends at the embedded IPv4 address: it must pass too.
-    const nat64 = nat64Destination(address);
-    if (!decision.allowed || nat64 === undefined) return decision;
-    return firstDenial((layer) => layer.check({ ...normalised, address: nat64 }));
+    // Through a translator or relay the connection ends at the embedded IPv4 address: it must pass too.
+    const carried = embeddedIPv4(address);
+    if (!decision.allowed || carried === undefined) return decision;
+    return firstDenial((layer) => layer.check({ ...normalised, address: carried }));
   };
 
   return {
