@@ -30,14 +30,16 @@ install: build
 	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
 	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "note: $(BINDIR) is not on PATH; add it, or choose PREFIX=..." ;; esac
 
-# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, and
-# noVNC with x11vnc on Xvfb; qemu-user, promtool and systemd-analyze for the operations tests.
+# Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, ssh,
+# noVNC with x11vnc on Xvfb, tshark (reads capture files); qemu-user, promtool and
+# systemd-analyze for the operations tests.
 test-deps:
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-ssh-client.sh
 	bash tests/setup/install-vnc.sh
 	bash tests/setup/install-operations-tools.sh
+	bash tests/setup/install-tshark.sh
 
 run: deps
 	$(BUN) run src/main.ts $(ARGS)
@@ -50,6 +52,8 @@ format: deps
 
 typecheck: deps
 	node_modules/.bin/tsc -p tsconfig.json
+	@# The console page runs in a browser: checked against the DOM library, without Bun's types.
+	node_modules/.bin/tsc -p tsconfig.console.json
 
 check: lint typecheck
 

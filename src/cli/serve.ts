@@ -1,4 +1,5 @@
 import { loadAdapters } from "../config/adapters.ts";
+import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
 import { loadFixedTargets } from "../config/fixed-targets.ts";
 import { loadSettings } from "../config/load.ts";
@@ -37,6 +38,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     return;
   }
   const config = toServerConfig(settings);
+  checkCapture(settings, loaded.origins);
   const resolution = deps.resolver();
   const notices: Notice[] = [
     ...resolution.notices,
@@ -85,6 +87,8 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
         settings["ticket-public-key"] !== undefined,
     },
     ...(tls ? { tls } : {}),
+    // Loaded only with --console: running from source, loading it builds the page.
+    ...(config.console ? { page: (await import("../console/route.ts")).createConsoleRoute() } : {}),
   });
 }
 

@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { DEFAULT_CAPTURE_MAX_BYTES, MIN_CAPTURE_BYTES } from "../capture/session-capture.ts";
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from "../log/logger.ts";
 import { parseListenAddress as parseHostAndPort } from "../metrics/listen-address.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
@@ -324,6 +325,24 @@ export const SETTINGS = {
     description: "Most Wisp streams at once on one connection",
     default: 128,
     parse: whole(1, 65_535),
+  }),
+  console: toggle({
+    description: "Serve the console page at GET /: talk to a socket service and watch its bytes",
+  }),
+  capture: optional({
+    hint: "dir",
+    description: "Write one pcapng file per session into this directory (created 0700; files 0600)",
+  }),
+  "capture-max-bytes": value({
+    hint: "bytes",
+    description: "Largest capture file per session; later bytes are left out and the file says so",
+    default: DEFAULT_CAPTURE_MAX_BYTES,
+    parse: whole(MIN_CAPTURE_BYTES, 2 ** 40, " (bytes)"),
+  }),
+  "capture-filter": list({
+    hint: "rule",
+    description:
+      "Capture only sessions whose target matches this rule, --allow syntax (repeatable)",
   }),
 } as const satisfies Record<string, Setting>;
 

@@ -27,6 +27,13 @@ export interface ServerConfig {
   readonly metrics: boolean;
   /** `ADDRESS:PORT` of the separate /metrics, /healthz and /readyz listener. */
   readonly metricsListen: string | undefined;
+  /** Serve the console page at GET / (and its assets). */
+  readonly console: boolean;
+  /** Directory for one pcapng file per session; unset: no capture. */
+  readonly capture: string | undefined;
+  readonly captureMaxBytes: number;
+  /** Target rules (`--allow` syntax, checked at start-up); empty: every session. */
+  readonly captureFilter: readonly string[];
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */
   readonly workers: number;
   /** `--allow-unix`: path prefixes for the unix adapter; empty leaves it off. */

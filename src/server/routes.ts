@@ -7,6 +7,8 @@ export interface RouteHandlers {
   sessions(): number;
   /** Present when --metrics is on. */
   metrics: ProxyMetrics | undefined;
+  /** Present when a page is served (--console). */
+  page?: PageRoute | undefined;
   /**
    * Admits and upgrades the request: undefined once upgraded, else the refusal (403, 401, 404,
    * 502, 504, or 400 for a subprotocol it does not take or an invalid WebSocket upgrade).
@@ -16,6 +18,9 @@ export interface RouteHandlers {
   refused(reason: RefusalReason): void;
   logger: Logger;
 }
+
+/** A page served beside the proxy: its response, or undefined for a request it does not serve. */
+export type PageRoute = (request: Request) => Response | undefined;
 
 /** The health endpoints answer these; anything else is 405. */
 const READ_METHODS = new Set(["GET", "HEAD"]);
@@ -64,6 +69,8 @@ export function routeRequest(
       .render()
       .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));
   }
+  const page = reads ? handlers.page?.(request) : undefined;
+  if (page) return page;
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     return textResponse(
       "426 Upgrade Required: this is a WebSocket endpoint (see /healthz for health)",

@@ -5,6 +5,9 @@ import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { Grant } from "../auth/credentials.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import type { CaptureEndpoint } from "../capture/session-capture.ts";
+import { createCapture } from "../capture/sink.ts";
+import { tapOpener } from "../capture/tap.ts";
 import type { OpenedTarget } from "../fixed-target/opened-target.ts";
 import { prepareRawSession } from "../fixed-target/raw-session.ts";
 import { chooseSubprotocol } from "../fixed-target/subprotocol.ts";
@@ -18,6 +21,7 @@ import { type ClientAddressResolver, createClientAddressResolver } from "../net/
 import { formatHostPort } from "../net/host-port.ts";
 import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
+import { parseRule } from "../policy/rule.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import type { FlowLimits } from "../relay/relay.ts";
 import { handshakeChooser, type TargetChooser } from "../session/selection.ts";
@@ -31,7 +35,7 @@ import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
 import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
 import { textResponse } from "./responses.ts";
-import { notAnUpgrade, routeRequest } from "./routes.ts";
+import { notAnUpgrade, type PageRoute, routeRequest } from "./routes.ts";
 import type { TlsMaterial } from "./tls.ts";
 import { WebSocketClient } from "./websocket-client.ts";
 
@@ -85,6 +89,8 @@ export interface ServerDeps {
   readonly clientTimeout?: number;
   /** --route and --token-file: targets chosen by the upgrade URL (raw sessions). */
   readonly fixedTargets?: FixedTargets;
+  /** Pages served beside the proxy (--console): a response, or undefined for other requests. */
+  readonly page?: PageRoute;
 }
 
 export interface ProxyServer {
@@ -116,6 +122,8 @@ export interface ConnectionData {
   readonly wisp?: Extract<WispUpgrade, { kind: "wisp" }>;
   /** The Wisp side of such a connection once it counts. */
   wispConnection?: WispConnection;
+  /** The direct peer's address and port, as the socket saw them. */
+  readonly peer: { readonly address: string; readonly port: number } | null;
 }
 
 /** What the upgrade decided about a session's target, before the session exists. */
@@ -148,6 +156,9 @@ const AT_CAPACITY: Refusal = {
   closeCode: CloseCode.tryAgainLater,
   closeReason: CloseReason.atCapacity,
 };
+/** How long a shutdown waits for capture files to take their last packets (within its deadline). */
+const CAPTURE_SETTLE_MS = 1000;
+
 const PER_IP_LIMIT: Refusal = {
   reason: "per_ip",
   closeCode: CloseCode.tryAgainLater,
@@ -185,6 +196,16 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
   let preparing = 0;
   const clientTimeout = deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT;
   const flow = deps.flow ?? DEFAULT_FLOW;
+  const capture = config.capture
+    ? createCapture(
+        {
+          dir: config.capture,
+          maxBytes: config.captureMaxBytes,
+          filter: config.captureFilter.map(parseRule),
+        },
+        deps.logger,
+      )
+    : undefined;
   const context: SessionContext = {
     settings: {
       handshakeTimeout: config.timeout,
@@ -320,6 +341,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       status: plan.silent ? silentStatus : protocolStatus(client),
       clientAddress: data.admitted.clientLabel,
       grant: plan.grant,
+      capture: capture && tapOpener(capture, data.id, captureClient(data)),
     });
     data.client = client;
     data.session = session;
@@ -358,7 +380,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     },
   });
 
-  const close = (ws: ServerWebSocket<ConnectionData>, code: number) => {
+  const close = (ws: ServerWebSocket<ConnectionData>, code: number, reason: string) => {
     const data = ws.data;
     if (data.client || data.wispConnection) counted--;
     if (data.wispConnection) {
@@ -368,7 +390,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     data.release?.();
     data.release = undefined;
     data.client?.dispose();
-    data.session?.clientClosed(code);
+    data.session?.clientClosed(code, reason);
   };
 
   /**
@@ -406,6 +428,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       session: undefined,
       client: undefined,
       release: undefined,
+      peer: server.requestIP(request),
       plan:
         wisp.kind === "wsproxy"
           ? {
@@ -447,6 +470,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           // With only --metrics-listen, the proxy's port does not serve /metrics.
           metrics: config.metrics ? metrics : undefined,
           refused: (reason) => metrics?.refused(reason),
+          page: deps.page,
           async upgrade() {
             // Refused before the upgrade, so that refusing costs no lingering socket.
             if (lingering.count() >= config.maxConnections) {
@@ -497,6 +521,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
               client: undefined,
               release: undefined,
               plan,
+              peer: server.requestIP(request),
             };
             const headers = subprotocol.selected
               ? { "sec-websocket-protocol": subprotocol.selected }
@@ -575,9 +600,19 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         connection.close(CloseCode.goingAway, CloseReason.shuttingDown);
       }
       await waitUntil(() => sessions.size === 0 && wispConnections.size === 0, 1000);
+      // Capture files take their last packets in the background: give them a moment to land.
+      if (capture) await Promise.race([capture.settled(), Bun.sleep(CAPTURE_SETTLE_MS)]);
       for (const server of [current, ...retired]) void server.stop(true);
     },
   };
+}
+
+/** The client side of a session's capture: its address, and its port where it is the direct peer. */
+function captureClient(data: ConnectionData): CaptureEndpoint {
+  const { clientAddress, clientLabel } = data.admitted;
+  // The label carries the port exactly when the address is the socket's own peer (no X-Forwarded-For).
+  const port = clientLabel !== clientAddress ? (data.peer?.port ?? 0) : 0;
+  return { address: clientAddress, port };
 }
 
 async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> {

@@ -15,6 +15,7 @@ import { fileLimitWarning, openFileLimit } from "./process/file-limit.ts";
 import { onShutdownSignal } from "./process/signals.ts";
 import { onSupervisorLost } from "./process/supervisor-link.ts";
 import { shareOf, superviseWorkers, workerId } from "./process/workers.ts";
+import type { PageRoute } from "./routes.ts";
 import { type ProxyServer, startServer } from "./server.ts";
 import { SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { loadTls, type TlsFiles, type TlsMaterial } from "./tls.ts";
@@ -44,6 +45,8 @@ export interface ServerSetup {
   readonly notices: readonly Notice[];
   /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
   readonly fixedTargets?: FixedTargets;
+  /** A page served beside the proxy (--console). */
+  readonly page?: PageRoute;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -94,6 +97,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       ...(setup.tls ? { tls: setup.tls.material } : {}),
       ...(setup.adapters ? { adapters: setup.adapters } : {}),
       ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
+      ...(setup.page ? { page: setup.page } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));

@@ -8,6 +8,9 @@ import {
   type TargetEvents,
 } from "../adapters/types.ts";
 import { createCredentialCheck } from "../auth/credentials.ts";
+import type { SessionClose } from "../capture/session-capture.ts";
+import type { SessionTap } from "../capture/sink.ts";
+import type { OpenTap, TapTarget } from "../capture/tap.ts";
 import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
@@ -151,6 +154,7 @@ function setup(
     fixed?: boolean;
     silent?: boolean;
     refused?: ProxyError;
+    capture?: OpenTap;
   } = {},
 ) {
   const fake = fakeAdapter();
@@ -195,6 +199,7 @@ function setup(
     chooser,
     status: options.silent ? silentStatus : protocolStatus(client),
     clientAddress: "127.0.0.1:1",
+    ...(options.capture ? { capture: options.capture } : {}),
   });
   client.session = session;
   return { session, client, closed, errors, ...fake };
@@ -455,5 +460,73 @@ describe("a choice refused before the session (an invalid URL-form handshake)", 
     expect(client.closes).toEqual([{ code: CloseCode.badHandshake, reason: "invalid_handshake" }]);
     expect(opens).toHaveLength(0);
     expect(session.finished.error).toBe("invalid_handshake");
+  });
+});
+
+/** A capture part that records what the session hands it. */
+function recordingCapture() {
+  const opened: TapTarget[] = [];
+  const client: number[] = [];
+  const target: number[] = [];
+  const closes: SessionClose[] = [];
+  const tap: SessionTap = {
+    clientBytes: (chunk) => client.push(...chunk),
+    targetBytes: (chunk) => target.push(...chunk),
+    close: (close) => closes.push(close),
+  };
+  const open: OpenTap = (at) => {
+    opened.push(at);
+    return tap;
+  };
+  return { open, opened, client, target, closes };
+}
+
+describe("capture (--capture)", () => {
+  test("opens once connected, sees what the target took and sent, and the client's close", async () => {
+    const capture = recordingCapture();
+    const { session, openTarget } = setup({ capture: capture.open });
+    session.start();
+    session.message(HANDSHAKE);
+    session.message(new Uint8Array([1, 2]));
+    expect(capture.opened).toEqual([]);
+    const target = await openTarget();
+    expect(capture.opened).toEqual([
+      { protocol: "fake", transport: "tcp", address: "127.0.0.1", port: 7, host: "127.0.0.1" },
+    ]);
+    session.message(new Uint8Array([3]));
+    target.events.data(new Uint8Array([9, 8]));
+    expect(capture.client).toEqual([1, 2, 3]);
+    expect(capture.target).toEqual([9, 8]);
+    session.clientClosed(1000, "bye");
+    expect(capture.closes).toEqual([{ code: 1000, reason: "bye", how: "client-end" }]);
+  });
+
+  test.each([
+    ["end", "target-end", CloseCode.normal, CloseReason.targetClosed],
+    ["error", "target-reset", CloseCode.internalError, `${CloseReason.targetFailed}: ECONNRESET`],
+  ] as const)(
+    "a target %s closes the capture as %s with the close code and reason",
+    async (event, how, code, reason) => {
+      const capture = recordingCapture();
+      const { session, openTarget } = setup({ capture: capture.open });
+      session.start();
+      session.message(HANDSHAKE);
+      const target = await openTarget();
+      if (event === "end") target.events.end();
+      else target.events.error(Object.assign(new Error("reset"), { code: "ECONNRESET" }));
+      expect(capture.closes).toEqual([{ code, reason, how }]);
+    },
+  );
+
+  test("a client gone before the target opened gets no capture", async () => {
+    const capture = recordingCapture();
+    const { session, openTarget } = setup({ capture: capture.open });
+    session.start();
+    session.message(HANDSHAKE);
+    session.clientClosed(1000);
+    const target = await openTarget();
+    expect(target.ended).toBe(true);
+    expect(capture.opened).toEqual([]);
+    expect(capture.closes).toEqual([]);
   });
 });

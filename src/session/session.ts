@@ -1,6 +1,14 @@
 import { LogLevels } from "consola";
-import type { TargetConnection } from "../adapters/types.ts";
+import type {
+  OpenRequest,
+  ProtocolAdapter,
+  TargetConnection,
+  TargetEvents,
+} from "../adapters/types.ts";
 import type { CredentialCheck, Grant } from "../auth/credentials.ts";
+import type { SessionEnd } from "../capture/session-capture.ts";
+import type { SessionTap } from "../capture/sink.ts";
+import { type OpenTap, tapConnection, tapEvents, transportOf } from "../capture/tap.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
@@ -60,6 +68,8 @@ export interface SessionParts {
   readonly clientAddress: string;
   /** A credential proved before the session began (an Authorization header). */
   readonly grant?: Grant | undefined;
+  /** Opens the session's capture once its target is connected (--capture). */
+  readonly capture?: OpenTap | undefined;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -121,6 +131,10 @@ export class Session {
   private closeCode: number | undefined;
   private errorCode: ErrorCode | undefined;
   private lifetime: Timer | undefined;
+  private closeReason = "";
+  private tap: SessionTap | undefined;
+  /** How the stream to the target ended, for the capture: the client's close unless told otherwise. */
+  private ending: SessionEnd = "client-end";
   private readonly tracing: boolean;
   private readonly client: SessionClient;
 
@@ -244,9 +258,10 @@ export class Session {
   }
 
   /** The client's side ended, from either side, in any state. */
-  clientClosed(code: number): void {
+  clientClosed(code: number, reason = ""): void {
     const state = this.state;
     if (state.kind === "closed") return;
+    if (this.closeCode === undefined) this.closeReason = reason;
     this.closeCode ??= code;
     clearTimeout(this.lifetime);
     if (state.kind === "handshake") clearTimeout(state.timer);
@@ -260,6 +275,7 @@ export class Session {
       bytesFromTarget: relay?.bytesFromTarget ?? 0,
       dropped: relay?.dropped,
     };
+    this.tap?.close({ code: this.closeCode, reason: this.closeReason, how: this.ending });
     this.context.onClosed(this);
     this.logFinished();
   }
@@ -282,6 +298,7 @@ export class Session {
 
   close(code: number, reason: string): void {
     if (this.state.kind === "closed") return;
+    if (this.closeCode === undefined) this.closeReason = reason;
     this.closeCode ??= code;
     this.client.close(code, reason);
   }
@@ -339,9 +356,10 @@ export class Session {
       settings.connectTimeout,
       locations,
       (location, signal) =>
-        adapter.open(
+        this.openTarget(
+          adapter,
           // checkedLocations gives each adapter locations of its own endpoint kind.
-          { target, location: location as never, signal },
+          { target, location, signal },
           {
             data: this.tracing
               ? (chunk) => {
@@ -376,8 +394,40 @@ export class Session {
     this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
   }
 
+  /** Opens the target; with --capture, the session's capture taps it once it is open. */
+  private async openTarget(
+    adapter: ProtocolAdapter,
+    request: OpenRequest<unknown>,
+    events: TargetEvents,
+  ): Promise<TargetConnection> {
+    const open = adapter.open.bind(adapter) as (
+      request: OpenRequest<unknown>,
+      events: TargetEvents,
+    ) => Promise<TargetConnection>;
+    const connection = await open(
+      request,
+      tapEvents(events, () => this.tap),
+    );
+    const openTap = this.parts.capture;
+    // A connection the session will not use (timed out, client gone) is never captured.
+    if (!openTap || request.signal.aborted || this.state.kind !== "connecting") return connection;
+    const { location } = request;
+    this.tap = openTap({
+      protocol: adapter.name,
+      transport: transportOf(adapter),
+      address: location.kind === "network" ? location.address : "",
+      port: location.kind === "network" ? location.port : 0,
+      host:
+        adapter.endpoint === "network"
+          ? adapter.locate(request.target).host
+          : (location as { path?: string }).path,
+    });
+    return this.tap ? tapConnection(connection, this.tap) : connection;
+  }
+
   /** The target's stream is over: the client gets every byte already read, then the close. */
   private targetEnded(relay: Relay, code: number, reason: string): void {
+    this.ending = code === CloseCode.normal ? "target-end" : "target-reset";
     relay.discard();
     this.close(code, reason);
   }
@@ -392,7 +442,10 @@ export class Session {
       else this.context.logger.error(`session ${this.id}: internal error after close:`, error);
       return;
     }
-    if (state.kind === "proxying") state.target.destroy();
+    if (state.kind === "proxying") {
+      state.target.destroy();
+      this.ending = "client-reset";
+    }
     // A bug, in any state: no status message may describe it; 1011 does.
     if (!isProxyError || state.kind === "proxying") {
       this.context.logger.error(

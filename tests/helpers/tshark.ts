@@ -1,0 +1,82 @@
+/** Reads capture files with Debian's tshark, the reader our captures must satisfy. */
+
+export const TSHARK = "tshark";
+
+export function tsharkMissing(): boolean {
+  return Bun.which(TSHARK) === null;
+}
+
+/** Runs tshark on a file with these arguments; throws with its stderr when it fails. */
+export async function tshark(file: string, args: string[]): Promise<string> {
+  const proc = Bun.spawn([TSHARK, "-r", file, ...args], {
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    // tshark writes a profile under HOME; keep it away from the user's.
+    env: { ...process.env, HOME: process.env.TMPDIR ?? "/tmp" },
+  });
+  const [stdout, stderr, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (code !== 0) throw new Error(`tshark ${args.join(" ")} failed (${code}): ${stderr}`);
+  return stdout;
+}
+
+export interface FollowedStream {
+  /** Bytes from the side that opened the connection (node 0). */
+  readonly client: Uint8Array;
+  readonly server: Uint8Array;
+}
+
+/**
+ * `tshark -q -z follow,tcp,raw,N`: the stream's bytes, one hex line per segment; lines of the
+ * second node start with a tab.
+ */
+export async function followTcp(file: string, stream = 0): Promise<FollowedStream> {
+  const text = await tshark(file, ["-q", "-z", `follow,tcp,raw,${stream}`]);
+  const lines = text.split("\n");
+  const start = lines.findIndex((line) => line.startsWith("Node 1:"));
+  if (start === -1) throw new Error(`no follow output:\n${text}`);
+  const client: string[] = [];
+  const server: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    if (line.startsWith("====")) break;
+    if (line.trim() === "") continue;
+    (line.startsWith("\t") ? server : client).push(line.trim());
+  }
+  return {
+    client: Buffer.from(client.join(""), "hex"),
+    server: Buffer.from(server.join(""), "hex"),
+  };
+}
+
+/** Every frame's fields, one array per frame (`-T fields -e …`, tab-separated). */
+export async function frameFields(
+  file: string,
+  fields: string[],
+  extra: string[] = [],
+): Promise<string[][]> {
+  const args = [...extra, "-T", "fields", ...fields.flatMap((field) => ["-e", field])];
+  const text = await tshark(file, args);
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => line.split("\t"));
+}
+
+/** The expert info summary (`-z expert`), where malformed packets and bad checksums show up. */
+export function expertInfo(file: string): Promise<string> {
+  return tshark(file, [
+    "-o",
+    "ip.check_checksum:TRUE",
+    "-o",
+    "tcp.check_checksum:TRUE",
+    "-o",
+    "udp.check_checksum:TRUE",
+    "-q",
+    "-z",
+    "expert",
+  ]);
+}
