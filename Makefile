@@ -58,7 +58,7 @@ typecheck: deps
 check: lint typecheck
 
 unit: deps
-	$(RECORD) $(BUN) test src
+	$(RECORD) $(BUN) test --timeout 30000 src
 
 e2e: deps test-deps
 	$(RECORD) $(BUN) test --timeout 30000 tests

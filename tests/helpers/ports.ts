@@ -18,6 +18,8 @@ sys.stdin.read()
 `;
 
 let held: Promise<number> | undefined;
+/** Kept referenced for the whole run: the holder lives exactly as long as its stdin is open. */
+let holder: Bun.Subprocess<"pipe", "pipe", "inherit"> | undefined;
 
 async function holdBoundPort(): Promise<number> {
   const proc = Bun.spawn(["python3", "-c", HOLD_BOUND_PORT], {
@@ -25,6 +27,7 @@ async function holdBoundPort(): Promise<number> {
     stdout: "pipe",
     stderr: "inherit",
   });
+  holder = proc;
   proc.unref();
   const reader = proc.stdout.getReader();
   let text = "";
@@ -43,7 +46,13 @@ async function holdBoundPort(): Promise<number> {
  * A loopback port with nothing listening: connecting to it is refused. Unlike a port that was
  * free a moment ago, it stays bound (never listening) for the whole test run, so no one reuses it.
  */
-export function closedPort(): Promise<number> {
-  held ??= holdBoundPort();
-  return held;
+export async function closedPort(): Promise<number> {
+  // A holder that died (a loaded machine, a stray kill) must not fail every later test: start another.
+  if (held === undefined || holder?.exitCode !== null) held = holdBoundPort();
+  try {
+    return await held;
+  } catch (error) {
+    held = undefined;
+    throw error;
+  }
 }
