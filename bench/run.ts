@@ -3,7 +3,7 @@
 // docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
-//                    socket2web, socket2web-bin)
+//                    lean-relay, socket2web, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
@@ -18,7 +18,7 @@ import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
 import { renderReport } from "./report/markdown.ts";
 import { summarize } from "./report/summary.ts";
-import { checkTargets, fdBoundOf } from "./report/targets.ts";
+import { checkTargets, fdBoundOf, leanTargets } from "./report/targets.ts";
 import type { Results } from "./results.ts";
 import { ROWS } from "./rows/index.ts";
 import { BUN, ROOT } from "./rows/row.ts";
@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({ id: r.id, label: r.label, unavailable: r.unavailable() })),
     throughput: {},
     latency: {},
+    setup: {},
     sessions: {},
     startup: {},
     notes,
@@ -125,7 +126,10 @@ async function main(): Promise<void> {
     writeFileSync(`${outDir}/REPORT.md`, renderReport(results, summary, { svg: Object.keys(svg) }));
     for (const line of consoleSummary(summary)) log(line);
     for (const id of ["socket2web-bin", "socket2web"]) {
-      const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));
+      const checks = [
+        ...leanTargets(summary, id),
+        ...checkTargets(summary, id, fdBoundOf(machine.hardNofile)),
+      ];
       if (checks.length === 0) continue;
       log(`targets (${id}):`);
       for (const c of checks) {

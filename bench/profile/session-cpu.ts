@@ -1,0 +1,117 @@
+// `bun run bench/profile/session-cpu.ts [--rounds=N] [--sessions=N] [--base=DIR]`: proxy CPU per
+// session (handshake + connect + 1 KiB echo + close), from /proc/<pid>/stat, for the lean relay,
+// socket2web from this tree and, with --base, socket2web from another checkout (for example a
+// `git archive` of the commit before a change). Subjects alternate every round; one fresh process
+// per subject, warmed up once. An A/B tool for changes to session set-up: CPU time per session is
+// far steadier than sessions/s on a shared machine.
+import type { ClientJob } from "../client/main.ts";
+import { treeCpu } from "../lib/cpu-time.ts";
+import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
+import { median } from "../lib/stats.ts";
+import { rotate } from "../phases/clock.ts";
+import { startListening } from "../rows/listening.ts";
+import { BUN, ROOT } from "../rows/row.ts";
+import { socket2webArgs } from "../rows/socket2web.ts";
+
+function flag(name: string, fallback: string): string {
+  const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
+  return arg ? arg.slice(name.length + 3) : fallback;
+}
+
+const ROUNDS = Number(flag("rounds", "5"));
+const SESSIONS = Number(flag("sessions", "2000"));
+const BASE = flag("base", "");
+
+interface Subject {
+  id: string;
+  command: (port: number) => string[];
+}
+
+const subjects: Subject[] = [
+  { id: "lean", command: (p) => [BUN, "run", `${ROOT}bench/profile/lean-relay.ts`, String(p)] },
+  { id: "socket2web", command: (p) => [BUN, "run", `${ROOT}src/main.ts`, ...socket2webArgs(p)] },
+];
+if (BASE)
+  subjects.push({
+    id: "base",
+    command: (p) => [BUN, "run", `${BASE}/src/main.ts`, ...socket2webArgs(p)],
+  });
+
+async function sessionsOnce(
+  pid: number,
+  url: string,
+  targetPort: number,
+  count: number,
+): Promise<{ cpuUs: number; rate: number; failures: number }> {
+  const job: ClientJob = {
+    kind: "sessions",
+    endpoint: { dialect: "s2w", url, targetHost: "127.0.0.1", targetPort },
+    sessions: {
+      sessions: count,
+      concurrency: 256,
+      echoBytes: 1024,
+      perSessionTimeoutMs: 10_000,
+      phaseTimeoutMs: 60_000,
+    },
+  };
+  const before = treeCpu(pid);
+  const client = spawnTracked("client", [
+    BUN,
+    "run",
+    `${ROOT}bench/client/main.ts`,
+    JSON.stringify(job),
+  ]);
+  const line = await client.waitForLine((l) => l.startsWith("RESULT "), 90_000);
+  const result = JSON.parse(line.slice(7)) as {
+    sessionsPerSecond: number;
+    failures: number;
+    established: number;
+  };
+  client.send("close");
+  await client.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
+  await client.stop();
+  await Bun.sleep(200);
+  const after = treeCpu(pid);
+  const cpu = after.user + after.system - before.user - before.system;
+  return {
+    cpuUs: (cpu * 1e6) / Math.max(1, result.established),
+    rate: result.sessionsPerSecond,
+    failures: result.failures,
+  };
+}
+
+installCleanup();
+const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
+const targetPort = (
+  JSON.parse(await target.waitForLine((l) => l.startsWith("{"), 10_000)) as { port: number }
+).port;
+const byId: Record<string, { cpu: number[]; rate: number[]; failures: number }> = {};
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const subject of rotate(subjects, round)) {
+      const { proc, port } = await startListening(subject.id, subject.command, {
+        readyText: "listening on",
+      });
+      const url = `ws://127.0.0.1:${port}/`;
+      await sessionsOnce(proc.pid, url, targetPort, 500);
+      const r = await sessionsOnce(proc.pid, url, targetPort, SESSIONS);
+      const slot = byId[subject.id] ?? { cpu: [], rate: [], failures: 0 };
+      byId[subject.id] = slot;
+      slot.cpu.push(r.cpuUs);
+      slot.rate.push(r.rate);
+      slot.failures += r.failures;
+      console.log(
+        `round ${round + 1} ${subject.id.padEnd(11)} ${r.cpuUs.toFixed(0)} µs CPU/session, ${r.rate.toFixed(0)}/s, ${r.failures} failed`,
+      );
+      await proc.stop();
+    }
+  }
+} finally {
+  await stopAll();
+}
+for (const [id, s] of Object.entries(byId)) {
+  console.log(
+    `${id.padEnd(11)} median ${median(s.cpu).toFixed(0)} µs CPU/session (${s.cpu.map((v) => v.toFixed(0)).join(" ")}), ${median(s.rate).toFixed(0)} sessions/s, ${s.failures} failed`,
+  );
+}
+process.exit(0);
