@@ -1,9 +1,11 @@
-// `bun run bench/profile/session-cpu.ts [--rounds=N] [--sessions=N] [--base=DIR]`: proxy CPU per
+// `bun run bench/profile/session-cpu.ts [--rounds=N] [--sessions=N] [--base=DIR] [--tree=DIR]`: proxy CPU per
 // session (handshake + connect + 1 KiB echo + close), from /proc/<pid>/stat, for the lean relay,
 // socket2web from this tree and, with --base, socket2web from another checkout (for example a
 // `git archive` of the commit before a change). Subjects alternate every round; one fresh process
 // per subject, warmed up once. An A/B tool for changes to session set-up: CPU time per session is
-// far steadier than sessions/s on a shared machine.
+// far steadier than sessions/s on a shared machine. --prof: socket2web (this tree) runs under
+// `bun --cpu-prof`, and its functions are ranked by inclusive and self time at the end.
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { ClientJob } from "../client/main.ts";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
@@ -12,6 +14,7 @@ import { rotate } from "../phases/clock.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { socket2webArgs } from "../rows/socket2web.ts";
+import { rankProfile } from "./cpuprofile.ts";
 
 function flag(name: string, fallback: string): string {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -21,6 +24,13 @@ function flag(name: string, fallback: string): string {
 const ROUNDS = Number(flag("rounds", "5"));
 const SESSIONS = Number(flag("sessions", "2000"));
 const BASE = flag("base", "");
+/** The checkout measured as "socket2web" (default: this one). */
+const TREE = flag("tree", ROOT.replace(/\/$/, ""));
+const PROF = process.argv.includes("--prof");
+const PROF_DIR = `${ROOT}.tmp/cpuprof-sessions`;
+const profArgs = PROF
+  ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`, "--cpu-prof-interval=100"]
+  : [];
 
 interface Subject {
   id: string;
@@ -29,7 +39,10 @@ interface Subject {
 
 const subjects: Subject[] = [
   { id: "lean", command: (p) => [BUN, "run", `${ROOT}bench/profile/lean-relay.ts`, String(p)] },
-  { id: "socket2web", command: (p) => [BUN, "run", `${ROOT}src/main.ts`, ...socket2webArgs(p)] },
+  {
+    id: "socket2web",
+    command: (p) => [BUN, ...profArgs, `${TREE}/src/main.ts`, ...socket2webArgs(p)],
+  },
 ];
 if (BASE)
   subjects.push({
@@ -81,6 +94,10 @@ async function sessionsOnce(
 }
 
 installCleanup();
+if (PROF) {
+  rmSync(PROF_DIR, { recursive: true, force: true });
+  mkdirSync(PROF_DIR, { recursive: true });
+}
 const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
 const targetPort = (
   JSON.parse(await target.waitForLine((l) => l.startsWith("{"), 10_000)) as { port: number }
@@ -113,5 +130,21 @@ for (const [id, s] of Object.entries(byId)) {
   console.log(
     `${id.padEnd(11)} median ${median(s.cpu).toFixed(0)} µs CPU/session (${s.cpu.map((v) => v.toFixed(0)).join(" ")}), ${median(s.rate).toFixed(0)} sessions/s, ${s.failures} failed`,
   );
+}
+if (PROF) {
+  for (const file of readdirSync(PROF_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
+    const { totalMs, idleMs, ranked } = rankProfile(`${PROF_DIR}/${file}`, ROOT);
+    const sessions = ROUNDS * (SESSIONS + 500);
+    const per = (ms: number) => ((ms * 1000) / sessions).toFixed(1).padStart(6);
+    console.log(
+      `\n${file}: ${totalMs.toFixed(0)} ms sampled, ${idleMs.toFixed(0)} idle; µs per session:`,
+    );
+    console.log("inclusive:");
+    for (const r of [...ranked].sort((a, b) => b.totalMs - a.totalMs).slice(0, 45))
+      console.log(`${per(r.totalMs)} ${per(r.selfMs)}  ${r.name}`);
+    console.log("self:");
+    for (const r of [...ranked].sort((a, b) => b.selfMs - a.selfMs).slice(0, 30))
+      console.log(`${per(r.selfMs)}  ${r.name}`);
+  }
 }
 process.exit(0);
