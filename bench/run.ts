@@ -77,8 +77,15 @@ async function main(): Promise<void> {
   }
   log(`machine: ${machine.nproc} CPUs, ${machine.cpuModel}, Bun ${machine.bun}, ${machine.kernel}`);
 
+  let targetGone = (): string[] => [];
   try {
     const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
+    targetGone = () =>
+      target.proc.exitCode === null && target.proc.signalCode === null
+        ? []
+        : [
+            `the target process ended during the run (${target.proc.exitCode ?? target.proc.signalCode}): ${target.output().slice(-300)}`,
+          ];
     const line = await target.waitForLine((l) => l.startsWith("{"), 10_000);
     const ctx = {
       targetHost: "127.0.0.1",
@@ -113,6 +120,10 @@ async function main(): Promise<void> {
     log(`bench aborted: ${error instanceof Error ? error.stack : String(error)}`);
     process.exitCode = 1;
   } finally {
+    for (const line of targetGone()) {
+      notes.push(line);
+      log(line);
+    }
     await stopAll();
     results.finishedAt = new Date().toISOString();
     const summary = summarize(results);

@@ -79,6 +79,7 @@ export async function streamPhase(
           for (const line of lines) {
             if (typeof line.error === "string") {
               runs.errors.push(line.error);
+              parts.push(`${mode} FAILED: ${line.error.split("\n")[0]}`);
               continue;
             }
             const run = line as unknown as ThroughputRun;
@@ -115,6 +116,7 @@ export async function streamPhase(
           for (const line of lines) {
             if (typeof line.error === "string") {
               latency.errors.push(line.error);
+              parts.push(`latency FAILED: ${line.error.split("\n")[0]}`);
               continue;
             }
             const run = line as unknown as LatencyRun;
@@ -144,6 +146,7 @@ export async function streamPhase(
           for (const line of lines) {
             if (typeof line.error === "string") {
               setup.errors.push(line.error);
+              parts.push(`set-up FAILED: ${line.error.split("\n")[0]}`);
               continue;
             }
             const run = line as unknown as SetupRun;
