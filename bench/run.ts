@@ -5,6 +5,7 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    lean-relay, socket2web, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
+//   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
@@ -41,7 +42,9 @@ async function main(): Promise<void> {
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
   const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup"]);
-  const outDir = `${ROOT}docs/benchmarks${quick ? "/quick" : ""}`;
+  const outName = flag("out") ?? (quick ? "quick" : "");
+  if (!/^[a-z0-9-]*$/.test(outName)) throw new Error("--out takes a plain folder name");
+  const outDir = `${ROOT}docs/benchmarks${outName ? `/${outName}` : ""}`;
   mkdirSync(outDir, { recursive: true });
 
   const notes: string[] = [];

@@ -5,11 +5,13 @@
 // per subject, warmed up once. An A/B tool for changes to session set-up: CPU time per session is
 // far steadier than sessions/s on a shared machine. --prof: socket2web (this tree) runs under
 // `bun --cpu-prof`, and its functions are ranked by inclusive and self time at the end.
+// Every round also times 300 sequential sessions from upgrade to `connected` (low load).
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { ClientJob } from "../client/main.ts";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
 import { median } from "../lib/stats.ts";
+import { runClient } from "../phases/client.ts";
 import { rotate } from "../phases/clock.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
@@ -31,6 +33,23 @@ const PROF_DIR = `${ROOT}.tmp/cpuprof-sessions`;
 const profArgs = PROF
   ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`, "--cpu-prof-interval=100"]
   : [];
+
+async function setupLatency(
+  url: string,
+  targetPort: number,
+): Promise<{ p50: number; p99: number }> {
+  const job: ClientJob = {
+    kind: "stream",
+    endpoint: { dialect: "s2w", url, targetHost: "127.0.0.1", targetPort },
+    modes: [],
+    throughput: { totalBytes: 0, chunkBytes: 1, windowBytes: 1, timeoutMs: 1 },
+    latency: null,
+    setup: { sessions: 300, warmup: 100, timeoutMs: 10_000 },
+    connectTimeoutMs: 10_000,
+  };
+  const [line] = await runClient(job, 60_000);
+  return line as unknown as { p50: number; p99: number };
+}
 
 interface Subject {
   id: string;
@@ -102,7 +121,10 @@ const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.
 const targetPort = (
   JSON.parse(await target.waitForLine((l) => l.startsWith("{"), 10_000)) as { port: number }
 ).port;
-const byId: Record<string, { cpu: number[]; rate: number[]; failures: number }> = {};
+const byId: Record<
+  string,
+  { cpu: number[]; rate: number[]; failures: number; p50: number[]; p99: number[] }
+> = {};
 try {
   for (let round = 0; round < ROUNDS; round++) {
     for (const subject of rotate(subjects, round)) {
@@ -112,13 +134,16 @@ try {
       const url = `ws://127.0.0.1:${port}/`;
       await sessionsOnce(proc.pid, url, targetPort, 500);
       const r = await sessionsOnce(proc.pid, url, targetPort, SESSIONS);
-      const slot = byId[subject.id] ?? { cpu: [], rate: [], failures: 0 };
+      const setup = await setupLatency(url, targetPort);
+      const slot = byId[subject.id] ?? { cpu: [], rate: [], failures: 0, p50: [], p99: [] };
+      slot.p50.push(setup.p50);
+      slot.p99.push(setup.p99);
       byId[subject.id] = slot;
       slot.cpu.push(r.cpuUs);
       slot.rate.push(r.rate);
       slot.failures += r.failures;
       console.log(
-        `round ${round + 1} ${subject.id.padEnd(11)} ${r.cpuUs.toFixed(0)} µs CPU/session, ${r.rate.toFixed(0)}/s, ${r.failures} failed`,
+        `round ${round + 1} ${subject.id.padEnd(11)} ${r.cpuUs.toFixed(0)} µs CPU/session, ${r.rate.toFixed(0)}/s, ${r.failures} failed, set-up p50 ${setup.p50.toFixed(0)} p99 ${setup.p99.toFixed(0)} µs`,
       );
       await proc.stop();
     }
@@ -128,7 +153,7 @@ try {
 }
 for (const [id, s] of Object.entries(byId)) {
   console.log(
-    `${id.padEnd(11)} median ${median(s.cpu).toFixed(0)} µs CPU/session (${s.cpu.map((v) => v.toFixed(0)).join(" ")}), ${median(s.rate).toFixed(0)} sessions/s, ${s.failures} failed`,
+    `${id.padEnd(11)} median ${median(s.cpu).toFixed(0)} µs CPU/session (${s.cpu.map((v) => v.toFixed(0)).join(" ")}), ${median(s.rate).toFixed(0)} sessions/s, ${s.failures} failed, set-up p50 ${median(s.p50).toFixed(0)} p99 ${median(s.p99).toFixed(0)} µs`,
   );
 }
 if (PROF) {
