@@ -5,6 +5,7 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    lean-relay, socket2web, socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup)
+//   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
 //   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
@@ -39,6 +40,10 @@ async function main(): Promise<void> {
   installCleanup();
   const quick = flag("quick") !== undefined;
   const config = benchConfig(quick);
+  const counts = flag("counts");
+  if (counts) config.sessions.counts = counts.split(",").map(Number);
+  const sessionRepeats = flag("session-repeats");
+  if (sessionRepeats) config.sessions.repeats = Number(sessionRepeats);
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
   const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup"]);

@@ -129,6 +129,12 @@ function takeOver(pending: NetSocket, state: SocketState): Socket<SocketState> |
   if (early && early.byteLength > 0) state.early = early;
   pending.removeAllListeners();
   pending.on("error", () => {});
+  // The native socket points back at the node:net socket (its stream states, a few KiB per
+  // session): unlink both ways so that the node:net object is collected once taken over.
+  for (const key of Object.getOwnPropertySymbols(socket)) {
+    if (key.description === "owner_symbol") Reflect.deleteProperty(socket, key);
+  }
+  (pending as unknown as NodeSocketInternals)._handle = null;
   socket.data = state;
   socket.reload({ socket: handlers });
   socket.pause();
