@@ -84,8 +84,8 @@ type NodeSocketInternals = { _handle?: Socket<SocketState> | null };
  * connect the target never answers keeps its descriptor until the kernel gives up (about two
  * minutes), long after the session's connect timeout. A node:net connect releases it on
  * `destroy()`, and in Bun it wraps the same native socket, which is taken over with the shared
- * handlers once open, so the relay runs on the native socket as before (docs/benchmarks: same
- * CPU per connect as `Bun.connect`).
+ * handlers once open, so the relay runs on the native socket as before. node:net's wrapper costs
+ * some CPU per connect (docs/benchmarks/ANALYSIS.md): the price of cancellable connects.
  */
 function openCancellable(
   address: string,

@@ -21,16 +21,16 @@ test("the first address that opens wins; a failed one is skipped", async () => {
   const good = fakeConnection();
   const connection = await connectWithin(
     5,
-    ["192.0.2.1", "127.0.0.1"],
+    ["127.0.0.3", "127.0.0.1"],
     async (address) => {
       tried.push(address);
-      if (address === "192.0.2.1") throw new ProxyError("connect_failed", "refused");
+      if (address === "127.0.0.3") throw new ProxyError("connect_failed", "refused");
       return good;
     },
     new AbortController(),
   );
   expect(connection).toBe(good);
-  expect(tried).toEqual(["192.0.2.1", "127.0.0.1"]);
+  expect(tried).toEqual(["127.0.0.3", "127.0.0.1"]);
 });
 
 test("every address failing rejects with the last failure", async () => {
