@@ -9,6 +9,8 @@ export interface ThroughputRun {
   clientCpu: number;
   digestOk: boolean;
   extensions: string | null;
+  /** Proxy CPU (user + system, /proc) per MiB of payload, ms; absent for direct. */
+  proxyCpuMsPerMiB?: number;
 }
 
 export interface LatencyRun {
@@ -17,6 +19,17 @@ export interface LatencyRun {
   p999: number;
   mean: number;
   max: number;
+  /** Proxy CPU per round trip (warm-up included), µs. */
+  proxyCpuUsPerRoundTrip?: number;
+}
+
+/** Upgrade → `connected` status, sequential sessions at low load (Socket2Web-protocol rows). */
+export interface SetupRun {
+  sessions: number;
+  p50: number;
+  p99: number;
+  /** Proxy CPU per session (set up and closed), µs. */
+  proxyCpuUsPerSession?: number;
 }
 
 export interface SessionRun {
@@ -27,6 +40,8 @@ export interface SessionRun {
   setupSeconds: number;
   /** Median dial → first echoed byte, ms (absent in results from before it was measured). */
   firstByteP50Ms?: number;
+  /** Proxy CPU of the first cycle (open, echo, idle, close) per established session, µs. */
+  proxyCpuUsPerSession?: number;
   /** Proxy process tree memory, bytes (null for direct: there is no proxy). */
   memory: null | {
     idleRss: number;
@@ -41,6 +56,9 @@ export interface SessionRun {
     /** Leak check (largest count only): the same open → close cycle again on the same process. */
     secondPlateauRss?: number;
     secondAfterRss?: number;
+    /** Leak check: RSS after close of every cycle on the same process, first one included. */
+    cycleAfterRss?: number[];
+    cyclePlateauRss?: number[];
   };
 }
 
@@ -74,6 +92,7 @@ export interface Results {
   rows: RowInfo[];
   throughput: Record<string, Partial<Record<Mode, { runs: ThroughputRun[]; errors: string[] }>>>;
   latency: Record<string, { runs: LatencyRun[]; errors: string[] }>;
+  setup: Record<string, { runs: SetupRun[]; errors: string[] }>;
   /** Row id → session count → runs. */
   sessions: Record<
     string,

@@ -3,8 +3,11 @@
 // docs/benchmarks/ (quick runs under docs/benchmarks/quick/).
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
-//                    socket2web, socket2web-tls, socket2web-url, socket2web-route, socket2web-bin)
+//                    lean-relay, socket2web, socket2web-tls, socket2web-url, socket2web-route,
+//                    socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup, wisp)
+//   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
+//   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
@@ -20,7 +23,7 @@ import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
 import { renderReport } from "./report/markdown.ts";
 import { summarize } from "./report/summary.ts";
-import { checkTargets, fdBoundOf } from "./report/targets.ts";
+import { checkTargets, fdBoundOf, leanTargets } from "./report/targets.ts";
 import type { Results } from "./results.ts";
 import { ROWS } from "./rows/index.ts";
 import { BUN, ROOT } from "./rows/row.ts";
@@ -40,10 +43,16 @@ async function main(): Promise<void> {
   installCleanup();
   const quick = flag("quick") !== undefined;
   const config = benchConfig(quick);
+  const counts = flag("counts");
+  if (counts) config.sessions.counts = counts.split(",").map(Number);
+  const sessionRepeats = flag("session-repeats");
+  if (sessionRepeats) config.sessions.repeats = Number(sessionRepeats);
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
   const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup", "wisp"]);
-  const outDir = `${ROOT}docs/benchmarks${quick ? "/quick" : ""}`;
+  const outName = flag("out") ?? (quick ? "quick" : "");
+  if (!/^[a-z0-9-]*$/.test(outName)) throw new Error("--out takes a plain folder name");
+  const outDir = `${ROOT}docs/benchmarks${outName ? `/${outName}` : ""}`;
   mkdirSync(outDir, { recursive: true });
 
   const notes: string[] = [];
@@ -67,6 +76,7 @@ async function main(): Promise<void> {
     rows: rows.map((r) => ({ id: r.id, label: r.label, unavailable: r.unavailable() })),
     throughput: {},
     latency: {},
+    setup: {},
     sessions: {},
     startup: {},
     notes,
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
   }
   log(`machine: ${machine.nproc} CPUs, ${machine.cpuModel}, Bun ${machine.bun}, ${machine.kernel}`);
 
+  let targetGone = (): string[] => [];
   try {
     // The same target over TLS too, for the tls adapter's row, with a certificate made here.
     const certificate = await makeBenchCertificate();
@@ -90,6 +101,12 @@ async function main(): Promise<void> {
       certificate.certFile,
       certificate.keyFile,
     ]);
+    targetGone = () =>
+      target.proc.exitCode === null && target.proc.signalCode === null
+        ? []
+        : [
+            `the target process ended during the run (${target.proc.exitCode ?? target.proc.signalCode}): ${target.output().slice(-300)}`,
+          ];
     const line = await target.waitForLine((l) => l.startsWith("{"), 10_000);
     const ports = JSON.parse(line) as { port: number; tlsPort: number };
     const ctx = {
@@ -137,6 +154,10 @@ async function main(): Promise<void> {
     log(`bench aborted: ${error instanceof Error ? error.stack : String(error)}`);
     process.exitCode = 1;
   } finally {
+    for (const line of targetGone()) {
+      notes.push(line);
+      log(line);
+    }
     await stopAll();
     results.finishedAt = new Date().toISOString();
     if (results.wisp) {
@@ -167,7 +188,10 @@ function writeMainReport(results: Results, outDir: string, machine: Results["mac
   );
   for (const line of consoleSummary(summary)) log(line);
   for (const id of ["socket2web-bin", "socket2web"]) {
-    const checks = checkTargets(summary, id, fdBoundOf(machine.hardNofile));
+    const checks = [
+      ...leanTargets(summary, id),
+      ...checkTargets(summary, id, fdBoundOf(machine.hardNofile)),
+    ];
     if (checks.length === 0) continue;
     log(`targets (${id}):`);
     for (const c of checks) {

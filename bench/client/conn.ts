@@ -13,6 +13,8 @@ export interface Conn {
   readonly closed: Promise<string>;
   /** Negotiated WebSocket extensions ("" for none, null for TCP). */
   readonly extensions: string | null;
+  /** Socket2Web protocol only: µs from the WebSocket upgrade (open) to the `connected` status. */
+  readonly setupMicros?: number;
 }
 
 /** Bytes a transport may hold unsent before `writable()` turns false. */

@@ -21,6 +21,8 @@ export function dialWs(options: WsOptions): Promise<Conn> {
     ws.binaryType = "arraybuffer";
     const inbox = new Inbox();
     let state: "opening" | "greeting" | "status" | "open" | "closed" = "opening";
+    let openedAt = 0;
+    let setupMicros: number | undefined;
     let resolveClosed: (reason: string) => void = () => {};
     const closed = new Promise<string>((r) => {
       resolveClosed = r;
@@ -64,6 +66,9 @@ export function dialWs(options: WsOptions): Promise<Conn> {
       get extensions() {
         return ws.extensions;
       },
+      get setupMicros() {
+        return setupMicros;
+      },
     };
     const ready = () => {
       clearTimeout(timer);
@@ -71,6 +76,7 @@ export function dialWs(options: WsOptions): Promise<Conn> {
       resolve(conn);
     };
     ws.onopen = () => {
+      openedAt = Bun.nanoseconds();
       if (options.handshake) state = "greeting";
       else if (options.statusFirst) state = "status";
       else ready();
@@ -90,8 +96,10 @@ export function dialWs(options: WsOptions): Promise<Conn> {
         ws.send(JSON.stringify(options.handshake));
       } else if (state === "status") {
         const status = JSON.parse(data) as { status?: string; error?: string };
-        if (status.status === "connected") ready();
-        else fail(`status ${status.status}: ${status.error ?? data}`);
+        if (status.status === "connected") {
+          setupMicros = (Bun.nanoseconds() - openedAt) / 1000;
+          ready();
+        } else fail(`status ${status.status}: ${status.error ?? data}`);
       }
     };
     ws.onerror = () => {

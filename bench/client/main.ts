@@ -6,6 +6,7 @@
 
 import { type LatencyOptions, runLatency } from "../workloads/latency.ts";
 import { closeSessions, openSessions, type SessionsOptions } from "../workloads/sessions.ts";
+import { runSetup, type SetupOptions } from "../workloads/setup.ts";
 import {
   runThroughput,
   type ThroughputMode,
@@ -21,6 +22,8 @@ export type ClientJob =
       modes: ThroughputMode[];
       throughput: ThroughputOptions;
       latency: LatencyOptions | null;
+      /** Upgrade → connected latency (Socket2Web-protocol rows only). */
+      setup?: SetupOptions | null;
       connectTimeoutMs: number;
     }
   | { kind: "sessions"; endpoint: Endpoint; sessions: SessionsOptions };
@@ -57,6 +60,13 @@ async function stream(job: Extract<ClientJob, { kind: "stream" }>): Promise<void
       emit({ workload: "latency", ...result });
     } catch (error) {
       emit({ workload: "latency", error: message(error) });
+    }
+  }
+  if (job.setup) {
+    try {
+      emit({ workload: "setup", ...(await runSetup(job.endpoint, job.setup)) });
+    } catch (error) {
+      emit({ workload: "setup", error: message(error) });
     }
   }
 }

@@ -1,6 +1,7 @@
 // Workload 3: N concurrent sessions per row, with the proxy's memory idle, at the plateau
 // and after every session closed. A fresh row process for every run.
 import type { BenchConfig } from "../config.ts";
+import { treeCpu } from "../lib/cpu-time.ts";
 import { type TreeMemory, treeMemory } from "../lib/memory.ts";
 import type { Tracked } from "../lib/procs.ts";
 import { slot } from "../lib/records.ts";
@@ -19,6 +20,8 @@ interface Cycle {
   plateau: TreeMemory | null;
   after: TreeMemory | null;
   afterWaitMs: number;
+  /** Proxy CPU seconds over the whole cycle (open, echo, idle, close). */
+  cpuSeconds: number | undefined;
 }
 
 /** One client process: open the sessions, sample the plateau, close them, sample again. */
@@ -28,9 +31,11 @@ async function cycle(
   config: BenchConfig,
   idle: TreeMemory | null,
   clients: Tracked[],
+  waitForIdle: boolean,
 ): Promise<Cycle> {
   const s = config.sessions;
   const pid = running.pid;
+  const cpuBefore = pid === null ? null : treeCpu(pid);
   const proc = spawnClient({
     kind: "sessions",
     endpoint: running.endpoint,
@@ -58,6 +63,7 @@ async function cycle(
     await Bun.sleep(s.settleMs / 2);
     after = treeMemory(pid);
     while (
+      waitForIdle &&
       after.rss > idle.rss * (1 + BACK_TO_IDLE) &&
       Date.now() - closedAt < AFTER_CLOSE_MAX_MS
     ) {
@@ -66,7 +72,12 @@ async function cycle(
     }
   }
   await proc.stop(1000);
-  return { result, plateau, after, afterWaitMs: Date.now() - closedAt };
+  const cpuAfter = pid === null ? null : treeCpu(pid);
+  const cpuSeconds =
+    cpuBefore && cpuAfter
+      ? cpuAfter.user + cpuAfter.system - cpuBefore.user - cpuBefore.system
+      : undefined;
+  return { result, plateau, after, afterWaitMs: Date.now() - closedAt, cpuSeconds };
 }
 
 /** Opens and closes a few hundred sessions so that the row runs warm code, as a server would. */
@@ -110,9 +121,14 @@ async function oneRun(
     await warmUp(running, config, clients);
     await Bun.sleep(s.settleMs / 2);
     const idle = running.pid === null ? null : treeMemory(running.pid);
-    const first = await cycle(running, count, config, idle, clients);
-    const second = cycles > 1 ? await cycle(running, count, config, idle, clients) : null;
+    const first = await cycle(running, count, config, idle, clients, true);
+    const later: Cycle[] = [];
+    // Later cycles only need their after-close sample, not the wait for idle.
+    for (let i = 1; i < cycles; i++)
+      later.push(await cycle(running, count, config, idle, clients, false));
+    const second = later[0] ?? null;
     const { result, plateau, after } = first;
+    const all = [first, ...later];
     return {
       established: result.established,
       failures: result.failures,
@@ -120,6 +136,9 @@ async function oneRun(
       sessionsPerSecond: result.sessionsPerSecond,
       setupSeconds: result.setupSeconds,
       firstByteP50Ms: result.firstByteP50Ms,
+      ...(first.cpuSeconds === undefined || result.established === 0
+        ? {}
+        : { proxyCpuUsPerSession: (first.cpuSeconds * 1e6) / result.established }),
       memory:
         idle && plateau && after
           ? {
@@ -133,6 +152,12 @@ async function oneRun(
               processesAtPlateau: plateau.processes,
               ...(second?.plateau && second.after
                 ? { secondPlateauRss: second.plateau.rss, secondAfterRss: second.after.rss }
+                : {}),
+              ...(later.length > 0
+                ? {
+                    cycleAfterRss: all.map((c) => c.after?.rss ?? Number.NaN),
+                    cyclePlateauRss: all.map((c) => c.plateau?.rss ?? Number.NaN),
+                  }
                 : {}),
             }
           : null,
@@ -169,22 +194,29 @@ export async function sessionsPhase(
           runs: [] as SessionRun[],
           errors: [] as string[],
         }));
-        if (!budget.allows(8_000 + count * 2)) {
+        const leakCheck =
+          count === Math.max(...config.sessions.counts) && !row.forks && row.id !== "direct";
+        const cycles = leakCheck ? config.sessions.leakCycles : 1;
+        if (!budget.allows(8_000 + count * 2 * cycles)) {
           runs.errors.push(`repeat ${rep + 1} skipped: time budget`);
           continue;
         }
         try {
-          const leakCheck =
-            count === Math.max(...config.sessions.counts) && !row.forks && row.id !== "direct";
-          const cycles = leakCheck ? config.sessions.leakCycles : 1;
           const run = await oneRun(row, ctx, count, config, cycles);
           runs.runs.push(run);
           const m = run.memory;
           const mem = m
             ? `RSS ${(m.idleRss / 2 ** 20).toFixed(0)}→${(m.plateauRss / 2 ** 20).toFixed(0)}→${(m.afterRss / 2 ** 20).toFixed(0)} MiB`
             : "";
+          const cpu =
+            run.proxyCpuUsPerSession === undefined
+              ? ""
+              : `, ${run.proxyCpuUsPerSession.toFixed(0)} µs CPU/session`;
+          const cyclesText = m?.cycleAfterRss
+            ? `, after close per cycle ${m.cycleAfterRss.map((v) => (v / 2 ** 20).toFixed(0)).join("/")} MiB`
+            : "";
           log(
-            `  [${count} ${rep + 1}/${config.sessions.repeats}] ${row.id.padEnd(15)} ${run.sessionsPerSecond.toFixed(0)}/s, ${run.failures} failed ${mem}`,
+            `  [${count} ${rep + 1}/${config.sessions.repeats}] ${row.id.padEnd(15)} ${run.sessionsPerSecond.toFixed(0)}/s, ${run.failures} failed${cpu} ${mem}${cyclesText}`,
           );
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error);

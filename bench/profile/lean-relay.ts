@@ -69,7 +69,9 @@ const server = Bun.serve<Session>({
       if (!s.connected) {
         s.connected = true;
         const h = JSON.parse(String(message)) as { target_ip: string; target_port: number };
-        s.target = await Bun.connect({
+        // Out of descriptors (10,000 sessions under a 20,000 hard limit) the connect fails: answer
+        // as socket2web does instead of dying on an unhandled rejection.
+        const target = await Bun.connect({
           hostname: h.target_ip,
           port: h.target_port,
           socket: {
@@ -83,7 +85,13 @@ const server = Bun.serve<Session>({
               ws.close(1000);
             },
           },
-        });
+        }).catch(() => null);
+        if (!target) {
+          ws.send(JSON.stringify({ status: "error", error: "connect_failed" }));
+          ws.close(4502, "connect_failed");
+          return;
+        }
+        s.target = target;
         s.target.setNoDelay(true);
         ws.send(JSON.stringify({ status: "connected", ...h }));
         flush(ws);

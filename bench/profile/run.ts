@@ -10,6 +10,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Endpoint } from "../client/endpoint.ts";
 import type { ClientJob } from "../client/main.ts";
 import { ensureBinary } from "../lib/build.ts";
+import { treeCpu } from "../lib/cpu-time.ts";
 import { installCleanup, spawnTracked, stopAll, type Tracked } from "../lib/procs.ts";
 import { median } from "../lib/stats.ts";
 import { runClient } from "../phases/client.ts";
@@ -17,7 +18,6 @@ import { rotate as rotateList } from "../phases/clock.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
-import { treeCpu } from "./cpu-time.ts";
 import { rankProfile } from "./cpuprofile.ts";
 
 const MiB = 1024 * 1024;

@@ -16,13 +16,14 @@ export function consoleSummary(rows: RowSummary[]): string[] {
   const wsfy = byId(rows, "websockify");
   const direct = byId(rows, "direct");
   const out: string[] = [
-    "row               echo/upload/download MiB/s      ×socat            ×websockify       ×direct           p50/p99 µs   sessions/s @1k",
+    "row               echo/upload/download MiB/s      ×socat            ×websockify       ×direct           p50/p99 µs   sessions/s @1k  CPU µs/session @1k",
   ];
   for (const row of shown) {
     const tp = MODES.map((m) => n(row.throughput[m]?.median)).join("/");
     const ratios = (peer: RowSummary | undefined) =>
       MODES.map((m) => r(row.throughput[m]?.median, peer?.throughput[m]?.median)).join("/");
-    const s1k = row.sessions.find((s) => s.count === 1000)?.sessionsPerSecond?.median;
+    const at1k = row.sessions.find((s) => s.count === 1000);
+    const s1k = at1k?.sessionsPerSecond?.median;
     out.push(
       [
         row.id.padEnd(17),
@@ -31,7 +32,8 @@ export function consoleSummary(rows: RowSummary[]): string[] {
         ratios(wsfy).padEnd(17),
         ratios(direct).padEnd(17),
         `${n(row.latency.p50?.median)}/${n(row.latency.p99?.median)}`.padEnd(12),
-        n(s1k),
+        n(s1k).padEnd(15),
+        n(at1k?.cpuUsPerSession?.median),
       ].join(" "),
     );
   }

@@ -2,7 +2,7 @@
 import type { Spread } from "../lib/stats.ts";
 import type { Results } from "../results.ts";
 import { byId, MODES, type RowSummary } from "./summary.ts";
-import { checkTargets, fdBoundOf, type TargetCheck } from "./targets.ts";
+import { checkTargets, fdBoundOf, leanTargets, type TargetCheck } from "./targets.ts";
 
 function cell(s: Spread | null | undefined, digits = 0, scale = 1): string {
   if (!s) return "—";
@@ -81,10 +81,15 @@ export function renderReport(
       `- Throughput: ${c.throughput.totalBytes / MiB} MiB per mode on one connection, ${c.throughput.chunkBytes / 1024} KiB binary messages,`,
       `  at most ${c.throughput.windowBytes / MiB} MiB in flight (sent − echoed, or sent − acknowledged); every byte SHA-256 checked.`,
       `- Latency: ${c.latency.roundTrips.toLocaleString("en")} sequential ${c.latency.messageBytes}-byte round trips after ${c.latency.warmup} warm-up ones.`,
+      `- Set-up latency (Socket2Web-protocol rows): ${c.setup.sessions} sequential sessions after ${c.setup.warmup} warm-up ones, each timed from the`,
+      "  WebSocket upgrade (client `open`) to the `connected` status, then closed before the next.",
+      "- Proxy CPU: user + system time of the row's process tree from `/proc/<pid>/stat`, read before and after each",
+      "  workload (one client process per workload): per MiB of payload, per round trip, per session. Steadier than",
+      "  rates on a shared machine. socat's forked children count once reaped (after their connection ends).",
       `- Sessions: ${c.sessions.counts.map((n) => n.toLocaleString("en")).join(", ")} concurrent sessions, at most ${c.sessions.concurrency} handshakes in progress,`,
       `  each: handshake + ${c.sessions.echoBytes} B echo, then idle. sessions/s = established / time to the last echo.`,
       `  Each run starts a fresh row process and warms it up with ${c.sessions.warmupSessions} sessions (opened, echoed, closed) before the idle sample.`,
-      `  At the largest count the same process then runs a second open → close cycle (leak check).`,
+      `  At the largest count the same process runs ${c.sessions.leakCycles} open → close cycles (leak check: RSS after the last close vs after the first).`,
       `  Memory is the proxy's process tree from /proc (\`smaps_rollup\`): RSS, or PSS for socat and websockify,`,
       `  which fork one process per connection. Idle → plateau (${c.sessions.settleMs} ms after the last echo) → after close.`,
       `- Start-up: spawn of the compiled binary until a TCP connect succeeds (polled), then until a WebSocket greeting.`,
@@ -109,6 +114,7 @@ export function renderReport(
         "row",
         ...MODES,
         ...MODES.map((mode) => `${mode} vs socat / websockify / direct`),
+        "proxy CPU ms/MiB (echo / upload / download)",
         "client CPU (share of a core)",
       ],
       shown.map((r) => [
@@ -118,6 +124,7 @@ export function renderReport(
           (mode) =>
             `${ratio(r.throughput[mode]?.median, socat?.throughput[mode]?.median)} / ${ratio(r.throughput[mode]?.median, wsfy?.throughput[mode]?.median)} / ${ratio(r.throughput[mode]?.median, direct?.throughput[mode]?.median)}`,
         ),
+        MODES.map((mode) => cell(r.cpuMsPerMiB[mode], 2)).join(" / "),
         cell(r.clientCpu, 2),
       ]),
     ),
@@ -133,7 +140,15 @@ export function renderReport(
   out.push("");
   out.push(
     table(
-      ["row", "p50", "p99", "p99.9", "p50 vs socat / websockify", "p99 vs socat / websockify"],
+      [
+        "row",
+        "p50",
+        "p99",
+        "p99.9",
+        "p50 vs socat / websockify",
+        "p99 vs socat / websockify",
+        "proxy CPU µs/round trip",
+      ],
       shown.map((r) => [
         r.label,
         cell(r.latency.p50),
@@ -141,12 +156,32 @@ export function renderReport(
         cell(r.latency.p999),
         `${ratio(r.latency.p50?.median, socat?.latency.p50?.median)} / ${ratio(r.latency.p50?.median, wsfy?.latency.p50?.median)}`,
         `${ratio(r.latency.p99?.median, socat?.latency.p99?.median)} / ${ratio(r.latency.p99?.median, wsfy?.latency.p99?.median)}`,
+        cell(r.cpuUsPerRoundTrip, 1),
       ]),
     ),
   );
   out.push("");
   out.push("![latency](latency.svg)");
   out.push("");
+  const lean = byId(rows, "lean-relay");
+  const withSetup = shown.filter((r) => r.setup.p50);
+  if (withSetup.length > 0) {
+    out.push("## Set-up latency (µs, upgrade → connected, low load)");
+    out.push("");
+    out.push(
+      table(
+        ["row", "p50", "p99", "p50 / p99 vs lean relay", "proxy CPU µs/session"],
+        withSetup.map((r) => [
+          r.label,
+          cell(r.setup.p50),
+          cell(r.setup.p99),
+          `${ratio(r.setup.p50?.median, lean?.setup.p50?.median)} / ${ratio(r.setup.p99?.median, lean?.setup.p99?.median)}`,
+          cell(r.setup.cpuUsPerSession),
+        ]),
+      ),
+    );
+    out.push("");
+  }
   out.push("## Sessions");
   out.push("");
   const counts = [...new Set(rows.flatMap((r) => r.sessions.map((s) => s.count)))].sort(
@@ -161,31 +196,33 @@ export function renderReport(
           "row",
           "sessions/s",
           "p50 to first byte, ms",
-          "vs socat / websockify",
+          "vs lean relay / socat / websockify",
           "failed",
           "idle MiB",
           "plateau MiB",
           "after close MiB",
-          "KiB/session",
-          "2nd cycle plateau − 1st, MiB",
+          "KiB/session (RSS / PSS)",
+          "proxy CPU µs/session",
+          "after last cycle vs first",
         ],
         shown.map((r) => {
           const s = r.sessions.find((x) => x.count === count);
-          if (!s) return [r.label, "—", "", "", "", "", "", "", "", ""];
-          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", "", "", ""];
+          if (!s) return [r.label, "—", "", "", "", "", "", "", "", "", ""];
+          if (s.skipped) return [r.label, s.skipped, "", "", "", "", "", "", "", "", ""];
           const sr = (id: string) =>
             byId(rows, id)?.sessions.find((x) => x.count === count)?.sessionsPerSecond?.median;
           return [
             r.label + (s.usesPss ? " (PSS)" : ""),
             cell(s.sessionsPerSecond),
             cell(s.firstByteP50Ms, 2),
-            `${ratio(s.sessionsPerSecond?.median, sr("socat"))} / ${ratio(s.sessionsPerSecond?.median, sr("websockify"))}`,
+            `${ratio(s.sessionsPerSecond?.median, sr("lean-relay"))} / ${ratio(s.sessionsPerSecond?.median, sr("socat"))} / ${ratio(s.sessionsPerSecond?.median, sr("websockify"))}`,
             cell(s.failures),
             cell(s.idleRss, 1, MiB),
             cell(s.plateauRss, 1, MiB),
             cell(s.afterRss, 1, MiB),
-            cell(s.perSessionBytes, 1, 1024),
-            s.usesPss ? "—" : cell(s.secondCycleGrowth, 1, MiB),
+            `${cell(s.perSessionBytes, 1, 1024)} / ${cell(s.perSessionPss, 1, 1024)}`,
+            cell(s.cpuUsPerSession),
+            s.lastCycleVsFirst ? `${cell(s.lastCycleVsFirst, 3)} (${s.cycles} cycles)` : "—",
           ];
         }),
       ),
@@ -213,7 +250,20 @@ export function renderReport(
   for (const id of ["socket2web-bin", "socket2web"]) {
     const subject = byId(rows, id);
     if (!subject || subject.unavailable) continue;
-    out.push(`## Targets: ${subject.label}`);
+    out.push(`## Targets against the lean relay: ${subject.label}`);
+    out.push("");
+    const leanChecks = leanTargets(rows, id);
+    out.push(
+      `${leanChecks.filter((x) => x.met === true).length} of ${leanChecks.filter((x) => x.met !== null).length} measured targets met.`,
+    );
+    out.push("");
+    out.push(targetsTable(leanChecks));
+    out.push("");
+  }
+  for (const id of ["socket2web-bin", "socket2web"]) {
+    const subject = byId(rows, id);
+    if (!subject || subject.unavailable) continue;
+    out.push(`## Earlier targets: ${subject.label}`);
     out.push("");
     const checks = checkTargets(rows, id, fdBoundOf(m.hardNofile));
     const met = checks.filter((x) => x.met === true).length;
@@ -227,6 +277,7 @@ export function renderReport(
   for (const r of rows) {
     for (const e of r.throughputErrors) problems.push(`- ${r.id} throughput ${e.split("\n")[0]}`);
     for (const e of r.latencyErrors) problems.push(`- ${r.id} latency: ${e.split("\n")[0]}`);
+    for (const e of r.setupErrors) problems.push(`- ${r.id} set-up: ${e.split("\n")[0]}`);
     for (const s of r.sessions) {
       for (const e of s.errors) problems.push(`- ${r.id} sessions ${s.count}: ${e.split("\n")[0]}`);
     }

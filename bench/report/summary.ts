@@ -22,6 +22,14 @@ export interface SessionSummary {
   afterVsIdle: Spread | null;
   /** Second cycle's plateau − first cycle's plateau, RSS bytes (leak check; largest count). */
   secondCycleGrowth: Spread | null;
+  /** (plateau − idle) PSS / established, bytes, for every row (the memory target's measure). */
+  perSessionPss: Spread | null;
+  /** RSS after the last cycle's close / after the first cycle's close − 1 (leak check). */
+  lastCycleVsFirst: Spread | null;
+  /** Cycles run on one process at this count (1 when there was no leak check). */
+  cycles: number;
+  /** Proxy CPU per session over the first cycle (open, echo, idle, close), µs. */
+  cpuUsPerSession: Spread | null;
   usesPss: boolean;
   skipped?: string;
   errors: string[];
@@ -35,6 +43,13 @@ export interface RowSummary {
   throughputErrors: string[];
   /** The load client's CPU during throughput runs, share of one core (all modes). */
   clientCpu: Spread | null;
+  /** Proxy CPU per MiB of payload, ms, per mode. */
+  cpuMsPerMiB: Record<Mode, Spread | null>;
+  /** Proxy CPU per 64-byte round trip, µs. */
+  cpuUsPerRoundTrip: Spread | null;
+  /** Upgrade → connected at low load, µs, and the proxy CPU per such session. */
+  setup: { p50: Spread | null; p99: Spread | null; cpuUsPerSession: Spread | null };
+  setupErrors: string[];
   latency: { p50: Spread | null; p99: Spread | null; p999: Spread | null };
   latencyErrors: string[];
   sessions: SessionSummary[];
@@ -50,9 +65,13 @@ export function summarize(results: Results): RowSummary[] {
     const tp = results.throughput[row.id] ?? {};
     const lat = results.latency[row.id] ?? { runs: [], errors: [] };
     const throughput = {} as Record<Mode, Spread | null>;
+    const cpuMsPerMiB = {} as Record<Mode, Spread | null>;
     const throughputErrors: string[] = [];
     for (const mode of MODES) {
       throughput[mode] = spread((tp[mode]?.runs ?? []).map((r) => r.mibPerSecond));
+      cpuMsPerMiB[mode] = spread(
+        (tp[mode]?.runs ?? []).map((r) => r.proxyCpuMsPerMiB ?? Number.NaN),
+      );
       for (const e of tp[mode]?.errors ?? []) throughputErrors.push(`${mode}: ${e}`);
     }
     const usesPss = FORKING.has(row.id);
@@ -82,6 +101,20 @@ export function summarize(results: Results): RowSummary[] {
               m.secondPlateauRss === undefined ? Number.NaN : m.secondPlateauRss - m.plateauRss,
             ),
           ),
+          perSessionPss: spread(
+            mem.map(({ r, m }) =>
+              r.established > 0 ? (m.plateauPss - m.idlePss) / r.established : Number.NaN,
+            ),
+          ),
+          lastCycleVsFirst: spread(
+            mem.map(({ m }) => {
+              const after = m.cycleAfterRss;
+              if (!after || after.length < 2) return Number.NaN;
+              return (after[after.length - 1] as number) / (after[0] as number) - 1;
+            }),
+          ),
+          cycles: Math.max(1, ...mem.map(({ m }) => m.cycleAfterRss?.length ?? 1)),
+          cpuUsPerSession: spread(runs.map((r) => r.proxyCpuUsPerSession ?? Number.NaN)),
           usesPss,
           errors: slot.errors,
         };
@@ -90,6 +123,7 @@ export function summarize(results: Results): RowSummary[] {
       })
       .sort((a, b) => a.count - b.count);
     const startup = results.startup[row.id];
+    const setup = results.setup?.[row.id] ?? { runs: [], errors: [] };
     return {
       id: row.id,
       label: row.label,
@@ -97,6 +131,14 @@ export function summarize(results: Results): RowSummary[] {
       throughput,
       throughputErrors,
       clientCpu: spread(MODES.flatMap((mode) => (tp[mode]?.runs ?? []).map((r) => r.clientCpu))),
+      cpuMsPerMiB,
+      cpuUsPerRoundTrip: spread(lat.runs.map((r) => r.proxyCpuUsPerRoundTrip ?? Number.NaN)),
+      setup: {
+        p50: spread(setup.runs.map((r) => r.p50)),
+        p99: spread(setup.runs.map((r) => r.p99)),
+        cpuUsPerSession: spread(setup.runs.map((r) => r.proxyCpuUsPerSession ?? Number.NaN)),
+      },
+      setupErrors: setup.errors,
       latency: {
         p50: spread(lat.runs.map((r) => r.p50)),
         p99: spread(lat.runs.map((r) => r.p99)),

@@ -29,14 +29,127 @@ function ratioCheck(
   if (mine === undefined || peer === undefined)
     return { target, measured: "not measured", met: null };
   const ratio = mine / peer;
+  const cpu = subject.cpuMsPerMiB[mode]?.median;
+  const peerCpu = byId(rows, peerId)?.cpuMsPerMiB[mode]?.median;
+  const cpuText =
+    cpu === undefined || peerCpu === undefined
+      ? ""
+      : `; CPU ${cpu.toFixed(2)} vs ${peerCpu.toFixed(2)} ms/MiB`;
   return {
     target,
-    measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} MiB/s = ${ratio.toFixed(2)}×`,
+    measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} MiB/s = ${ratio.toFixed(2)}×${cpuText}`,
     met: ratio >= factor,
   };
 }
 
+const LEAN = "lean-relay";
+const x = (v: number) => `${v.toFixed(2)}×`;
+
 /**
+ * Issue 15's targets: session set-up, memory and the byte path against the lean relay (the
+ * cheapest Bun relay, measured in the same run), and latency against socat.
+ */
+export function leanTargets(rows: RowSummary[], subjectId: string): TargetCheck[] {
+  const subject = byId(rows, subjectId);
+  const lean = byId(rows, LEAN);
+  if (!subject) return [];
+  const checks: TargetCheck[] = [];
+  for (const count of [1_000, 5_000]) {
+    const mine = sessionsAt(subject, count);
+    const peer = sessionsAt(lean, count);
+    const rate = mine?.sessionsPerSecond?.median;
+    const leanRate = peer?.sessionsPerSecond?.median;
+    const failed = mine?.failures?.max;
+    const target = `sessions/s at ${count.toLocaleString("en")} concurrent ≥ 0.9× lean relay, none failed`;
+    const cpu = mine?.cpuUsPerSession?.median;
+    const leanCpu = peer?.cpuUsPerSession?.median;
+    const cpuText =
+      cpu === undefined || leanCpu === undefined
+        ? ""
+        : `; CPU/session ${cpu.toFixed(0)} vs ${leanCpu.toFixed(0)} µs = ${x(cpu / leanCpu)}`;
+    checks.push(
+      rate === undefined || leanRate === undefined
+        ? { target, measured: "not measured", met: null }
+        : {
+            target,
+            measured: `${rate.toFixed(0)} vs ${leanRate.toFixed(0)}/s = ${x(rate / leanRate)}, ${failed ?? "?"} failed (worst run)${cpuText}`,
+            met: rate >= 0.9 * leanRate && failed === 0,
+          },
+    );
+  }
+  for (const count of [1_000, 5_000]) {
+    const mine = sessionsAt(subject, count)?.perSessionPss?.median;
+    const peer = sessionsAt(lean, count)?.perSessionPss?.median;
+    const target = `KiB/session (PSS) at ${count.toLocaleString("en")} ≤ lean relay + 2 KiB`;
+    checks.push(
+      mine === undefined || peer === undefined
+        ? { target, measured: "not measured", met: null }
+        : {
+            target,
+            measured: `${(mine / KiB).toFixed(1)} vs ${(peer / KiB).toFixed(1)} KiB (+${((mine - peer) / KiB).toFixed(1)})`,
+            met: mine <= peer + 2 * KiB,
+          },
+    );
+  }
+  const big = sessionsAt(subject, 10_000);
+  const growth = big?.lastCycleVsFirst?.median;
+  const cyclesTarget = `${big?.cycles ?? 5} cycles of 10,000 sessions: RSS after the last close within 10 % of after the first`;
+  checks.push(
+    growth === undefined
+      ? { target: cyclesTarget, measured: "not measured", met: null }
+      : {
+          target: cyclesTarget,
+          measured: `${growth >= 0 ? "+" : ""}${(growth * 100).toFixed(1)} % (median; ${big?.lastCycleVsFirst?.min !== undefined ? `${(big.lastCycleVsFirst.min * 100).toFixed(1)} to ${(big.lastCycleVsFirst.max * 100).toFixed(1)} %` : ""})`,
+          met: growth <= 0.1,
+        },
+  );
+  if (subjectId === "socket2web-bin") {
+    const source = sessionsAt(byId(rows, "socket2web"), 10_000)?.lastCycleVsFirst?.median;
+    const target = "binary's growth over the cycles no worse than the source's (2 points of slack)";
+    checks.push(
+      growth === undefined || source === undefined
+        ? { target, measured: "not measured", met: null }
+        : {
+            target,
+            measured: `${(growth * 100).toFixed(1)} % vs ${(source * 100).toFixed(1)} %`,
+            met: growth <= source + 0.02,
+          },
+    );
+  }
+  for (const p of ["p50", "p99"] as const) {
+    const mine = subject.setup[p]?.median;
+    const peer = lean?.setup[p]?.median;
+    const target = `upgrade → connected ${p} ≤ 1.1× lean relay`;
+    checks.push(
+      mine === undefined || peer === undefined
+        ? { target, measured: "not measured", met: null }
+        : {
+            target,
+            measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} µs = ${x(mine / peer)}`,
+            met: mine <= 1.1 * peer,
+          },
+    );
+  }
+  for (const mode of MODES) checks.push(ratioCheck(rows, subject, mode, LEAN, 0.95));
+  const socat = byId(rows, "socat");
+  for (const p of ["p50", "p99"] as const) {
+    const mine = subject.latency[p]?.median;
+    const peer = socat?.latency[p]?.median;
+    checks.push(
+      mine === undefined || peer === undefined
+        ? { target: `latency ${p} ≤ socat`, measured: "not measured", met: null }
+        : {
+            target: `latency ${p} ≤ socat`,
+            measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} µs = ${x(mine / peer)}`,
+            met: mine <= peer,
+          },
+    );
+  }
+  return checks;
+}
+
+/**
+ * The first benchmark issue's targets (absolute figures and the other relays).
  * `fdBound`: the hard open-files limit when it is too low for 10,000 sessions (2 fds each),
  * else null.
  */
@@ -53,20 +166,6 @@ export function checkTargets(
     checks.push(ratioCheck(rows, subject, mode, "socat", 0.9));
     checks.push(ratioCheck(rows, subject, mode, "websockify", 3));
     checks.push(ratioCheck(rows, subject, mode, "wisp-js", 3));
-  }
-  const socat = byId(rows, "socat");
-  for (const p of ["p50", "p99"] as const) {
-    const mine = subject.latency[p]?.median;
-    const peer = socat?.latency[p]?.median;
-    checks.push(
-      mine === undefined || peer === undefined
-        ? { target: `latency ${p} ≤ socat`, measured: "not measured", met: null }
-        : {
-            target: `latency ${p} ≤ socat`,
-            measured: `${mine.toFixed(0)} vs ${peer.toFixed(0)} µs`,
-            met: mine <= peer,
-          },
-    );
   }
   for (const count of [1_000, 5_000]) {
     const s = sessionsAt(subject, count);

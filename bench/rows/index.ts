@@ -1,5 +1,6 @@
 // Every row, in report order.
 import { direct } from "./direct.ts";
+import { leanRelay } from "./lean-relay.ts";
 import type { Row } from "./row.ts";
 import { socat } from "./socat.ts";
 import {
@@ -19,6 +20,7 @@ export const ROWS: readonly Row[] = [
   websockify,
   wispJs,
   wsCeiling,
+  leanRelay,
   socket2webSource,
   socket2webTls,
   socket2webUrlForm,

@@ -3,15 +3,17 @@ import { ProxyError } from "../protocol/errors.ts";
 import type { TargetConnection, TargetEvents } from "./types.ts";
 
 /** Per-socket state shared by the byte-stream adapters (tcp, tls, unix). */
-interface SocketState {
+export interface SocketState {
   events: TargetEvents;
   /** Set once the relay has heard the end of this connection, or closed it itself. */
   finished: boolean;
+  /** Bytes the target sent before a socket was taken over (tcp); delivered on the first resume. */
+  early?: Uint8Array | null;
   /** TLS only: settles the `open` promise when the handshake is over. */
   handshake?: { readonly verify: boolean; done(error?: Error): void };
 }
 
-type StreamSocket = Socket<SocketState>;
+export type StreamSocket = Socket<SocketState>;
 
 function finish(state: SocketState): TargetEvents | undefined {
   if (state.finished) return undefined;
@@ -19,7 +21,7 @@ function finish(state: SocketState): TargetEvents | undefined {
   return state.events;
 }
 
-const plainHandlers: SocketHandler<SocketState> = {
+export const plainHandlers: SocketHandler<SocketState> = {
   // Reading waits until the session has sent the client its `connected` status (first resume()).
   open(socket) {
     socket.pause();
@@ -159,10 +161,22 @@ export async function openStreamSocket({
       throw new ProxyError("connect_failed", "connection opened after it was abandoned");
     }
   }
+  return streamConnection(socket, state);
+}
+
+/** The relay's view of an open stream socket (paused until the first `resume()`). */
+export function streamConnection(socket: StreamSocket, state: SocketState): TargetConnection {
   return {
     write: (chunk) => Math.max(0, socket.write(chunk)),
     pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    resume() {
+      const early = state.early;
+      if (early) {
+        state.early = null;
+        state.events.data(early);
+      }
+      socket.resume();
+    },
     end() {
       state.finished = true;
       socket.end();

@@ -49,13 +49,19 @@ export async function openBeforeUpgrade<Target>(
   }
   const { port } = adapter.locate(target);
   let address = "";
-  const connection = await connectWithin(connectTimeout, addresses, (candidate, signal) => {
-    address = candidate;
-    return adapter.open(
-      { target, location: { kind: "network", address: candidate, port }, signal },
-      forward,
-    );
-  });
+  const connection = await connectWithin(
+    connectTimeout,
+    addresses,
+    (candidate, signal) => {
+      address = candidate;
+      return adapter.open(
+        { target, location: { kind: "network", address: candidate, port }, signal },
+        forward,
+      );
+    },
+    // No session exists yet to own the attempt: this open has its own controller.
+    new AbortController(),
+  );
   let taken = false;
   return {
     address,

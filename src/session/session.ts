@@ -373,7 +373,7 @@ export class Session {
               this.targetEnded(relay, CloseCode.internalError, targetFailure(error)),
           },
         ),
-      connecting.abort.signal,
+      connecting.abort,
     );
     if (this.state !== connecting) {
       // The client left while the target was opening: it still gets what the client sent.

@@ -113,5 +113,6 @@ describe("existing limits still hold with the new ones configured", () => {
     big.client.send(new Uint8Array(8193));
     expect((await big.client.closed).code).toBe(1009);
     await proxy.stop();
-  });
+    // Start-up, two sessions and a 1 s idle timeout: past bun's 5 s default on a loaded machine.
+  }, 15_000);
 });

@@ -1,6 +1,6 @@
 // CPU time a process (tree) has used, from /proc/<pid>/stat (utime + stime, clock ticks).
 import { readFileSync } from "node:fs";
-import { descendants } from "../lib/procs.ts";
+import { descendants } from "./procs.ts";
 
 const TICKS_PER_SECOND = 100;
 
