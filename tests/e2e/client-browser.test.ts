@@ -1,46 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { sha256 } from "../helpers/bytes.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-
-const profile = mkdtempSync(join(tmpdir(), "socket2web-chromium-"));
-
-/** The browser, or why it cannot start here (then the tests are skipped, saying so). */
-async function launch(): Promise<BrowserContext | undefined> {
-  try {
-    return await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 15_000,
-    });
-  } catch (error) {
-    console.warn(
-      `SKIPPING browser tests: Chromium cannot start (${(error as Error).message.split("\n")[0]}); ` +
-        "run tests/setup/install-chromium.sh",
-    );
-    return undefined;
-  }
-}
-
-const context = await launch();
+const browser = await launchChromium({
+  label: "browser tests",
+  profilePrefix: "socket2web-chromium-",
+});
 
 let proxy: RunningProxy;
 let echo: TcpTarget;
@@ -49,7 +18,7 @@ let page: Page;
 let bundle: string;
 
 beforeAll(async () => {
-  if (!context) return;
+  if (!browser) return;
   const built = await Bun.build({
     entrypoints: [new URL("./client-browser.page.ts", import.meta.url).pathname],
     target: "browser",
@@ -70,7 +39,7 @@ beforeAll(async () => {
   });
   proxy = await startProxy();
   echo = startTcpTarget("echo");
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await browser.page();
   await page.goto(`http://127.0.0.1:${site.port}/`, { timeout: 10_000 });
   // Runs in the page; the project compiles without the DOM library, hence the cast.
   await page.waitForFunction(
@@ -81,14 +50,13 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   site?.stop(true);
   echo?.stop();
   await proxy?.stop();
 });
 
-describe.skipIf(!context)("client library in headless Chromium", () => {
+describe.skipIf(!browser)("client library in headless Chromium", () => {
   test("the bundle uses no Node-only module", () => {
     expect(bundle).not.toMatch(/\bfrom\s*["']node:|require\(["']node:/);
   });

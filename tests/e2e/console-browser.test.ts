@@ -3,50 +3,23 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { collectOutput } from "../helpers/output.ts";
 import { closedPort, freePort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { followTcp, tsharkMissing } from "../helpers/tshark.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 /** Screenshots and exported files, kept for a person to look at (git ignores the folder). */
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const profile = mkdtempSync(join(tmpdir(), "socket2web-console-chromium-"));
-
-async function launch(): Promise<BrowserContext | undefined> {
-  try {
-    return await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 15_000,
-      acceptDownloads: true,
-      viewport: { width: 1200, height: 760 },
-    });
-  } catch (error) {
-    console.warn(
-      `SKIPPING console browser tests: Chromium cannot start (${(error as Error).message.split("\n")[0]}); ` +
-        "run tests/setup/install-chromium.sh",
-    );
-    return undefined;
-  }
-}
-
-const context = await launch();
+const browser = await launchChromium({
+  label: "console browser tests",
+  profilePrefix: "socket2web-console-chromium-",
+  context: { acceptDownloads: true, viewport: { width: 1200, height: 760 } },
+});
 let proxy: RunningProxy;
 let echo: TcpTarget;
 let page: Page;
@@ -59,16 +32,15 @@ const HEX_BYTES = [0xde, 0xad, 0xbe, 0xef, 0x00, 0x01];
 beforeAll(async () => {
   proxy = await startProxy(["--console"]);
   echo = startTcpTarget("echo");
-  if (!context) return;
-  page = context.pages()[0] ?? (await context.newPage());
+  if (!browser) return;
+  page = await browser.page();
   page.on("pageerror", (error) => pageErrors.push(error.message));
   await page.goto(`http://127.0.0.1:${proxy.port}/`, { timeout: 15_000 });
   await page.waitForSelector("body[data-ready=true]", { timeout: 15_000 });
 }, 30_000);
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   echo?.stop();
   await proxy?.stop();
 });
@@ -87,7 +59,7 @@ const rows = (kind: string) =>
   page.locator(`section:not([hidden]) [data-testid=log-row][data-kind=${kind}]`);
 const inTab = (testId: string) => page.locator(`section:not([hidden]) [data-testid=${testId}]`);
 
-describe.skipIf(!context)("the console page in headless Chromium", () => {
+describe.skipIf(!browser)("the console page in headless Chromium", () => {
   test("offers the greeting's protocols with fields labelled by their descriptions", async () => {
     expect(await inTab("protocol").locator("option").allTextContents()).toContain("tcp");
     const labels = await page.locator("section:not([hidden]) .fields label").allTextContents();

@@ -2,49 +2,27 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, normalize } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { type HeadlessChromium, launchChromium } from "../helpers/browser.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { startVncServer, type VncServer } from "../helpers/vnc-server.ts";
 
 /** Debian's novnc package: the real client, served as it is installed. */
 const NOVNC = "/usr/share/novnc";
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
-const profile = mkdtempSync(join(tmpdir(), "socket2web-novnc-"));
-const tokens = join(profile, "tokens.conf");
+const scratch = mkdtempSync(join(tmpdir(), "socket2web-novnc-"));
+const tokens = join(scratch, "tokens.conf");
 
-async function launch(): Promise<BrowserContext | undefined> {
+async function launch(): Promise<HeadlessChromium | undefined> {
   if (!(await Bun.file(`${NOVNC}/vnc_lite.html`).exists())) {
     console.warn("SKIPPING noVNC tests: noVNC is not installed; run tests/setup/install-vnc.sh");
     return undefined;
   }
-  try {
-    return await chromium.launchPersistentContext(join(profile, "chromium"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 15_000,
-    });
-  } catch (error) {
-    console.warn(
-      `SKIPPING noVNC tests: Chromium cannot start (${(error as Error).message.split("\n")[0]})`,
-    );
-    return undefined;
-  }
+  return launchChromium({ label: "noVNC tests", profilePrefix: "socket2web-novnc-chromium-" });
 }
 
-const context = await launch();
+const browser = await launch();
 
 let vnc: VncServer;
 let denied: TcpTarget;
@@ -53,7 +31,7 @@ let site: ReturnType<typeof Bun.serve>;
 let page: Page;
 
 beforeAll(async () => {
-  if (!context) return;
+  if (!browser) return;
   [vnc, denied] = await Promise.all([startVncServer(), startTcpTarget("echo")]);
   writeFileSync(tokens, `desktop: 127.0.0.1:${vnc.port}\nforbidden: 127.0.0.1:${denied.port}\n`);
   proxy = await startProxy([
@@ -75,16 +53,16 @@ beforeAll(async () => {
       return new Response(file);
     },
   });
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await browser.page();
 }, 30_000);
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   site?.stop(true);
   await proxy?.stop();
   denied?.stop();
   await vnc?.stop();
-  rmSync(profile, { recursive: true, force: true });
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 /** Opens noVNC's vnc_lite.html pointed at the proxy with `path` and waits for its status line. */
@@ -124,7 +102,7 @@ async function canvasColours(): Promise<number> {
   return (await handle.jsonValue()) as number;
 }
 
-describe.skipIf(!context)("the real noVNC client through socket2web to x11vnc", () => {
+describe.skipIf(!browser)("the real noVNC client through socket2web to x11vnc", () => {
   test("with ?token= and a token file: connects and shows the remote screen", async () => {
     expect(await openNoVnc("websockify?token=desktop", /^Connected to /)).toMatch(/^Connected/);
     expect(await canvasColours()).toBeGreaterThan(1);

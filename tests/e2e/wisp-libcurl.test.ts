@@ -1,46 +1,17 @@
 // The unmodified npm libcurl.js in headless Chromium, through the real server's Wisp and wsproxy
 // forms (--wisp /wisp/).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
+import { launchChromium } from "../helpers/browser.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const LIBCURL = new URL("../../node_modules/libcurl.js/", import.meta.url).pathname;
 
-const profile = mkdtempSync(join(tmpdir(), "socket2web-libcurl-"));
-
-async function launch(): Promise<BrowserContext | undefined> {
-  try {
-    return await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      timeout: 15_000,
-    });
-  } catch (error) {
-    console.warn(
-      `SKIPPING libcurl.js tests: Chromium cannot start (${(error as Error).message.split("\n")[0]}); ` +
-        "run tests/setup/install-chromium.sh",
-    );
-    return undefined;
-  }
-}
-
-const context = await launch();
+const browser = await launchChromium({
+  label: "libcurl.js tests",
+  profilePrefix: "socket2web-libcurl-",
+});
 
 /** What libcurl.js fetches: a fixed body, and an echo that records what it was sent. */
 const download = randomBytes(1024 * 1024 + 3);
@@ -53,7 +24,7 @@ let proxy: RunningProxy;
 let page: Page;
 
 beforeAll(async () => {
-  if (!context) return;
+  if (!browser) return;
   const routes = {
     "/download": () => new Response(download),
     "/echo": async (request: Request) => {
@@ -91,7 +62,7 @@ beforeAll(async () => {
     },
     fetch: () => new Response("not found", { status: 404 }),
   });
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await browser.page();
   await page.goto(`http://127.0.0.1:${site.port}/`, { timeout: 10_000 });
   await page.evaluate(async (url) => {
     const { libcurl } = globalThis as unknown as {
@@ -103,8 +74,7 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   site?.stop(true);
   web?.stop(true);
   denied?.stop(true);
@@ -163,7 +133,7 @@ function curlFetch(
   );
 }
 
-describe.skipIf(!context)("libcurl.js in headless Chromium, unmodified", () => {
+describe.skipIf(!browser)("libcurl.js in headless Chromium, unmodified", () => {
   for (const transport of ["wisp", "wsproxy"] as const) {
     test(`${transport}: an HTTP GET through Socket2Web is byte-exact`, async () => {
       const result = await curlFetch(`http://127.0.0.1:${web.port}/download`, transport);
