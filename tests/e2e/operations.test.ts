@@ -1,9 +1,9 @@
 import { expect, test } from "bun:test";
-import { upgradeStatus } from "../helpers/http-upgrade.ts";
 import { freePort } from "../helpers/ports.ts";
 import { checkExposition, samples } from "../helpers/prometheus.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
+import { upgradeStatus } from "../helpers/upgrade-answer.ts";
 import { connectThrough, type TestClient } from "../helpers/ws-client.ts";
 
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { exportSPKI, generateKeyPair, SignJWT } from "jose";
-import { upgradeStatus } from "../helpers/http-upgrade.ts";
 import { finishedSessions } from "../helpers/policy-attempt.ts";
 import { type RunningProxy, runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
+import { upgradeStatus } from "../helpers/upgrade-answer.ts";
 import { type ClientOptions, connectThrough, openClient } from "../helpers/ws-client.ts";
 
 const SECRET = "s3cret-ticket-key-of-at-least-32-bytes!!";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { upgradeStatus } from "../helpers/http-upgrade.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { upgradeStatus } from "../helpers/upgrade-answer.ts";
 import { openClient } from "../helpers/ws-client.ts";
 
 describe("--allow-origin", () => {

@@ -9,8 +9,8 @@ import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { tempDir } from "../helpers/tls-cert.ts";
+import { upgradeStatusAt } from "../helpers/upgrade-answer.ts";
 import { isClose, openRawWisp } from "../wisp/raw-wisp.ts";
-import { upgradeStatusAt } from "../wisp/upgrade.ts";
 import { connectWisp, openStream, sendAll, until } from "../wisp/wisp-client.ts";
 
 const TOKEN = "wisp-token-1234";

@@ -63,3 +63,25 @@ export async function upgradeAnswer(
   );
   return promise;
 }
+
+/**
+ * The HTTP status of the answer to a WebSocket upgrade for `path` (101 when upgraded): for
+ * refusals that a WebSocket object only reports as "failed".
+ */
+export async function upgradeStatusAt(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<number> {
+  return (await upgradeAnswer(port, path, headers, timeoutMs)).status;
+}
+
+/** The HTTP status of the answer to a WebSocket upgrade for "/". */
+export function upgradeStatus(
+  port: number,
+  headers: Record<string, string> = {},
+  timeoutMs = 15_000,
+): Promise<number> {
+  return upgradeStatusAt(port, "/", headers, timeoutMs);
+}
