@@ -9,10 +9,10 @@
 //   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
 //   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
+import { makeCertificate, tempDir } from "../tests/helpers/tls-cert.ts";
 import { benchConfig } from "./config.ts";
 import { ensureBinary } from "./lib/build.ts";
 import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
-import { makeBenchCertificate } from "./lib/tls-cert.ts";
 import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   let targetGone = (): string[] => [];
   try {
     // The same target over TLS too, for the tls adapter's row, with a certificate made here.
-    const certificate = await makeBenchCertificate();
+    const certificate = await makeCertificate(tempDir("socket2web-bench-tls-"), "bench-target");
     const target = spawnTracked("target", [
       BUN,
       "run",
