@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { samples } from "../../tests/helpers/prometheus.ts";
 import { VERSION } from "../version.ts";
 import {
   aggregateSnapshots,
@@ -7,16 +8,6 @@ import {
   SCRAPE_REQUEST,
 } from "./aggregate.ts";
 import { createMetrics } from "./metrics.ts";
-
-function parse(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    result.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return result;
-}
 
 /** A worker's metrics after one finished session of `bytes` each way. */
 function worker(bytes: number) {
@@ -36,14 +27,14 @@ function worker(bytes: number) {
 test("snapshots add up: counters and histograms summed, start time the earliest", async () => {
   const a = await worker(100).snapshot();
   const b = await worker(50).snapshot();
-  const series = parse(await aggregateSnapshots([a, b]));
+  const series = samples(await aggregateSnapshots([a, b]));
   expect(series.get('socket2web_bytes_total{direction="client_to_target",protocol="tcp"}')).toBe(
     150,
   );
   expect(series.get('socket2web_sessions_total{close_code="1000"}')).toBe(2);
   expect(series.get('socket2web_refused_total{reason="capacity"}')).toBe(2);
   expect(series.get('socket2web_session_duration_seconds_count{protocol="tcp"}')).toBe(2);
-  const own = parse(await worker(0).render());
+  const own = samples(await worker(0).render());
   expect(series.get("process_start_time_seconds")).toBe(own.get("process_start_time_seconds"));
   expect(
     series.get(`socket2web_build_info{version="${VERSION}",bun_version="${Bun.version}"}`),
@@ -90,7 +81,7 @@ test("the supervisor's scrape holds every worker that answers, plus itself", asy
   const { scraper, add } = supervisorWith(2);
   add(1, 10);
   add(2, 20);
-  const series = parse(await scraper.scrape());
+  const series = samples(await scraper.scrape());
   expect(series.get('socket2web_bytes_total{direction="target_to_client",protocol="tcp"}')).toBe(
     30,
   );
@@ -99,7 +90,7 @@ test("the supervisor's scrape holds every worker that answers, plus itself", asy
   // The supervisor's own process counts too: three processes' memory.
   expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(0);
   // A second scrape gets fresh answers, not the first one's.
-  const again = parse(await scraper.scrape());
+  const again = samples(await scraper.scrape());
   expect(again.get('socket2web_sessions_total{close_code="1000"}')).toBe(2);
 });
 
@@ -107,7 +98,7 @@ test("a worker asked for /metrics gets the whole server's total from the supervi
   const { add } = supervisorWith(2);
   const first = add(1, 10);
   add(2, 20);
-  const series = parse(await first.total());
+  const series = samples(await first.total());
   expect(series.get('socket2web_bytes_total{direction="client_to_target",protocol="tcp"}')).toBe(
     30,
   );
@@ -119,7 +110,7 @@ test("a worker that does not answer in time is left out, and its late answer is 
   add(1, 10);
   const requests: unknown[] = [];
   workers.set(2, { send: (message: unknown) => requests.push(message) });
-  const series = parse(await scraper.scrape());
+  const series = samples(await scraper.scrape());
   expect(series.get("socket2web_workers_scraped")).toBe(1);
   expect(series.get('socket2web_bytes_total{direction="target_to_client",protocol="tcp"}')).toBe(
     10,
@@ -136,6 +127,6 @@ test("a worker that does not answer in time is left out, and its late answer is 
       throw new Error("worker exited");
     },
   });
-  const next = parse(await scraper.scrape());
+  const next = samples(await scraper.scrape());
   expect(next.get("socket2web_workers_scraped")).toBe(0);
 });

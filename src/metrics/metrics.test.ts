@@ -1,15 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { samples } from "../../tests/helpers/prometheus.ts";
 import { createMetrics, type FinishedSession, type SessionFigures } from "./metrics.ts";
-
-function parse(text: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    if (line === "" || line.startsWith("#")) continue;
-    const space = line.lastIndexOf(" ");
-    result.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return result;
-}
 
 const finished = (fields: Partial<FinishedSession>): FinishedSession => ({
   bytesFromClient: 0,
@@ -24,10 +15,10 @@ describe("labels come from closed sets", () => {
   test("200 distinct client close codes add one series, `other`, not 200", async () => {
     const metrics = createMetrics(() => []);
     metrics.sessionFinished(finished({ closeCode: 1000 }));
-    const before = [...parse(await metrics.render()).keys()];
+    const before = [...samples(await metrics.render()).keys()];
     for (let code = 3000; code < 3200; code++)
       metrics.sessionFinished(finished({ closeCode: code }));
-    const after = parse(await metrics.render());
+    const after = samples(await metrics.render());
     const added = [...after.keys()].filter((key) => !before.includes(key));
     expect(added).toEqual(['socket2web_sessions_total{close_code="other"}']);
     expect(after.get('socket2web_sessions_total{close_code="other"}')).toBe(200);
@@ -39,7 +30,7 @@ describe("labels come from closed sets", () => {
     for (const code of [1001, 1006, 1013, 4403, 4502, undefined]) {
       metrics.sessionFinished(finished({ closeCode: code }));
     }
-    const series = parse(await metrics.render());
+    const series = samples(await metrics.render());
     for (const code of ["1001", "1006", "1013", "4403", "4502", "none"]) {
       expect(series.get(`socket2web_sessions_total{close_code="${code}"}`)).toBe(1);
     }
@@ -52,7 +43,7 @@ describe("labels come from closed sets", () => {
     );
     metrics.targetConnect("made-up", 0.1, "connected");
     metrics.refused("made_up" as never);
-    const series = parse(await metrics.render());
+    const series = samples(await metrics.render());
     expect(series.get('socket2web_session_errors_total{error="other"}')).toBe(1);
     expect(
       series.get('socket2web_bytes_total{direction="client_to_target",protocol="other"}'),
@@ -68,7 +59,7 @@ describe("labels come from closed sets", () => {
 });
 
 test("every refusal reason has a series from the start, so rate() works from the first scrape", async () => {
-  const series = parse(await createMetrics(() => []).render());
+  const series = samples(await createMetrics(() => []).render());
   for (const reason of ["origin", "credential", "capacity", "per_ip", "rate_limit", "shutdown"]) {
     expect(series.get(`socket2web_refused_total{reason="${reason}"}`)).toBe(0);
   }
@@ -81,12 +72,12 @@ test("bytes: live sessions count, and moving from live to finished keeps the cou
   const metrics = createMetrics(() => live);
   const up = 'socket2web_bytes_total{direction="client_to_target",protocol="tcp"}';
   const down = 'socket2web_bytes_total{direction="target_to_client",protocol="tcp"}';
-  let series = parse(await metrics.render());
+  let series = samples(await metrics.render());
   expect([series.get(up), series.get(down)]).toEqual([10, 20]);
   expect(series.get("socket2web_sessions_active")).toBe(1);
   live.clear();
   metrics.sessionFinished(finished({ bytesFromClient: 10, bytesFromTarget: 20 }));
-  series = parse(await metrics.render());
+  series = samples(await metrics.render());
   expect([series.get(up), series.get(down)]).toEqual([10, 20]);
   expect(series.get("socket2web_sessions_active")).toBe(0);
 });
@@ -98,7 +89,7 @@ test("duration histograms count each observation into its buckets", async () => 
   metrics.targetConnect("tcp", 0.0004, "connected");
   metrics.targetConnect("tcp", 10, "timeout");
   metrics.sessionFinished(finished({ durationSeconds: 90 }));
-  const series = parse(await metrics.render());
+  const series = samples(await metrics.render());
   expect(series.get('socket2web_handshake_duration_seconds_bucket{le="0.005"}')).toBe(1);
   expect(series.get('socket2web_handshake_duration_seconds_bucket{le="+Inf"}')).toBe(2);
   expect(series.get("socket2web_handshake_duration_seconds_sum")).toBe(2.003);
@@ -118,7 +109,7 @@ test("duration histograms count each observation into its buckets", async () => 
 
 test("process collectors use the conventional unprefixed names, and nothing is NaN", async () => {
   const text = await createMetrics(() => []).render();
-  const series = parse(text);
+  const series = samples(text);
   expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(1_000_000);
   expect(series.get("process_cpu_seconds_total")).toBeGreaterThan(0);
   expect(series.get("process_open_fds")).toBeGreaterThan(0);
