@@ -36,9 +36,22 @@ afterAll(async () => {
 });
 
 const auth = ["--header", `Authorization: Bearer ${TOKEN}`];
+/** What the guarded server asks of a client: the allowed Origin and the credential. */
+const guard = ["--origin", ORIGIN, ...auth];
 const connectArgs = (server: string, target: string, ...extra: string[]) => [
   ...clientCommand(),
   "connect",
+  "--server",
+  server,
+  "--target",
+  target,
+  ...extra,
+];
+const forwardArgs = (listen: string, server: string, target: string, ...extra: string[]) => [
+  ...clientCommand(),
+  "forward",
+  "--listen",
+  listen,
   "--server",
   server,
   "--target",
@@ -49,15 +62,7 @@ const connectArgs = (server: string, target: string, ...extra: string[]) => [
 describe("client modes: reaching a guarded server", () => {
   test("connect passes --origin and --header, and the session works", async () => {
     const result = await runWithInput(
-      connectArgs(
-        proxy.url,
-        `127.0.0.1:${echo.port}`,
-        "--origin",
-        ORIGIN,
-        ...auth,
-        "--linger",
-        "0.3",
-      ),
+      connectArgs(proxy.url, `127.0.0.1:${echo.port}`, ...guard, "--linger", "0.3"),
       new TextEncoder().encode("through the guard\n"),
     );
     expect(result.stderr).toBe("");
@@ -96,17 +101,7 @@ describe("client modes: reaching a guarded server", () => {
 
   test("forward checks the server at start-up: a missing Origin stops it with the reason", async () => {
     const result = await runWithInput(
-      [
-        ...clientCommand(),
-        "forward",
-        "--listen",
-        "127.0.0.1:0",
-        "--server",
-        proxy.url,
-        "--target",
-        `127.0.0.1:${echo.port}`,
-        ...auth,
-      ],
+      forwardArgs("127.0.0.1:0", proxy.url, `127.0.0.1:${echo.port}`, ...auth),
       null,
     );
     expect(result.exitCode).toBe(1);
@@ -121,9 +116,7 @@ describe("client modes: reaching a guarded server", () => {
       proxy.url,
       "--target",
       `127.0.0.1:${echo.port}`,
-      "--origin",
-      ORIGIN,
-      ...auth,
+      ...guard,
     ]);
     try {
       const reply = await new Promise<string>((resolve, reject) => {
@@ -155,20 +148,13 @@ describe("client modes: reaching a guarded server", () => {
 
   test("forward refuses a protocol the server does not offer, naming what it offers", async () => {
     const result = await runWithInput(
-      [
-        ...clientCommand(),
-        "forward",
-        "--listen",
+      forwardArgs(
         "127.0.0.1:0",
-        "--server",
         proxy.url,
         // unix is offered only with --allow-unix, which this server does not have.
-        "--target",
         "unix:/run/socket2web-test-none.sock",
-        "--origin",
-        ORIGIN,
-        ...auth,
-      ],
+        ...guard,
+      ),
       null,
     );
     expect(result.exitCode).toBe(1);
@@ -193,16 +179,7 @@ describe("client modes: plain explanations", () => {
   test("forward against a dead server stops at start-up, naming the address", async () => {
     const port = await closedPort();
     const result = await runWithInput(
-      [
-        ...clientCommand(),
-        "forward",
-        "--listen",
-        "127.0.0.1:0",
-        "--server",
-        `ws://127.0.0.1:${port}`,
-        "--target",
-        `127.0.0.1:${echo.port}`,
-      ],
+      forwardArgs("127.0.0.1:0", `ws://127.0.0.1:${port}`, `127.0.0.1:${echo.port}`),
       null,
     );
     expect(result.exitCode).toBe(1);
@@ -214,19 +191,7 @@ describe("client modes: plain explanations", () => {
     const busy = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
       const result = await runWithInput(
-        [
-          ...clientCommand(),
-          "forward",
-          "--listen",
-          `127.0.0.1:${busy.port}`,
-          "--server",
-          proxy.url,
-          "--target",
-          `127.0.0.1:${echo.port}`,
-          "--origin",
-          ORIGIN,
-          ...auth,
-        ],
+        forwardArgs(`127.0.0.1:${busy.port}`, proxy.url, `127.0.0.1:${echo.port}`, ...guard),
         null,
       );
       expect(result.exitCode).toBe(1);
@@ -260,15 +225,7 @@ describe("client modes: --linger 0", () => {
     });
     try {
       const result = await runWithInput(
-        connectArgs(
-          proxy.url,
-          `127.0.0.1:${target.port}`,
-          "--origin",
-          ORIGIN,
-          ...auth,
-          "--linger",
-          "0",
-        ),
+        connectArgs(proxy.url, `127.0.0.1:${target.port}`, ...guard, "--linger", "0"),
         new TextEncoder().encode("PING\r\n"),
       );
       expect(result.stderr).toBe("");
