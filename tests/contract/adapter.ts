@@ -3,6 +3,7 @@ import type { AdapterSettings } from "../../src/adapters/settings.ts";
 import type { TransportKind } from "../../src/adapters/types.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { KERNEL_IN_FLIGHT } from "../helpers/kernel-buffers.ts";
+import { patternChecker } from "../helpers/pattern.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
 import { openClient, type TestClient } from "../helpers/ws-client.ts";
 import { type ContractProxy, startContractProxy } from "./proxy.ts";
@@ -86,26 +87,6 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await Bun.sleep(5);
   }
-}
-
-/** Byte i of a flood is i mod 251: loss, duplication or reordering breaks the pattern. */
-function patternChecker() {
-  let position = 0;
-  let broken = -1;
-  return {
-    check(chunk: Uint8Array) {
-      for (let i = 0; i < chunk.byteLength; i++) {
-        if (broken < 0 && chunk[i] !== (position + i) % 251) broken = position + i;
-      }
-      position += chunk.byteLength;
-    },
-    get position() {
-      return position;
-    },
-    get broken() {
-      return broken;
-    },
-  };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { KERNEL_IN_FLIGHT } from "../helpers/kernel-buffers.ts";
+import { patternChecker } from "../helpers/pattern.ts";
 import { startProxy } from "../helpers/proxy.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
 
@@ -19,25 +20,6 @@ const PROXY_IN_FLIGHT = 4 * MiB;
 /** Byte i of a stream is i mod 251: any loss, duplication or reordering breaks the pattern. */
 const PATTERN_LENGTH = 251 * 4096;
 const pattern = Uint8Array.from({ length: PATTERN_LENGTH }, (_, i) => i % 251);
-
-function patternChecker() {
-  let position = 0;
-  let broken = -1;
-  return {
-    check(chunk: Uint8Array) {
-      for (let i = 0; i < chunk.byteLength; i++) {
-        if (broken < 0 && chunk[i] !== (position + i) % 251) broken = position + i;
-      }
-      position += chunk.byteLength;
-    },
-    get position() {
-      return position;
-    },
-    get broken() {
-      return broken;
-    },
-  };
-}
 
 describe("end-to-end flow control", () => {
   test("a client that stops reading while the target floods: RSS stays bounded, nothing is lost", async () => {
