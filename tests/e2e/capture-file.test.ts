@@ -12,7 +12,13 @@ import {
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { missingRedisBinaries, startRedis } from "../helpers/redis.ts";
 import { concat } from "../helpers/targets.ts";
-import { expertInfo, followTcp, frameFields, tsharkMissing } from "../helpers/tshark.ts";
+import {
+  expertInfo,
+  followTcp,
+  frameFields,
+  redisValues,
+  tsharkMissing,
+} from "../helpers/tshark.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "socket2web-capture-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -284,19 +290,8 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
           target: { address: "127.0.0.1", port: redis.port },
           how: "client-end",
         });
-        const decoded = await frameFields(
-          path,
-          ["resp.bulk_string.value", "resp.string"],
-          ["-d", `tcp.port==${redis.port},resp`, "-Y", "resp"],
-        );
-        // Bulk strings come as hex bytes, simple strings as text.
-        const bulk = decoded.flatMap(([values = ""]) =>
-          values
-            .split(",")
-            .filter(Boolean)
-            .map((hex) => Buffer.from(hex, "hex").toString()),
-        );
-        const values = [...bulk, ...decoded.map(([, simple = ""]) => simple)].join(" ");
+        const { bulk, simple } = await redisValues(path, redis.port);
+        const values = [...bulk, ...simple].join(" ");
         expect(values).toContain("SET");
         expect(values).toContain("greeting");
         expect(values).toContain("hello");

@@ -10,7 +10,13 @@ import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { missingRedisBinaries, startRedis } from "../helpers/redis.ts";
 import { readExactly } from "../helpers/streams.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
-import { expertInfo, followTcp, frameFields, tsharkMissing } from "../helpers/tshark.ts";
+import {
+  expertInfo,
+  followTcp,
+  frameFields,
+  redisValues,
+  tsharkMissing,
+} from "../helpers/tshark.ts";
 
 const root = mkdtempSync(join(tmpdir(), "socket2web-capture-e2e-"));
 const allDir = join(root, "all");
@@ -185,19 +191,9 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
         const set = await runWithInput(cli("SET", "capture", "works"), null);
         expect(new TextDecoder().decode(set.stdout).trim()).toBe("OK");
         const [path] = await newFiles(allDir, before)(1);
-        const decoded = await frameFields(
-          path as string,
-          ["resp.bulk_string.value", "resp.string"],
-          ["-d", `tcp.port==${redis.port},resp`, "-Y", "resp"],
-        );
-        const bulk = decoded.flatMap(([values = ""]) =>
-          values
-            .split(",")
-            .filter(Boolean)
-            .map((hex) => Buffer.from(hex, "hex").toString()),
-        );
+        const { bulk, simple } = await redisValues(path as string, redis.port);
         expect(bulk).toEqual(expect.arrayContaining(["SET", "capture", "works"]));
-        expect(decoded.map(([, simple]) => simple)).toContain("OK");
+        expect(simple).toContain("OK");
       } finally {
         await forward.stop();
         await redis.stop();

@@ -66,6 +66,25 @@ export async function frameFields(
     .map((line) => line.split("\t"));
 }
 
+/** What Wireshark's RESP dissector read on `port`: bulk strings (hex, decoded here) and simple ones. */
+export async function redisValues(
+  file: string,
+  port: number,
+): Promise<{ bulk: string[]; simple: string[] }> {
+  const decoded = await frameFields(
+    file,
+    ["resp.bulk_string.value", "resp.string"],
+    ["-d", `tcp.port==${port},resp`, "-Y", "resp"],
+  );
+  const bulk = decoded.flatMap(([values = ""]) =>
+    values
+      .split(",")
+      .filter(Boolean)
+      .map((hex) => Buffer.from(hex, "hex").toString()),
+  );
+  return { bulk, simple: decoded.map(([, simple = ""]) => simple) };
+}
+
 /** The expert info summary (`-z expert`), where malformed packets and bad checksums show up. */
 export function expertInfo(file: string): Promise<string> {
   return tshark(file, [
