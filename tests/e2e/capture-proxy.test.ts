@@ -50,6 +50,9 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** The first FIN in a capture: its source port and its frame comment (the close code). */
+const firstFin = async (path: string) =>
+  (await frameFields(path, ["tcp.srcport", "frame.comment"], ["-Y", "tcp.flags.fin==1"]))[0];
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
 
 /** The capture files in `dir` whose session has ended (their last packet carries the close). */
@@ -99,13 +102,7 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
     const [syn] = await frameFields(path as string, ["ip.src", "ip.dst", "tcp.dstport"]);
     expect(syn).toEqual(["127.0.0.1", "127.0.0.1", String(echo.port)]);
     // The client closed: its side sends the first FIN, and the close code is a comment on it.
-    const closing = (
-      await frameFields(
-        path as string,
-        ["tcp.srcport", "frame.comment"],
-        ["-Y", "tcp.flags.fin==1"],
-      )
-    )[0];
+    const closing = await firstFin(path as string);
     expect(closing?.[0]).not.toBe(String(echo.port));
     expect(closing?.[1]).toContain("WebSocket closed with code 1000");
     const problems = (await expertInfo(path as string)).match(/^(Errors|Warnings) \(/m);
@@ -125,13 +122,7 @@ describe.skipIf(tsharkMissing())("--capture through the proxy, read by tshark", 
       const [path] = await newFiles(allDir, before)(1);
       const stream = await followTcp(path as string);
       expect(new TextDecoder().decode(stream.server)).toBe("hello and goodbye\n");
-      const closing = (
-        await frameFields(
-          path as string,
-          ["tcp.srcport", "frame.comment"],
-          ["-Y", "tcp.flags.fin==1"],
-        )
-      )[0];
+      const closing = await firstFin(path as string);
       expect(closing?.[0]).toBe(String(greeter.port));
       expect(closing?.[1]).toContain('WebSocket closed with code 1000 reason "target closed"');
     } finally {
