@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { TCPSocketListener } from "bun";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
-import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
+import { clientCommand, connectArgs, runWithInput } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
@@ -9,15 +9,8 @@ import { waitUntilPeerHasRead } from "../helpers/tcp-table.ts";
 
 const fixture = useProxyAndEcho();
 
-const connectTo = (target: string, ...extra: string[]) => [
-  ...clientCommand(),
-  "connect",
-  "--server",
-  fixture.proxy.url,
-  "--target",
-  target,
-  ...extra,
-];
+const connectTo = (target: string, ...extra: string[]) =>
+  connectArgs(fixture.proxy.url, target, ...extra);
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect, Socket2WebError } from "../../src/client/index.ts";
-import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
+import { clientCommand, connectArgs, runWithInput } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { startGreetingServer } from "../helpers/greeting-server.ts";
 import { readExactly } from "../helpers/streams.ts";
@@ -62,17 +62,7 @@ describe("handshake forms against socket2web", () => {
   });
 
   test("connect --target unix:/path sends protocol unix with target_path (this server offers no unix)", async () => {
-    const result = await runWithInput(
-      [
-        ...clientCommand(),
-        "connect",
-        "--server",
-        fixture.proxy.url,
-        "--target",
-        "unix:/run/app.sock",
-      ],
-      null,
-    );
+    const result = await runWithInput(connectArgs(fixture.proxy.url, "unix:/run/app.sock"), null);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("connect: unsupported_protocol");
     expect(result.stderr).toContain("unix");
@@ -147,17 +137,7 @@ describe("handshake forms against a server that takes the URL form", () => {
     try {
       // This stand-in never greets, so the attempt must time out: proof nothing went in the URL.
       const result = await runWithInput(
-        [
-          ...clientCommand(),
-          "connect",
-          "--server",
-          greeting.url,
-          "--target",
-          "127.0.0.1:1",
-          "--greeting-handshake",
-          "--timeout",
-          "0.5",
-        ],
+        connectArgs(greeting.url, "127.0.0.1:1", "--greeting-handshake", "--timeout", "0.5"),
         null,
       );
       expect(result.exitCode).toBe(1);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { clientCommand, runWithInput, startForward } from "../helpers/client-cli.ts";
+import { connectArgs, forwardArgs, runWithInput, startForward } from "../helpers/client-cli.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -38,26 +38,6 @@ afterAll(async () => {
 const auth = ["--header", `Authorization: Bearer ${TOKEN}`];
 /** What the guarded server asks of a client: the allowed Origin and the credential. */
 const guard = ["--origin", ORIGIN, ...auth];
-const connectArgs = (server: string, target: string, ...extra: string[]) => [
-  ...clientCommand(),
-  "connect",
-  "--server",
-  server,
-  "--target",
-  target,
-  ...extra,
-];
-const forwardArgs = (listen: string, server: string, target: string, ...extra: string[]) => [
-  ...clientCommand(),
-  "forward",
-  "--listen",
-  listen,
-  "--server",
-  server,
-  "--target",
-  target,
-  ...extra,
-];
 
 describe("client modes: reaching a guarded server", () => {
   test("connect passes --origin and --header, and the session works", async () => {

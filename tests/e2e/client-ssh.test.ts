@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
+import { connectArgs, runWithInput } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 
 const fixture = useProxyAndEcho();
@@ -40,16 +40,7 @@ const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 describe("connect as an SSH ProxyCommand", () => {
   test("relays an SSH server's banner to stdout and the client's banner to the server", async () => {
     const result = await runWithInput(
-      [
-        ...clientCommand(),
-        "connect",
-        "--server",
-        fixture.proxy.url,
-        "--target",
-        `127.0.0.1:${target.port}`,
-        "--linger",
-        "0",
-      ],
+      connectArgs(fixture.proxy.url, `127.0.0.1:${target.port}`, "--linger", "0"),
       new TextEncoder().encode("SSH-2.0-TestClient\r\n"),
     );
     expect(result.stderr).toBe("");
@@ -62,16 +53,7 @@ describe("connect as an SSH ProxyCommand", () => {
   test.skipIf(ssh === null)(
     "the real ssh client, with the README's ProxyCommand, exchanges banners through the proxy",
     async () => {
-      const proxyCommand = [
-        ...clientCommand(),
-        "connect",
-        "--server",
-        fixture.proxy.url,
-        "--target",
-        "%h:%p",
-        "--linger",
-        "0",
-      ]
+      const proxyCommand = connectArgs(fixture.proxy.url, "%h:%p", "--linger", "0")
         .map(quote)
         .join(" ");
       const result = await runWithInput(

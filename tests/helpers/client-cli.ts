@@ -5,6 +5,30 @@ import { proxyCommand } from "./proxy.ts";
 /** `forward` and `connect` are subcommands of the main command: the compiled binary or src/main.ts. */
 export const clientCommand = proxyCommand;
 
+/** `socket2web connect --server S --target T …extra`: the connect mode's command line. */
+export const connectArgs = (server: string, target: string, ...extra: string[]) => [
+  ...clientCommand(),
+  "connect",
+  "--server",
+  server,
+  "--target",
+  target,
+  ...extra,
+];
+
+/** `socket2web forward --listen L --server S --target T …extra`: the forward mode's command line. */
+export const forwardArgs = (listen: string, server: string, target: string, ...extra: string[]) => [
+  ...clientCommand(),
+  "forward",
+  "--listen",
+  listen,
+  "--server",
+  server,
+  "--target",
+  target,
+  ...extra,
+];
+
 export interface RunningForward {
   readonly port: number;
   readonly proc: Subprocess<"ignore", "pipe", "pipe">;
