@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { processResult } from "./process-result.ts";
 import { childEnv } from "./proxy.ts";
 
 const RUNNER = new URL("./isolated/run-scenario.ts", import.meta.url).pathname;
@@ -41,13 +42,7 @@ export async function runIsolated<T>(scenario: URL, input: unknown, timeoutMs = 
       env: childEnv({ SOCKET2WEB_SCENARIO_INPUT: JSON.stringify(input) }),
     },
   );
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
+  const { stdout, stderr, code } = await processResult(proc, timeoutMs);
   const line = stdout.split("\n").find((l) => l.startsWith(RESULT_MARK));
   if (code !== 0 || line === undefined) {
     throw new Error(`isolated scenario failed (exit ${code}):\n${stdout}\n${stderr}`);

@@ -1,3 +1,5 @@
+import { processResult } from "./process-result.ts";
+
 /**
  * Checks a Prometheus text exposition with the reference parser and linter (`promtool check
  * metrics`, from Debian's prometheus package: tests/setup/install-prometheus.sh), and more strictly
@@ -9,11 +11,7 @@ export async function checkExposition(text: string): Promise<void> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await processResult(proc);
   if (code !== 0 || stdout.trim() || stderr.trim()) {
     throw new Error(`promtool check metrics (exit ${code}):\n${stdout}${stderr}`);
   }

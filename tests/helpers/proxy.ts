@@ -2,6 +2,7 @@ import { tmpdir } from "node:os";
 import type { Subprocess } from "bun";
 import { collectOutput, type OutputNeedle } from "./output.ts";
 import { closedPort, freePort } from "./ports.ts";
+import { processResult } from "./process-result.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -107,14 +108,7 @@ export async function runProxyCommand(
       cwd: options.cwd,
     },
   );
-  const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  return { stdout, stderr, code };
+  return processResult(proc, 10_000);
 }
 
 /**

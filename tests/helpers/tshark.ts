@@ -1,4 +1,5 @@
 /** Reads capture files with Debian's tshark, the reader our captures must satisfy. */
+import { processResult } from "./process-result.ts";
 
 export const TSHARK = "tshark";
 
@@ -15,11 +16,7 @@ export async function tshark(file: string, args: string[]): Promise<string> {
     // tshark writes a profile under HOME; keep it away from the user's.
     env: { ...process.env, HOME: process.env.TMPDIR ?? "/tmp" },
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await processResult(proc);
   if (code !== 0) throw new Error(`tshark ${args.join(" ")} failed (${code}): ${stderr}`);
   return stdout;
 }

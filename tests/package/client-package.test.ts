@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
+import { processResult } from "../helpers/process-result.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 
@@ -18,14 +19,7 @@ async function run(command: string[], cwd: string, timeoutMs = 60_000) {
     stderr: "pipe",
     env: { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false" },
   });
-  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  clearTimeout(timer);
-  return { stdout, stderr, code };
+  return processResult(proc, timeoutMs);
 }
 
 let proxy: RunningProxy;

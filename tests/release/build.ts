@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { RELEASE_TARGETS, SUMS_FILE } from "../../scripts/release-targets.ts";
+import { processResult } from "../helpers/process-result.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
 export const DIST = join(ROOT, "dist");
@@ -16,10 +17,6 @@ export async function buildRelease(): Promise<void> {
     stdout: "pipe",
     stderr: "pipe",
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await processResult(proc);
   if (code !== 0) throw new Error(`release script exited with ${code}:\n${stdout}\n${stderr}`);
 }

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
+import { processResult } from "../helpers/process-result.ts";
 import { buildRelease, DIST, ROOT } from "./build.ts";
 
 const INSTALLER = join(ROOT, "install.sh");
@@ -60,12 +61,7 @@ async function install(args: string[], pathPrefix?: string) {
       PATH: pathPrefix ? `${pathPrefix}:${process.env.PATH}` : (process.env.PATH ?? ""),
     },
   });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
+  return processResult(proc);
 }
 
 const sha256 = async (path: string) =>
