@@ -52,12 +52,12 @@ class FakeSession implements StreamSession {
   }
 }
 
-function setUp(version: 1 | 2, access: WispAccess, bufferPackets = 8) {
+function setUp(version: 1 | 2, access: WispAccess, packets = 8) {
   const socket = new FakeSocket();
   const sessions: FakeSession[] = [];
   const connection = new WispConnection(socket, {
     version,
-    bufferPackets,
+    credit: { initial: packets, most: packets, bytes: Number.POSITIVE_INFINITY },
     maxStreams: 4,
     adapters: { tcp },
     access,

@@ -9,6 +9,7 @@ import type { SessionClient } from "../session/client.ts";
 import type { Selection } from "../session/selection.ts";
 import type { StatusReporter } from "../session/status.ts";
 import { closeReasonFor, WispClose } from "./close-reason.ts";
+import type { CreditLimits } from "./credit.ts";
 import { ExtensionId, parsePasswordPayload, serverExtensions } from "./extensions.ts";
 import {
   decodePacket,
@@ -55,8 +56,8 @@ export interface StreamSessionRequest {
 export interface WispOptions {
   /** 2 when the upgrade offered a WebSocket subprotocol (wisp-js offers `wisp-v2`), else 1. */
   readonly version: 1 | 2;
-  /** Packets the server holds per TCP stream towards its target: the CONTINUE on stream 0. */
-  readonly bufferPackets: number;
+  /** Each TCP stream's flow control towards its target; `initial` is the CONTINUE on stream 0. */
+  readonly credit: CreditLimits;
   readonly maxStreams: number;
   /** The adapter of each stream type offered; UDP is offered (INFO's UDP extension) when present. */
   readonly adapters: { readonly tcp: ProtocolAdapter; readonly udp?: ProtocolAdapter };
@@ -175,7 +176,7 @@ export class WispConnection {
     }
     if (access.kind === "open") {
       this.grant = access.grant;
-      this.socket.sendBinary(encodeContinue(0, this.options.bufferPackets));
+      this.socket.sendBinary(encodeContinue(0, this.options.credit.initial));
       return;
     }
     if (version === 1) {
@@ -333,7 +334,7 @@ export class WispConnection {
     }
     this.grant = grant;
     this.state = "open";
-    this.socket.sendBinary(encodeContinue(0, this.options.bufferPackets));
+    this.socket.sendBinary(encodeContinue(0, this.options.credit.initial));
     this.socket.resume();
     const held = this.heldMessages;
     this.heldMessages = [];
@@ -373,7 +374,7 @@ export class WispConnection {
       this.throttle(id, limited);
       return;
     }
-    const stream = new WispStream(id, kind, host, port, this.link, this.options.bufferPackets);
+    const stream = new WispStream(id, kind, host, port, this.link, this.options.credit);
     let selection: Selection;
     try {
       // The same validation as a handshake's target_ip and target_port.

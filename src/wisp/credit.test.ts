@@ -1,6 +1,11 @@
 import { describe, expect, it } from "bun:test";
 import { StreamCredit } from "./credit.ts";
 
+/** A window of `n` packets whatever their size. */
+function packets(n: number) {
+  return { initial: n, most: n, bytes: Number.POSITIVE_INFINITY };
+}
+
 /** A client that replaces its credit with each CONTINUE, as wisp-js and libcurl.js do. */
 function client(capacity: number) {
   return { credit: capacity };
@@ -8,7 +13,7 @@ function client(capacity: number) {
 
 describe("StreamCredit", () => {
   it("grants again once half the credit may be spent, not only at zero", () => {
-    const credit = new StreamCredit(8);
+    const credit = new StreamCredit(packets(8));
     for (let i = 0; i < 3; i++) credit.received(10);
     credit.settle(0);
     expect(credit.grant()).toBeUndefined();
@@ -19,7 +24,7 @@ describe("StreamCredit", () => {
   });
 
   it("grants only the room left while the target is behind", () => {
-    const credit = new StreamCredit(8);
+    const credit = new StreamCredit(packets(8));
     for (let i = 0; i < 6; i++) credit.received(10);
     credit.settle(60); // the target took nothing
     expect(credit.held).toBe(6);
@@ -30,7 +35,7 @@ describe("StreamCredit", () => {
   });
 
   it("counts a partly written packet as held", () => {
-    const credit = new StreamCredit(4);
+    const credit = new StreamCredit(packets(4));
     credit.received(100);
     credit.settle(1);
     expect(credit.held).toBe(1);
@@ -41,7 +46,7 @@ describe("StreamCredit", () => {
   it("never holds more than its capacity for a client that obeys, whatever is in flight", () => {
     // A client that sends in bursts while CONTINUEs are in flight, and a target that stalls.
     const capacity = 16;
-    const server = new StreamCredit(capacity);
+    const server = new StreamCredit(packets(capacity));
     const peer = client(capacity);
     const inFlight: number[] = [];
     let pending = 0;
@@ -66,7 +71,7 @@ describe("StreamCredit", () => {
 
   it("always gives credit back once the target has drained", () => {
     const capacity = 8;
-    const server = new StreamCredit(capacity);
+    const server = new StreamCredit(packets(capacity));
     // The client spends all of its credit, then the target takes everything.
     for (let i = 0; i < capacity; i++) server.received(1);
     server.settle(capacity);
@@ -76,11 +81,66 @@ describe("StreamCredit", () => {
   });
 
   it("marks a client that sends beyond its credit", () => {
-    const credit = new StreamCredit(2);
+    const credit = new StreamCredit(packets(2));
     for (let i = 0; i < 2; i++) credit.received(1);
     credit.settle(2);
     expect(credit.overrun).toBe(false);
     credit.received(1);
     expect(credit.overrun).toBe(true);
+  });
+
+  it("sizes the window in bytes once the packet size is known", () => {
+    const credit = new StreamCredit({ initial: 4, most: 128, bytes: 1024 * 1024 });
+    expect(credit.window).toBe(4);
+    credit.received(64 * 1024);
+    expect(credit.window).toBe(16);
+    credit.settle(0);
+    // Initial credit still outstanding (3 of 4): more than half a window of 16 is not.
+    expect(credit.grant()).toBe(13);
+  });
+
+  it("gives small packets the whole window, beyond the initial credit", () => {
+    const credit = new StreamCredit({ initial: 4, most: 128, bytes: 1024 * 1024 });
+    for (let i = 0; i < 4; i++) credit.received(100);
+    credit.settle(0);
+    expect(credit.window).toBe(128);
+    expect(credit.grant()).toBe(128);
+  });
+
+  it("keeps a window of one packet for packets larger than the byte budget", () => {
+    const credit = new StreamCredit({ initial: 2, most: 128, bytes: 1024 });
+    credit.received(4096);
+    credit.received(4096);
+    expect(credit.window).toBe(1);
+    credit.settle(4096);
+    expect(credit.grant()).toBeUndefined();
+    credit.settle(0);
+    expect(credit.grant()).toBe(1);
+  });
+
+  it("never holds more bytes than the budget and one window's first packet for an obeying client", () => {
+    const limits = { initial: 8, most: 128, bytes: 256 * 1024 };
+    const server = new StreamCredit(limits);
+    const size = 32 * 1024;
+    let credit = limits.initial;
+    let pendingBytes = 0;
+    let most = 0;
+    const inFlight: number[] = [];
+    for (let round = 0; round < 400; round++) {
+      for (let i = 0; i < 3 && credit > 0; i++, credit--) {
+        server.received(size);
+        pendingBytes += size;
+      }
+      // Once the initial credit is spent, held bytes stay within the budget.
+      if (round > 10) most = Math.max(most, pendingBytes);
+      if (round % 2 === 0) pendingBytes = Math.max(0, pendingBytes - size);
+      server.settle(pendingBytes);
+      const grant = server.grant();
+      if (grant !== undefined) inFlight.push(grant);
+      if (inFlight.length > 0) credit = inFlight.shift() as number;
+    }
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(limits.bytes);
+    expect(server.overrun).toBe(false);
   });
 });

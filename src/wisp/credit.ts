@@ -1,6 +1,16 @@
+/** How much of a client's data a TCP stream holds for its target. */
+export interface CreditLimits {
+  /** Packets every stream may send before its first CONTINUE: the value on stream 0. */
+  readonly initial: number;
+  /** Packets a stream is ever granted at once: what the server holds at most. */
+  readonly most: number;
+  /** Bytes held and in flight that grants aim at, once the stream's packet size is known. */
+  readonly bytes: number;
+}
+
 /**
  * Per-stream flow control towards the target, counted in packets as Wisp does: the server holds
- * at most `capacity` of the client's DATA packets that the target has not taken yet, and tells the
+ * at most `most` of the client's DATA packets that the target has not taken yet, and tells the
  * client with CONTINUE how many more it may send.
  *
  * Clients (wisp-js, libcurl.js, and the spec: "store the received buffer size") replace their
@@ -8,10 +18,16 @@
  * have been sent under the old credit or the new one, so the server keeps an upper bound of the
  * packets that may still arrive (`outstanding`): each CONTINUE of n raises it by n (the client may
  * have spent all its old credit in flight), each packet lowers it by one. A grant is
- * `capacity - held - outstanding`, so `held` never exceeds `capacity` for a client that obeys.
+ * `window - held - outstanding`, so `held` never exceeds the window for a client that obeys.
  * Credit the client still had when a CONTINUE replaced it stays counted as outstanding; granting
- * only once `outstanding` is down to half keeps that at most half a buffer, so a stream always gets
- * credit back once its target drains: early (at half), never only at zero.
+ * only once `outstanding` is down to half keeps that at most half a window, so a stream always
+ * gets credit back once its target drains: early (at half), never only at zero.
+ *
+ * Packets have no fixed size (a client may send 1 byte or a 16 MiB message), so the window is
+ * sized in bytes once the stream's typical packet is known: `bytes / typical packet` packets,
+ * between 1 and `most`. Large packets get a short window, small ones a long one (measured, 64 KiB
+ * packets on 8 streams: a window of 16 moved them about twice as fast as 128, with less CPU, since
+ * less of what is copied is cold; docs/benchmarks/ANALYSIS.md).
  */
 export class StreamCredit {
   /** Sizes of the packets held, oldest first; the oldest may be partly written. */
@@ -20,9 +36,18 @@ export class StreamCredit {
   private heldBytes = 0;
   /** Packets that may still arrive under credit granted so far (the stream-0 CONTINUE included). */
   private outstanding: number;
+  /** A running average of the client's packet sizes; 0 before the first. */
+  private typical = 0;
 
-  constructor(readonly capacity: number) {
-    this.outstanding = capacity;
+  constructor(readonly limits: CreditLimits) {
+    this.outstanding = limits.initial;
+  }
+
+  /** Packets the stream may have held and in flight now. */
+  get window(): number {
+    const { initial, most, bytes } = this.limits;
+    if (this.typical === 0) return initial;
+    return Math.max(1, Math.min(most, Math.floor(bytes / this.typical)));
   }
 
   /** Packets received that the target has not wholly taken. */
@@ -32,11 +57,12 @@ export class StreamCredit {
 
   /** More held than any credit allowed: the client does not obey CONTINUE. */
   get overrun(): boolean {
-    return this.held > this.capacity;
+    return this.held > this.limits.most;
   }
 
   received(size: number): void {
     if (this.outstanding > 0) this.outstanding--;
+    this.typical = this.typical === 0 ? size : this.typical + (size - this.typical) / 8;
     this.sizes.push(size);
     this.heldBytes += size;
   }
@@ -62,11 +88,12 @@ export class StreamCredit {
 
   /** The CONTINUE value to send now, if one is due. */
   grant(): number | undefined {
-    if (this.outstanding > this.capacity / 2) return undefined;
-    const room = this.capacity - this.held - this.outstanding;
+    const window = this.window;
+    if (this.outstanding > window / 2) return undefined;
+    const room = window - this.held - this.outstanding;
     // A small grant would replace credit the client may still have; wait for more room unless
     // the client has none at all.
-    if (room <= 0 || (room < this.capacity / 4 && this.outstanding > 0)) return undefined;
+    if (room <= 0 || (room < window / 4 && this.outstanding > 0)) return undefined;
     this.outstanding += room;
     return room;
   }

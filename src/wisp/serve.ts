@@ -9,11 +9,17 @@ import {
   WispConnection,
   type WispSocket,
 } from "./connection.ts";
+import type { CreditLimits } from "./credit.ts";
 import { matchWispPath, wispSubprotocol } from "./endpoint.ts";
 import type { StreamSession, WispStream } from "./stream.ts";
 
-/** Packets the server holds per TCP stream towards its target (wisp-js's servers use 128 too). */
-export const WISP_BUFFER_PACKETS = 128;
+/**
+ * Each TCP stream's flow control towards its target. The first packets' size is unknown, so the
+ * credit every stream starts with is small (wisp-js's server offers 128, which lets 8 MiB of
+ * 64 KiB packets in at once); later grants size the window to about the relay's high-water mark,
+ * up to 128 packets for small ones.
+ */
+export const WISP_CREDIT: CreditLimits = { initial: 32, most: 128, bytes: 1024 * 1024 };
 
 /** What an upgrade under the Wisp prefix becomes, decided before the upgrade. */
 export type WispUpgrade =
@@ -135,7 +141,7 @@ export function startWispConnection(
 ): WispConnection {
   const connection = new WispConnection(socket, {
     version: upgrade.version,
-    bufferPackets: WISP_BUFFER_PACKETS,
+    credit: WISP_CREDIT,
     maxStreams: deps.maxStreams,
     adapters: deps.adapters,
     access: upgrade.access,

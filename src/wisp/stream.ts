@@ -11,7 +11,7 @@ import type { ProxyError } from "../protocol/errors.ts";
 import type { SessionClient } from "../session/client.ts";
 import type { StatusReporter } from "../session/status.ts";
 import { closeReasonFor, WispClose } from "./close-reason.ts";
-import { StreamCredit } from "./credit.ts";
+import { type CreditLimits, StreamCredit } from "./credit.ts";
 import { encodeClose, encodeContinue, encodeData, type StreamKind } from "./packet.ts";
 
 /** What a stream needs of its connection: the shared WebSocket and the stream table. */
@@ -76,9 +76,9 @@ export class WispStream implements SessionClient {
     readonly host: string,
     readonly port: number,
     private readonly link: StreamLink,
-    bufferPackets: number,
+    credit: CreditLimits,
   ) {
-    this.credit = new StreamCredit(bufferPackets);
+    this.credit = new StreamCredit(credit);
   }
 
   /** How the session reports its outcome: nothing on success, CLOSE with the reason on failure. */

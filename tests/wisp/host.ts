@@ -11,13 +11,15 @@ import { WebSocketClient } from "../../src/server/websocket-client.ts";
 import { Session, type SessionContext } from "../../src/session/session.ts";
 import { silentStatus } from "../../src/session/status.ts";
 import { type WispAccess, WispConnection } from "../../src/wisp/connection.ts";
+import type { CreditLimits } from "../../src/wisp/credit.ts";
+import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import type { WispStream } from "../../src/wisp/stream.ts";
 import { parseWsproxyTarget } from "../../src/wisp/wsproxy.ts";
 
 export interface WispHostOptions {
   readonly policy?: Policy;
   readonly maxStreams?: number;
-  readonly bufferPackets?: number;
+  readonly credit?: CreditLimits;
   /** Require this password through Wisp 2's password extension. */
   readonly password?: string;
   readonly flow?: FlowLimits;
@@ -88,7 +90,7 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
         make = (ws) => {
           const connection = new WispConnection(ws, {
             version: subprotocol ? 2 : 1,
-            bufferPackets: options.bufferPackets ?? 128,
+            credit: options.credit ?? WISP_CREDIT,
             maxStreams: options.maxStreams ?? 128,
             adapters: { tcp },
             access,

@@ -5,6 +5,7 @@ import type { Socket } from "bun";
 import { createPolicy } from "../../src/policy/policy.ts";
 import { parseRule } from "../../src/policy/rule.ts";
 import { WispClose } from "../../src/wisp/close-reason.ts";
+import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { closedPort } from "../helpers/ports.ts";
 import { concat, startSourceTarget, startTcpTarget } from "../helpers/targets.ts";
@@ -23,13 +24,13 @@ describe("wisp-js client, unmodified", () => {
   test("negotiates Wisp 2 when it offers the subprotocol, Wisp 1 when it does not", async () => {
     const v2 = await connectWisp(host.url);
     expect(v2.wisp_version).toBe(2);
-    expect(v2.max_buffer_size).toBe(128);
+    expect(v2.max_buffer_size).toBe(WISP_CREDIT.initial);
     // No UDP adapter in this host: the INFO does not offer it and the client knows.
     expect(v2.udp_enabled).toBe(false);
     v2.close();
     const v1 = await connectWisp(host.url, { wisp_version: 1 });
     expect(v1.wisp_version).toBe(1);
-    expect(v1.max_buffer_size).toBe(128);
+    expect(v1.max_buffer_size).toBe(WISP_CREDIT.initial);
     v1.close();
   });
 
@@ -137,7 +138,7 @@ describe("wisp-js client, unmodified", () => {
       socket.pause();
       stalled.push(socket as unknown as Socket<unknown>);
     });
-    const small = startWispHost({ bufferPackets: 16 });
+    const small = startWispHost({ credit: { initial: 16, most: 16, bytes: 16 * 64 * 1024 } });
     try {
       const connection = await connectWisp(small.url);
       const open = openStream(connection, "127.0.0.1", target.port);
