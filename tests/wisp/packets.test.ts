@@ -1,7 +1,6 @@
 // Protocol edge cases by hand-built packets.
 import { afterAll, describe, expect, test } from "bun:test";
 import { WispClose } from "../../src/wisp/close-reason.ts";
-import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import { encodePasswordPayload } from "../../src/wisp/extensions.ts";
 import {
   encodeClose,
@@ -10,6 +9,7 @@ import {
   encodeInfo,
   HEADER_BYTES,
 } from "../../src/wisp/packet.ts";
+import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { startWispHost } from "./host.ts";
 import { dataBytes, isClose, openRawWisp } from "./raw-wisp.ts";
@@ -41,14 +41,20 @@ describe("Wisp handshake on the wire", () => {
       minor: 0,
       extensions: [],
     });
-    expect(peer.packets[1]).toEqual({ type: "continue", streamId: 0, bufferRemaining: WISP_CREDIT.initial });
+    expect(peer.packets[1]).toEqual({
+      type: "continue",
+      streamId: 0,
+      bufferRemaining: WISP_CREDIT.initial,
+    });
     peer.close();
   });
 
   test("Wisp 1 (no subprotocol): CONTINUE only", async () => {
     const peer = await openRawWisp(host.url);
     await peer.next((p) => p.type === "continue");
-    expect(peer.packets).toEqual([{ type: "continue", streamId: 0, bufferRemaining: WISP_CREDIT.initial }]);
+    expect(peer.packets).toEqual([
+      { type: "continue", streamId: 0, bufferRemaining: WISP_CREDIT.initial },
+    ]);
     // A Wisp 1 client goes straight to streams.
     await echoThrough(peer, 1);
     peer.close();
