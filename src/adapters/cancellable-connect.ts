@@ -5,6 +5,8 @@ import {
   type SocketState,
   type StreamSocket,
   streamConnection,
+  type TlsConnectOptions,
+  upgradeToTls,
 } from "./stream-socket.ts";
 import type { TargetConnection, TargetEvents } from "./types.ts";
 
@@ -15,13 +17,15 @@ export interface CancellableOpen {
   readonly where: string;
   readonly signal: AbortSignal;
   readonly events: TargetEvents;
+  /** Start TLS once connected (the tls adapter): the handshake is cancellable too. */
+  readonly tls?: TlsConnectOptions;
 }
 
 /** The native socket under a node:net socket, in Bun: the same object Bun.connect gives. */
 type NodeSocketInternals = { _handle?: StreamSocket | null };
 
 /**
- * Opens a plain TCP connection that an abort cancels at once. `Bun.connect` cannot be cancelled:
+ * Opens a TCP connection (then TLS, if asked) that an abort cancels at once. `Bun.connect` cannot be cancelled:
  * a connect the target never answers keeps its descriptor until the kernel gives up (about two
  * minutes), long after the session's connect timeout. A node:net connect releases it on
  * `destroy()`, and in Bun it wraps the same native socket, which is taken over with the shared
@@ -34,6 +38,7 @@ export async function openCancellableTcp({
   where,
   signal,
   events,
+  tls,
 }: CancellableOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false, early: null };
   const socket = await connectCancellable(address, port, where, signal, state);
@@ -42,7 +47,7 @@ export async function openCancellableTcp({
     socket.terminate();
     throw new ProxyError("connect_failed", "connection opened after it was abandoned");
   }
-  return streamConnection(socket, state);
+  return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
 }
 
 function connectCancellable(

@@ -54,9 +54,9 @@ export const plainHandlers: SocketHandler<SocketState> = {
 };
 
 /**
- * TLS: Bun opens the socket before the handshake, and data written in `open` is lost; a failed
- * certificate check is reported only here (the connect promise resolves regardless). So `open`
- * must not pause (the handshake needs reading), and the connection is handed over only from here.
+ * TLS: data written before the handshake is lost, and a failed certificate check is reported only
+ * here. So `open` must not pause (the handshake needs reading), and the connection is handed over
+ * only from here.
  */
 const tlsHandlers: SocketHandler<SocketState> = {
   ...plainHandlers,
@@ -78,88 +78,93 @@ const tlsHandlers: SocketHandler<SocketState> = {
   },
 };
 
-/**
- * How a stream adapter reaches its target: Bun.connect's options without `data` and `socket`.
- * `tls` must say `rejectUnauthorized` either way: Bun 1.4.5 reads `tls: {}` as no TLS at all.
- */
-export type ConnectOptions =
-  | {
-      readonly hostname: string;
-      readonly port: number;
-      readonly tls?: Bun.TLSOptions & { readonly rejectUnauthorized: boolean };
-    }
-  | { readonly unix: string };
-
-export interface StreamOpen {
-  readonly connect: ConnectOptions;
-  /** For messages: `127.0.0.1:443` or a path. */
-  readonly where: string;
+export interface UnixOpen {
+  readonly path: string;
   readonly signal: AbortSignal;
   readonly events: TargetEvents;
 }
 
-/** Opens a byte-stream target with Bun.connect; its reading starts at the first `resume()`. */
-export async function openStreamSocket({
-  connect,
-  where,
+/**
+ * Opens a unix-socket target with Bun.connect; its reading starts at the first `resume()`. A unix
+ * connect never waits on a peer (a full backlog fails at once), so it needs no cancelling.
+ */
+export async function openUnixSocket({
+  path,
   signal,
   events,
-}: StreamOpen): Promise<TargetConnection> {
-  const tls = "tls" in connect ? connect.tls : undefined;
+}: UnixOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false };
-  let handshake: Promise<void> | undefined;
-  if (tls) {
-    handshake = new Promise<void>((resolve, reject) => {
-      state.handshake = {
-        verify: tls.rejectUnauthorized,
-        done: (error) => (error ? reject(error) : resolve()),
-      };
-    });
-    // Settled through `open`'s own await below; never an unhandled rejection on the way.
-    handshake.catch(() => {});
-  }
   let socket: StreamSocket;
   try {
-    socket = await Bun.connect<SocketState>({
-      ...connect,
-      data: state,
-      socket: tls ? tlsHandlers : plainHandlers,
-    } as Parameters<typeof Bun.connect<SocketState>>[0]);
+    socket = await Bun.connect<SocketState>({ unix: path, data: state, socket: plainHandlers });
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error as Error).message;
-    throw new ProxyError("connect_failed", `connect ${code} ${where}`);
+    throw new ProxyError("connect_failed", `connect ${code} ${path}`);
   }
+  if (signal.aborted) {
+    state.finished = true;
+    socket.terminate();
+    throw new ProxyError("connect_failed", "connection opened after it was abandoned");
+  }
+  return streamConnection(socket, state);
+}
+
+/** TLS options as the tls adapter gives them: `rejectUnauthorized` always said (see tlsHandlers). */
+export type TlsConnectOptions = Bun.TLSOptions & { readonly rejectUnauthorized: boolean };
+
+/** The raw side of an upgraded socket: the TLS layer reads it, nothing else may. */
+const rawSideHandlers: SocketHandler<SocketState> = {
+  data() {},
+  close() {},
+  error() {},
+};
+
+/**
+ * Starts TLS on an open TCP socket (taken over from a cancellable connect) and waits for the
+ * handshake; an abort meanwhile closes the socket at once.
+ */
+export async function upgradeToTls(
+  raw: StreamSocket,
+  state: SocketState,
+  tls: TlsConnectOptions,
+  where: string,
+  signal: AbortSignal,
+): Promise<TargetConnection> {
+  if (state.early) {
+    raw.terminate();
+    throw new ProxyError("connect_failed", `${where} spoke before the TLS handshake: not TLS?`);
+  }
+  const handshake = new Promise<void>((resolve, reject) => {
+    state.handshake = {
+      verify: tls.rejectUnauthorized,
+      done: (error) => (error ? reject(error) : resolve()),
+    };
+  });
+  // Settled through the await below; never an unhandled rejection on the way.
+  handshake.catch(() => {});
+  raw.reload({ socket: rawSideHandlers });
+  const [, socket] = raw.upgradeTLS<SocketState>({ data: state, tls, socket: tlsHandlers });
   const abandon = () => {
+    const pending = state.handshake;
     state.finished = true;
     state.handshake = undefined;
     socket.terminate();
+    pending?.done(new Error("abandoned during the TLS handshake"));
   };
-  if (signal.aborted) {
-    abandon();
-    throw new ProxyError("connect_failed", "connection opened after it was abandoned");
-  }
-  if (handshake) {
-    const onAbort = () => {
-      const pending = state.handshake;
-      abandon();
-      pending?.done(new Error("abandoned during the TLS handshake"));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await handshake;
-    } catch (error) {
-      abandon();
-      throw new ProxyError(
-        "connect_failed",
-        `TLS handshake with ${where} failed: ${tlsFailure(error)}`,
-      );
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
-    if (signal.aborted) {
-      abandon();
-      throw new ProxyError("connect_failed", "connection opened after it was abandoned");
-    }
+  signal.addEventListener("abort", abandon, { once: true });
+  try {
+    await handshake;
+  } catch (error) {
+    state.finished = true;
+    socket.terminate();
+    throw new ProxyError(
+      "connect_failed",
+      signal.aborted
+        ? "connect abandoned during the TLS handshake"
+        : `TLS handshake with ${where} failed: ${tlsFailure(error)}`,
+    );
+  } finally {
+    signal.removeEventListener("abort", abandon);
   }
   return streamConnection(socket, state);
 }

@@ -1,8 +1,9 @@
 import { getCACertificates } from "node:tls";
 import { formatHostPort } from "../net/host-port.ts";
+import { openCancellableTcp } from "./cancellable-connect.ts";
 import { hostField, hostNameField, optional, parseFields, portField } from "./fields.ts";
 import type { AdapterSettings } from "./settings.ts";
-import { openStreamSocket } from "./stream-socket.ts";
+import type { TlsConnectOptions } from "./stream-socket.ts";
 import { defineProtocol, type NetworkAdapter } from "./types.ts";
 
 const fields = {
@@ -22,7 +23,7 @@ const parse = (handshake: Readonly<Record<string, unknown>>) => parseFields(fiel
  * What every tls connection trusts: the system's CAs (Bun's default store), plus `--tls-target-ca`.
  * Built once: Node-style `ca` replaces the default store, so the extra CA is added to a copy of it.
  */
-function trustOptions(settings: AdapterSettings): Bun.TLSOptions & { rejectUnauthorized: boolean } {
+function trustOptions(settings: AdapterSettings): TlsConnectOptions {
   // Always explicit: Bun 1.4.5 makes a plain TCP connection for `tls: {}`.
   if (settings.tlsTargetInsecure) return { rejectUnauthorized: false };
   if (settings.tlsTargetCa === undefined) return { rejectUnauthorized: true };
@@ -48,17 +49,15 @@ export function tls(settings: AdapterSettings): NetworkAdapter<TlsTarget> {
     parse,
     locate: (target) => ({ host: target.target_ip, port: target.target_port }),
     open({ target, location: { address, port }, signal }, events) {
-      return openStreamSocket({
-        connect: {
-          hostname: address,
-          port,
-          // No name for an IP target: Bun would send the address as SNI (RFC 6066 forbids it);
-          // "" sends none, and the certificate is still checked against the address.
-          tls: { ...trust, serverName: serverNameOf(target) ?? "" },
-        },
+      return openCancellableTcp({
+        address,
+        port,
         where: formatHostPort(address, port),
         signal,
         events,
+        // No name for an IP target: Bun would send the address as SNI (RFC 6066 forbids it);
+        // "" sends none, and the certificate is still checked against the address.
+        tls: { ...trust, serverName: serverNameOf(target) ?? "" },
       });
     },
   });

@@ -1,7 +1,7 @@
 import { parseFields, pathField } from "./fields.ts";
 import { createPathAllowList } from "./local-path.ts";
 import type { AdapterSettings } from "./settings.ts";
-import { openStreamSocket } from "./stream-socket.ts";
+import { openUnixSocket } from "./stream-socket.ts";
 import { defineProtocol, type PathAdapter } from "./types.ts";
 
 const fields = {
@@ -19,7 +19,6 @@ export function unix(settings: AdapterSettings): PathAdapter<{ target_path: stri
     allowed: createPathAllowList(settings.allowUnix),
     parse: (handshake) => parseFields(fields, handshake),
     locate: (target) => target.target_path,
-    open: ({ location: { path }, signal }, events) =>
-      openStreamSocket({ connect: { unix: path }, where: path, signal, events }),
+    open: ({ location: { path }, signal }, events) => openUnixSocket({ path, signal, events }),
   });
 }

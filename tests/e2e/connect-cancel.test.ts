@@ -3,7 +3,6 @@ import { readdirSync } from "node:fs";
 import { startBlackhole } from "../helpers/blackhole.ts";
 import { startProxy } from "../helpers/proxy.ts";
 
-const SESSIONS = 1000;
 /** WebSockets opening at once: well under the proxy's listen backlog, so no SYN is dropped. */
 const OPENING_AT_ONCE = 200;
 const CONNECT_TIMEOUT_S = 1;
@@ -22,6 +21,7 @@ interface Outcome {
 /** One session whose target never answers: greeting → handshake → status → close. */
 function abandonedSession(
   url: string,
+  protocol: string,
   port: number,
   opened: () => void,
   sent: () => void,
@@ -35,7 +35,7 @@ function abandonedSession(
     ws.addEventListener("message", (event) => {
       if (!greeted) {
         greeted = true;
-        ws.send(JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port }));
+        ws.send(JSON.stringify({ protocol, target_ip: "127.0.0.1", target_port: port }));
         sentAt = Date.now();
         sent();
         return;
@@ -49,13 +49,17 @@ function abandonedSession(
   });
 }
 
-test("1,000 connects to a target that never answers: each gets connect_timeout and the proxy's descriptors are back to idle within the connect timeout + 1 s", async () => {
+/**
+ * `sessions` handshakes for `protocol` to a target that never answers: each must get
+ * connect_timeout, and the proxy's descriptors must be back to idle within the timeout + 1 s.
+ */
+async function abandonedConnects(protocol: string, sessions: number): Promise<void> {
   const blackhole = await startBlackhole();
   const proxy = await startProxy([
     "--connect-timeout",
     String(CONNECT_TIMEOUT_S),
     "--max-connections",
-    String(SESSIONS + 10),
+    String(sessions + 10),
   ]);
   const pid = proxy.proc.pid;
   const idle = descriptors(pid);
@@ -65,7 +69,7 @@ test("1,000 connects to a target that never answers: each gets connect_timeout a
   let handshakesSent = 0;
   let opening = 0;
   let slotFreed: () => void = () => {};
-  for (let i = 0; i < SESSIONS; i++) {
+  for (let i = 0; i < sessions; i++) {
     while (opening >= OPENING_AT_ONCE) {
       await new Promise<void>((resolve) => {
         slotFreed = resolve;
@@ -76,6 +80,7 @@ test("1,000 connects to a target that never answers: each gets connect_timeout a
     outcomes.push(
       abandonedSession(
         proxy.url,
+        protocol,
         blackhole.port,
         () => {
           if (counted) return;
@@ -90,7 +95,7 @@ test("1,000 connects to a target that never answers: each gets connect_timeout a
   // Watched while the sessions run, so that a slow test process cannot make the release late.
   const backToIdle = (async () => {
     const limit = Date.now() + 20_000;
-    while (handshakesSent < SESSIONS && Date.now() < limit) await Bun.sleep(20);
+    while (handshakesSent < sessions && Date.now() < limit) await Bun.sleep(20);
     while (descriptors(pid) > idle && Date.now() < limit) await Bun.sleep(20);
     return { at: Date.now(), descriptors: descriptors(pid) };
   })();
@@ -99,7 +104,7 @@ test("1,000 connects to a target that never answers: each gets connect_timeout a
   const timedOut = results.filter(
     (r) => r.status?.error === "connect_timeout" && r.close.code === 4504,
   ).length;
-  expect(timedOut).toBe(SESSIONS);
+  expect(timedOut).toBe(sessions);
 
   // Every connect was abandoned at its timeout; its descriptor must go with it, not ~2 min later.
   const lastHandshake = Math.max(...results.map((r) => r.sentAt));
@@ -109,4 +114,12 @@ test("1,000 connects to a target that never answers: each gets connect_timeout a
   expect(released.at).toBeLessThanOrEqual(deadline);
   await proxy.stop();
   await blackhole.stop();
+}
+
+test("1,000 tcp connects to a target that never answers: each gets connect_timeout and the proxy's descriptors are back to idle within the connect timeout + 1 s", async () => {
+  await abandonedConnects("tcp", 1000);
+}, 30_000);
+
+test("300 tls connects to a target that never answers: the same, TLS connects are cancellable too", async () => {
+  await abandonedConnects("tls", 300);
 }, 30_000);
