@@ -1,5 +1,5 @@
 // CPU time a process (tree) has used, from /proc/<pid>/stat (utime + stime, clock ticks).
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { descendants } from "./procs.ts";
 
 const TICKS_PER_SECOND = 100;
@@ -28,4 +28,27 @@ export function treeCpu(root: number): { user: number; system: number } {
     system += c.system;
   }
   return { user, system };
+}
+
+/** CPU seconds (user + system) of each thread of `pid`, summed by thread name (`comm`). */
+export function threadCpu(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return byName;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      byName.set(name, (byName.get(name) ?? 0) + seconds);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return byName;
 }

@@ -1,4 +1,4 @@
-// `bun run bench/profile/session-cpu.ts [--rounds=N] [--sessions=N] [--base=DIR] [--tree=DIR]`: proxy CPU per
+// `bun run bench/profile/session-cpu.ts [--rounds=N] [--sessions=N] [--warmup=N] [--base=DIR] [--tree=DIR]`: proxy CPU per
 // session (handshake + connect + 1 KiB echo + close), from /proc/<pid>/stat, for the lean relay,
 // socket2web from this tree and, with --base, socket2web from another checkout (for example a
 // `git archive` of the commit before a change). Subjects alternate every round; one fresh process
@@ -6,9 +6,10 @@
 // far steadier than sessions/s on a shared machine. --prof: socket2web (this tree) runs under
 // `bun --cpu-prof`, and its functions are ranked by inclusive and self time at the end.
 // Every round also times 300 sequential sessions from upgrade to `connected` (low load).
+// --threads: each subject's CPU per session split by thread (the JS thread, GC helpers, JIT).
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import type { ClientJob } from "../client/main.ts";
-import { treeCpu } from "../lib/cpu-time.ts";
+import { threadCpu, treeCpu } from "../lib/cpu-time.ts";
 import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
 import { median } from "../lib/stats.ts";
 import { runClient } from "../phases/client.ts";
@@ -25,10 +26,13 @@ function flag(name: string, fallback: string): string {
 
 const ROUNDS = Number(flag("rounds", "5"));
 const SESSIONS = Number(flag("sessions", "2000"));
+/** Sessions run (and not measured) on each fresh process first: JIT warm-up. */
+const WARMUP = Number(flag("warmup", "500"));
 const BASE = flag("base", "");
 /** The checkout measured as "socket2web" (default: this one). */
 const TREE = flag("tree", ROOT.replace(/\/$/, ""));
 const PROF = process.argv.includes("--prof");
+const THREADS = process.argv.includes("--threads");
 const PROF_DIR = `${ROOT}.tmp/cpuprof-sessions`;
 const profArgs = PROF
   ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`, "--cpu-prof-interval=100"]
@@ -74,7 +78,7 @@ async function sessionsOnce(
   url: string,
   targetPort: number,
   count: number,
-): Promise<{ cpuUs: number; rate: number; failures: number }> {
+): Promise<{ cpuUs: number; rate: number; failures: number; threads: string }> {
   const job: ClientJob = {
     kind: "sessions",
     endpoint: { dialect: "s2w", url, targetHost: "127.0.0.1", targetPort },
@@ -87,6 +91,7 @@ async function sessionsOnce(
     },
   };
   const before = treeCpu(pid);
+  const threadsBefore = threadCpu(pid);
   const client = spawnTracked("client", [
     BUN,
     "run",
@@ -105,8 +110,16 @@ async function sessionsOnce(
   await Bun.sleep(200);
   const after = treeCpu(pid);
   const cpu = after.user + after.system - before.user - before.system;
+  const perSession = (seconds: number) => (seconds * 1e6) / Math.max(1, result.established);
+  const threads = [...threadCpu(pid)]
+    .map(([name, seconds]) => [name, perSession(seconds - (threadsBefore.get(name) ?? 0))] as const)
+    .filter(([, us]) => us >= 1)
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, us]) => `${name} ${us.toFixed(0)}`)
+    .join(", ");
   return {
-    cpuUs: (cpu * 1e6) / Math.max(1, result.established),
+    threads,
+    cpuUs: perSession(cpu),
     rate: result.sessionsPerSecond,
     failures: result.failures,
   };
@@ -132,7 +145,8 @@ try {
         readyText: "listening on",
       });
       const url = `ws://127.0.0.1:${port}/`;
-      await sessionsOnce(proc.pid, url, targetPort, 500);
+      for (let left = WARMUP; left > 0; left -= 2000)
+        await sessionsOnce(proc.pid, url, targetPort, Math.min(left, 2000));
       const r = await sessionsOnce(proc.pid, url, targetPort, SESSIONS);
       const setup = await setupLatency(url, targetPort);
       const slot = byId[subject.id] ?? { cpu: [], rate: [], failures: 0, p50: [], p99: [] };
@@ -145,6 +159,7 @@ try {
       console.log(
         `round ${round + 1} ${subject.id.padEnd(11)} ${r.cpuUs.toFixed(0)} µs CPU/session, ${r.rate.toFixed(0)}/s, ${r.failures} failed, set-up p50 ${setup.p50.toFixed(0)} p99 ${setup.p99.toFixed(0)} µs`,
       );
+      if (THREADS) console.log(`  µs per session by thread: ${r.threads}`);
       await proc.stop();
     }
   }
@@ -159,7 +174,7 @@ for (const [id, s] of Object.entries(byId)) {
 if (PROF) {
   for (const file of readdirSync(PROF_DIR).filter((f) => f.endsWith(".cpuprofile"))) {
     const { totalMs, idleMs, ranked } = rankProfile(`${PROF_DIR}/${file}`, ROOT);
-    const sessions = ROUNDS * (SESSIONS + 500);
+    const sessions = ROUNDS * (SESSIONS + WARMUP);
     const per = (ms: number) => ((ms * 1000) / sessions).toFixed(1).padStart(6);
     console.log(
       `\n${file}: ${totalMs.toFixed(0)} ms sampled, ${idleMs.toFixed(0)} idle; µs per session:`,
