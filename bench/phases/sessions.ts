@@ -31,7 +31,6 @@ async function cycle(
   config: BenchConfig,
   idle: TreeMemory | null,
   clients: Tracked[],
-  waitForIdle: boolean,
 ): Promise<Cycle> {
   const s = config.sessions;
   const pid = running.pid;
@@ -63,7 +62,6 @@ async function cycle(
     await Bun.sleep(s.settleMs / 2);
     after = treeMemory(pid);
     while (
-      waitForIdle &&
       after.rss > idle.rss * (1 + BACK_TO_IDLE) &&
       Date.now() - closedAt < AFTER_CLOSE_MAX_MS
     ) {
@@ -121,11 +119,9 @@ async function oneRun(
     await warmUp(running, config, clients);
     await Bun.sleep(s.settleMs / 2);
     const idle = running.pid === null ? null : treeMemory(running.pid);
-    const first = await cycle(running, count, config, idle, clients, true);
+    const first = await cycle(running, count, config, idle, clients);
     const later: Cycle[] = [];
-    // Later cycles only need their after-close sample, not the wait for idle.
-    for (let i = 1; i < cycles; i++)
-      later.push(await cycle(running, count, config, idle, clients, false));
+    for (let i = 1; i < cycles; i++) later.push(await cycle(running, count, config, idle, clients));
     const second = later[0] ?? null;
     const { result, plateau, after } = first;
     const all = [first, ...later];

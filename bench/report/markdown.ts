@@ -91,7 +91,7 @@ export function renderReport(
       `  Each run starts a fresh row process and warms it up with ${c.sessions.warmupSessions} sessions (opened, echoed, closed) before the idle sample.`,
       `  At the largest count the same process runs ${c.sessions.leakCycles} open → close cycles (leak check: RSS after the last close vs after the first).`,
       `  Memory is the proxy's process tree from /proc (\`smaps_rollup\`): RSS, or PSS for socat and websockify,`,
-      `  which fork one process per connection. Idle → plateau (${c.sessions.settleMs} ms after the last echo) → after close.`,
+      `  which fork one process per connection. Idle → plateau (${c.sessions.settleMs} ms after the last echo) → after close (sampled once RSS is back within 10 % of idle, at most 3 s after every cycle's close).`,
       `- Start-up: spawn of the compiled binary until a TCP connect succeeds (polled), then until a WebSocket greeting.`,
       `- ${c.repeats} repeat(s) of stream workloads, ${c.sessions.repeats} of session runs, rows rotated between repeats;`,
       `  cells are median (min–max). No row negotiates permessage-deflate (the client never offers it; checked).`,

@@ -33,6 +33,7 @@ import { planWispUpgrade, startWispConnection, type WispUpgrade } from "../wisp/
 import { type Admitted, admit, type Refusal } from "./admission.ts";
 import type { ServerConfig } from "./config.ts";
 import { guarded } from "./guard.ts";
+import { createIdleCollector, IDLE_COLLECT } from "./idle-collect.ts";
 import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
 import { textResponse } from "./responses.ts";
 import { notAnUpgrade, type PageRoute, routeRequest } from "./routes.ts";
@@ -91,6 +92,8 @@ export interface ServerDeps {
   readonly fixedTargets?: FixedTargets;
   /** Pages served beside the proxy (--console): a response, or undefined for other requests. */
   readonly page?: PageRoute;
+  /** A full garbage collection, run once the server falls quiet after a burst (default Bun.gc). */
+  readonly collectGarbage?: () => void;
 }
 
 export interface ProxyServer {
@@ -206,6 +209,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         deps.logger,
       )
     : undefined;
+  const idleCollector = createIdleCollector({
+    ...IDLE_COLLECT,
+    collect: deps.collectGarbage ?? (() => Bun.gc(true)),
+  });
   const context: SessionContext = {
     settings: {
       handshakeTimeout: config.timeout,
@@ -222,6 +229,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     onClosed: (session) => {
       metrics?.sessionFinished(session.finished);
       sessions.delete(session);
+      idleCollector.ended();
     },
   };
   const perIp =
@@ -346,6 +354,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     data.client = client;
     data.session = session;
     sessions.add(session);
+    idleCollector.started();
     session.start();
   };
 
@@ -371,6 +380,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         grant: request.grant,
       });
       sessions.add(session);
+      idleCollector.started();
       return session;
     },
     // Each stream takes a token from the client address's rate limit, as a handshake does.
@@ -602,6 +612,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       await waitUntil(() => sessions.size === 0 && wispConnections.size === 0, 1000);
       // Capture files take their last packets in the background: give them a moment to land.
       if (capture) await Promise.race([capture.settled(), Bun.sleep(CAPTURE_SETTLE_MS)]);
+      idleCollector.stop();
       for (const server of [current, ...retired]) void server.stop(true);
     },
   };
