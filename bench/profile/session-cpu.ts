@@ -18,6 +18,7 @@ import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { socket2webArgs } from "../rows/socket2web.ts";
 import { rankProfile } from "./cpuprofile.ts";
+import { runSessions } from "./sessions-client.ts";
 
 function flag(name: string, fallback: string): string {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -79,34 +80,9 @@ async function sessionsOnce(
   targetPort: number,
   count: number,
 ): Promise<{ cpuUs: number; rate: number; failures: number; threads: string }> {
-  const job: ClientJob = {
-    kind: "sessions",
-    endpoint: { dialect: "s2w", url, targetHost: "127.0.0.1", targetPort },
-    sessions: {
-      sessions: count,
-      concurrency: 256,
-      echoBytes: 1024,
-      perSessionTimeoutMs: 10_000,
-      phaseTimeoutMs: 60_000,
-    },
-  };
   const before = treeCpu(pid);
   const threadsBefore = threadCpu(pid);
-  const client = spawnTracked("client", [
-    BUN,
-    "run",
-    `${ROOT}bench/client/main.ts`,
-    JSON.stringify(job),
-  ]);
-  const line = await client.waitForLine((l) => l.startsWith("RESULT "), 90_000);
-  const result = JSON.parse(line.slice(7)) as {
-    sessionsPerSecond: number;
-    failures: number;
-    established: number;
-  };
-  client.send("close");
-  await client.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
-  await client.stop();
+  const result = await runSessions(url, targetPort, count);
   await Bun.sleep(200);
   const after = treeCpu(pid);
   const cpu = after.user + after.system - before.user - before.system;

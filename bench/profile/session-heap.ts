@@ -8,9 +8,9 @@ import { createConsola, LogLevels } from "consola";
 import { defaultServerConfig } from "../../src/config/defaults.ts";
 import { mapResolver } from "../../src/net/resolver.ts";
 import { startServer } from "../../src/server/server.ts";
-import type { ClientJob } from "../client/main.ts";
 import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
 import { BUN, ROOT } from "../rows/row.ts";
+import { runSessions } from "./sessions-client.ts";
 
 function flag(name: string, fallback: string): string {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -36,31 +36,6 @@ const targetPort = (
   JSON.parse(await target.waitForLine((l) => l.startsWith("{"), 10_000)) as { port: number }
 ).port;
 
-async function sessions(count: number, hold?: () => void): Promise<void> {
-  const job: ClientJob = {
-    kind: "sessions",
-    endpoint: { dialect: "s2w", url: server.url, targetHost: "127.0.0.1", targetPort },
-    sessions: {
-      sessions: count,
-      concurrency: 256,
-      echoBytes: 1024,
-      perSessionTimeoutMs: 10_000,
-      phaseTimeoutMs: 60_000,
-    },
-  };
-  const client = spawnTracked("client", [
-    BUN,
-    "run",
-    `${ROOT}bench/client/main.ts`,
-    JSON.stringify(job),
-  ]);
-  await client.waitForLine((l) => l.startsWith("RESULT "), 90_000);
-  hold?.();
-  client.send("close");
-  await client.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
-  await client.stop();
-}
-
 function census() {
   Bun.gc(true);
   Bun.gc(true);
@@ -69,10 +44,10 @@ function census() {
 }
 
 try {
-  for (let i = 0; i < 5; i++) await sessions(2000);
+  for (let i = 0; i < 5; i++) await runSessions(server.url, targetPort, 2000);
   const before = census();
   let held = before;
-  await sessions(HOLD, () => {
+  await runSessions(server.url, targetPort, HOLD, () => {
     held = census();
   });
   console.log(
@@ -84,7 +59,7 @@ try {
     .sort((a, b) => b[1] - a[1]);
   for (const [type, n] of perSession) console.log(`${n.toFixed(2).padStart(7)}  ${type}`);
   for (let i = 1; i <= CYCLES; i++) {
-    await sessions(HOLD);
+    await runSessions(server.url, targetPort, HOLD);
     const rss = process.memoryUsage().rss;
     const after = census();
     console.log(

@@ -5,11 +5,11 @@
 // fresh process instead (300 sessions of warm-up), where compiled code and garbage not yet
 // collected count too.
 import { readFileSync } from "node:fs";
-import type { ClientJob } from "../client/main.ts";
 import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { BINARY, socket2webArgs } from "../rows/socket2web.ts";
+import { runSessions } from "./sessions-client.ts";
 
 function flag(name: string, fallback: string): string {
   const arg = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -28,37 +28,6 @@ const rows = flag("rows", "lean,source,binary").split(",");
 const rssKiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 
-/** Opens `count` sessions, calls `hold` while they are open, then closes them. */
-async function sessions(
-  url: string,
-  targetPort: number,
-  count: number,
-  hold?: () => Promise<void>,
-) {
-  const job: ClientJob = {
-    kind: "sessions",
-    endpoint: { dialect: "s2w", url, targetHost: "127.0.0.1", targetPort },
-    sessions: {
-      sessions: count,
-      concurrency: 256,
-      echoBytes: 1024,
-      perSessionTimeoutMs: 10_000,
-      phaseTimeoutMs: 60_000,
-    },
-  };
-  const client = spawnTracked("client", [
-    BUN,
-    "run",
-    `${ROOT}bench/client/main.ts`,
-    JSON.stringify(job),
-  ]);
-  await client.waitForLine((l) => l.startsWith("RESULT "), 90_000);
-  await hold?.();
-  client.send("close");
-  await client.waitForLine((l) => l.startsWith("CLOSED"), 15_000).catch(() => "");
-  await client.stop();
-}
-
 installCleanup();
 const target = spawnTracked("target", [BUN, "run", `${ROOT}bench/targets/server.ts`]);
 const targetPort = (
@@ -70,13 +39,13 @@ try {
     if (!command) throw new Error(`unknown row ${id}: lean, source or binary`);
     const { proc, port } = await startListening(id, command, { readyText: "listening on" });
     const url = `ws://127.0.0.1:${port}/`;
-    await sessions(url, targetPort, 300);
+    await runSessions(url, targetPort, 300);
     const fresh = rssKiB(proc.pid);
-    for (let i = 0; i < WARMUP_ROUNDS; i++) await sessions(url, targetPort, 2000);
+    for (let i = 0; i < WARMUP_ROUNDS; i++) await runSessions(url, targetPort, 2000);
     await Bun.sleep(800);
     const idle = rssKiB(proc.pid);
     let plateau = idle;
-    await sessions(url, targetPort, HOLD, async () => {
+    await runSessions(url, targetPort, HOLD, async () => {
       await Bun.sleep(800);
       plateau = rssKiB(proc.pid);
     });
