@@ -136,10 +136,7 @@ async function main(): Promise<void> {
       const streaming = runnable.filter((r) => !r.sessionsOnly);
       await streamPhase(streaming, ctx, config, budget, results, log);
     }
-    if (phases.has("sessions")) {
-      log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
-      await sessionsPhase(runnable, ctx, config, budget, results, log);
-    }
+    // Before the sessions, whose later counts are the first to give way to the time budget.
     if (phases.has("wisp")) {
       log("wisp: wisp-js client against socket2web --wisp and the wisp-js server");
       results.wisp = await wispPhase(
@@ -148,6 +145,10 @@ async function main(): Promise<void> {
         budget,
         log,
       );
+    }
+    if (phases.has("sessions")) {
+      log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
+      await sessionsPhase(runnable, ctx, config, budget, results, log);
     }
   } catch (error) {
     notes.push(`bench aborted: ${error instanceof Error ? error.message : String(error)}`);
@@ -160,7 +161,10 @@ async function main(): Promise<void> {
     }
     await stopAll();
     results.finishedAt = new Date().toISOString();
-    if (results.wisp) {
+    if (results.wisp && Object.keys(results.wisp.runs).length === 0) {
+      // Nothing measured (time budget, errors): the last Wisp report stays as it is.
+      log(`wisp: nothing measured (${results.wisp.errors.join("; ")}); wisp.md left as it was`);
+    } else if (results.wisp) {
       const wispLines = wispReport(results.wisp);
       writeFileSync(`${outDir}/wisp.md`, `${wispLines.join("\n")}\n`);
       writeFileSync(`${outDir}/wisp.json`, `${JSON.stringify(results.wisp, null, 2)}\n`);
