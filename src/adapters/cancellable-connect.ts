@@ -1,6 +1,7 @@
 import { type Socket as NetSocket, connect as netConnect } from "node:net";
 import { ProxyError } from "../protocol/errors.ts";
 import {
+  closeIfAbandoned,
   plainHandlers,
   type SocketState,
   type StreamSocket,
@@ -25,8 +26,8 @@ export interface CancellableOpen {
 type NodeSocketInternals = { _handle?: StreamSocket | null };
 
 /**
- * Opens a TCP connection (then TLS, if asked) that an abort cancels at once. `Bun.connect` cannot be cancelled:
- * a connect the target never answers keeps its descriptor until the kernel gives up (about two
+ * Opens a TCP connection (then TLS, if asked) that an abort cancels at once. `Bun.connect`
+ * cannot be cancelled: a connect the target never answers keeps its descriptor until the kernel gives up (about two
  * minutes), long after the session's connect timeout. A node:net connect releases it on
  * `destroy()`, and in Bun it wraps the same native socket, which is taken over with the shared
  * stream handlers once open, so the relay runs on the native socket as before. node:net's wrapper
@@ -42,11 +43,7 @@ export async function openCancellableTcp({
 }: CancellableOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false, early: null };
   const socket = await connectCancellable(address, port, where, signal, state);
-  if (signal.aborted) {
-    state.finished = true;
-    socket.terminate();
-    throw new ProxyError("connect_failed", "connection opened after it was abandoned");
-  }
+  closeIfAbandoned(socket, state, signal);
   return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
 }
 

@@ -101,15 +101,19 @@ export async function openUnixSocket({
     const code = (error as { code?: string }).code ?? (error as Error).message;
     throw new ProxyError("connect_failed", `connect ${code} ${path}`);
   }
-  if (signal.aborted) {
-    state.finished = true;
-    socket.terminate();
-    throw new ProxyError("connect_failed", "connection opened after it was abandoned");
-  }
+  closeIfAbandoned(socket, state, signal);
   return streamConnection(socket, state);
 }
 
-/** TLS options as the tls adapter gives them: `rejectUnauthorized` always said (see tlsHandlers). */
+/** A connect that completed after its session gave up on it: closed at once, and an error. */
+export function closeIfAbandoned(socket: StreamSocket, state: SocketState, signal: AbortSignal) {
+  if (!signal.aborted) return;
+  state.finished = true;
+  socket.terminate();
+  throw new ProxyError("connect_failed", "connection opened after it was abandoned");
+}
+
+/** TLS options as the tls adapter gives them: verification is always said, never a default. */
 export type TlsConnectOptions = Bun.TLSOptions & { readonly rejectUnauthorized: boolean };
 
 /** The raw side of an upgraded socket: the TLS layer reads it, nothing else may. */
