@@ -1,7 +1,10 @@
 // The Wisp row: wisp-js's own client against Socket2Web's Wisp endpoint (`--wisp /wisp/`) and
 // against the wisp-js server, side by side. Throughput over 1 stream and over 8 streams on one
 // connection (download from the target's source mode, upload into its sink), and the stream-open
-// rate (streams opened on one connection, 16 in flight, each proven by a 1-byte echo).
+// rate (streams opened on one connection, 16 in flight, each proven by a 1-byte echo). The client
+// runs on Node.js, wisp-js's home runtime as for its server: under Bun the same client spends up to
+// 1.5× the CPU per byte (page faults and copies in its WebSocket's send path), and the client's CPU
+// is what bounds these rates (docs/benchmarks/ANALYSIS.md).
 import { readFileSync } from "node:fs";
 import { descendants, spawnTracked } from "../lib/procs.ts";
 import { startListening } from "../rows/listening.ts";
@@ -27,6 +30,10 @@ export interface WispResults {
   /** /proc/loadavg's 1-minute figure before and after: how busy the machine was meanwhile. */
   load: { before: number; after: number };
   runs: Record<string, Partial<Record<WispWorkload, number[]>>>;
+  /** Server id → workload → the client's CPU seconds per second of the run (1 = a whole core). */
+  clientBusy?: Record<string, Partial<Record<WispWorkload, number[]>>>;
+  /** The runtime the wisp-js client ran on. */
+  clientRuntime?: string;
   errors: string[];
 }
 
@@ -110,15 +117,40 @@ function cpuSeconds(root: number): number {
 /** Linux's USER_HZ. */
 const CLOCK_TICKS = 100;
 
+const CLIENT_BUNDLE = `${ROOT}.tmp/wisp-client/client.mjs`;
+
+/**
+ * The command that starts the wisp-js client: Node.js on a bundle of bench/wisp/client.ts (Node
+ * does not run TypeScript), `ws` left to Node's resolution as wisp-js expects; Bun when Node is
+ * missing or the bundle fails.
+ */
+async function clientCommand(): Promise<{ command: string[]; runtime: string }> {
+  const node = Bun.which("node");
+  if (node) {
+    const built = await Bun.build({
+      entrypoints: [`${ROOT}bench/wisp/client.ts`],
+      target: "node",
+      format: "esm",
+      external: ["ws"],
+      naming: "client.mjs",
+      outdir: `${ROOT}.tmp/wisp-client`,
+    });
+    if (built.success) {
+      const version = Bun.spawnSync([node, "--version"]).stdout.toString().trim();
+      return { command: [node, CLIENT_BUNDLE], runtime: `Node.js ${version}` };
+    }
+  }
+  return { command: [BUN, "run", `${ROOT}bench/wisp/client.ts`], runtime: `Bun ${Bun.version}` };
+}
+
 async function runClient(
+  command: string[],
   url: string,
   target: string,
   args: string[],
-): Promise<{ perSecond: number; seconds: number }> {
+): Promise<{ perSecond: number; seconds: number; cpuSeconds: number | undefined }> {
   const client = spawnTracked("wisp-client", [
-    BUN,
-    "run",
-    `${ROOT}bench/wisp/client.ts`,
+    ...command,
     `--url=${url}`,
     `--target=${target}`,
     ...args,
@@ -129,13 +161,14 @@ async function runClient(
       mbPerSecond?: number;
       perSecond?: number;
       seconds?: number;
+      cpuSeconds?: number;
       error?: string;
     };
     if (result.error) throw new Error(result.error);
     const value = result.mbPerSecond ?? result.perSecond;
     if (value === undefined || result.seconds === undefined)
       throw new Error(`no figure in ${line}`);
-    return { perSecond: value, seconds: result.seconds };
+    return { perSecond: value, seconds: result.seconds, cpuSeconds: result.cpuSeconds };
   } finally {
     await client.stop();
   }
@@ -153,9 +186,13 @@ export async function wispPhase(
     load: { before: loadAverage(), after: 0 },
     runs: {},
     perCpuSecond: {},
+    clientBusy: {},
     errors: [],
   };
   const where = `${target.host}:${target.port}`;
+  const client = await clientCommand();
+  results.clientRuntime = client.runtime;
+  log(`wisp: the wisp-js client runs on ${client.runtime}`);
   for (let repeat = 0; repeat < repeats; repeat++) {
     for (const server of rotate(servers, repeat)) {
       if (!budget.allows(60_000)) {
@@ -175,14 +212,19 @@ export async function wispPhase(
           try {
             const args = argsFor(workload, quick);
             const cpuBefore = cpuSeconds(running.pid);
-            const { perSecond: value, seconds } = await runClient(running.url, where, args);
+            const run = await runClient(client.command, running.url, where, args);
+            const { perSecond: value, seconds } = run;
             const cpu = cpuSeconds(running.pid) - cpuBefore;
             record(results.runs, server.id, workload, value);
             if (cpu > 0) {
               record(results.perCpuSecond ?? {}, server.id, workload, (value * seconds) / cpu);
             }
+            if (run.cpuSeconds !== undefined && seconds > 0) {
+              record(results.clientBusy ?? {}, server.id, workload, run.cpuSeconds / seconds);
+            }
             log(
-              `wisp ${server.id} ${workload}: ${value.toFixed(0)} (server CPU ${cpu.toFixed(2)} s)`,
+              `wisp ${server.id} ${workload}: ${value.toFixed(0)} (server CPU ${cpu.toFixed(2)} s, ` +
+                `client CPU ${run.cpuSeconds?.toFixed(2) ?? "?"} s in ${seconds.toFixed(2)} s)`,
             );
           } catch (error) {
             results.errors.push(
@@ -237,9 +279,10 @@ export function wispReport(results: WispResults): string[] {
   const lines = [
     "## Wisp: wisp-js client, Socket2Web vs the wisp-js server",
     "",
-    "Medians; the same unmodified wisp-js client (its own process) drives both servers, and the",
-    "client's own CPU (it copies every packet) bounds what either server can show. Load average",
-    `(1 min) ${results.load.before} before and ${results.load.after} after the run: on a 2-core`,
+    `Medians; the same unmodified wisp-js client (its own process, on ${results.clientRuntime ?? "Bun"})`,
+    "drives both servers, and the client's own CPU (it copies every packet) bounds what either",
+    "server can show: see its CPU per second below. Load average (1 min)",
+    `${results.load.before} before and ${results.load.after} after the run: on a 2-core`,
     "machine shared with other work, compare only figures taken together.",
     "",
     "| workload | socket2web | wisp-js | ratio (target ≥ 2×) |",
@@ -271,6 +314,24 @@ export function wispReport(results: WispResults): string[] {
       const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
       lines.push(
         `| ${unit} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ${ratio?.toFixed(2) ?? "-"}× |`,
+      );
+    }
+  }
+  const busy = results.clientBusy;
+  if (busy && Object.keys(busy).length > 0) {
+    lines.push(
+      "",
+      "The client's CPU seconds per second of each run (1.00 = a whole core of the two): near 1,",
+      "the client, not the server, sets the rate.",
+      "",
+      "| workload | with socket2web | with wisp-js |",
+      "|---|---|---|",
+    );
+    for (const workload of WISP_WORKLOADS) {
+      const ours = median(busy.socket2web?.[workload] ?? []);
+      const theirs = median(busy["wisp-js"]?.[workload] ?? []);
+      lines.push(
+        `| ${UNITS[workload]} | ${ours?.toFixed(2) ?? "-"} | ${theirs?.toFixed(2) ?? "-"} |`,
       );
     }
   }

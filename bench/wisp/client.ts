@@ -2,7 +2,8 @@
 // connection. Workloads: `download` (each of N streams reads BYTES from the target's source mode),
 // `upload` (each stream writes BYTES to the sink, which acknowledges and hashes them), and `opens`
 // (COUNT streams opened one after another on the connection, each proven with a 1-byte echo).
-// Prints one JSON line with the result.
+// Prints one JSON line with the result and the client's own CPU seconds. Runs on Node.js, wisp-js's
+// home runtime (bench/phases/wisp.ts bundles it), or on Bun.
 import { client as wisp } from "@mercuryworkshop/wisp-js/client";
 import { encodeHeader, TargetMode } from "../lib/target-header.ts";
 
@@ -110,6 +111,12 @@ function openOnce(connection: Connection): Promise<void> {
   });
 }
 
+/** User + system CPU of this process since `since`. */
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const { user, system } = process.cpuUsage(since);
+  return (user + system) / 1e6;
+}
+
 async function main(): Promise<void> {
   const timer = setTimeout(() => {
     console.log(JSON.stringify({ error: `timed out after ${timeoutMs} ms` }));
@@ -117,6 +124,7 @@ async function main(): Promise<void> {
   }, timeoutMs);
   const connection = await connect();
   const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   if (workload === "opens") {
     let next = 0;
     const worker = async () => {
@@ -128,7 +136,14 @@ async function main(): Promise<void> {
     await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      JSON.stringify({ workload, count, concurrency, seconds, perSecond: count / seconds }),
+      JSON.stringify({
+        workload,
+        count,
+        concurrency,
+        seconds,
+        perSecond: count / seconds,
+        cpuSeconds: cpuSeconds(cpuAtStart),
+      }),
     );
   } else {
     const run = workload === "upload" ? upload : download;
@@ -142,6 +157,7 @@ async function main(): Promise<void> {
         bytes: total,
         seconds,
         mbPerSecond: total / 1e6 / seconds,
+        cpuSeconds: cpuSeconds(cpuAtStart),
       }),
     );
   }
