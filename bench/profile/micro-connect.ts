@@ -1,7 +1,11 @@
-// CPU per Bun.connect (+ accept, same process) on loopback, in two handler styles: bare, and
-// socket2web's (shared handlers, `data`, pause + setNoDelay in `open`). ANALYSIS.md §2.
+// CPU per connect (+ accept, same process) on loopback: Bun.connect in two handler styles, bare
+// and socket2web's (shared handlers, `data`, pause + setNoDelay in `open`), and socket2web's own
+// cancellable connect (`openCancellableTcp`: node:net starts it, the native socket is adopted).
+// The first round includes each path's JIT warm-up; later rounds are warm. ANALYSIS.md §2.
 // `bun run bench/profile/micro-connect.ts`
 import type { Socket } from "bun";
+import { openCancellableTcp } from "../../src/adapters/cancellable-connect.ts";
+import type { TargetEvents } from "../../src/adapters/types.ts";
 
 const CONNECTS = 3_000;
 const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, error() {} } });
@@ -32,12 +36,23 @@ async function measure(name: string, connect: () => Promise<{ end(): void }>): P
   );
 }
 
-for (let round = 0; round < 2; round++) {
+const ignored: TargetEvents = { data() {}, drain() {}, end() {}, error() {} };
+const cancellable = () =>
+  openCancellableTcp({
+    address: "127.0.0.1",
+    port: listener.port,
+    where: "127.0.0.1",
+    signal: new AbortController().signal,
+    events: ignored,
+  }).then((connection) => ({ end: () => connection.destroy() }));
+
+for (let round = 0; round < 3; round++) {
   await measure("bare handlers", () =>
     Bun.connect({ hostname: "127.0.0.1", port: listener.port, socket: { data() {} } }),
   );
   await measure("socket2web style", () =>
     Bun.connect({ hostname: "127.0.0.1", port: listener.port, data: { n: 1 }, socket: shared }),
   );
+  await measure("socket2web cancellable (node:net, adopted)", cancellable);
 }
 listener.stop(true);

@@ -1,4 +1,4 @@
-import { type Socket as NetSocket, connect as netConnect } from "node:net";
+import { Socket as NetSocket } from "node:net";
 import { ProxyError } from "../protocol/errors.ts";
 import {
   closeIfAbandoned,
@@ -22,16 +22,17 @@ export interface CancellableOpen {
   readonly tls?: TlsConnectOptions;
 }
 
-/** The native socket under a node:net socket, in Bun: the same object Bun.connect gives. */
+/** The native socket under a node:net socket, in Bun: the same kind of object Bun.connect gives. */
 type NodeSocketInternals = { _handle?: StreamSocket | null };
 
 /**
  * Opens a TCP connection (then TLS, if asked) that an abort cancels at once. `Bun.connect`
- * cannot be cancelled: a connect the target never answers keeps its descriptor until the kernel gives up (about two
- * minutes), long after the session's connect timeout. A node:net connect releases it on
- * `destroy()`, and in Bun it wraps the same native socket, which is taken over with the shared
- * stream handlers once open, so the relay runs on the native socket as before. node:net's wrapper
- * costs some CPU per connect (docs/benchmarks/ANALYSIS.md): the price of cancellable connects.
+ * cannot be cancelled: a connect the target never answers keeps its descriptor until the kernel
+ * gives up (about two minutes), long after the session's connect timeout. node:net's connect
+ * can: in Bun it creates the native socket at once and starts connecting it on the next tick,
+ * and terminating that socket releases its descriptor. So node:net only starts the connect; the
+ * native socket is adopted right after (the shared stream handlers, this session's state), and
+ * node:net's stream machinery never runs for it (docs/benchmarks/ANALYSIS.md: its cost).
  */
 export async function openCancellableTcp({
   address,
@@ -41,7 +42,7 @@ export async function openCancellableTcp({
   events,
   tls,
 }: CancellableOpen): Promise<TargetConnection> {
-  const state: SocketState = { events, finished: false, early: null };
+  const state: SocketState = { events, finished: false };
   const socket = await connectCancellable(address, port, where, signal, state);
   closeIfAbandoned(socket, state, signal);
   return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
@@ -59,46 +60,59 @@ function connectCancellable(
       reject(new ProxyError("connect_failed", "connect abandoned"));
       return;
     }
-    const pending = netConnect({ host: address, port });
+    const starter = new NetSocket();
+    starter.connect({ host: address, port });
+    const socket = (starter as unknown as NodeSocketInternals)._handle;
+    if (!socket || typeof socket.reload !== "function") {
+      starter.destroy();
+      reject(new ProxyError("connect_failed", "no native socket under node:net"));
+      return;
+    }
+    let adopted = false;
+    const settle = (error?: Error) => {
+      state.connecting = undefined;
+      signal.removeEventListener("abort", abandon);
+      if (!error) resolve(socket);
+      else {
+        // Nothing of this socket reaches the session's events once its connect has failed.
+        state.finished = true;
+        const code = (error as { code?: string }).code ?? error.message;
+        reject(new ProxyError("connect_failed", `connect ${code} ${where}`));
+      }
+    };
     const abandon = () => {
-      pending.destroy();
+      state.connecting = undefined;
+      state.finished = true;
+      if (adopted) socket.terminate();
+      else starter.destroy();
       reject(new ProxyError("connect_failed", "connect abandoned"));
     };
     signal.addEventListener("abort", abandon, { once: true });
-    pending.once("error", (error: Error) => {
-      signal.removeEventListener("abort", abandon);
-      pending.destroy();
-      const code = (error as { code?: string }).code ?? error.message;
-      reject(new ProxyError("connect_failed", `connect ${code} ${where}`));
+    state.connecting = { done: settle };
+    // A failure node:net reports before the socket is adopted (one its connect call met at once).
+    starter.on("error", (error: Error) => {
+      if (!adopted && state.connecting) settle(error);
     });
-    pending.once("connect", () => {
-      signal.removeEventListener("abort", abandon);
-      const socket = takeOver(pending, state);
-      if (socket) resolve(socket);
-      else {
-        pending.destroy();
-        reject(new ProxyError("connect_failed", "no native socket under node:net"));
-      }
+    // Runs after node:net's own next-tick step, which issued the native connect with its handlers.
+    process.nextTick(() => {
+      if (!state.connecting) return;
+      adopted = true;
+      adopt(starter, socket, state);
     });
   });
 }
 
-function takeOver(pending: NetSocket, state: SocketState): StreamSocket | null {
-  const socket = (pending as unknown as NodeSocketInternals)._handle;
-  if (!socket || typeof socket.reload !== "function") return null;
-  const early = pending.read() as Buffer | null;
-  if (early && early.byteLength > 0) state.early = early;
-  pending.removeAllListeners();
-  pending.on("error", () => {});
+/** node:net's private key on a native socket for the node:net socket that owns it. */
+let ownerKey: symbol | undefined;
+
+function adopt(starter: NetSocket, socket: StreamSocket, state: SocketState): void {
   // The native socket points back at the node:net socket (its stream states, a few KiB per
-  // session): unlink both ways so that the node:net object is collected once taken over.
-  for (const key of Object.getOwnPropertySymbols(socket)) {
-    if (key.description === "owner_symbol") Reflect.deleteProperty(socket, key);
-  }
-  (pending as unknown as NodeSocketInternals)._handle = null;
+  // session): unlink both ways so that the node:net object is collected.
+  ownerKey ??= Object.getOwnPropertySymbols(socket).find(
+    (key) => key.description === "owner_symbol",
+  );
+  if (ownerKey) Reflect.deleteProperty(socket, ownerKey);
+  (starter as unknown as NodeSocketInternals)._handle = null;
   socket.data = state;
   socket.reload({ socket: plainHandlers });
-  socket.pause();
-  socket.setNoDelay(true);
-  return socket;
 }

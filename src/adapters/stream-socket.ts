@@ -7,8 +7,8 @@ export interface SocketState {
   events: TargetEvents;
   /** Set once the relay has heard the end of this connection, or closed it itself. */
   finished: boolean;
-  /** Bytes the target sent before a socket was taken over (tcp); delivered on the first resume. */
-  early?: Uint8Array | null;
+  /** A cancellable connect in progress (tcp, tls): settled by open, or by its failure. */
+  connecting?: { done(error?: Error): void };
   /** TLS only: settles the `open` promise when the handshake is over. */
   handshake?: { readonly verify: boolean; done(error?: Error): void };
 }
@@ -26,6 +26,10 @@ export const plainHandlers: SocketHandler<SocketState> = {
   open(socket) {
     socket.pause();
     socket.setNoDelay(true);
+    socket.data.connecting?.done();
+  },
+  connectError(socket, error) {
+    socket.data.connecting?.done(error);
   },
   data(socket, chunk) {
     socket.data.events.data(chunk);
@@ -37,11 +41,16 @@ export const plainHandlers: SocketHandler<SocketState> = {
     finish(socket.data)?.end();
   },
   error(socket, error) {
-    const pending = socket.data.handshake;
+    const pending = socket.data.connecting ?? socket.data.handshake;
     if (pending) pending.done(error);
     else finish(socket.data)?.error(error);
   },
   close(socket, error) {
+    const connecting = socket.data.connecting;
+    if (connecting) {
+      connecting.done(error ?? new Error("closed while connecting"));
+      return;
+    }
     const pending = socket.data.handshake;
     if (pending) {
       pending.done(error ?? new Error("the connection closed during the TLS handshake"));
@@ -134,10 +143,6 @@ export async function upgradeToTls(
   where: string,
   signal: AbortSignal,
 ): Promise<TargetConnection> {
-  if (state.early) {
-    raw.terminate();
-    throw new ProxyError("connect_failed", `${where} spoke before the TLS handshake: not TLS?`);
-  }
   const handshake = new Promise<void>((resolve, reject) => {
     state.handshake = {
       verify: tls.rejectUnauthorized,
@@ -178,14 +183,7 @@ export function streamConnection(socket: StreamSocket, state: SocketState): Targ
   return {
     write: (chunk) => Math.max(0, socket.write(chunk)),
     pause: () => socket.pause(),
-    resume() {
-      const early = state.early;
-      if (early) {
-        state.early = null;
-        state.events.data(early);
-      }
-      socket.resume();
-    },
+    resume: () => socket.resume(),
     end() {
       state.finished = true;
       socket.end();

@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
+import type { Socket, TCPSocketListener } from "bun";
+import { type Blackhole, startBlackhole } from "../../tests/helpers/blackhole.ts";
+import { closedPort } from "../../tests/helpers/ports.ts";
+import { ProxyError } from "../protocol/errors.ts";
+import { openCancellableTcp } from "./cancellable-connect.ts";
+import type { TargetEvents } from "./types.ts";
+
+const descriptors = () => readdirSync("/proc/self/fd").length;
+
+/** Waits (at most 1 s, in 10 ms steps) until this process has `count` descriptors open. */
+async function descriptorsBackTo(count: number): Promise<number> {
+  for (let i = 0; i < 100 && descriptors() !== count; i++) await Bun.sleep(10);
+  return descriptors();
+}
+
+/** Target events recorded in order, and a promise for the first data. */
+function recorder() {
+  const seen: string[] = [];
+  let gotData: (chunk: Uint8Array) => void = () => {};
+  const firstData = new Promise<Uint8Array>((resolve) => {
+    gotData = resolve;
+  });
+  const events: TargetEvents = {
+    data(chunk) {
+      seen.push(`data ${new TextDecoder().decode(chunk)}`);
+      gotData(chunk);
+    },
+    drain() {},
+    end() {
+      seen.push("end");
+    },
+    error(error) {
+      seen.push(`error ${error.message}`);
+    },
+  };
+  return { seen, events, firstData };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ProxyError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ProxyError) return error;
+    throw error;
+  }
+  throw new Error("the connect did not fail");
+}
+
+describe("openCancellableTcp", () => {
+  // A target that speaks first: a banner the relay must get only once it resumes the socket.
+  let banner: TCPSocketListener<undefined>;
+  let blackhole: Blackhole;
+  /** Resolved by the banner server: when it has written a banner, and when a connection closed. */
+  let wrote: () => void = () => {};
+  let closed: () => void = () => {};
+
+  beforeAll(async () => {
+    banner = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket: Socket<undefined>) {
+          socket.write("hello");
+          wrote();
+        },
+        data() {},
+        close() {
+          closed();
+        },
+      },
+    });
+    blackhole = await startBlackhole();
+  });
+
+  afterAll(async () => {
+    banner.stop(true);
+    await blackhole.stop();
+  });
+
+  test("opens paused: bytes the target sent at once arrive only after resume()", async () => {
+    const { seen, events, firstData } = recorder();
+    const written = new Promise<void>((resolve) => {
+      wrote = resolve;
+    });
+    const connection = await openCancellableTcp({
+      address: "127.0.0.1",
+      port: banner.port,
+      where: `127.0.0.1:${banner.port}`,
+      signal: new AbortController().signal,
+      events,
+    });
+    // A loopback write lands in the peer's receive queue at once; an unpaused socket would then
+    // read it on the next turn of the event loop, which the sleeps give it.
+    await written;
+    await Bun.sleep(1);
+    await Bun.sleep(1);
+    expect(seen).toEqual([]);
+    connection.resume();
+    expect(new TextDecoder().decode(await firstData)).toBe("hello");
+    const serverClosed = new Promise<void>((resolve) => {
+      closed = resolve;
+    });
+    connection.destroy();
+    await serverClosed;
+  });
+
+  test("a refused port: connect_failed naming ECONNREFUSED, and nothing reaches the events", async () => {
+    const port = await closedPort();
+    const { seen, events } = recorder();
+    const error = await rejection(
+      openCancellableTcp({
+        address: "127.0.0.1",
+        port,
+        where: `127.0.0.1:${port}`,
+        signal: new AbortController().signal,
+        events,
+      }),
+    );
+    expect(error.code).toBe("connect_failed");
+    expect(error.message).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(seen).toEqual([]);
+  });
+
+  test("an abort while the target does not answer releases the descriptor at once", async () => {
+    const idle = descriptors();
+    const abort = new AbortController();
+    const { seen, events } = recorder();
+    const opening = openCancellableTcp({
+      address: "127.0.0.1",
+      port: blackhole.port,
+      where: "blackhole",
+      signal: abort.signal,
+      events,
+    });
+    // Past node:net's next tick and ours: the connect is issued and its socket adopted.
+    await Bun.sleep(0);
+    await Bun.sleep(0);
+    expect(descriptors()).toBe(idle + 1);
+    abort.abort();
+    const error = await rejection(opening);
+    expect(error.message).toBe("connect abandoned");
+    expect(await descriptorsBackTo(idle)).toBe(idle);
+    expect(seen).toEqual([]);
+  });
+
+  test("an abort in the same tick as the call: abandoned before node:net even connects", async () => {
+    const idle = descriptors();
+    const abort = new AbortController();
+    const opening = openCancellableTcp({
+      address: "127.0.0.1",
+      port: blackhole.port,
+      where: "blackhole",
+      signal: abort.signal,
+      events: recorder().events,
+    });
+    abort.abort();
+    expect((await rejection(opening)).message).toBe("connect abandoned");
+    expect(await descriptorsBackTo(idle)).toBe(idle);
+  });
+
+  test("an already aborted signal: no connect at all", async () => {
+    const abort = new AbortController();
+    abort.abort();
+    const error = await rejection(
+      openCancellableTcp({
+        address: "127.0.0.1",
+        port: banner.port,
+        where: "banner",
+        signal: abort.signal,
+        events: recorder().events,
+      }),
+    );
+    expect(error.message).toBe("connect abandoned");
+  });
+});
