@@ -1,7 +1,7 @@
 import { Socket as NetSocket } from "node:net";
 import { ProxyError } from "../protocol/errors.ts";
+import { closeIfAbandoned } from "./abandoned.ts";
 import {
-  closeIfAbandoned,
   plainHandlers,
   type SocketState,
   type StreamSocket,
@@ -44,7 +44,7 @@ export async function openCancellableTcp({
 }: CancellableOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false };
   const socket = await connectCancellable(address, port, where, signal, state);
-  closeIfAbandoned(socket, state, signal);
+  closeIfAbandoned(signal, state, () => socket.terminate());
   return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
 }
 

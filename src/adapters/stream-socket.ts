@@ -1,5 +1,6 @@
 import type { Socket, SocketHandler } from "bun";
 import { ProxyError } from "../protocol/errors.ts";
+import { closeIfAbandoned } from "./abandoned.ts";
 import type { TargetConnection, TargetEvents } from "./types.ts";
 
 /** Per-socket state shared by the byte-stream adapters (tcp, tls, unix). */
@@ -110,16 +111,8 @@ export async function openUnixSocket({
     const code = (error as { code?: string }).code ?? (error as Error).message;
     throw new ProxyError("connect_failed", `connect ${code} ${path}`);
   }
-  closeIfAbandoned(socket, state, signal);
+  closeIfAbandoned(signal, state, () => socket.terminate());
   return streamConnection(socket, state);
-}
-
-/** A connect that completed after its session gave up on it: closed at once, and an error. */
-export function closeIfAbandoned(socket: StreamSocket, state: SocketState, signal: AbortSignal) {
-  if (!signal.aborted) return;
-  state.finished = true;
-  socket.terminate();
-  throw new ProxyError("connect_failed", "connection opened after it was abandoned");
 }
 
 /** TLS options as the tls adapter gives them: verification is always said, never a default. */

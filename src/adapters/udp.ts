@@ -2,6 +2,7 @@ import { isIPv6 } from "node:net";
 import type { udp as BunUdp } from "bun";
 import { formatHostPort } from "../net/host-port.ts";
 import { ProxyError } from "../protocol/errors.ts";
+import { closeIfAbandoned } from "./abandoned.ts";
 import { hostField, parseFields, portField } from "./fields.ts";
 import { defineProtocol, type TargetConnection, type TargetEvents } from "./types.ts";
 
@@ -75,11 +76,7 @@ export const udp = defineProtocol({
       const code = (error as { code?: string }).code ?? (error as Error).message;
       throw new ProxyError("connect_failed", `udp ${code} ${formatHostPort(address, port)}`);
     }
-    if (signal.aborted) {
-      state.finished = true;
-      socket.close();
-      throw new ProxyError("connect_failed", "connection opened after it was abandoned");
-    }
+    closeIfAbandoned(signal, state, () => socket.close());
     return connection(socket, state, ipv6 ? MAX_DATAGRAM_BYTES.ipv6 : MAX_DATAGRAM_BYTES.ipv4);
   },
 });
