@@ -260,6 +260,23 @@ function loadAverage(): number {
   }
 }
 
+/** One Markdown row per workload from Socket2Web's and wisp-js's medians in `table`. */
+function tableRows(
+  table: Record<string, Partial<Record<WispWorkload, number[]>>>,
+  row: (workload: WispWorkload, ours: number | undefined, theirs: number | undefined) => string,
+): string[] {
+  return WISP_WORKLOADS.map((workload) =>
+    row(
+      workload,
+      median(table.socket2web?.[workload] ?? []),
+      median(table["wisp-js"]?.[workload] ?? []),
+    ),
+  );
+}
+
+const fixed = (value: number | undefined, digits: number): string =>
+  value === undefined ? "-" : value.toFixed(digits);
+
 const median = (values: number[]): number | undefined => {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -288,15 +305,14 @@ export function wispReport(results: WispResults): string[] {
     "| workload | socket2web | wisp-js | ratio (target ≥ 2×) |",
     "|---|---|---|---|",
   ];
-  for (const workload of WISP_WORKLOADS) {
-    const ours = median(results.runs.socket2web?.[workload] ?? []);
-    const theirs = median(results.runs["wisp-js"]?.[workload] ?? []);
-    const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
-    lines.push(
-      `| ${UNITS[workload]} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ` +
-        `${ratio === undefined ? "-" : `${ratio.toFixed(2)}× ${ratio >= 2 ? "(met)" : "(not met)"}`} |`,
-    );
-  }
+  lines.push(
+    ...tableRows(results.runs, (workload, ours, theirs) => {
+      const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
+      const verdict =
+        ratio === undefined ? "-" : `${ratio.toFixed(2)}× ${ratio >= 2 ? "(met)" : "(not met)"}`;
+      return `| ${UNITS[workload]} | ${fixed(ours, 0)} | ${fixed(theirs, 0)} | ${verdict} |`;
+    }),
+  );
   const efficiency = results.perCpuSecond;
   if (efficiency) {
     lines.push(
@@ -306,16 +322,12 @@ export function wispReport(results: WispResults): string[] {
       "",
       "| workload | socket2web | wisp-js | ratio |",
       "|---|---|---|---|",
+      ...tableRows(efficiency, (workload, ours, theirs) => {
+        const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
+        const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
+        return `| ${unit} | ${fixed(ours, 0)} | ${fixed(theirs, 0)} | ${fixed(ratio, 2)}× |`;
+      }),
     );
-    for (const workload of WISP_WORKLOADS) {
-      const ours = median(efficiency.socket2web?.[workload] ?? []);
-      const theirs = median(efficiency["wisp-js"]?.[workload] ?? []);
-      const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
-      const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
-      lines.push(
-        `| ${unit} | ${ours?.toFixed(0) ?? "-"} | ${theirs?.toFixed(0) ?? "-"} | ${ratio?.toFixed(2) ?? "-"}× |`,
-      );
-    }
   }
   const busy = results.clientBusy;
   if (busy && Object.keys(busy).length > 0) {
@@ -326,14 +338,12 @@ export function wispReport(results: WispResults): string[] {
       "",
       "| workload | with socket2web | with wisp-js |",
       "|---|---|---|",
+      ...tableRows(
+        busy,
+        (workload, ours, theirs) =>
+          `| ${UNITS[workload]} | ${fixed(ours, 2)} | ${fixed(theirs, 2)} |`,
+      ),
     );
-    for (const workload of WISP_WORKLOADS) {
-      const ours = median(busy.socket2web?.[workload] ?? []);
-      const theirs = median(busy["wisp-js"]?.[workload] ?? []);
-      lines.push(
-        `| ${UNITS[workload]} | ${ours?.toFixed(2) ?? "-"} | ${theirs?.toFixed(2) ?? "-"} |`,
-      );
-    }
   }
   if (results.errors.length > 0) {
     lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
