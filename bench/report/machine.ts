@@ -38,7 +38,8 @@ function firstLine(cmd: string[], matching = /./): string | null {
   }
 }
 
-function describeSocket2web(): string {
+/** Which socket2web was measured: the commit, and whether src/ had uncommitted changes. */
+export function describeSocket2web(): string {
   const commit = firstLine(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]) ?? "unknown";
   const dirty = (firstLine(["git", "-C", ROOT, "status", "--porcelain", "--", "src"]) ?? "") !== "";
   const where = SOURCE_ENTRY.startsWith(ROOT) ? "" : ` (source ${SOURCE_ENTRY}, binary ${BINARY})`;
