@@ -1,7 +1,8 @@
 import type { TargetConnection } from "../adapters/types.ts";
 import { CloseCode } from "../protocol/constants.ts";
+import { BaseRelay } from "./base-relay.ts";
 import { MessageQueue } from "./message-queue.ts";
-import type { ClientSide, FlowLimits, RelayOptions, TargetRelay } from "./relay.ts";
+import type { TargetRelay } from "./relay.ts";
 
 /**
  * Messages both ways, each delivered whole or not at all: never merged, never split.
@@ -12,46 +13,22 @@ import type { ClientSide, FlowLimits, RelayOptions, TargetRelay } from "./relay.
  * backlog at the high-water mark is dropped, where a full UDP receive buffer would drop it; both
  * kinds of loss are counted.
  */
-export class MessageRelay implements TargetRelay {
-  bytesFromClient = 0;
-  bytesFromTarget = 0;
-  lastActivity = Date.now();
+export class MessageRelay extends BaseRelay implements TargetRelay {
   readonly dropped = { toTarget: 0, toClient: 0 };
 
-  private readonly client: ClientSide;
-  private readonly limits: FlowLimits;
-  private readonly trackActivity: boolean;
-  private readonly toTarget = new MessageQueue();
+  protected readonly toTarget = new MessageQueue();
   /** Target messages that arrived before `attach`, bounded like the client's backlog. */
   private held: MessageQueue | undefined = new MessageQueue();
-  private target: TargetConnection | undefined;
-  private clientPaused = false;
-  private endTargetWhenFlushed = false;
-
-  constructor({ client, limits, trackActivity = false }: RelayOptions) {
-    this.client = client;
-    this.limits = limits;
-    this.trackActivity = trackActivity;
-  }
-
-  get pendingToTarget(): number {
-    return this.toTarget.bytes;
-  }
 
   fromClient(message: Uint8Array): void {
-    this.bytesFromClient += message.byteLength;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    this.countFromClient(message.byteLength);
     this.toTarget.push(message);
     if (this.target) this.flushToTarget();
-    if (!this.clientPaused && this.toTarget.bytes >= this.limits.highWater) {
-      this.clientPaused = true;
-      this.client.pause();
-    }
+    this.holdClientIfBehind();
   }
 
   fromTarget(message: Uint8Array): void {
-    this.bytesFromTarget += message.byteLength;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    this.countFromTarget(message.byteLength);
     if (this.held) {
       if (this.held.bytes >= this.limits.highWater) this.dropped.toClient++;
       else this.held.push(message);
@@ -69,29 +46,15 @@ export class MessageRelay implements TargetRelay {
     target.resume();
   }
 
-  targetDrained(): void {
-    this.flushToTarget();
-  }
-
   /** Nothing to resume: the target is never paused, its surplus is dropped instead. */
   clientDrained(): void {}
-
-  endTargetAfterFlush(): void {
-    this.endTargetWhenFlushed = true;
-    this.flushToTarget();
-  }
-
-  discard(): void {
-    this.toTarget.clear();
-    this.target = undefined;
-  }
 
   private sendToClient(message: Uint8Array): void {
     if (this.client.bufferedAmount() >= this.limits.highWater) this.dropped.toClient++;
     else this.client.send(message);
   }
 
-  private flushToTarget(): void {
+  protected flushToTarget(): void {
     const target = this.target;
     if (!target) return;
     const max = target.maxMessageBytes ?? Number.POSITIVE_INFINITY;
@@ -111,14 +74,7 @@ export class MessageRelay implements TargetRelay {
       if (taken < 0) break;
       this.toTarget.shift();
     }
-    if (this.clientPaused && this.toTarget.bytes < this.limits.lowWater) {
-      this.clientPaused = false;
-      this.client.resume();
-    }
-    if (this.toTarget.isEmpty && this.endTargetWhenFlushed) {
-      this.target = undefined;
-      target.end();
-    }
+    this.flushed(target);
   }
 
   /** A message the target's transport cannot carry whole ends the session: it is never split. */

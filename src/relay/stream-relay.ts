@@ -1,6 +1,7 @@
 import type { TargetConnection } from "../adapters/types.ts";
+import { BaseRelay } from "./base-relay.ts";
 import { ByteQueue } from "./byte-queue.ts";
-import type { ClientSide, FlowLimits, RelayOptions, TargetRelay } from "./relay.ts";
+import type { TargetRelay } from "./relay.ts";
 
 const NO_DROPS = { toTarget: 0, toClient: 0 } as const;
 
@@ -9,36 +10,16 @@ const NO_DROPS = { toTarget: 0, toClient: 0 } as const;
  * while the other side's backlog is above the high-water mark. Chunks may be split (partial
  * writes) and their boundaries mean nothing.
  */
-export class StreamRelay implements TargetRelay {
-  bytesFromClient = 0;
-  bytesFromTarget = 0;
-  lastActivity = Date.now();
+export class StreamRelay extends BaseRelay implements TargetRelay {
   readonly dropped = NO_DROPS;
 
-  private readonly client: ClientSide;
-  private readonly limits: FlowLimits;
-  private readonly trackActivity: boolean;
-  private readonly toTarget = new ByteQueue();
+  protected readonly toTarget = new ByteQueue();
   /** Target bytes that arrived before `attach` (a TLS record read with the handshake). */
   private held: Uint8Array[] | undefined = [];
-  private target: TargetConnection | undefined;
-  private clientPaused = false;
   private targetPaused = false;
-  private endTargetWhenFlushed = false;
-
-  constructor({ client, limits, trackActivity = false }: RelayOptions) {
-    this.client = client;
-    this.limits = limits;
-    this.trackActivity = trackActivity;
-  }
-
-  get pendingToTarget(): number {
-    return this.toTarget.bytes;
-  }
 
   fromClient(chunk: Uint8Array): void {
-    this.bytesFromClient += chunk.byteLength;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    this.countFromClient(chunk.byteLength);
     const target = this.target;
     if (target && this.toTarget.isEmpty) {
       const written = target.write(chunk);
@@ -47,15 +28,11 @@ export class StreamRelay implements TargetRelay {
     } else {
       this.toTarget.push(chunk);
     }
-    if (!this.clientPaused && this.toTarget.bytes >= this.limits.highWater) {
-      this.clientPaused = true;
-      this.client.pause();
-    }
+    this.holdClientIfBehind();
   }
 
   fromTarget(chunk: Uint8Array): void {
-    this.bytesFromTarget += chunk.byteLength;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    this.countFromTarget(chunk.byteLength);
     if (this.held) {
       this.held.push(chunk);
       return;
@@ -72,25 +49,11 @@ export class StreamRelay implements TargetRelay {
     if (!this.targetPaused) target.resume();
   }
 
-  targetDrained(): void {
-    this.flushToTarget();
-  }
-
   clientDrained(): void {
     if (this.targetPaused && this.client.bufferedAmount() < this.limits.lowWater) {
       this.targetPaused = false;
       this.target?.resume();
     }
-  }
-
-  endTargetAfterFlush(): void {
-    this.endTargetWhenFlushed = true;
-    this.flushToTarget();
-  }
-
-  discard(): void {
-    this.toTarget.clear();
-    this.target = undefined;
   }
 
   private sendToClient(chunk: Uint8Array): void {
@@ -104,17 +67,10 @@ export class StreamRelay implements TargetRelay {
     }
   }
 
-  private flushToTarget(): void {
+  protected flushToTarget(): void {
     const target = this.target;
     if (!target) return;
-    const flushed = this.toTarget.drainInto((chunk) => target.write(chunk));
-    if (this.clientPaused && this.toTarget.bytes < this.limits.lowWater) {
-      this.clientPaused = false;
-      this.client.resume();
-    }
-    if (flushed && this.endTargetWhenFlushed) {
-      this.target = undefined;
-      target.end();
-    }
+    this.toTarget.drainInto((chunk) => target.write(chunk));
+    this.flushed(target);
   }
 }
