@@ -12,9 +12,9 @@ export interface Blackhole {
 
 // Bun's listeners always accept, so a tiny Python process holds a listening socket that never does.
 // On a line "accept" on stdin it starts accepting, and prints the SHA-256 of each connection's
-// bytes at its end of stream.
+// bytes at its end of stream. It exits when its stdin closes (stop(), or the test process gone).
 const SCRIPT = `
-import hashlib, socket, sys, threading
+import hashlib, os, socket, sys, threading
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 s.listen(0)
@@ -27,13 +27,16 @@ def serve(conn):
             break
         digest.update(chunk)
     print("eof " + digest.hexdigest(), flush=True)
+def exit_at_eof():
+    sys.stdin.read()
+    os._exit(0)
 if sys.stdin.readline().strip() == "accept":
-    s.settimeout(10)
+    threading.Thread(target=exit_at_eof, daemon=True).start()
+    # A queue of one lets a handshake that completes while it is full be dropped by the kernel
+    # (its client believes it is connected); a longer one, and accepting until the end, do not.
+    s.listen(128)
     while True:
-        try:
-            conn, _ = s.accept()
-        except socket.timeout:
-            break
+        conn, _ = s.accept()
         threading.Thread(target=serve, args=(conn,), daemon=True).start()
 `;
 
