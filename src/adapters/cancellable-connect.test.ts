@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import type { Socket, TCPSocketListener } from "bun";
 import { type Blackhole, startBlackhole } from "../../tests/helpers/blackhole.ts";
+import { runIsolated } from "../../tests/helpers/isolated-network.ts";
 import { closedPort } from "../../tests/helpers/ports.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import { openCancellableTcp } from "./cancellable-connect.ts";
@@ -173,5 +174,15 @@ describe("openCancellableTcp", () => {
       }),
     );
     expect(error.message).toBe("connect abandoned");
+  });
+
+  test("no ephemeral port left: connect_failed at once naming EADDRNOTAVAIL, not a wait for the deadline", async () => {
+    // In a network namespace of its own, where the scenario can narrow the ephemeral port range.
+    const result = await runIsolated<{ error: string; settledWithinMs: number }>(
+      new URL("../../tests/helpers/isolated/no-ephemeral-port.ts", import.meta.url),
+      null,
+    );
+    expect(result.error).toMatch(/^connect EADDRNOTAVAIL 127\.0\.0\.1:\d+$/);
+    expect(result.settledWithinMs).toBeLessThan(5000);
   });
 });

@@ -94,8 +94,10 @@ function connectCancellable(
       if (!adopted && state.connecting) settle(error);
     });
     // Runs after node:net's own next-tick step, which issued the native connect with its handlers.
+    // A connect that failed there at once (EADDRNOTAVAIL: no ephemeral port left) has destroyed
+    // the node:net socket, whose "error" event, on a later tick, settles this promise.
     process.nextTick(() => {
-      if (!state.connecting) return;
+      if (!state.connecting || starter.destroyed) return;
       adopted = true;
       adopt(starter, socket, state);
     });
