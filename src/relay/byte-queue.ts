@@ -14,11 +14,8 @@ export class ByteQueue {
     this.bytes += chunk.byteLength;
   }
 
-  /**
-   * Offers chunks to `write` in order until it takes less than offered.
-   * Returns true when the queue is empty afterwards.
-   */
-  drainInto(write: (chunk: Uint8Array) => number): boolean {
+  /** Offers chunks to `write` in order until it takes less than offered. */
+  drainInto(write: (chunk: Uint8Array) => number): void {
     while (this.head < this.chunks.length) {
       const chunk = this.chunks[this.head] as Uint8Array;
       const written = write(chunk);
@@ -26,13 +23,12 @@ export class ByteQueue {
       if (written < chunk.byteLength) {
         this.chunks[this.head] = chunk.subarray(written);
         this.compact();
-        return false;
+        return;
       }
       this.head++;
     }
     this.chunks = [];
     this.head = 0;
-    return true;
   }
 
   clear(): void {
