@@ -1,11 +1,11 @@
-import { parseRoute, RouteError, routeTable } from "../fixed-target/route.ts";
-import type { FixedTarget } from "../fixed-target/target-text.ts";
+import { parseRoute, RouteError, routeTable } from "../front-ends/raw/route.ts";
 import {
   loadTokenSource,
   type TokenSnapshot,
   type TokenSource,
   TokenSourceError,
-} from "../fixed-target/token-source.ts";
+} from "../front-ends/raw/token-source.ts";
+import type { FixedTarget } from "../net/target-text.ts";
 import type { Origins } from "./load.ts";
 import type { Settings } from "./settings.ts";
 import { UsageError } from "./usage-error.ts";

@@ -93,6 +93,7 @@ test("text: the message as before, fields left out (the message already says the
 test("session summary: the text line as before, and the same facts as JSON fields", () => {
   const summary = {
     session: 4,
+    frontEnd: "raw",
     client: "127.0.0.1",
     protocol: "tcp",
     target: "127.0.0.1:6379",
@@ -104,13 +105,14 @@ test("session summary: the text line as before, and the same facts as JSON field
   const text = capture();
   logSessionSummary(createLogger("info", "text", text.streams), summary);
   expect(text.out.join("")).toContain(
-    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000",
+    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 frontend=raw",
   );
   const json = capture();
   logSessionSummary(createLogger("info", "json", json.streams), { ...summary, error: "forbidden" });
   expect(JSON.parse(json.out[0] as string)).toMatchObject({
-    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000",
+    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 frontend=raw",
     session: 4,
+    frontend: "raw",
     client: "127.0.0.1",
     protocol: "tcp",
     target: "127.0.0.1:6379",

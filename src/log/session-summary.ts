@@ -5,6 +5,8 @@ import { formatBytes, type Logger } from "./logger.ts";
 /** What the one line for a closed session says. */
 export interface SessionSummary {
   readonly session: number;
+  /** The client protocol it came in by (socket2web, raw, wisp). */
+  readonly frontEnd: string;
   readonly client: string;
   /** The adapter and `host:port`, once the handshake named them. */
   readonly protocol?: string | undefined;
@@ -29,9 +31,10 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
   logger.info(
     `session ${summary.session} ${summary.client} -> ${target}` +
       ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
-      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}${droppedNote(summary)}`,
+      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}${droppedNote(summary)} frontend=${summary.frontEnd}`,
     fields({
       session: summary.session,
+      frontend: summary.frontEnd,
       client: summary.client,
       protocol: summary.protocol,
       target: summary.target,

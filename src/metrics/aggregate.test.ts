@@ -13,6 +13,7 @@ import { createMetrics } from "./metrics.ts";
 function worker(bytes: number) {
   const metrics = createMetrics(() => []);
   metrics.sessionFinished({
+    frontEnd: "socket2web",
     bytesFromClient: bytes,
     bytesFromTarget: bytes,
     protocol: "tcp",
@@ -31,8 +32,8 @@ test("snapshots add up: counters and histograms summed, start time the earliest"
   expect(series.get('socket2web_bytes_total{direction="client_to_target",protocol="tcp"}')).toBe(
     150,
   );
-  expect(series.get('socket2web_sessions_total{close_code="1000"}')).toBe(2);
-  expect(series.get('socket2web_refused_total{reason="capacity"}')).toBe(2);
+  expect(series.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(2);
+  expect(series.get('socket2web_refused_total{frontend="none",reason="capacity"}')).toBe(2);
   expect(series.get('socket2web_session_duration_seconds_count{protocol="tcp"}')).toBe(2);
   const own = samples(await worker(0).render());
   expect(series.get("process_start_time_seconds")).toBe(own.get("process_start_time_seconds"));
@@ -91,7 +92,7 @@ test("the supervisor's scrape holds every worker that answers, plus itself", asy
   expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(0);
   // A second scrape gets fresh answers, not the first one's.
   const again = samples(await scraper.scrape());
-  expect(again.get('socket2web_sessions_total{close_code="1000"}')).toBe(2);
+  expect(again.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(2);
 });
 
 test("a worker asked for /metrics gets the whole server's total from the supervisor", async () => {

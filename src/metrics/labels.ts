@@ -8,6 +8,10 @@ export const OTHER = "other";
 /** A session that ended before it had a value for the label (no handshake, no close code). */
 export const NONE = "none";
 
+/** The client protocols a connection or stream comes in by (`frontend` label). */
+export const FRONT_ENDS = ["socket2web", "raw", "wisp"] as const;
+export type FrontEndName = (typeof FRONT_ENDS)[number];
+
 /** Why a connection was refused before it became a session; the caller names it where it decides. */
 export const REFUSAL_REASONS = [
   /** The Origin header is not allowed (HTTP 403). */

@@ -3,6 +3,7 @@ import { samples } from "../../tests/helpers/prometheus.ts";
 import { createMetrics, type FinishedSession, type SessionFigures } from "./metrics.ts";
 
 const finished = (fields: Partial<FinishedSession>): FinishedSession => ({
+  frontEnd: "socket2web",
   bytesFromClient: 0,
   bytesFromTarget: 0,
   closeCode: 1000,
@@ -20,9 +21,11 @@ describe("labels come from closed sets", () => {
       metrics.sessionFinished(finished({ closeCode: code }));
     const after = samples(await metrics.render());
     const added = [...after.keys()].filter((key) => !before.includes(key));
-    expect(added).toEqual(['socket2web_sessions_total{close_code="other"}']);
-    expect(after.get('socket2web_sessions_total{close_code="other"}')).toBe(200);
-    expect(after.get('socket2web_sessions_total{close_code="1000"}')).toBe(1);
+    expect(added).toEqual(['socket2web_sessions_total{frontend="socket2web",close_code="other"}']);
+    expect(after.get('socket2web_sessions_total{frontend="socket2web",close_code="other"}')).toBe(
+      200,
+    );
+    expect(after.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(1);
   });
 
   test("the protocol's own codes and RFC 6455's keep their series; no code is `none`", async () => {
@@ -32,7 +35,9 @@ describe("labels come from closed sets", () => {
     }
     const series = samples(await metrics.render());
     for (const code of ["1001", "1006", "1013", "4403", "4502", "none"]) {
-      expect(series.get(`socket2web_sessions_total{close_code="${code}"}`)).toBe(1);
+      expect(
+        series.get(`socket2web_sessions_total{frontend="socket2web",close_code="${code}"}`),
+      ).toBe(1);
     }
   });
 
@@ -54,14 +59,14 @@ describe("labels come from closed sets", () => {
         'socket2web_target_connect_duration_seconds_count{protocol="other",outcome="connected"}',
       ),
     ).toBe(1);
-    expect(series.get('socket2web_refused_total{reason="other"}')).toBe(1);
+    expect(series.get('socket2web_refused_total{frontend="none",reason="other"}')).toBe(1);
   });
 });
 
 test("every refusal reason has a series from the start, so rate() works from the first scrape", async () => {
   const series = samples(await createMetrics(() => []).render());
   for (const reason of ["origin", "credential", "capacity", "per_ip", "rate_limit", "shutdown"]) {
-    expect(series.get(`socket2web_refused_total{reason="${reason}"}`)).toBe(0);
+    expect(series.get(`socket2web_refused_total{frontend="none",reason="${reason}"}`)).toBe(0);
   }
 });
 

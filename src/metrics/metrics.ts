@@ -11,6 +11,8 @@ import {
   CONNECT_OUTCOMES,
   type ConnectOutcome,
   closeCodeLabel,
+  FRONT_ENDS,
+  type FrontEndName,
   NONE,
   OTHER,
   protocolLabeller,
@@ -19,7 +21,7 @@ import {
 } from "./labels.ts";
 import { registerProcessMetrics } from "./process.ts";
 
-export type { ConnectOutcome, RefusalReason } from "./labels.ts";
+export type { ConnectOutcome, FrontEndName, RefusalReason } from "./labels.ts";
 
 /** What a finished (or live) session contributes. */
 export interface SessionFigures {
@@ -30,6 +32,8 @@ export interface SessionFigures {
 }
 
 export interface FinishedSession extends SessionFigures {
+  /** The client protocol it came in by. */
+  readonly frontEnd: FrontEndName;
   readonly closeCode: number | undefined;
   /** The protocol `error` its status carried, if it failed before proxying. */
   readonly error: string | undefined;
@@ -45,8 +49,11 @@ export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 export interface ProxyMetrics {
   readonly contentType: string;
   sessionFinished(session: FinishedSession): void;
-  /** A connection refused before it became a session, with the reason where it was decided. */
-  refused(reason: RefusalReason): void;
+  /**
+   * A connection refused before it became a session, with the reason where it was decided and the
+   * front end it came to (undefined: refused before any front end claimed it).
+   */
+  refused(reason: RefusalReason, frontEnd?: FrontEndName): void;
   /** Seconds from the WebSocket opening to the client's handshake arriving. */
   handshakeReceived(seconds: number): void;
   /** Seconds spent opening the target (resolving, checking and connecting), and how it ended. */
@@ -112,8 +119,8 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
   });
   const sessions = new Counter({
     name: "socket2web_sessions_total",
-    help: "Finished sessions by WebSocket close code (codes outside RFC 6455 and the protocol's are 'other')",
-    labelNames: ["close_code"],
+    help: "Finished sessions by front end and WebSocket close code (codes outside RFC 6455 and the protocol's are 'other')",
+    labelNames: ["frontend", "close_code"],
     registers: [registry],
   });
   const errors = new Counter({
@@ -124,11 +131,15 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
   });
   const refusals = new Counter({
     name: "socket2web_refused_total",
-    help: "Connections refused before becoming a session, by reason",
-    labelNames: ["reason"],
+    help: "Connections refused before becoming a session, by front end and reason",
+    labelNames: ["frontend", "reason"],
     registers: [registry],
   });
-  for (const reason of REFUSAL_REASONS) refusals.inc({ reason }, 0);
+  for (const frontend of [...FRONT_ENDS, NONE]) {
+    for (const reason of REFUSAL_REASONS) refusals.inc({ frontend, reason }, 0);
+  }
+  const frontEndOf = (name: string | undefined) =>
+    name === undefined ? NONE : (FRONT_ENDS as readonly string[]).includes(name) ? name : OTHER;
   const dropped = new Counter({
     name: "socket2web_datagrams_dropped_total",
     help: "Datagrams of finished udp sessions dropped where UDP drops them, by direction",
@@ -179,7 +190,10 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     contentType: registry.contentType,
     sessionFinished(session) {
       addBytes(finishedBytes, session);
-      sessions.inc({ close_code: closeCodeLabel(session.closeCode) });
+      sessions.inc({
+        frontend: frontEndOf(session.frontEnd),
+        close_code: closeCodeLabel(session.closeCode),
+      });
       if (session.error) errors.inc({ error: errorOf(session.error) });
       if (session.durationSeconds !== undefined) {
         duration.observe({ protocol: protocolOf(session.protocol) }, session.durationSeconds);
@@ -191,8 +205,9 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
         dropped.inc({ direction: "client_to_target" }, session.dropped.toTarget);
       }
     },
-    refused(reason) {
+    refused(reason, frontEnd) {
       refusals.inc({
+        frontend: frontEndOf(frontEnd),
         reason: (REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : OTHER,
       });
     },

@@ -1,5 +1,7 @@
 import type { TargetConnection } from "../adapters/types.ts";
-import type { ClientSide, FlowLimits, RelayOptions } from "./relay.ts";
+import type { ClientSide, FlowLimits, RelayObserver, RelayOptions } from "./relay.ts";
+
+const NO_OBSERVER: RelayObserver = { toTarget() {}, targetPaused() {}, targetEnded() {} };
 
 /** A queue towards the target, as each transport keeps one: bytes or whole messages. */
 interface TargetQueue {
@@ -20,14 +22,16 @@ export abstract class BaseRelay {
 
   protected readonly client: ClientSide;
   protected readonly limits: FlowLimits;
+  protected readonly observer: RelayObserver;
   protected target: TargetConnection | undefined;
   protected abstract readonly toTarget: TargetQueue;
   private readonly trackActivity: boolean;
   private clientPaused = false;
   private endTargetWhenFlushed = false;
 
-  constructor({ client, limits, trackActivity = false }: RelayOptions) {
+  constructor({ client, limits, observer, trackActivity = false }: RelayOptions) {
     this.client = client;
+    this.observer = observer ?? NO_OBSERVER;
     this.limits = limits;
     this.trackActivity = trackActivity;
   }
@@ -48,6 +52,14 @@ export abstract class BaseRelay {
   discard(): void {
     this.toTarget.clear();
     this.target = undefined;
+  }
+
+  /** Writes to the target, telling the observer what it took. */
+  protected write(target: TargetConnection, chunk: Uint8Array): number {
+    const written = target.write(chunk);
+    if (written > 0)
+      this.observer.toTarget(written === chunk.byteLength ? chunk : chunk.subarray(0, written));
+    return written;
   }
 
   /** Writes what the target will take now; calls `flushed` after. */
@@ -80,6 +92,7 @@ export abstract class BaseRelay {
     if (this.toTarget.isEmpty && this.endTargetWhenFlushed) {
       this.target = undefined;
       target.end();
+      this.observer.targetEnded();
     }
   }
 }

@@ -49,8 +49,19 @@ export interface TargetRelay {
   discard(): void;
 }
 
+/** What a relay tells the session about the target side as it happens. */
+export interface RelayObserver {
+  /** Bytes (or a message) the target took. */
+  toTarget(chunk: Uint8Array): void;
+  /** Reading the target stopped (true) or started again (false) for the client's backlog. */
+  targetPaused(paused: boolean): void;
+  /** The client was gone and the target has had every byte: it was ended. */
+  targetEnded(): void;
+}
+
 export interface RelayOptions {
   readonly client: ClientSide;
+  readonly observer?: RelayObserver | undefined;
   readonly limits: FlowLimits;
   /** Read the clock per chunk only when an idle timeout needs it. */
   readonly trackActivity?: boolean;

@@ -22,7 +22,7 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     this.countFromClient(chunk.byteLength);
     const target = this.target;
     if (target && this.toTarget.isEmpty) {
-      const written = target.write(chunk);
+      const written = this.write(target, chunk);
       if (written === chunk.byteLength) return;
       this.toTarget.push(chunk.subarray(written));
     } else {
@@ -53,6 +53,7 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     if (this.targetPaused && this.client.bufferedAmount() < this.limits.lowWater) {
       this.targetPaused = false;
       this.target?.resume();
+      this.observer.targetPaused(false);
     }
   }
 
@@ -64,13 +65,14 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     ) {
       this.targetPaused = true;
       this.target?.pause();
+      this.observer.targetPaused(true);
     }
   }
 
   protected flushToTarget(): void {
     const target = this.target;
     if (!target) return;
-    this.toTarget.drainInto((chunk) => target.write(chunk));
+    this.toTarget.drainInto((chunk) => this.write(target, chunk));
     this.flushed(target);
   }
 }

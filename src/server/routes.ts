@@ -1,6 +1,6 @@
+import { jsonResponse, textResponse } from "../admission/responses.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProxyMetrics, RefusalReason } from "../metrics/metrics.ts";
-import { jsonResponse, textResponse } from "./responses.ts";
 
 export interface RouteHandlers {
   ready(): boolean;

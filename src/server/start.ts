@@ -1,8 +1,8 @@
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
-import type { TokenSnapshot, TokenSource } from "../fixed-target/token-source.ts";
-import type { FixedTargets } from "../fixed-target/upgrade-kind.ts";
+import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
+import type { TokenSnapshot, TokenSource } from "../front-ends/raw/token-source.ts";
 import { createLogger, fields, type Logger } from "../log/logger.ts";
 import { serverMetrics, supervisorMetrics } from "../metrics/wiring.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";

@@ -1,5 +1,6 @@
 import type { AdapterRegistry } from "../adapters/registry.ts";
-import type { ProtocolAdapter } from "../adapters/types.ts";
+import type { ProtocolAdapter, TargetEvents } from "../adapters/types.ts";
+import type { Reached } from "../admission/admission.ts";
 import { parseHandshake } from "../handshake/parse.ts";
 import type { ProxyError } from "../protocol/errors.ts";
 
@@ -27,6 +28,16 @@ export type TargetChooser =
     }
   /** The target was chosen before the session began: no greeting, no waiting. */
   | { readonly kind: "fixed"; readonly selection: Selection }
+  /**
+   * The target was chosen and opened before the session began (a raw session, so that a refusal
+   * could still be an HTTP status): `attach` hands the connection's events to the session.
+   */
+  | {
+      readonly kind: "reached";
+      readonly selection: Selection;
+      readonly reached: Reached;
+      attach(events: TargetEvents): void;
+    }
   /** The choice made before the session began is invalid (a URL-form handshake): report, close. */
   | { readonly kind: "refused"; readonly error: ProxyError };
 

@@ -7,15 +7,20 @@ import {
   type TargetConnection,
   type TargetEvents,
 } from "../adapters/types.ts";
+import { createAdmission } from "../admission/admission.ts";
+import { createSlots } from "../admission/slots.ts";
 import { createCredentialCheck } from "../auth/credentials.ts";
+import { createOriginCheck } from "../auth/origin.ts";
+import { captureHooks } from "../capture/hooks.ts";
 import type { SessionClose } from "../capture/session-capture.ts";
-import type { SessionTap } from "../capture/sink.ts";
-import type { OpenTap, TapTarget } from "../capture/tap.ts";
+import type { CapturedSession, SessionTap } from "../capture/sink.ts";
+import { createClientAddressResolver } from "../net/client-address.ts";
 import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { invalidHandshake, ProxyError } from "../protocol/errors.ts";
 import type { SessionClient } from "./client.ts";
+import type { SessionHooks } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
 import { Session, type SessionContext, type SessionSettings } from "./session.ts";
 import { protocolStatus, silentStatus } from "./status.ts";
@@ -79,10 +84,18 @@ class FakeTarget implements TargetConnection {
   ended = false;
   destroyed = false;
   paused = true;
+  /** Bytes the next writes may take in all. */
+  accept = Number.POSITIVE_INFINITY;
   constructor(readonly events: TargetEvents) {}
   write(chunk: Uint8Array): number {
-    this.written.push(...chunk);
-    return chunk.byteLength;
+    const taken = Math.min(chunk.byteLength, this.accept);
+    this.accept -= taken;
+    this.written.push(...chunk.subarray(0, taken));
+    return taken;
+  }
+  /** The target took what was pending: its drain event, as an adapter sends it. */
+  drain(): void {
+    this.events.drain();
   }
   pause(): void {
     this.paused = true;
@@ -144,7 +157,6 @@ async function until(done: () => boolean): Promise<void> {
 const SETTINGS: SessionSettings = {
   handshakeTimeout: 10,
   maxLifetime: 0,
-  connectTimeout: 10,
   idleTimeout: 0,
 };
 
@@ -154,12 +166,13 @@ function setup(
     fixed?: boolean;
     silent?: boolean;
     refused?: ProxyError;
-    capture?: OpenTap;
+    hooks?: SessionHooks;
   } = {},
 ) {
   const fake = fakeAdapter();
   const client = new FakeClient();
   const closed: Session[] = [];
+  const released: Session[] = [];
   const logger = createConsola({ level: LogLevels.silent });
   const errors: unknown[] = [];
   logger.error = ((...args: unknown[]) => {
@@ -169,10 +182,18 @@ function setup(
     settings: { ...SETTINGS, ...options.settings },
     logger,
     flow: { highWater: 1024, lowWater: 256 },
-    policy: createPolicy({ allow: [], deny: [] }),
-    resolver: mapResolver({}),
-    credentials: createCredentialCheck({}),
-    onClosed: (session) => closed.push(session),
+    reach: createAdmission({
+      origin: createOriginCheck({ allow: [], require: false }),
+      credentials: createCredentialCheck({}),
+      clientAddress: createClientAddressResolver([]),
+      rateLimiter: undefined,
+      slots: createSlots({ maxConnections: 10, maxConnectionsPerIp: 0 }),
+      policy: createPolicy({ allow: [], deny: [] }),
+      resolver: mapResolver({}),
+      connectTimeout: 10,
+      accepting: () => true,
+      logger,
+    }).reach,
   };
   const selection: Selection = {
     adapter: fake.adapter,
@@ -199,10 +220,17 @@ function setup(
     chooser,
     status: options.silent ? silentStatus : protocolStatus(client),
     clientAddress: "127.0.0.1:1",
-    ...(options.capture ? { capture: options.capture } : {}),
+    frontEnd: "socket2web",
+    hooks: [
+      {
+        closed: () => closed.push(session),
+        released: () => released.push(session),
+      },
+      ...(options.hooks ? [options.hooks] : []),
+    ],
   });
   client.session = session;
-  return { session, client, closed, errors, ...fake };
+  return { session, client, closed, released, errors, ...fake };
 }
 
 const HANDSHAKE = JSON.stringify({ protocol: "fake", target_port: 7 });
@@ -463,9 +491,9 @@ describe("a choice refused before the session (an invalid URL-form handshake)", 
   });
 });
 
-/** A capture part that records what the session hands it. */
+/** A capture that records what the session's capture hooks hand it. */
 function recordingCapture() {
-  const opened: TapTarget[] = [];
+  const opened: CapturedSession[] = [];
   const client: number[] = [];
   const target: number[] = [];
   const closes: SessionClose[] = [];
@@ -474,24 +502,38 @@ function recordingCapture() {
     targetBytes: (chunk) => target.push(...chunk),
     close: (close) => closes.push(close),
   };
-  const open: OpenTap = (at) => {
-    opened.push(at);
-    return tap;
-  };
-  return { open, opened, client, target, closes };
+  const hooks = captureHooks(
+    {
+      open: (session: CapturedSession) => {
+        opened.push(session);
+        return tap;
+      },
+      settled: async () => {},
+    } as unknown as Parameters<typeof captureHooks>[0],
+    1,
+    { address: "127.0.0.1", port: 1 },
+  );
+  return { hooks, opened, client, target, closes };
 }
 
 describe("capture (--capture)", () => {
   test("opens once connected, sees what the target took and sent, and the client's close", async () => {
     const capture = recordingCapture();
-    const { session, openTarget } = setup({ capture: capture.open });
+    const { session, openTarget } = setup({ hooks: capture.hooks });
     session.start();
     session.message(HANDSHAKE);
     session.message(new Uint8Array([1, 2]));
     expect(capture.opened).toEqual([]);
     const target = await openTarget();
     expect(capture.opened).toEqual([
-      { protocol: "fake", transport: "tcp", address: "127.0.0.1", port: 7, host: "127.0.0.1" },
+      {
+        sessionId: 1,
+        protocol: "fake",
+        transport: "tcp",
+        client: { address: "127.0.0.1", port: 1 },
+        target: { address: "127.0.0.1", port: 7 },
+        targetHost: undefined,
+      },
     ]);
     session.message(new Uint8Array([3]));
     target.events.data(new Uint8Array([9, 8]));
@@ -508,7 +550,7 @@ describe("capture (--capture)", () => {
     "a target %s closes the capture as %s with the close code and reason",
     async (event, how, code, reason) => {
       const capture = recordingCapture();
-      const { session, openTarget } = setup({ capture: capture.open });
+      const { session, openTarget } = setup({ hooks: capture.hooks });
       session.start();
       session.message(HANDSHAKE);
       const target = await openTarget();
@@ -520,7 +562,7 @@ describe("capture (--capture)", () => {
 
   test("a client gone before the target opened gets no capture", async () => {
     const capture = recordingCapture();
-    const { session, openTarget } = setup({ capture: capture.open });
+    const { session, openTarget } = setup({ hooks: capture.hooks });
     session.start();
     session.message(HANDSHAKE);
     session.clientClosed(1000);
@@ -528,5 +570,37 @@ describe("capture (--capture)", () => {
     expect(target.ended).toBe(true);
     expect(capture.opened).toEqual([]);
     expect(capture.closes).toEqual([]);
+  });
+});
+
+describe("released: nothing of the session is held any more", () => {
+  test("only once the client has gone and the target has had every byte and was ended", async () => {
+    const { session, openTarget, released } = setup();
+    session.start();
+    session.message(HANDSHAKE);
+    const target = await openTarget();
+    target.accept = 0;
+    session.message(new Uint8Array(100));
+    session.clientClosed(1000);
+    expect(session.phase).toBe("closed");
+    expect(released).toEqual([]);
+    target.accept = Number.POSITIVE_INFINITY;
+    target.drain();
+    expect(target.ended).toBe(true);
+    expect(released).toEqual([session]);
+  });
+
+  test("at once for a session that never opened a target, and after a failed connect", async () => {
+    const first = setup();
+    first.session.start();
+    first.session.clientClosed(1000);
+    expect(first.released).toEqual([first.session]);
+    const second = setup();
+    second.session.start();
+    second.session.message(HANDSHAKE);
+    second.session.clientClosed(1000);
+    expect(second.released).toEqual([]);
+    await second.failOpen(new ProxyError("connect_failed", "refused"));
+    await until(() => second.released.length === 1);
   });
 });

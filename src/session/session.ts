@@ -1,35 +1,25 @@
 import { LogLevels } from "consola";
-import type {
-  OpenRequest,
-  ProtocolAdapter,
-  TargetConnection,
-  TargetEvents,
-} from "../adapters/types.ts";
-import type { CredentialCheck, Grant } from "../auth/credentials.ts";
+import type { TargetConnection, TargetEvents } from "../adapters/types.ts";
+import { describeTarget } from "../admission/access.ts";
+import type { Reached, ReachRequest } from "../admission/admission.ts";
+import { Refusal } from "../admission/refusal.ts";
+import type { Grant } from "../auth/credentials.ts";
 import type { SessionEnd } from "../capture/session-capture.ts";
-import type { SessionTap } from "../capture/sink.ts";
-import { type OpenTap, tapConnection, tapEvents, transportOf } from "../capture/tap.ts";
 import { fields, type Logger } from "../log/logger.ts";
-import { logSessionSummary } from "../log/session-summary.ts";
+import type { FrontEndName } from "../metrics/labels.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
-import type { Resolver } from "../net/resolver.ts";
-import type { Policy } from "../policy/policy.ts";
-import {
-  CloseCode,
-  CloseReason,
-  type ConnectedStatus,
-  type ErrorCode,
-} from "../protocol/constants.ts";
+import { CloseCode, CloseReason, type ConnectedStatus } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import {
   type ClientSide,
   createRelay,
   type FlowLimits,
   type TargetRelay as Relay,
+  type RelayObserver,
 } from "../relay/relay.ts";
-import { AccessDenied, checkedLocations, describeTarget, grantFor } from "./access.ts";
 import type { SessionClient } from "./client.ts";
-import { connectWithin } from "./connect.ts";
+import { type Clock, idleClock, lifetimeClock } from "./clock.ts";
+import type { SessionHooks, SessionRecord } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
 import type { StatusReporter } from "./status.ts";
 
@@ -38,7 +28,6 @@ export interface SessionSettings {
   /** From the start until the client's choice arrives (`--timeout`). */
   readonly handshakeTimeout: number;
   readonly maxLifetime: number;
-  readonly connectTimeout: number;
   readonly idleTimeout: number;
 }
 
@@ -47,13 +36,12 @@ export interface SessionContext {
   readonly settings: SessionSettings;
   readonly logger: Logger;
   readonly flow: FlowLimits;
-  /** The server's target policy; a ticket may narrow it per session. */
-  readonly policy: Policy;
-  /** Resolves host names once; sessions connect only to addresses it returned and the policy passed. */
-  readonly resolver: Resolver;
-  readonly credentials: CredentialCheck;
-  /** Called once, when the client's side has ended. */
-  readonly onClosed: (session: Session) => void;
+  /** Opens a chosen target: grant and policy, resolution once, connect within the timeout. */
+  readonly reach: (
+    request: ReachRequest,
+    events: TargetEvents,
+    abort: AbortController,
+  ) => Promise<Reached>;
   /** Handshake and connect durations, as they happen (when metrics are on). */
   readonly metrics?: SessionObserver | undefined;
 }
@@ -61,15 +49,16 @@ export interface SessionContext {
 /** What one session is made of: who the client is, how it chooses a target, how it is told. */
 export interface SessionParts {
   readonly id: number;
+  readonly frontEnd: FrontEndName;
   readonly client: SessionClient;
   readonly chooser: TargetChooser;
   readonly status: StatusReporter;
   /** For logs: the client's address. */
   readonly clientAddress: string;
-  /** A credential proved before the session began (an Authorization header). */
+  /** A credential proved before the session began (an Authorization header, the URL). */
   readonly grant?: Grant | undefined;
-  /** Opens the session's capture once its target is connected (--capture). */
-  readonly capture?: OpenTap | undefined;
+  /** Observers: capture, metrics, logs, the server's table, a Wisp stream's credit. */
+  readonly hooks: readonly SessionHooks[];
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -86,14 +75,14 @@ export type SessionState =
       readonly kind: "connecting";
       readonly relay: Relay;
       readonly abort: AbortController;
-      idle: Timer | undefined;
+      readonly idle: Clock;
     }
   /** Bytes flow both ways. `frozen`: a shutdown stopped reading from both sides. */
   | {
       readonly kind: "proxying";
       readonly relay: Relay;
       readonly target: TargetConnection;
-      idle: Timer | undefined;
+      readonly idle: Clock;
       frozen: boolean;
     }
   /** The client's side has ended; figures are final. A connect under way may still deliver. */
@@ -116,11 +105,12 @@ const TRACE_PAYLOAD_BYTES = 32;
  * One client's session, from start to close: choose a target → connect → proxy. Every event from
  * the client or the target lands here and never throws. A bug before `connected` takes the same
  * path as after it: logged, then close 1011 `internal error` (no status message: only the
- * protocol's own failures have an `error` code).
+ * protocol's own failures have an `error` code). Observers (`SessionHooks`) are told as it goes.
  */
 export class Session {
   readonly id: number;
   readonly clientAddress: string;
+  readonly frontEnd: FrontEndName;
   readonly startedAt = performance.now();
 
   private state: SessionState = { kind: "handshake", timer: undefined };
@@ -129,14 +119,17 @@ export class Session {
   private chosenProtocol: string | undefined;
   private chosenTarget: string | undefined;
   private closeCode: number | undefined;
-  private errorCode: ErrorCode | undefined;
-  private lifetime: Timer | undefined;
+  private errorCode: string | undefined;
+  private lifetime: Clock | undefined;
   private closeReason = "";
-  private tap: SessionTap | undefined;
   /** How the stream to the target ended, for the capture: the client's close unless told otherwise. */
   private ending: SessionEnd = "client-end";
+  /** A target connection is open, or being opened, for this session. */
+  private holdsTarget = false;
+  private wasReleased = false;
   private readonly tracing: boolean;
   private readonly client: SessionClient;
+  private readonly hooks: readonly SessionHooks[];
 
   constructor(
     private readonly context: SessionContext,
@@ -144,12 +137,19 @@ export class Session {
   ) {
     this.id = parts.id;
     this.clientAddress = parts.clientAddress;
+    this.frontEnd = parts.frontEnd;
     this.client = parts.client;
+    this.hooks = parts.hooks;
     this.tracing = context.logger.level >= LogLevels.trace;
   }
 
   get phase(): SessionPhase {
     return this.state.kind;
+  }
+
+  /** False once the client has gone and the target is closed: nothing of it is held. */
+  get holding(): boolean {
+    return !this.wasReleased;
   }
 
   get bufferedToClient(): number {
@@ -183,6 +183,7 @@ export class Session {
   /** The figures of a session that has closed, for metrics. */
   get finished(): FinishedSession {
     return {
+      frontEnd: this.frontEnd,
       closeCode: this.closeCode,
       error: this.errorCode,
       bytesFromClient: this.bytesFromClient,
@@ -196,20 +197,22 @@ export class Session {
   /** The session counts from here: start the clocks, and greet or go straight to the target. */
   start(): void {
     const { settings } = this.context;
-    if (settings.maxLifetime > 0) {
-      this.lifetime = setTimeout(
-        () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
-        settings.maxLifetime * 1000,
-      );
-    }
+    this.lifetime = lifetimeClock(settings.maxLifetime, () =>
+      this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+    );
     const { chooser } = this.parts;
-    if (chooser.kind === "fixed") {
-      this.chosen(chooser.selection);
-      return;
-    }
-    if (chooser.kind === "refused") {
-      this.fail(chooser.error);
-      return;
+    switch (chooser.kind) {
+      case "fixed":
+        this.chosen(chooser.selection);
+        return;
+      case "reached":
+        this.proxyReached(chooser.selection, chooser.reached, chooser.attach);
+        return;
+      case "refused":
+        this.fail(chooser.error);
+        return;
+      case "message":
+        break;
     }
     this.client.sendText(chooser.greeting);
     if (this.state.kind !== "handshake") return;
@@ -263,11 +266,11 @@ export class Session {
     if (state.kind === "closed") return;
     if (this.closeCode === undefined) this.closeReason = reason;
     this.closeCode ??= code;
-    clearTimeout(this.lifetime);
+    this.lifetime?.stop();
     if (state.kind === "handshake") clearTimeout(state.timer);
-    else clearTimeout(state.idle);
+    else state.idle.stop();
     // A connect under way delivers the client's bytes itself once it opens (see `connect`).
-    if (state.kind === "proxying") endTargetAfterFlush(state.relay, state.target);
+    if (state.kind === "proxying") this.endTargetAfterFlush(state.relay, state.target);
     const relay = this.relayOf(state);
     this.state = {
       kind: "closed",
@@ -275,9 +278,9 @@ export class Session {
       bytesFromTarget: relay?.bytesFromTarget ?? 0,
       dropped: relay?.dropped,
     };
-    this.tap?.close({ code: this.closeCode, reason: this.closeReason, how: this.ending });
-    this.context.onClosed(this);
-    this.logFinished();
+    const record = this.record();
+    for (const hook of this.hooks) hook.closed?.(record);
+    this.releaseIfDone();
   }
 
   /**
@@ -307,19 +310,14 @@ export class Session {
     const previous = this.state;
     if (previous.kind !== "handshake") return;
     clearTimeout(previous.timer);
-    const relay = createRelay(selection.adapter.transport, {
-      client: this.relayClient(),
-      limits: this.context.flow,
-      trackActivity: this.context.settings.idleTimeout > 0,
-    });
+    const relay = this.createRelay(selection);
     const state: SessionState = {
       kind: "connecting",
       relay,
       abort: new AbortController(),
-      idle: undefined,
+      idle: this.idleClock(relay),
     };
     this.state = state;
-    this.startIdleClock(state);
     const began = performance.now();
     const observe = (outcome: "connected" | "failed" | "timeout") =>
       this.context.metrics?.targetConnect(
@@ -327,127 +325,162 @@ export class Session {
         (performance.now() - began) / 1000,
         outcome,
       );
+    this.holdsTarget = true;
     this.connect(selection, state).then(
       () => observe("connected"),
       (error: unknown) => {
         // Refused by policy or credential: not a connect attempt.
-        const code = error instanceof ProxyError ? error.code : undefined;
+        const code = error instanceof Refusal ? error.code : undefined;
         if (code === "connect_timeout") observe("timeout");
         else if (code === "connect_failed") observe("failed");
         state.abort.abort();
+        this.targetGone();
         this.fail(error);
       },
     );
   }
 
   private async connect(
-    { adapter, target, echo, token }: Selection,
+    selection: Selection,
     connecting: Extract<SessionState, { kind: "connecting" }>,
   ): Promise<void> {
-    this.chosenProtocol = adapter.name;
-    this.chosenTarget = describeTarget(adapter, target);
-    this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
-    this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
-    const { credentials, policy, resolver, settings } = this.context;
-    const grant = await grantFor(credentials, this.parts.grant, token);
-    const locations = await checkedLocations(policy, resolver, grant, adapter, target);
+    const { adapter, target, token } = selection;
+    this.describe(selection);
     const { relay } = connecting;
-    const connection = await connectWithin(
-      settings.connectTimeout,
-      locations,
-      (location, signal) =>
-        this.openTarget(
-          adapter,
-          // checkedLocations gives each adapter locations of its own endpoint kind.
-          { target, location, signal },
-          {
-            data: this.tracing
-              ? (chunk) => {
-                  this.tracePayload("target -> client", chunk);
-                  relay.fromTarget(chunk);
-                }
-              : (chunk) => relay.fromTarget(chunk),
-            drain: () => relay.targetDrained(),
-            end: () => this.targetEnded(relay, CloseCode.normal, CloseReason.targetClosed),
-            error: (error) =>
-              this.targetEnded(relay, CloseCode.internalError, targetFailure(error)),
-          },
-        ),
+    const reached = await this.context.reach(
+      { adapter, target, grant: this.parts.grant, token },
+      this.targetEvents(relay),
       connecting.abort,
     );
     if (this.state !== connecting) {
       // The client left while the target was opening: it still gets what the client sent.
-      relay.attach(connection);
-      endTargetAfterFlush(relay, connection);
+      relay.attach(reached.connection);
+      this.endTargetAfterFlush(relay, reached.connection);
       return;
     }
+    this.proxying(selection, reached, relay, connecting.idle);
+  }
+
+  /** A target opened before the session began (a raw session): straight to proxying. */
+  private proxyReached(
+    selection: Selection,
+    reached: Reached,
+    attach: (events: TargetEvents) => void,
+  ): void {
+    if (this.state.kind !== "handshake") return;
+    this.describe(selection);
+    const relay = this.createRelay(selection);
+    this.holdsTarget = true;
+    this.proxying(selection, reached, relay, this.idleClock(relay));
+    attach(this.targetEvents(relay));
+  }
+
+  private proxying(selection: Selection, reached: Reached, relay: Relay, idle: Clock): void {
+    const { adapter, target, echo } = selection;
     const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
     this.parts.status.connected(status);
-    this.state = {
-      kind: "proxying",
-      relay,
-      target: connection,
-      idle: connecting.idle,
-      frozen: false,
+    this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
+    const opened = {
+      protocol: adapter.name,
+      transport: adapter.transport,
+      location: reached.location,
+      host:
+        adapter.endpoint === "network"
+          ? adapter.locate(target).host
+          : reached.location.kind === "path"
+            ? reached.location.path
+            : undefined,
     };
-    relay.attach(connection);
+    for (const hook of this.hooks) hook.opened?.(opened);
+    relay.attach(reached.connection);
     this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
   }
 
-  /** Opens the target; with --capture, the session's capture taps it once it is open. */
-  private async openTarget(
-    adapter: ProtocolAdapter,
-    request: OpenRequest<unknown>,
-    events: TargetEvents,
-  ): Promise<TargetConnection> {
-    const open = adapter.open.bind(adapter) as (
-      request: OpenRequest<unknown>,
-      events: TargetEvents,
-    ) => Promise<TargetConnection>;
-    const connection = await open(
-      request,
-      tapEvents(events, () => this.tap),
-    );
-    const openTap = this.parts.capture;
-    // A connection the session will not use (timed out, client gone) is never captured.
-    if (!openTap || request.signal.aborted || this.state.kind !== "connecting") return connection;
-    const { location } = request;
-    this.tap = openTap({
-      protocol: adapter.name,
-      transport: transportOf(adapter),
-      address: location.kind === "network" ? location.address : "",
-      port: location.kind === "network" ? location.port : 0,
-      host:
-        adapter.endpoint === "network"
-          ? adapter.locate(request.target).host
-          : (location as { path?: string }).path,
+  private describe({ adapter, target }: Selection): void {
+    this.chosenProtocol = adapter.name;
+    this.chosenTarget = describeTarget(adapter, target);
+    this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
+    this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
+  }
+
+  private createRelay(selection: Selection): Relay {
+    return createRelay(selection.adapter.transport, {
+      client: this.relayClient(),
+      limits: this.context.flow,
+      trackActivity: this.context.settings.idleTimeout > 0,
+      observer: this.relayObserver(),
     });
-    return this.tap ? tapConnection(connection, this.tap) : connection;
+  }
+
+  private idleClock(relay: Relay): Clock {
+    return idleClock(
+      this.context.settings.idleTimeout * 1000,
+      () => relay.lastActivity,
+      () => this.close(CloseCode.idleTimeout, CloseReason.idleTimeout),
+    );
+  }
+
+  /** The target's events, as the session handles them and tells its observers. */
+  private targetEvents(relay: Relay): TargetEvents {
+    const hooks = this.hooks;
+    return {
+      data: (chunk) => {
+        if (this.tracing) this.tracePayload("target -> client", chunk);
+        for (const hook of hooks) hook.fromTarget?.(chunk);
+        relay.fromTarget(chunk);
+      },
+      drain: () => {
+        relay.targetDrained();
+        for (const hook of hooks) hook.targetDrained?.();
+      },
+      end: () => this.targetEnded(relay, CloseCode.normal, CloseReason.targetClosed),
+      error: (error) => this.targetEnded(relay, CloseCode.internalError, targetFailure(error)),
+    };
+  }
+
+  private relayObserver(): RelayObserver {
+    const hooks = this.hooks;
+    return {
+      toTarget: (chunk) => {
+        for (const hook of hooks) hook.toTarget?.(chunk);
+      },
+      targetPaused: (paused) => {
+        for (const hook of hooks) hook.targetPaused?.(paused);
+      },
+      targetEnded: () => this.targetGone(),
+    };
   }
 
   /** The target's stream is over: the client gets every byte already read, then the close. */
   private targetEnded(relay: Relay, code: number, reason: string): void {
     this.ending = code === CloseCode.normal ? "target-end" : "target-reset";
     relay.discard();
+    this.targetGone();
     this.close(code, reason);
   }
 
   private fail(error: unknown): void {
     const state = this.state;
-    const isProxyError = error instanceof ProxyError;
+    const refusal =
+      error instanceof Refusal
+        ? error
+        : error instanceof ProxyError
+          ? Refusal.of(error)
+          : undefined;
     if (state.kind === "closed") {
       // Nobody to tell: the client left while the target was being chosen or opened.
-      if (isProxyError)
-        this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
+      if (refusal)
+        this.context.logger.debug(`session ${this.id}: ${refusal.code}: ${refusal.message}`);
       else this.context.logger.error(`session ${this.id}: internal error after close:`, error);
       return;
     }
     if (state.kind === "proxying") {
       state.target.destroy();
+      this.targetGone();
       this.ending = "client-reset";
     }
     // A bug, in any state: no status message may describe it; 1011 does.
-    if (!isProxyError || state.kind === "proxying") {
+    if (!refusal || state.kind === "proxying") {
       this.context.logger.error(
         `session ${this.id}: internal error, closing it with 1011:`,
         error,
@@ -456,37 +489,49 @@ export class Session {
       this.close(CloseCode.internalError, CloseReason.internalError);
       return;
     }
-    if (error instanceof AccessDenied) {
+    if (refusal.code === "unauthorized" || refusal.code === "forbidden") {
       this.context.logger.info(
-        `session ${this.id} ${this.clientAddress}: ${error.code} ${this.targetLabel}: ${error.logReason}`,
+        `session ${this.id} ${this.clientAddress}: ${refusal.code} ${this.targetLabel}: ${refusal.logReason}`,
         fields({
           session: this.id,
           client: this.clientAddress,
           protocol: this.chosenProtocol,
           target: this.chosenTarget,
-          error: error.code,
-          reason: error.logReason,
+          error: refusal.code,
+          reason: refusal.logReason,
         }),
       );
     }
-    this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
-    this.errorCode = error.code;
-    this.parts.status.failed(error);
-    this.close(error.closeCode, error.code);
+    this.context.logger.debug(`session ${this.id}: ${refusal.code}: ${refusal.message}`);
+    this.errorCode = refusal.code;
+    this.parts.status.failed(refusal);
+    this.close(refusal.closeCode, refusal.code);
   }
 
-  private startIdleClock(connecting: Extract<SessionState, { kind: "connecting" }>): void {
-    const idleMs = this.context.settings.idleTimeout * 1000;
-    if (idleMs <= 0) return;
-    const { relay } = connecting;
-    const check = () => {
-      const state = this.state;
-      if (state.kind !== "connecting" && state.kind !== "proxying") return;
-      const quietFor = Date.now() - relay.lastActivity;
-      if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
-      else state.idle = setTimeout(check, idleMs - quietFor);
-    };
-    connecting.idle = setTimeout(check, idleMs);
+  /** The target is closed, or will not be opened: the session may be done. */
+  private targetGone(): void {
+    this.holdsTarget = false;
+    this.releaseIfDone();
+  }
+
+  private releaseIfDone(): void {
+    if (this.wasReleased || this.holdsTarget || this.state.kind !== "closed") return;
+    this.wasReleased = true;
+    for (const hook of this.hooks) hook.released?.();
+  }
+
+  /** The client is gone: the target gets what was already received, then its end of stream. */
+  private endTargetAfterFlush(relay: Relay, target: TargetConnection): void {
+    relay.endTargetAfterFlush();
+    if (relay.pendingToTarget > 0) {
+      const guard = setTimeout(() => {
+        if (relay.pendingToTarget > 0) {
+          target.destroy();
+          this.targetGone();
+        }
+      }, TARGET_FLUSH_GRACE_MS);
+      guard.unref();
+    }
   }
 
   private relayOf(state: SessionState): Relay | undefined {
@@ -521,9 +566,10 @@ export class Session {
     );
   }
 
-  private logFinished(): void {
-    logSessionSummary(this.context.logger, {
-      session: this.id,
+  private record(): SessionRecord {
+    return {
+      id: this.id,
+      frontEnd: this.frontEnd,
       client: this.clientAddress,
       protocol: this.chosenProtocol,
       target: this.chosenTarget,
@@ -531,20 +577,11 @@ export class Session {
       bytesFromTarget: this.bytesFromTarget,
       durationMs: performance.now() - this.startedAt,
       closeCode: this.closeCode,
+      closeReason: this.closeReason,
       error: this.errorCode,
       dropped: this.state.kind === "closed" ? this.state.dropped : undefined,
-    });
-  }
-}
-
-/** The client is gone: the target gets what was already received, then its end of stream. */
-function endTargetAfterFlush(relay: Relay, target: TargetConnection): void {
-  relay.endTargetAfterFlush();
-  if (relay.pendingToTarget > 0) {
-    const guard = setTimeout(() => {
-      if (relay.pendingToTarget > 0) target.destroy();
-    }, TARGET_FLUSH_GRACE_MS);
-    guard.unref();
+      how: this.ending,
+    };
   }
 }
 

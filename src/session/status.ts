@@ -1,5 +1,5 @@
+import type { Refusal } from "../admission/refusal.ts";
 import type { ConnectedStatus, ErrorStatus } from "../protocol/constants.ts";
-import type { ProxyError } from "../protocol/errors.ts";
 import type { SessionClient } from "./client.ts";
 
 /**
@@ -8,15 +8,17 @@ import type { SessionClient } from "./client.ts";
  */
 export interface StatusReporter {
   connected(status: ConnectedStatus): void;
-  /** Followed by the session closing with `error.closeCode`. */
-  failed(error: ProxyError): void;
+  /** Followed by the session closing with `refusal.closeCode`. */
+  failed(refusal: Refusal): void;
 }
 
 /** The status messages of the protocol (section 4 of docs/protocol.md). */
 export function protocolStatus(client: SessionClient): StatusReporter {
   return {
     connected: (status) => client.sendText(JSON.stringify(status)),
-    failed(error) {
+    failed(refusal) {
+      const error = refusal.protocolError;
+      if (!error) return;
       const status: ErrorStatus = { status: "error", error: error.code, reason: error.message };
       client.sendText(JSON.stringify(status));
     },

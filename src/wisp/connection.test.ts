@@ -3,7 +3,7 @@ import { describe, expect, it } from "bun:test";
 import { tcp } from "../adapters/tcp.ts";
 import { createLogger } from "../log/logger.ts";
 import { CloseCode } from "../protocol/constants.ts";
-import { WispClose } from "./close-reason.ts";
+import { WispClose } from "../protocol/wisp-close.ts";
 import { type WispAccess, WispConnection } from "./connection.ts";
 import { encodePasswordPayload } from "./extensions.ts";
 import { decodePacket, encodeConnect, encodeData, encodeInfo, type Packet } from "./packet.ts";

@@ -1,14 +1,17 @@
 import { LogLevels } from "consola";
 import type { ProtocolAdapter } from "../adapters/types.ts";
+import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
+import { WispClose } from "../protocol/wisp-close.ts";
 import type { SessionClient } from "../session/client.ts";
+import { type Clock, idleClock, lifetimeClock } from "../session/clock.ts";
+import type { SessionHooks } from "../session/hooks.ts";
 import type { Selection } from "../session/selection.ts";
 import type { StatusReporter } from "../session/status.ts";
-import { closeReasonFor, WispClose } from "./close-reason.ts";
 import type { CreditLimits } from "./credit.ts";
 import { ExtensionId, parsePasswordPayload, serverExtensions } from "./extensions.ts";
 import {
@@ -51,6 +54,10 @@ export interface StreamSessionRequest {
   readonly status: StatusReporter;
   readonly grant: Grant | undefined;
   readonly streamId: number;
+  /** The stream's own observers (its credit). */
+  readonly hooks: SessionHooks;
+  /** Call once nothing of the stream's session is held (its target closed). */
+  readonly released: () => void;
 }
 
 export interface WispOptions {
@@ -78,8 +85,8 @@ export interface WispOptions {
   readonly idleTimeout?: number;
   /** How long a client that must authenticate has for its INFO; default INFO_TIMEOUT_MS. */
   readonly infoTimeoutMs?: number;
-  /** Called once per stream when its client side has ended. */
-  readonly streamFinished?: (stream: WispStream) => void;
+  /** Called once, when the WebSocket has closed and no stream's session holds anything. */
+  readonly released?: () => void;
 }
 
 /**
@@ -105,18 +112,23 @@ export class WispConnection {
   private readonly sessions = new Map<WispStream, StreamSession>();
   private readonly recent = new RecentIds(RECENT_IDS);
   private readonly overruns = new Set<WispStream>();
+  /**
+   * Streams whose client side has ended but whose session still flushes to its target: they
+   * count against the stream limit until their target is closed.
+   */
+  private readonly flushing = new Set<WispStream>();
   private state: State = "open";
   private grant: Grant | undefined;
   private infoTimer: ReturnType<typeof setTimeout> | undefined;
-  private lifetimeTimer: ReturnType<typeof setTimeout> | undefined;
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private lifetime: Clock | undefined;
+  private idle: Clock | undefined;
+  private wasReleased = false;
   /** Date.now() of the last packet either way; kept only with an idle timeout. */
   private lastActivity = Date.now();
   /** Messages that arrived while a credential was being checked, replayed in order after. */
   private heldMessages: (string | Uint8Array)[] = [];
   /** The version the client turned out to speak: 2 once its INFO came, 1 when it went ahead without. */
   clientVersion: 1 | 2 | undefined;
-  streamsOpened = 0;
   private readonly link: StreamLink;
   private readonly tracing: boolean;
 
@@ -138,8 +150,9 @@ export class WispConnection {
     };
   }
 
+  /** Streams that count against the limit: open ones, and closed ones still flushing. */
   get activeStreams(): number {
-    return this.streams.size;
+    return this.streams.size + this.flushing.size;
   }
 
   /** Bytes queued on the WebSocket towards the client. */
@@ -198,7 +211,7 @@ export class WispConnection {
 
   message(data: string | Uint8Array): void {
     if (this.state === "closed") return;
-    if (this.idleTimer) this.lastActivity = Date.now();
+    if (this.idle) this.lastActivity = Date.now();
     if (this.state === "authenticating") {
       this.heldMessages.push(data);
       return;
@@ -259,11 +272,12 @@ export class WispConnection {
     if (this.state === "closed") return;
     this.state = "closed";
     clearTimeout(this.infoTimer);
-    clearTimeout(this.lifetimeTimer);
-    clearTimeout(this.idleTimer);
+    this.lifetime?.stop();
+    this.idle?.stop();
     this.heldMessages = [];
     for (const stream of [...this.streams.values()])
       stream.clientClosed(WispClose.networkError, code);
+    this.releaseIfDone();
   }
 
   /** Closes the WebSocket (lifetime, shutdown); `closed` then ends the streams. */
@@ -273,23 +287,20 @@ export class WispConnection {
   }
 
   private startClocks(): void {
-    const lifetime = this.options.maxLifetime ?? 0;
-    if (lifetime > 0) {
-      this.lifetimeTimer = setTimeout(
-        () => this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
-        lifetime * 1000,
-      );
-    }
+    this.lifetime = lifetimeClock(this.options.maxLifetime ?? 0, () =>
+      this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+    );
     const idleMs = (this.options.idleTimeout ?? 0) * 1000;
     if (idleMs <= 0) return;
-    const check = () => {
-      // Open streams have idle clocks of their own: the connection is idle once it has none.
-      if (this.streams.size > 0) this.lastActivity = Date.now();
-      const quietFor = Date.now() - this.lastActivity;
-      if (quietFor >= idleMs) this.close(CloseCode.idleTimeout, CloseReason.idleTimeout);
-      else this.idleTimer = setTimeout(check, idleMs - quietFor);
-    };
-    this.idleTimer = setTimeout(check, idleMs);
+    this.idle = idleClock(
+      idleMs,
+      () => {
+        // Open streams have idle clocks of their own: the connection is idle once it has none.
+        if (this.streams.size > 0) this.lastActivity = Date.now();
+        return this.lastActivity;
+      },
+      () => this.close(CloseCode.idleTimeout, CloseReason.idleTimeout),
+    );
   }
 
   private awaitingInfo(packet: Packet): void {
@@ -378,10 +389,9 @@ export class WispConnection {
     let selection: Selection;
     try {
       // The same validation as a handshake's target_ip and target_port.
-      const observed = stream.observe(adapter);
       selection = {
-        adapter: observed,
-        target: observed.parse({ target_ip: host, target_port: port }),
+        adapter,
+        target: adapter.parse({ target_ip: host, target_port: port }),
         echo: {},
         token: undefined,
       };
@@ -389,18 +399,19 @@ export class WispConnection {
       if (!(error instanceof ProxyError)) throw error;
       this.debug(`stream ${id} to ${where}: ${error.message}`);
       this.recent.add(id);
-      this.link.send(encodeClose(id, closeReasonFor(error)));
+      this.link.send(encodeClose(id, Refusal.of(error).wispReason));
       return;
     }
     this.streams.set(id, stream);
     this.recent.delete(id);
-    this.streamsOpened++;
     const session = this.options.session({
       client: stream,
       selection,
       status: stream.status,
       grant: this.grant,
       streamId: id,
+      hooks: stream.hooks,
+      released: () => this.streamReleased(stream),
     });
     this.sessions.set(stream, session);
     stream.start(session);
@@ -427,7 +438,20 @@ export class WispConnection {
     this.streams.delete(stream.id);
     this.sessions.delete(stream);
     this.recent.add(stream.id);
-    this.options.streamFinished?.(stream);
+    this.flushing.add(stream);
+  }
+
+  /** A stream's session holds nothing any more: it stops counting. */
+  private streamReleased(stream: WispStream): void {
+    this.flushing.delete(stream);
+    this.releaseIfDone();
+  }
+
+  private releaseIfDone(): void {
+    if (this.wasReleased || this.state !== "closed" || this.flushing.size > 0) return;
+    if (this.streams.size > 0) return;
+    this.wasReleased = true;
+    this.options.released?.();
   }
 
   private streamOverrun(stream: WispStream, over: boolean): void {

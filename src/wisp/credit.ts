@@ -98,3 +98,11 @@ export class StreamCredit {
     return room;
   }
 }
+
+/**
+ * Each TCP stream's flow control towards its target. The first packets' size is unknown, so the
+ * credit every stream starts with is small (wisp-js's server offers 128, which lets 8 MiB of
+ * 64 KiB packets in at once); later grants size the window to about the relay's high-water mark,
+ * up to 128 packets for small ones.
+ */
+export const WISP_CREDIT: CreditLimits = { initial: 32, most: 128, bytes: 1024 * 1024 };

@@ -1,4 +1,5 @@
-import { parseWsproxyTarget, type WsproxyTarget } from "./wsproxy.ts";
+import type { FixedTarget } from "../net/target-text.ts";
+import { parseWsproxyTarget } from "./wsproxy.ts";
 
 /** What an upgrade's path under the Wisp prefix asks for. */
 export type WispEndpoint =
@@ -8,7 +9,7 @@ export type WispEndpoint =
   | {
       readonly kind: "wsproxy";
       readonly credential: string | undefined;
-      readonly target: WsproxyTarget;
+      readonly target: FixedTarget;
     }
   | { readonly kind: "invalid"; readonly reason: string };
 

@@ -1,16 +1,9 @@
-import type {
-  NetworkLocation,
-  OpenRequest,
-  PathLocation,
-  ProtocolAdapter,
-  TargetConnection,
-  TargetEvents,
-} from "../adapters/types.ts";
+import type { Refusal } from "../admission/refusal.ts";
 import { CloseCode } from "../protocol/constants.ts";
-import type { ProxyError } from "../protocol/errors.ts";
+import { WispClose } from "../protocol/wisp-close.ts";
 import type { SessionClient } from "../session/client.ts";
+import type { SessionHooks } from "../session/hooks.ts";
 import type { StatusReporter } from "../session/status.ts";
-import { closeReasonFor, WispClose } from "./close-reason.ts";
 import { type CreditLimits, StreamCredit } from "./credit.ts";
 import { encodeClose, encodeContinue, encodeData, type StreamKind } from "./packet.ts";
 
@@ -84,7 +77,7 @@ export class WispStream implements SessionClient {
   /** How the session reports its outcome: nothing on success, CLOSE with the reason on failure. */
   readonly status: StatusReporter = {
     connected: () => {},
-    failed: (error: ProxyError) => this.sendClose(closeReasonFor(error)),
+    failed: (refusal: Refusal) => this.sendClose(refusal.wispReason),
   };
 
   /** False while the target is not being read because the client is behind. */
@@ -100,34 +93,13 @@ export class WispStream implements SessionClient {
     return this.session?.pendingToTarget ?? 0;
   }
 
-  /**
-   * The adapter as this stream's session sees it: the same adapter, whose events also tell the
-   * stream when the target took bytes (credit may be due) and whose connection says when it is
-   * paused.
-   */
-  observe<Target>(adapter: ProtocolAdapter<Target>): ProtocolAdapter<Target> {
-    // Either kind of adapter opens the same way here; only its request's location differs.
-    const open = adapter.open.bind(adapter) as (
-      request: OpenRequest<Target, NetworkLocation | PathLocation>,
-      events: TargetEvents,
-    ) => Promise<TargetConnection>;
-    return {
-      ...adapter,
-      open: async (
-        request: OpenRequest<Target, NetworkLocation | PathLocation>,
-        events: TargetEvents,
-      ) => {
-        const connection = await open(request, {
-          ...events,
-          drain: () => {
-            events.drain();
-            this.afterTargetWrite();
-          },
-        });
-        return this.observed(connection);
-      },
-    } as ProtocolAdapter<Target>;
-  }
+  /** What the stream watches of its session: the target taking bytes (credit may be due), and being paused. */
+  readonly hooks: SessionHooks = {
+    targetDrained: () => this.afterTargetWrite(),
+    targetPaused: (paused) => {
+      this.targetPaused = paused;
+    },
+  };
 
   /** Starts the session that serves this stream. */
   start(session: StreamSession): void {
@@ -190,24 +162,6 @@ export class WispStream implements SessionClient {
     this.sendClose(closeReasonForCode(code));
     this.link.finished(this);
     this.session?.clientClosed(code);
-  }
-
-  private observed(connection: TargetConnection): TargetConnection {
-    return {
-      // Fields a transport may declare (a largest message size) stay; the methods are delegated.
-      ...connection,
-      write: (chunk) => connection.write(chunk),
-      pause: () => {
-        this.targetPaused = true;
-        connection.pause();
-      },
-      resume: () => {
-        this.targetPaused = false;
-        connection.resume();
-      },
-      end: () => connection.end(),
-      destroy: () => connection.destroy(),
-    };
   }
 
   /** After the target took bytes: count the packets it has, and grant credit if due. */

@@ -12,9 +12,10 @@ describe("parseWsproxyTarget", () => {
   });
 
   it.each([
-    ["127.0.0.1", "is not host:port"],
-    [":80", "is not host:port"],
-    ["::1:80", "needs brackets"],
+    ["127.0.0.1", "is not HOST:PORT"],
+    [":80", "has no host"],
+    ["::1:80", "in brackets"],
+    ["host:080", "from 1 to 65535"],
     ["host:0", "from 1 to 65535"],
     ["host:65536", "from 1 to 65535"],
     ["host:8e1", "from 1 to 65535"],

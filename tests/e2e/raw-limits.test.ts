@@ -103,7 +103,9 @@ describe("raw sessions and the rest of the server's rules", () => {
     try {
       expect((await upgradeAnswer(proxy.port, "/?token=nobody")).status).toBe(404);
       const metrics = await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text();
-      expect(metrics).toContain('socket2web_refused_total{reason="unknown_target"} 1');
+      expect(metrics).toContain(
+        'socket2web_refused_total{frontend="raw",reason="unknown_target"} 1',
+      );
     } finally {
       await proxy.stop();
       await rm(dir, { recursive: true, force: true });

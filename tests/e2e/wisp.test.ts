@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { extensions } from "@mercuryworkshop/wisp-js/client";
 import { SignJWT } from "jose";
 import { builtinAdapters } from "../../src/adapters/index.ts";
-import { WispClose } from "../../src/wisp/close-reason.ts";
+import { WispClose } from "../../src/protocol/wisp-close.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";

@@ -1,6 +1,7 @@
 // Protocol edge cases by hand-built packets.
 import { afterAll, describe, expect, test } from "bun:test";
-import { WispClose } from "../../src/wisp/close-reason.ts";
+import { WispClose } from "../../src/protocol/wisp-close.ts";
+import { WISP_CREDIT } from "../../src/wisp/credit.ts";
 import { encodePasswordPayload } from "../../src/wisp/extensions.ts";
 import {
   encodeClose,
@@ -9,7 +10,6 @@ import {
   encodeInfo,
   HEADER_BYTES,
 } from "../../src/wisp/packet.ts";
-import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { startWispHost } from "./host.ts";
 import { dataBytes, isClose, openRawWisp } from "./raw-wisp.ts";

@@ -1,4 +1,4 @@
-import { type FixedTarget, parseTargetText } from "./target-text.ts";
+import { type FixedTarget, parseTargetText } from "../../net/target-text.ts";
 
 /** `--route PATH=HOST:PORT`: every upgrade on PATH goes to one target. */
 export interface Route {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
-import { builtinAdapters } from "../adapters/index.ts";
-import { createRegistry } from "../adapters/registry.ts";
+import { builtinAdapters } from "../../adapters/index.ts";
+import { createRegistry } from "../../adapters/registry.ts";
 import { urlFormChooser } from "./url-form.ts";
 
 const registry = createRegistry(builtinAdapters);

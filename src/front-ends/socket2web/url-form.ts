@@ -1,7 +1,7 @@
-import type { AdapterRegistry } from "../adapters/registry.ts";
-import { parseHandshake } from "../handshake/parse.ts";
-import { invalidHandshake, ProxyError } from "../protocol/errors.ts";
-import type { TargetChooser } from "../session/selection.ts";
+import type { AdapterRegistry } from "../../adapters/registry.ts";
+import { parseHandshake } from "../../handshake/parse.ts";
+import { invalidHandshake, ProxyError } from "../../protocol/errors.ts";
+import type { TargetChooser } from "../../session/selection.ts";
 
 /** A decimal integer as a query writes it: no sign, no leading zeros, no fraction or exponent. */
 const DECIMAL_INTEGER = /^(0|[1-9][0-9]*)$/;

@@ -1,4 +1,4 @@
-import { type FixedTarget, parseTargetText } from "./target-text.ts";
+import { type FixedTarget, parseTargetText } from "../../net/target-text.ts";
 
 /** What one token file holds: its targets, and a sentence for each line that was skipped. */
 export interface ParsedTokenFile {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "bun:test";
-import { parseTargetText } from "./target-text.ts";
+import { parseTargetText } from "../../net/target-text.ts";
 import { parseTokenFileText } from "./token-file.ts";
 
 describe("parseTargetText", () => {

@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import type { FixedTarget } from "./target-text.ts";
+import type { FixedTarget } from "../../net/target-text.ts";
 import { parseTokenFileText } from "./token-file.ts";
 
 /** Larger than any token file written by hand or by a script for thousands of hosts. */

@@ -1,5 +1,5 @@
-import { parseTargetHost } from "../net/target-host.ts";
 import { ProxyError } from "../protocol/errors.ts";
+import { parseTargetHost } from "./target-host.ts";
 
 /** A target written in a token file, a route or a ticket: a host (IP literal or name) and a port. */
 export interface FixedTarget {

@@ -1,0 +1,222 @@
+import type {
+  AnyProtocolAdapter,
+  Location,
+  TargetConnection,
+  TargetEvents,
+} from "../adapters/types.ts";
+import { bearerFromAuthorization, type CredentialCheck, type Grant } from "../auth/credentials.ts";
+import type { OriginCheck } from "../auth/origin.ts";
+import { ipKey } from "../limits/per-ip.ts";
+import type { RateLimiter } from "../limits/rate-limit.ts";
+import { fields, type Logger } from "../log/logger.ts";
+import type { ClientAddressResolver } from "../net/client-address.ts";
+import { formatHostPort } from "../net/host-port.ts";
+import type { Resolver } from "../net/resolver.ts";
+import type { Policy } from "../policy/policy.ts";
+import { CloseReason } from "../protocol/constants.ts";
+import { ProxyError } from "../protocol/errors.ts";
+import { checkedLocations, grantFor } from "./access.ts";
+import { connectWithin } from "./connect.ts";
+import { Refusal, UNAUTHORIZED } from "./refusal.ts";
+import type { Slot, Slots } from "./slots.ts";
+
+/** Who is connecting, as admission established it. */
+export interface ClientInfo {
+  /** For logs: the address, with the port when it is the socket's own peer. */
+  readonly label: string;
+  /** The address limits count against (X-Forwarded-For only through a trusted proxy). */
+  readonly address: string;
+  /** The peer's port when `address` is the direct peer, else 0. */
+  readonly port: number;
+}
+
+/** A connection admission let in: it holds a slot until everything it opened is closed. */
+export interface Entrant {
+  readonly client: ClientInfo;
+  /** The credential an Authorization header or the upgrade URL proved; undefined: none yet. */
+  readonly grant: Grant | undefined;
+  readonly slot: Slot;
+}
+
+/** A connection admission stopped, and who it was. */
+export interface Turned {
+  readonly refusal: Refusal;
+  readonly client: ClientInfo;
+}
+
+/** A target to reach, as a front end learned it. */
+export interface ReachRequest {
+  readonly adapter: AnyProtocolAdapter;
+  /** The adapter's own target (from its `parse`). */
+  readonly target: unknown;
+  readonly grant: Grant | undefined;
+  /** A credential that came with the target (the handshake's `token`). */
+  readonly token: string | undefined;
+}
+
+/** A target reached: open, at a location the policy passed. */
+export interface Reached {
+  readonly connection: TargetConnection;
+  readonly location: Location;
+}
+
+export interface AdmissionDeps {
+  readonly origin: OriginCheck;
+  readonly credentials: CredentialCheck;
+  readonly clientAddress: ClientAddressResolver;
+  readonly rateLimiter: RateLimiter | undefined;
+  readonly slots: Slots;
+  readonly policy: Policy;
+  readonly resolver: Resolver;
+  /** Seconds to open a target (`--connect-timeout`). */
+  readonly connectTimeout: number;
+  /** False once shutting down. */
+  readonly accepting: () => boolean;
+  readonly logger: Logger;
+}
+
+/** Refusals that are told by upgrading and closing (so a browser can read them), not over HTTP. */
+const TOLD_AFTER_UPGRADE: ReadonlySet<Refusal["code"]> = new Set([
+  "rate_limit",
+  "capacity",
+  "per_ip",
+  "shutdown",
+]);
+
+/** Whether a refusal before the upgrade is told as a close code rather than an HTTP status. */
+export const toldAfterUpgrade = (refusal: Refusal): boolean => TOLD_AFTER_UPGRADE.has(refusal.code);
+
+/**
+ * The one way in, for every front end, in one order: client address (--trust-proxy) → Origin →
+ * rate limit → capacity and per-address slot → credential (`enter`); then, once a front end knows
+ * the target: grant and policy → resolve once → connect within the timeout (`reach`). The Host
+ * header is checked by the HTTP routes before any of this (a request without one has no URL).
+ */
+export interface Admission {
+  readonly credentials: CredentialCheck;
+  enter(
+    request: Request,
+    peer: { readonly address: string; readonly port: number } | null,
+    /** A credential the upgrade URL carries (a route's `?token=`, a Wisp path segment). */
+    urlCredential: string | undefined,
+  ): Promise<Entrant | Turned>;
+  /** One more stream on an admitted connection (Wisp): it takes from the rate limit as an upgrade does. */
+  stream(client: ClientInfo): Refusal | undefined;
+  /** Grant and policy, resolution once, then the connection; throws a Refusal. */
+  reach(request: ReachRequest, events: TargetEvents, abort: AbortController): Promise<Reached>;
+}
+
+export function createAdmission(deps: AdmissionDeps): Admission {
+  const { logger } = deps;
+  const turned = (refusal: Refusal, client: ClientInfo): Turned => {
+    const level = refusal.code === "rate_limit" || refusal.code === "per_ip" ? "debug" : "info";
+    logger[level](
+      `refused upgrade from ${client.label}: ${refusal.logReason}`,
+      fields({ client: client.label, reason: refusal.row.metric, error: refusal.logReason }),
+    );
+    return { refusal, client };
+  };
+
+  return {
+    credentials: deps.credentials,
+
+    async enter(request, peer, urlCredential) {
+      const client = clientOf(request, peer, deps.clientAddress);
+      if (!deps.accepting())
+        return { refusal: new Refusal("shutdown", CloseReason.shuttingDown), client };
+      const origin = deps.origin(request.headers.get("origin"));
+      if (!origin.allowed) return turned(new Refusal("origin", origin.reason), client);
+      // A token is taken before any credential is verified, so guessing credentials is rate limited too.
+      const rate = deps.rateLimiter?.take(ipKey(client.address));
+      if (rate && !rate.allowed)
+        return turned(new Refusal("rate_limit", CloseReason.rateLimited), client);
+      const slot = deps.slots.take(client.address);
+      if (slot instanceof Refusal) return turned(slot, client);
+      const grant = await credentialOf(request, urlCredential, deps.credentials);
+      if (grant instanceof Refusal) {
+        slot.release();
+        return turned(grant, client);
+      }
+      return { client, grant, slot };
+    },
+
+    stream(client) {
+      const rate = deps.rateLimiter?.take(ipKey(client.address));
+      return rate && !rate.allowed ? new Refusal("rate_limit", "rate limit") : undefined;
+    },
+
+    async reach({ adapter, target, grant, token }, events, abort) {
+      try {
+        const proved = await grantFor(deps.credentials, grant, token);
+        const locations = await checkedLocations(
+          deps.policy,
+          deps.resolver,
+          proved,
+          adapter,
+          target,
+        );
+        let location: Location | undefined;
+        const connection = await connectWithin(
+          deps.connectTimeout,
+          locations,
+          (candidate, signal) => {
+            location = candidate;
+            const open = adapter.open.bind(adapter) as (
+              request: { target: unknown; location: Location; signal: AbortSignal },
+              events: TargetEvents,
+            ) => Promise<TargetConnection>;
+            return open({ target, location: candidate, signal }, events);
+          },
+          abort,
+        );
+        return { connection, location: location as Location };
+      } catch (error) {
+        if (error instanceof ProxyError) throw Refusal.of(error);
+        throw error;
+      }
+    },
+  };
+}
+
+function clientOf(
+  request: Request,
+  peer: { readonly address: string; readonly port: number } | null,
+  resolve: ClientAddressResolver,
+): ClientInfo {
+  const peerAddress = peer?.address ?? "unknown";
+  const direct = resolve(peerAddress);
+  const forwardedFor = request.headers.get("x-forwarded-for");
+  const address = forwardedFor ? resolve(peerAddress, forwardedFor) : direct;
+  const isPeer = peer !== null && address === direct;
+  return {
+    address,
+    label: isPeer ? formatHostPort(address, peer.port) : address,
+    port: isPeer ? peer.port : 0,
+  };
+}
+
+/**
+ * The credential the upgrade brings: an Authorization header first (a malformed one is refused,
+ * not ignored), else one in the URL. None at all is not refused here: a handshake or a Wisp INFO
+ * may still bring one, and the front end or `reach` refuses when none comes.
+ */
+async function credentialOf(
+  request: Request,
+  urlCredential: string | undefined,
+  credentials: CredentialCheck,
+): Promise<Grant | undefined | Refusal> {
+  // Without configured credentials the header is someone else's business (a proxy's Basic auth).
+  if (!credentials.required) return { ok: true, kind: "anonymous" };
+  const bearer = bearerFromAuthorization(request.headers.get("authorization"));
+  if (bearer.kind === "malformed") {
+    return new Refusal(
+      "unauthorized",
+      UNAUTHORIZED,
+      "the Authorization header is not Bearer <credential>",
+    );
+  }
+  const presented = bearer.kind === "bearer" ? bearer.credential : urlCredential;
+  if (presented === undefined) return undefined;
+  const result = await credentials.check(presented);
+  return result.ok ? result : new Refusal("unauthorized", UNAUTHORIZED, result.reason);
+}

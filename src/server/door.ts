@@ -1,0 +1,238 @@
+import { builtinAdapters } from "../adapters/index.ts";
+import { createRegistry } from "../adapters/registry.ts";
+import type { AnyProtocolAdapter } from "../adapters/types.ts";
+import { createAdmission } from "../admission/admission.ts";
+import { createSlots } from "../admission/slots.ts";
+import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
+import { captureHooks } from "../capture/hooks.ts";
+import { type Capture, createCapture } from "../capture/sink.ts";
+import type { AnyFrontEnd, FrontDoor, WispTuning } from "../front-ends/front-end.ts";
+import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
+import { rawFrontEnd } from "../front-ends/raw/raw.ts";
+import { socket2web } from "../front-ends/socket2web/socket2web.ts";
+import { wisp } from "../front-ends/wisp.ts";
+import { createRateLimiter } from "../limits/rate-limit.ts";
+import type { Logger } from "../log/logger.ts";
+import { logSessionSummary } from "../log/session-summary.ts";
+import type { MetricsFactory, ProxyMetrics } from "../metrics/metrics.ts";
+import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
+import type { Resolver } from "../net/resolver.ts";
+import { createPolicy, type Policy } from "../policy/policy.ts";
+import { parseRule } from "../policy/rule.ts";
+import type { FlowLimits } from "../relay/relay.ts";
+import type { SessionHooks } from "../session/hooks.ts";
+import { Session, type SessionContext } from "../session/session.ts";
+import { VERSION } from "../version.ts";
+import type { ServerConfig } from "./config.ts";
+import { createIdleCollector, IDLE_COLLECT, type IdleCollector } from "./idle-collect.ts";
+import type { PageRoute } from "./routes.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+/**
+ * Per-connection backlog in each direction before the side that is ahead stops being read: large
+ * enough to keep a 64 KiB-message stream moving at loopback speed, small enough that 10,000 busy
+ * sessions stay within a few GiB at worst.
+ */
+export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 * 1024 };
+
+/**
+ * Distinct client addresses the rate limiter remembers; past it the least recently seen is
+ * forgotten (and starts again with a full bucket), so a flood of sources cannot grow memory.
+ */
+const RATE_LIMIT_KEYS = 100_000;
+
+/**
+ * Seconds a client may stay silent (no message, no pong) before it is taken for dead: Bun pings
+ * an idle WebSocket halfway through and drops it at the end; a paused one is checked the same way
+ * by WebSocketClient. 120 is Bun's own default.
+ */
+const DEFAULT_CLIENT_TIMEOUT = 120;
+
+export interface ServerDeps {
+  readonly logger: Logger;
+  /** Resolves target host names; tests inject a fixed table so nothing leaves loopback. */
+  readonly resolver: Resolver;
+  /** Default: no rules, so only the built-in denied classes. */
+  readonly policy?: Policy;
+  /** Default: no credential required. */
+  readonly credentials?: CredentialCheck;
+  /** Default: any Origin, and none. */
+  readonly origin?: OriginCheck;
+  /** Default: the direct peer, X-Forwarded-For ignored. */
+  readonly clientAddress?: ClientAddressResolver;
+  /** Serves wss:// with these; replace them later with `reloadTls`. */
+  readonly tls?: TlsMaterial;
+  /** Given when metrics are served (--metrics); loaded lazily, so start-up does not pay for it. */
+  readonly createMetrics?: MetricsFactory;
+  readonly adapters?: readonly AnyProtocolAdapter[];
+  readonly flow?: FlowLimits;
+  /** Seconds of silence after which a client is dropped (default 120); tests shorten it. */
+  readonly clientTimeout?: number;
+  /** --route and --token-file: targets chosen by the upgrade URL (raw sessions). */
+  readonly fixedTargets?: FixedTargets;
+  /** Pages served beside the proxy (--console): a response, or undefined for other requests. */
+  readonly page?: PageRoute;
+  /** A full garbage collection, run once the server falls quiet after a burst (default Bun.gc). */
+  readonly collectGarbage?: () => void;
+  /** Wisp's credit and INFO wait (tests shorten them), and a set that holds the live connections. */
+  readonly wispTuning?: WispTuning;
+}
+
+/** Everything the server's wiring uses, built once from the configuration. */
+export interface Door extends FrontDoor {
+  /** Asked in order; the first to claim an upgrade serves it (socket2web claims the rest). */
+  readonly frontEnds: readonly AnyFrontEnd[];
+  /** Sessions until nothing of them is held: /healthz, metrics and shutdown see these. */
+  readonly sessions: ReadonlySet<Session>;
+  readonly metrics: ProxyMetrics | undefined;
+  readonly capture: Capture | undefined;
+  readonly idleCollector: IdleCollector;
+  /** False once shutting down; admission refuses from then on. */
+  readonly accepting: boolean;
+  stopAccepting(): void;
+}
+
+let nextSessionId = 1;
+
+export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
+  const sessions = new Set<Session>();
+  const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
+  const metrics = deps.createMetrics?.(() => sessions, { protocols: registry.names() });
+  const capture = config.capture
+    ? createCapture(
+        {
+          dir: config.capture,
+          maxBytes: config.captureMaxBytes,
+          filter: config.captureFilter.map(parseRule),
+        },
+        deps.logger,
+      )
+    : undefined;
+  const idleCollector = createIdleCollector({
+    ...IDLE_COLLECT,
+    collect: deps.collectGarbage ?? (() => Bun.gc(true)),
+  });
+  const credentials = deps.credentials ?? createCredentialCheck({});
+  const fixedTargets: FixedTargets = deps.fixedTargets ?? {
+    routes: new Map(),
+    tokens: undefined,
+    tickets: false,
+  };
+  let accepting = true;
+  const admission = createAdmission({
+    origin: deps.origin ?? createOriginCheck({ allow: [], require: false }),
+    credentials,
+    clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
+    rateLimiter:
+      config.rateLimit > 0
+        ? createRateLimiter({
+            capacity: config.rateLimitBurst || config.rateLimit,
+            refillPerSecond: config.rateLimit,
+            maxKeys: RATE_LIMIT_KEYS,
+          })
+        : undefined,
+    slots: createSlots(config),
+    policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
+    resolver: deps.resolver,
+    connectTimeout: config.connectTimeout,
+    accepting: () => accepting,
+    logger: deps.logger,
+  });
+  const door: Door = {
+    get accepting() {
+      return accepting;
+    },
+    stopAccepting() {
+      accepting = false;
+    },
+    frontEnds: [wisp, rawFrontEnd(fixedTargets), socket2web],
+    sessions,
+    metrics,
+    capture,
+    idleCollector,
+    registry,
+    logger: deps.logger,
+    settings: {
+      maxLifetime: config.maxLifetime,
+      idleTimeout: config.idleTimeout,
+      wisp: config.wisp,
+      wispMaxStreams: config.wispMaxStreams,
+      clientTimeout: deps.clientTimeout ?? DEFAULT_CLIENT_TIMEOUT,
+      wispTuning: deps.wispTuning ?? {},
+    },
+    admission,
+    session: (request) => {
+      const id = nextSessionId++;
+      const { entrant } = request;
+      const hooks: SessionHooks[] = [...(request.hooks ?? [])];
+      if (capture) hooks.push(captureHooks(capture, id, entrant.client));
+      const shared = request.shared === true;
+      const session = new Session(shared ? streamContext : context, {
+        id,
+        frontEnd: request.frontEnd,
+        client: request.client,
+        chooser: request.chooser,
+        status: request.status,
+        clientAddress: request.label ?? entrant.client.label,
+        grant: entrant.grant,
+        hooks: [
+          ...hooks,
+          {
+            closed(record) {
+              metrics?.sessionFinished({
+                frontEnd: record.frontEnd,
+                closeCode: record.closeCode,
+                error: record.error,
+                bytesFromClient: record.bytesFromClient,
+                bytesFromTarget: record.bytesFromTarget,
+                protocol: record.protocol,
+                durationSeconds: record.durationMs / 1000,
+                dropped: record.dropped,
+              });
+              logSessionSummary(deps.logger, {
+                session: record.id,
+                frontEnd: record.frontEnd,
+                client: record.client,
+                protocol: record.protocol,
+                target: record.target,
+                bytesFromClient: record.bytesFromClient,
+                bytesFromTarget: record.bytesFromTarget,
+                durationMs: record.durationMs,
+                closeCode: record.closeCode,
+                error: record.error,
+                dropped: record.dropped,
+              });
+            },
+            released() {
+              sessions.delete(session);
+              idleCollector.ended();
+              // A stream's connection holds the slot; a session of its own WebSocket holds it itself.
+              if (!shared) entrant.slot.release();
+            },
+          },
+        ],
+      });
+      sessions.add(session);
+      idleCollector.started();
+      return session;
+    },
+  };
+  const context: SessionContext = {
+    settings: {
+      handshakeTimeout: config.timeout,
+      maxLifetime: config.maxLifetime,
+      idleTimeout: config.idleTimeout,
+    },
+    logger: deps.logger,
+    metrics,
+    flow: deps.flow ?? DEFAULT_FLOW,
+    reach: admission.reach,
+  };
+  /** A Wisp stream is a session whose client side is the stream; its connection's clock bounds it. */
+  const streamContext: SessionContext = {
+    ...context,
+    settings: { ...context.settings, maxLifetime: 0 },
+  };
+  return door;
+}

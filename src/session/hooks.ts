@@ -1,0 +1,52 @@
+import type { Location } from "../adapters/types.ts";
+import type { SessionEnd } from "../capture/session-capture.ts";
+import type { FrontEndName } from "../metrics/labels.ts";
+
+/** The target a session opened, as observers are told once it is connected. */
+export interface OpenedTarget {
+  readonly protocol: string;
+  readonly transport: "stream" | "messages";
+  readonly location: Location;
+  /** The host the client asked for (a name or an address), or the socket path. */
+  readonly host: string | undefined;
+}
+
+/** Everything the one line, the metrics and the capture say about a session once its client has gone. */
+export interface SessionRecord {
+  readonly id: number;
+  readonly frontEnd: FrontEndName;
+  readonly client: string;
+  readonly protocol: string | undefined;
+  readonly target: string | undefined;
+  readonly bytesFromClient: number;
+  readonly bytesFromTarget: number;
+  readonly durationMs: number;
+  readonly closeCode: number | undefined;
+  readonly closeReason: string;
+  /** The protocol error its status carried, if it failed before proxying. */
+  readonly error: string | undefined;
+  readonly dropped: { readonly toClient: number; readonly toTarget: number } | undefined;
+  /** How the stream to the target ended (the capture's last packets). */
+  readonly how: SessionEnd;
+}
+
+/**
+ * What may watch a session: capture, metrics, logs, a Wisp stream's credit, the server's session
+ * table. Every hook is optional; the session calls them, nothing wraps its adapter or target.
+ */
+export interface SessionHooks {
+  /** The target is connected and the session will use it. */
+  opened?(target: OpenedTarget): void;
+  /** Bytes the target accepted from the client (a short write: as far as it went). */
+  toTarget?(chunk: Uint8Array): void;
+  /** Bytes the target sent. */
+  fromTarget?(chunk: Uint8Array): void;
+  /** The target stopped (true) or started again (false) being read because the client is behind. */
+  targetPaused?(paused: boolean): void;
+  /** The target can take more after a short write. */
+  targetDrained?(): void;
+  /** The client's side has ended; the figures are final. */
+  closed?(record: SessionRecord): void;
+  /** Nothing of the session is held any more: its target is closed (or was never opened). */
+  released?(): void;
+}
