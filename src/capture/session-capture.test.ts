@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
-import { SessionCapture, type SessionEnd } from "./session-capture.ts";
+import type { SessionEnd } from "../session/end.ts";
+import { SessionCapture } from "./session-capture.ts";
 
 /** Walks a pcapng file's blocks: [type, total length] each, checking each block's two lengths agree. */
 function blocks(file: Uint8Array): [number, number][] {

@@ -1,3 +1,4 @@
+import type { SessionEnd } from "../session/end.ts";
 import { asIPv6, ipBytes } from "./ip-bytes.ts";
 import {
   type Addresses,
@@ -24,17 +25,6 @@ import {
  */
 
 export type Transport = "tcp" | "udp";
-
-/** How the session ended, as the stream between client and target shows it. */
-export type SessionEnd =
-  /** The client closed: the proxy ended the target connection (FIN from the client side). */
-  | "client-end"
-  /** The target ended its stream (FIN from the target side). */
-  | "target-end"
-  /** The proxy dropped the target connection on the client's behalf (RST from the client side). */
-  | "client-reset"
-  /** The target reset or failed (RST from the target side). */
-  | "target-reset";
 
 export interface CaptureEndpoint {
   /** An IPv4 or IPv6 literal; anything else (a host name, unknown) gets a documentation address. */

@@ -1,5 +1,6 @@
-import { SessionCapture, type SessionEnd } from "../capture/session-capture.ts";
+import { SessionCapture } from "../capture/session-capture.ts";
 import { CloseCode } from "../protocol/constants.ts";
+import type { SessionEnd } from "../session/end.ts";
 import { toBase64 } from "./format.ts";
 import type { CloseInfo, ConsoleSession, HandshakeRequest, LogEntry } from "./session.ts";
 

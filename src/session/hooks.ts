@@ -1,6 +1,6 @@
 import type { Location } from "../adapters/types.ts";
-import type { SessionEnd } from "../capture/session-capture.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
+import type { SessionEnd } from "./end.ts";
 
 /** The target a session opened, as observers are told once it is connected. */
 export interface OpenedTarget {

@@ -4,7 +4,6 @@ import { describeTarget } from "../admission/access.ts";
 import type { Reached, ReachRequest } from "../admission/admission.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
-import type { SessionEnd } from "../capture/session-capture.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
@@ -19,6 +18,7 @@ import {
 } from "../relay/relay.ts";
 import type { SessionClient } from "./client.ts";
 import { type Clock, idleClock, lifetimeClock } from "./clock.ts";
+import type { SessionEnd } from "./end.ts";
 import type { SessionHooks, SessionRecord } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
 import type { StatusReporter } from "./status.ts";

@@ -38,7 +38,15 @@ class FakeSession implements StreamSession {
   bytesFromTarget = 0;
   ended: number | undefined;
   started = false;
-  constructor(readonly client: WispStream) {}
+  /** Holds its target after the client side ends until `release` (a flushing session). */
+  holdTarget = false;
+  constructor(
+    readonly client: WispStream,
+    private readonly released: () => void,
+  ) {}
+  release(): void {
+    this.released();
+  }
   start(): void {
     this.started = true;
   }
@@ -49,6 +57,7 @@ class FakeSession implements StreamSession {
   clientDrained(): void {}
   clientClosed(code: number): void {
     this.ended = code;
+    if (!this.holdTarget) this.released();
   }
 }
 
@@ -61,8 +70,8 @@ function setUp(version: 1 | 2, access: WispAccess, packets = 8) {
     maxStreams: 4,
     adapters: { tcp },
     access,
-    session: ({ client }) => {
-      const session = new FakeSession(client as WispStream);
+    session: ({ client, released }) => {
+      const session = new FakeSession(client as WispStream, released);
       sessions.push(session);
       return session;
     },
@@ -118,6 +127,53 @@ describe("WispConnection", () => {
     expect(sessions[0]?.ended).toBeUndefined();
     connection.message(encodeConnect(6, 1, 80, "127.0.0.1"));
     expect(sessions).toHaveLength(5);
+  });
+
+  it("a closed stream whose session still flushes to its target keeps counting against the limit", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    const flushing = sessions[0] as FakeSession;
+    flushing.holdTarget = true;
+    for (let id = 2; id <= 4; id++) connection.message(encodeConnect(id, 1, 80, "127.0.0.1"));
+    connection.message(Uint8Array.of(4, 1, 0, 0, 0, WispClose.voluntary));
+    expect(flushing.ended).toBe(CloseCode.normal);
+    expect(connection.activeStreams).toBe(4);
+    connection.message(encodeConnect(5, 1, 80, "127.0.0.1"));
+    expect(socket.sent.at(-1)).toEqual({ type: "close", streamId: 5, reason: WispClose.throttled });
+    flushing.release();
+    expect(connection.activeStreams).toBe(3);
+    connection.message(encodeConnect(6, 1, 80, "127.0.0.1"));
+    expect(sessions).toHaveLength(5);
+  });
+
+  it("tells once, after the WebSocket closed and the last flushing stream let go", () => {
+    let released = 0;
+    const socket = new FakeSocket();
+    const sessions: FakeSession[] = [];
+    const connection = new WispConnection(socket, {
+      version: 1,
+      credit: { initial: 8, most: 8, bytes: Number.POSITIVE_INFINITY },
+      maxStreams: 4,
+      adapters: { tcp },
+      access: open,
+      session: ({ client, released: done }) => {
+        const session = new FakeSession(client as WispStream, done);
+        session.holdTarget = true;
+        sessions.push(session);
+        return session;
+      },
+      logger: createLogger("error"),
+      label: "wisp test",
+      released: () => released++,
+    });
+    connection.start();
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.closed(1000);
+    expect(released).toBe(0);
+    sessions[0]?.release();
+    expect(released).toBe(1);
+    connection.closed(1000);
+    expect(released).toBe(1);
   });
 
   it("the session's close becomes CLOSE with the matching reason", () => {

@@ -6,9 +6,9 @@ import { join } from "node:path";
 import {
   type CaptureEndpoint,
   SessionCapture,
-  type SessionEnd,
   type Transport,
 } from "../../src/capture/session-capture.ts";
+import type { SessionEnd } from "../../src/session/end.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { missingRedisBinaries, startRedis } from "../helpers/redis.ts";
 import { concat } from "../helpers/targets.ts";

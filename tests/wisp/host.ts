@@ -1,5 +1,6 @@
 // The real server (startServer: admission, front ends, sessions) in this process with Wisp on,
 // for tests of the protocol itself; tests/e2e/wisp.test.ts drives the real process.
+import { tcp } from "../../src/adapters/tcp.ts";
 import { createCredentialCheck } from "../../src/auth/credentials.ts";
 import { createTokenSet } from "../../src/auth/tokens.ts";
 import { defaultServerConfig } from "../../src/config/defaults.ts";
@@ -50,6 +51,8 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
     },
     {
       logger: createLogger("warn"),
+      // Only TCP streams are offered, so the INFO carries no UDP extension.
+      adapters: [tcp],
       resolver: mapResolver({ localhost: "127.0.0.1" }),
       policy: options.policy ?? createPolicy({ allow: [], deny: [] }),
       ...(options.password

@@ -11,6 +11,7 @@ import {
   HEADER_BYTES,
 } from "../../src/wisp/packet.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
+import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
 import { startWispHost } from "./host.ts";
 import { dataBytes, isClose, openRawWisp } from "./raw-wisp.ts";
 
@@ -199,9 +200,10 @@ describe("Wisp 2 password authentication", () => {
     expect((await peer.closed).code).toBe(4401);
   });
 
-  test("a Wisp 1 client cannot bring a password: refused at once", async () => {
-    const peer = await openRawWisp(guarded.url);
-    expect(await peer.next(isClose(0))).toMatchObject({ reason: WispClose.authMissingCredentials });
-    expect((await peer.closed).code).toBe(4401);
+  test("a Wisp 1 client cannot bring a password: refused before the upgrade with 401", async () => {
+    const answer = await upgradeAnswer(guarded.port, "/wisp/");
+    expect(answer.status).toBe(401);
+    expect(answer.headers["www-authenticate"]).toBe('Bearer realm="socket2web"');
+    expect(answer.body).toBe("401 Unauthorized: a valid credential is required\n");
   });
 });
