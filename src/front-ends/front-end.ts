@@ -32,8 +32,8 @@ export interface Served {
 
 /** What a front end decided before the upgrade: how it serves the WebSocket once it is open. */
 export interface Plan {
-  /** Runs inside the upgrade's `open`; the WebSocket is live. */
-  start(ws: ClientSocket): Served;
+  /** Runs inside the upgrade's `open`; the WebSocket is live. `id` names the connection in logs. */
+  start(ws: ClientSocket, id: number): Served;
   /** The upgrade did not happen: close whatever was opened for it. */
   discard?(): void;
 }

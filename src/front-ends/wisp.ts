@@ -37,11 +37,17 @@ export const wisp = defineFrontEnd<WispClaim>({
     if (!entrant.grant && version === 1) {
       return new Refusal("unauthorized", UNAUTHORIZED, "Wisp 1 upgrade without a credential");
     }
-    return { start: (ws) => serveWisp(ws, door, entrant, version) };
+    return { start: (ws, id) => serveWisp(ws, id, door, entrant, version) };
   },
 });
 
-function serveWisp(ws: ClientSocket, door: FrontDoor, entrant: Entrant, version: 1 | 2): Served {
+function serveWisp(
+  ws: ClientSocket,
+  id: number,
+  door: FrontDoor,
+  entrant: Entrant,
+  version: 1 | 2,
+): Served {
   const { admission, registry, settings, logger } = door;
   const tcp = registry.get("tcp");
   const udp = registry.get("udp");
@@ -56,7 +62,7 @@ function serveWisp(ws: ClientSocket, door: FrontDoor, entrant: Entrant, version:
           return undefined;
         },
       };
-  const label = `wisp ${entrant.client.label}`;
+  const label = `wisp ${id} ${entrant.client.label}`;
   const connection = new WispConnection(ws, {
     version,
     credit: settings.wispTuning.credit ?? WISP_CREDIT,
@@ -74,7 +80,7 @@ function serveWisp(ws: ClientSocket, door: FrontDoor, entrant: Entrant, version:
         status: request.status,
         entrant: { ...entrant, grant: request.grant },
         // One log line per stream, tagged with its connection.
-        label: `${entrant.client.label} wisp stream ${request.streamId}`,
+        label: `${entrant.client.label} wisp ${id} stream ${request.streamId}`,
         hooks: [request.hooks, { released: request.released }],
         shared: true,
       }),

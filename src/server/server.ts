@@ -147,7 +147,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       return;
     }
     if (current.kind !== "accepted") return;
-    const handlers = current.plan.start(ws);
+    const handlers = current.plan.start(ws, ws.data.id);
     served.add(handlers);
     ws.data.state = { kind: "served", served: handlers };
   };

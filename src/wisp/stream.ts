@@ -40,6 +40,9 @@ export function closeReasonForCode(code: number): number {
       return WispClose.transferTimeout;
     case CloseCode.internalError:
       return WispClose.networkError;
+    // A datagram larger than the target's transport carries: the client sent what cannot be.
+    case CloseCode.messageTooBig:
+      return WispClose.invalid;
     default:
       return WispClose.unknown;
   }
