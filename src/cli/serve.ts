@@ -9,6 +9,7 @@ import { toServerConfig } from "../config/server-config.ts";
 import { allowedIn, SETTINGS, type Setting } from "../config/settings.ts";
 import { settingOf } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { count } from "../log/count.ts";
 import type { Resolver } from "../net/resolver.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
@@ -57,12 +58,12 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   );
   if (warning) notices.push({ level: "warn", text: warning });
   if (fixed.routes.size > 0) {
-    notices.push({ level: "info", text: `raw sessions: ${fixed.routes.size} routes` });
+    notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }
   if (fixed.tokens && fixed.snapshot) {
     notices.push({
       level: "info",
-      text: `raw sessions: ${fixed.tokens.size} tokens from ${fixed.snapshot.files} files in ${fixed.tokens.path}`,
+      text: `raw sessions: ${count(fixed.tokens.size, "token")} from ${count(fixed.snapshot.files, "file")} in ${fixed.tokens.path}`,
     });
     for (const problem of fixed.snapshot.problems) {
       notices.push({ level: "warn", text: `token file: skipped ${problem}` });
