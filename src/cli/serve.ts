@@ -1,3 +1,4 @@
+import type { OriginCheck } from "../auth/origin.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -88,8 +89,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
         settings["ticket-public-key"] !== undefined,
     },
     ...(tls ? { tls } : {}),
-    // Loaded only with --console: running from source, loading it builds the page.
-    ...(config.console ? { page: (await import("../console/route.ts")).createConsoleRoute() } : {}),
+    ...(config.console ? { page: await consoleRoute(security.origin) } : {}),
   });
 }
 
@@ -120,4 +120,18 @@ export function serverFlags(): FlagHelp[] {
 export function serverFlagTakesValue(name: string): boolean {
   const setting = settingOf(name);
   return setting !== undefined && setting.kind !== "switch" && allowedIn(setting, "flag");
+}
+
+/**
+ * The console page, and what it is told when its WebSocket would be refused: the Origin check
+ * is the one refusal before the upgrade that a page without credentials can meet.
+ */
+async function consoleRoute(origin: OriginCheck) {
+  // Loaded only with --console: running from source, loading it builds the page.
+  const { createConsoleRoute } = await import("../console/route.ts");
+  return createConsoleRoute((request) => {
+    const decision = origin(request.headers.get("origin"), request.url);
+    if (decision.allowed) return undefined;
+    return `${decision.reason}: list this page's origin with --allow-origin`;
+  });
 }

@@ -61,7 +61,7 @@ export async function admit(
   const clientLabel =
     peer && clientAddress === direct ? formatHostPort(clientAddress, peer.port) : clientAddress;
 
-  const origin = deps.origin(request.headers.get("origin"));
+  const origin = deps.origin(request.headers.get("origin"), request.url);
   if (!origin.allowed) {
     deps.logger.info(
       `refused upgrade from ${clientLabel}: ${origin.reason}`,

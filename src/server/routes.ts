@@ -79,7 +79,8 @@ export function routeRequest(
       .render()
       .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));
   }
-  const page = reads ? handlers.page?.(request) : undefined;
+  // The page route answers the methods it serves (GET and HEAD, and a POST of its own).
+  const page = handlers.page?.(request);
   if (page) return page;
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
     const missing = NOT_HERE[pathname];
