@@ -12,21 +12,23 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../helpers/ports.ts";
 import { processResult } from "../helpers/process-result.ts";
 import { buildRelease, DIST, ROOT } from "../release/build.ts";
 
 /*
  * deploy/socket2web.service booted for real: systemd as PID 1 of a systemd-nspawn container whose
  * /usr is this machine's (read-only) and whose /etc holds only the unit and its settings, as an
- * administrator would write them (root's, 0600). The container shares the host's network, and the
- * settings bind 127.0.0.1 only. tests/setup/install-operations-tools.sh installs systemd-nspawn.
+ * administrator would write them (root's, 0600). The container has a network of its own with
+ * nothing but loopback; the test reaches the service there, with this binary's own `probe`.
+ * tests/setup/install-operations-tools.sh installs systemd-nspawn.
  */
 
 const UNIT = join(ROOT, "deploy", "socket2web.service");
 const INSTALLED_BINARY = "/usr/local/bin/socket2web";
 /** /usr is the host's, read-only: the binary is bound in beside it. */
 const CONTAINER_BINARY = "/opt/socket2web/socket2web";
+/** Any port: the container's loopback is its own. */
+const PORT = 8080;
 const hostBinary = join(DIST, `socket2web-linux-${process.arch === "arm64" ? "arm64" : "x64"}`);
 
 /** Why this machine cannot boot the container, or undefined when it can. */
@@ -65,7 +67,7 @@ afterAll(async () => {
 });
 
 /** The container's file system: links into /usr, /etc with the unit and the settings. */
-function makeRoot(port: number): string {
+function makeRoot(): string {
   const root = join(scratch, "root");
   for (const dir of [
     "usr",
@@ -89,7 +91,7 @@ function makeRoot(port: number): string {
     readFileSync(UNIT, "utf8").replaceAll(INSTALLED_BINARY, CONTAINER_BINARY),
   );
   const settings = join(root, "etc/socket2web/socket2web.toml");
-  writeFileSync(settings, `ip = "127.0.0.1"\nport = ${port}\n`);
+  writeFileSync(settings, `ip = "127.0.0.1"\nport = ${PORT}\n`);
   chmodSync(settings, 0o600);
   // The mode the unit's ConfigurationDirectoryMode gives a directory it creates.
   chmodSync(join(root, "etc/socket2web"), 0o700);
@@ -122,19 +124,20 @@ async function containerInit(nspawn: number): Promise<number> {
   throw new Error(`systemd-nspawn did not start systemd:\n${await bootOutput}`);
 }
 
-async function healthz(port: number): Promise<number | string> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
-  } catch (error) {
-    return (error as Error).message;
-  }
+/** `socket2web probe` of the service's /healthz, run in the container's network only. */
+async function probe(init: number): Promise<string> {
+  const proc = Bun.spawn(
+    ["nsenter", "-t", String(init), "-n", hostBinary, "probe", `http://127.0.0.1:${PORT}/healthz`],
+    { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+  );
+  const result = await processResult(proc, 20_000);
+  return (result.stdout + result.stderr).trim();
 }
 
 test.skipIf(missing !== undefined)(
   "the systemd unit boots under systemd: starts as a dynamic user reading root's 0600 settings, answers, stops cleanly",
   async () => {
-    const port = await freePort();
-    const root = makeRoot(port);
+    const root = makeRoot();
     container = Bun.spawn(
       [
         "systemd-nspawn",
@@ -147,6 +150,7 @@ test.skipIf(missing !== undefined)(
         "--register=no",
         "--keep-unit",
         "--link-journal=no",
+        "--private-network",
         "--console=pipe",
       ],
       { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
@@ -169,12 +173,13 @@ test.skipIf(missing !== undefined)(
       (await inside(init, "journalctl", "--no-pager", "-o", "cat", "-u", "socket2web")).out;
     expect(start.code, `systemctl start: ${start.out}\n${await journal()}`).toBe(0);
 
-    let health = await healthz(port);
-    for (let i = 0; i < 200 && health !== 200; i++) {
+    const healthy = `http://127.0.0.1:${PORT}/healthz: HTTP 200`;
+    let health = await probe(init);
+    for (let i = 0; i < 100 && health !== healthy; i++) {
       await Bun.sleep(50);
-      health = await healthz(port);
+      health = await probe(init);
     }
-    expect(health, await journal()).toBe(200);
+    expect(health, await journal()).toBe(healthy);
 
     // The settings stayed root's; the process is not root and reads systemd's copy.
     const pid = (await inside(init, "systemctl", "show", "-p", "MainPID", "--value", "socket2web"))
@@ -204,7 +209,7 @@ test.skipIf(missing !== undefined)(
       "ExecMainStatus=0",
       "Result=success",
     ]);
-    expect(await healthz(port)).not.toBe(200);
+    expect(await probe(init)).toContain("socket2web probe:");
   },
   60_000,
 );
