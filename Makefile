@@ -6,13 +6,18 @@ BINARY ?= dist/socket2web
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 
-.PHONY: deps install test-deps run test test-steps test-stress check lint format typecheck unit e2e build test-binary bench bench-quick release clean
+.PHONY: help deps install test-deps run test test-steps test-stress check lint format typecheck unit e2e build test-binary bench bench-quick release clean
 
 # `make test` collects every bun test run's output here and prints one total at its end.
 TEST_LOG ?=
 RECORD := bash tests/bin/record.sh "$(TEST_LOG)"
 # `make test-stress N=…`: how many runs of the end-to-end suite under load.
 N ?= 5
+
+# Each target's line ends with "## what it does": `make help` (also plain `make`) lists them.
+.DEFAULT_GOAL := help
+help: ## list the targets, one line each
+	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / { printf "  %-13s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -21,10 +26,10 @@ node_modules/.installed: package.json package-lock.json
 	@$(BUN) --version
 	@touch $@
 
-deps: node_modules/.installed
+deps: node_modules/.installed ## npm packages and the pinned Bun (every other target runs it first)
 
 # The single executable, installed as `socket2web` where a shell finds it.
-install: build
+install: build ## build this machine's binary and install it as PREFIX/bin/socket2web (PREFIX=/usr/local)
 	@mkdir -p "$(DESTDIR)$(BINDIR)"
 	install -m 0755 "$(BINARY)" "$(DESTDIR)$(BINDIR)/socket2web"
 	@echo "installed $(DESTDIR)$(BINDIR)/socket2web ($$(du -m "$(BINARY)" | cut -f1) MB)"
@@ -33,7 +38,7 @@ install: build
 # Real programs the end-to-end tests drive: redis (through `forward`), Debian's chromium, ssh,
 # noVNC with x11vnc on Xvfb, tshark (reads capture files); qemu-user, promtool and
 # systemd-analyze for the operations tests.
-test-deps:
+test-deps: ## install the real programs the end-to-end tests drive (apt; sudo when not root)
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-ssh-client.sh
@@ -41,58 +46,58 @@ test-deps:
 	bash tests/setup/install-operations-tools.sh
 	bash tests/setup/install-tshark.sh
 
-run: deps
+run: deps ## run the proxy from source: make run ARGS="--port 8080"
 	$(BUN) run src/main.ts $(ARGS)
 
-lint: deps
+lint: deps ## Biome lint and format check
 	node_modules/.bin/biome ci --colors=off .
 
-format: deps
+format: deps ## Biome: format and fix in place
 	node_modules/.bin/biome check --write .
 
-typecheck: deps
+typecheck: deps ## tsc (strict), and the console page against the DOM library
 	node_modules/.bin/tsc -p tsconfig.json
 	@# The console page runs in a browser: checked against the DOM library, without Bun's types.
 	node_modules/.bin/tsc -p tsconfig.console.json
 
-check: lint typecheck
+check: lint typecheck ## lint and typecheck
 
-unit: deps
+unit: deps ## unit tests beside the code (src/**/*.test.ts)
 	$(RECORD) $(BUN) test --timeout 30000 src
 
-e2e: deps test-deps
+e2e: deps test-deps ## end-to-end tests against real processes, loopback only
 	$(RECORD) $(BUN) test --timeout 30000 tests
 
-build: deps
+build: deps ## the single executable for this machine: dist/socket2web
 	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
-test-binary: build test-deps
+test-binary: build test-deps ## the end-to-end suite against the compiled executable
 	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test --timeout 30000 tests/e2e
 
 # Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
-test:
+test: ## everything (check, unit, e2e, test-binary), then one "N passed, N failed" line
 	@mkdir -p dist && rm -f dist/test-output.log
 	@$(MAKE) --no-print-directory test-steps TEST_LOG=$(abspath dist/test-output.log); \
 	  status=$$?; bash tests/bin/total.sh dist/test-output.log; exit $$status
 
-test-steps: check unit e2e test-binary
+test-steps: check unit e2e test-binary ## what make test runs, without the total
 
 # The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
 # failed at least once and fails if any did.
-test-stress: deps test-deps
+test-stress: deps test-deps ## the end-to-end suite N times (N=5) with a CPU hog on every core
 	bash tests/bin/stress.sh $(N) $(BUN) test --timeout 30000 tests
 
 # dist/: binaries for linux-x64, linux-arm64, darwin-arm64 and windows-x64, and SHA256SUMS.
 # Each platform's Bun runtime comes from its npm package (fetched once through npm's cache).
-release: deps
+release: deps ## dist/: the binaries for every platform and SHA256SUMS
 	$(BUN) run scripts/release.ts
 
-bench: deps
+bench: deps ## benchmarks against peers
 	$(BUN) run bench/run.ts
 
-bench-quick: deps
+bench-quick: deps ## the benchmarks, shorter
 	$(BUN) run bench/run.ts --quick
 
-clean:
+clean: ## remove dist, coverage and node_modules
 	rm -rf dist coverage node_modules

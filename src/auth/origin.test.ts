@@ -106,3 +106,41 @@ describe("origin check", () => {
     });
   });
 });
+
+describe("sameOrigin: the console page's own origin", () => {
+  const check = createOriginCheck({
+    allow: ["https://app.example.com"],
+    require: false,
+    sameOrigin: true,
+  });
+
+  it.each([
+    ["http://127.0.0.1:8080", "http://127.0.0.1:8080/"],
+    ["http://localhost:8080", "http://localhost:8080/wisp/"],
+    ["http://[::1]:8080", "http://[::1]:8080/"],
+    ["https://192.0.2.7", "https://192.0.2.7/"],
+  ])("allows %p, the origin of %p", (origin, url) => {
+    expect(check(origin, url)).toEqual({ allowed: true });
+  });
+
+  it.each([
+    // Another port or scheme is another origin.
+    ["http://127.0.0.1:8081", "http://127.0.0.1:8080/"],
+    ["https://127.0.0.1:8080", "http://127.0.0.1:8080/"],
+    // A name could be anyone's page until it resolves here (DNS rebinding): it must be listed.
+    ["http://proxy.example.com:8080", "http://proxy.example.com:8080/"],
+    ["http://a_b.example.com:8080", "http://a_b.example.com:8080/"],
+    // No request URL, no own origin.
+    ["http://127.0.0.1:8080", undefined],
+  ])("refuses %p for %p", (origin, url) => {
+    expect(check(origin, url)).toEqual({
+      allowed: false,
+      reason: `origin ${origin} is not allowed`,
+    });
+  });
+
+  it("is off unless asked for", () => {
+    const plain = createOriginCheck({ allow: ["https://app.example.com"], require: false });
+    expect(plain("http://127.0.0.1:8080", "http://127.0.0.1:8080/").allowed).toBe(false);
+  });
+});

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { normaliseHostName } from "../net/host-name.ts";
 
 export class OriginPatternError extends Error {
@@ -15,13 +16,24 @@ export interface OriginOptions {
   readonly allow: readonly string[];
   /** Refuse upgrades without an Origin header (browsers always send one). */
   readonly require: boolean;
+  /**
+   * Also allow the origin the request was sent to (the console page's own, under --console), when
+   * its host is an address or `localhost`: only this server can have served a page there. A host
+   * name is not enough (DNS rebinding hands an attacker's page the server's name), so a console
+   * reached by name needs that origin in `allow`.
+   */
+  readonly sameOrigin?: boolean;
 }
 
 export type OriginDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: string };
 
-export type OriginCheck = (origin: string | null | undefined) => OriginDecision;
+/** `requestUrl` (Bun's `request.url`: scheme, Host header, path) is needed for `sameOrigin`. */
+export type OriginCheck = (
+  origin: string | null | undefined,
+  requestUrl?: string,
+) => OriginDecision;
 
 interface WildcardOrigin {
   readonly protocol: string;
@@ -41,7 +53,7 @@ export function createOriginCheck(options: OriginOptions): OriginCheck {
   }
   const restricted = options.allow.length > 0;
 
-  return (origin) => {
+  return (origin, requestUrl) => {
     if (origin === null || origin === undefined) {
       return options.require ? deny("an Origin header is required") : { allowed: true };
     }
@@ -53,6 +65,7 @@ export function createOriginCheck(options: OriginOptions): OriginCheck {
     const url = parseOrigin(origin);
     if (url === null) return deny("the Origin header is not an http(s) origin");
     if (exact.has(url.origin)) return { allowed: true };
+    if (options.sameOrigin && isOwnAddressOrigin(url, requestUrl)) return { allowed: true };
     const matchesWildcard = wildcards.some(
       (w) =>
         w.protocol === url.protocol &&
@@ -62,6 +75,21 @@ export function createOriginCheck(options: OriginOptions): OriginCheck {
     );
     return matchesWildcard ? { allowed: true } : deny(`origin ${url.origin} is not allowed`);
   };
+}
+
+/** The request's own origin, named by an IP address or `localhost` (see `sameOrigin`). */
+function isOwnAddressOrigin(origin: URL, requestUrl: string | undefined): boolean {
+  if (requestUrl === undefined) return false;
+  let own: URL;
+  try {
+    own = new URL(requestUrl);
+  } catch {
+    return false;
+  }
+  if (own.origin !== origin.origin) return false;
+  // The URL parser has put any IPv4 form in dotted decimal and IPv6 in brackets.
+  const host = origin.hostname.replace(/^\[(.*)\]$/, "$1");
+  return host === "localhost" || isIP(host) !== 0;
 }
 
 function deny(reason: string): OriginDecision {

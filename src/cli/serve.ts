@@ -1,3 +1,4 @@
+import type { OriginCheck } from "../auth/origin.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -9,6 +10,7 @@ import { toServerConfig } from "../config/server-config.ts";
 import { allowedIn, SETTINGS, type Setting } from "../config/settings.ts";
 import { settingOf } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
+import { count } from "../log/count.ts";
 import type { Resolver } from "../net/resolver.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
@@ -57,12 +59,12 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   );
   if (warning) notices.push({ level: "warn", text: warning });
   if (fixed.routes.size > 0) {
-    notices.push({ level: "info", text: `raw sessions: ${fixed.routes.size} routes` });
+    notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }
   if (fixed.tokens && fixed.snapshot) {
     notices.push({
       level: "info",
-      text: `raw sessions: ${fixed.tokens.size} tokens from ${fixed.snapshot.files} files in ${fixed.tokens.path}`,
+      text: `raw sessions: ${count(fixed.tokens.size, "token")} from ${count(fixed.snapshot.files, "file")} in ${fixed.tokens.path}`,
     });
     for (const problem of fixed.snapshot.problems) {
       notices.push({ level: "warn", text: `token file: skipped ${problem}` });
@@ -87,8 +89,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
         settings["ticket-public-key"] !== undefined,
     },
     ...(tls ? { tls } : {}),
-    // Loaded only with --console: running from source, loading it builds the page.
-    ...(config.console ? { page: (await import("../console/route.ts")).createConsoleRoute() } : {}),
+    ...(config.console ? { page: await consoleRoute(security.origin) } : {}),
   });
 }
 
@@ -119,4 +120,18 @@ export function serverFlags(): FlagHelp[] {
 export function serverFlagTakesValue(name: string): boolean {
   const setting = settingOf(name);
   return setting !== undefined && setting.kind !== "switch" && allowedIn(setting, "flag");
+}
+
+/**
+ * The console page, and what it is told when its WebSocket would be refused: the Origin check
+ * is the one refusal before the upgrade that a page without credentials can meet.
+ */
+async function consoleRoute(origin: OriginCheck) {
+  // Loaded only with --console: running from source, loading it builds the page.
+  const { createConsoleRoute } = await import("../console/route.ts");
+  return createConsoleRoute((request) => {
+    const decision = origin(request.headers.get("origin"), request.url);
+    if (decision.allowed) return undefined;
+    return `${decision.reason}: list this page's origin with --allow-origin`;
+  });
 }

@@ -75,6 +75,8 @@ function originCheck(settings: Settings, origins: Origins): OriginCheck {
   return createOriginCheck({
     allow: settings["allow-origin"],
     require: settings["require-origin"],
+    // The console page's own origin, for its WebSockets (see createOriginCheck).
+    sameOrigin: settings.console,
   });
 }
 

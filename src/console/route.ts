@@ -1,18 +1,19 @@
 import { buildConsolePage } from "./bundle.ts" with { type: "macro" };
+import { CONSOLE_PATHS } from "./paths.ts";
 
 /**
  * The console page's HTTP side: `GET /` and its two assets, all embedded in the executable
- * (the macro above inlines them when the code is bundled). Mount with one line: a request
- * it does not serve gets undefined, and WebSocket upgrades on `/` pass through untouched.
+ * (the macro above inlines them when the code is bundled), and `POST /console/admission`.
+ * Mount with one line: a request it does not serve gets undefined, and WebSocket upgrades on
+ * `/` pass through untouched.
  */
 
 const PAGE = buildConsolePage();
 
-export const CONSOLE_PATHS = {
-  page: "/",
-  script: "/console/app.js",
-  style: "/console/app.css",
-} as const;
+export { CONSOLE_PATHS };
+
+/** Why the server would refuse this request's WebSocket upgrade, or undefined if it would not. */
+export type RefusalCheck = (request: Request) => string | undefined;
 
 const HTML = `<!doctype html>
 <html lang="en">
@@ -44,11 +45,15 @@ const ASSETS: Record<string, { body: string; type: string }> = {
 
 export type ConsoleRoute = (request: Request) => Response | undefined;
 
-export function createConsoleRoute(): ConsoleRoute {
+export function createConsoleRoute(refusal: RefusalCheck = () => undefined): ConsoleRoute {
   return (request) => {
+    const path = new URL(request.url).pathname;
+    if (path === CONSOLE_PATHS.admission && request.method === "POST") {
+      return Response.json({ refused: refusal(request) ?? null }, { headers: SECURITY_HEADERS });
+    }
     if (request.method !== "GET" && request.method !== "HEAD") return undefined;
     if (request.headers.get("upgrade")?.toLowerCase() === "websocket") return undefined;
-    const asset = ASSETS[new URL(request.url).pathname];
+    const asset = ASSETS[path];
     if (!asset) return undefined;
     return new Response(asset.body, {
       headers: { "content-type": asset.type, ...SECURITY_HEADERS },

@@ -75,9 +75,14 @@ export class ConsoleSession {
   private closing = false;
   private readonly listeners = new Set<SessionListener>();
 
+  /**
+   * `whyRefused` is asked when the WebSocket closes before it opened (close code 1006, all a
+   * browser shows of a refused upgrade): its answer, if any, is logged as the session's failure.
+   */
   constructor(
     readonly url: string,
     readonly request: HandshakeRequest,
+    private readonly whyRefused?: () => Promise<string | undefined>,
   ) {
     this.ws = new WebSocket(url);
     this.ws.binaryType = "arraybuffer";
@@ -170,12 +175,21 @@ export class ConsoleSession {
   }
 
   private onClose(code: number, reason: string): void {
+    const neverOpened = this.state === "opening" && code === 1006;
     this.closeInfo = { code, reason, byPage: this.closing };
     this.endedAt = Date.now();
     this.record("closed", {
       text: `WebSocket closed with code ${code}${reason ? ` "${reason}"` : ""}`,
     });
     this.setState("closed");
+    if (neverOpened) void this.explainRefusal();
+  }
+
+  private async explainRefusal(): Promise<void> {
+    const why = await this.whyRefused?.();
+    if (why === undefined) return;
+    this.failure = { error: "refused", reason: why };
+    this.record("error", { text: why });
   }
 
   private setState(state: SessionState): void {

@@ -86,3 +86,17 @@ describe("HEAD /metrics", () => {
     }
   });
 });
+
+describe("paths asked for by scrapers and browsers, not WebSocket clients", () => {
+  test("/metrics without --metrics is a 404 that says how to turn metrics on", async () => {
+    const answer = await raw("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n");
+    expect(statusOf(answer)).toBe(404);
+    expect(bodyOf(answer)).toContain("--metrics");
+    expect(bodyOf(answer)).toContain("--metrics-listen");
+  });
+
+  test("/favicon.ico is a 404; any other path still says 426 Upgrade Required", async () => {
+    expect(statusOf(await raw("GET /favicon.ico HTTP/1.0\r\nHost: x\r\n\r\n"))).toBe(404);
+    expect(statusOf(await raw("GET /other HTTP/1.0\r\nHost: x\r\n\r\n"))).toBe(426);
+  });
+});

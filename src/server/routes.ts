@@ -37,6 +37,16 @@ function pathOf(request: Request): string | null {
   }
 }
 
+/**
+ * Paths asked for by something that is not a WebSocket client (a scraper, a browser fetching an
+ * icon): a 404 that says why beats "426 Upgrade Required".
+ */
+const NOT_HERE: Readonly<Record<string, string>> = {
+  "/metrics":
+    "404 Not Found: metrics are off on this port; serve them here with --metrics, or on a listener of their own with --metrics-listen ADDR:PORT",
+  "/favicon.ico": "404 Not Found: no icon here",
+};
+
 const methodNotAllowed = () =>
   textResponse("405 Method Not Allowed: use GET or HEAD", 405, { allow: "GET, HEAD" });
 
@@ -69,9 +79,12 @@ export function routeRequest(
       .render()
       .then((body) => new Response(body, { headers: { "content-type": metrics.contentType } }));
   }
-  const page = reads ? handlers.page?.(request) : undefined;
+  // The page route answers the methods it serves (GET and HEAD, and a POST of its own).
+  const page = handlers.page?.(request);
   if (page) return page;
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    const missing = NOT_HERE[pathname];
+    if (missing !== undefined) return textResponse(missing, 404);
     return textResponse(
       "426 Upgrade Required: this is a WebSocket endpoint (see /healthz for health)",
       426,

@@ -3,12 +3,14 @@ import type { CredentialCheck } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
 import type { TokenSnapshot, TokenSource } from "../front-ends/raw/token-source.ts";
+import { count } from "../log/count.ts";
 import { createLogger, fields, type Logger } from "../log/logger.ts";
 import { serverMetrics, supervisorMetrics } from "../metrics/wiring.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
 import type { ServerConfig } from "./config.ts";
+import { featureLines } from "./feature-lines.ts";
 import { explainBindError } from "./process/bind-error.ts";
 import { fatal, flushAndExit } from "./process/exit.ts";
 import { fileLimitWarning, openFileLimit } from "./process/file-limit.ts";
@@ -117,6 +119,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       worker: id,
     }),
   );
+  for (const line of featureLines(server.url, config)) logger.info(line.text, fields(line.fields));
   let stopping = false;
   // Only the supervisor serves --metrics-listen when there are workers.
   if (id === undefined) {
@@ -207,7 +210,7 @@ function reportTokens(
     return;
   }
   for (const problem of outcome.problems) logger.warn(`token file: skipped ${problem}`);
-  logger.info(`${why}: reloaded ${outcome.targets.size} tokens from ${tokens.path}`);
+  logger.info(`${why}: reloaded ${count(outcome.targets.size, "token")} from ${tokens.path}`);
 }
 
 /**

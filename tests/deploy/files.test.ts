@@ -232,7 +232,9 @@ test("the Kubernetes ConfigMap's TOML and Secret, and the systemd unit's flags, 
   const file = join(scratch, "socket2web.toml");
   writeFileSync(file, configMap.data["socket2web.toml"]);
   const exec = readFileSync(UNIT, "utf8").match(/^ExecStart=\S+ (.*)$/m)?.[1] ?? "";
-  const unitArgs = exec.split(" ").map((arg) => (arg.startsWith("/etc/socket2web/") ? file : arg));
+  // The unit reads systemd's copy of /etc/socket2web/socket2web.toml (LoadCredential=, %d).
+  const unitArgs = exec.split(" ").map((arg) => (arg === "%d/socket2web.toml" ? file : arg));
+  expect(unitArgs).toContain(file);
   const printed = Bun.spawnSync([hostBinary(), ...unitArgs, "--print-config"], {
     env: { ...process.env, SOCKET2WEB_TICKET_SECRET: secret.stringData["ticket-secret"] },
   });

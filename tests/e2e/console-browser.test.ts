@@ -15,10 +15,16 @@ import { followTcp, tsharkMissing } from "../helpers/tshark.ts";
 const ARTIFACTS = new URL("../artifacts/", import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
+/**
+ * A name for the proxy that is neither an address nor localhost, so that its origin is not the
+ * console's own by default. Chromium maps it to loopback itself: no name is looked up.
+ */
+const PROXY_NAME = "console.test";
 const browser = await launchChromium({
   label: "console browser tests",
   profilePrefix: "socket2web-console-chromium-",
   context: { acceptDownloads: true, viewport: { width: 1200, height: 760 } },
+  args: [`--host-resolver-rules=MAP ${PROXY_NAME} 127.0.0.1`],
 });
 let proxy: RunningProxy;
 let echo: TcpTarget;
@@ -170,6 +176,67 @@ describe.skipIf(!browser)("the console page in headless Chromium", () => {
     await page.screenshot({ path: join(ARTIFACTS, "console-refused.png") });
     expect(pageErrors).toEqual([]);
   }, 20_000);
+
+  test("a failed tab, and a closed one, connect again with Reconnect", async () => {
+    // The second tab failed (connect_failed): fix the port and reconnect.
+    expect(await inTab("connect").textContent()).toBe("Reconnect");
+    await inTab("field-target_port").fill(String(echo.port));
+    await inTab("connect").click();
+    await page.waitForSelector("section:not([hidden]) [data-testid=state][data-state=connected]", {
+      timeout: 10_000,
+    });
+    expect(await rows("error").count()).toBe(0);
+    await inTab("close-session").click();
+    await page.waitForSelector("section:not([hidden]) [data-testid=state][data-state=closed]", {
+      timeout: 5000,
+    });
+    await inTab("connect").click();
+    await page.waitForSelector("section:not([hidden]) [data-testid=state][data-state=connected]", {
+      timeout: 10_000,
+    });
+    await inTab("close-session").click();
+    expect(pageErrors).toEqual([]);
+  }, 20_000);
+});
+
+describe.skipIf(!browser)("the console under --allow-origin", () => {
+  let guarded: RunningProxy;
+  beforeAll(async () => {
+    guarded = await startProxy(["--console", "--allow-origin", "https://app.example.com"]);
+  });
+  afterAll(() => guarded?.stop());
+
+  test("its own page (by address) is allowed; PING and Enter send a whole line by default", async () => {
+    await page.goto(`http://127.0.0.1:${guarded.port}/`, { timeout: 15_000 });
+    await page.waitForSelector("body[data-ready]", { timeout: 15_000 });
+    expect(await page.locator("[data-testid=notice]").textContent()).toContain("offers: tcp");
+    await inTab("field-target_ip").fill("127.0.0.1");
+    await inTab("field-target_port").fill(String(echo.port));
+    await inTab("connect").click();
+    await page.waitForSelector("section:not([hidden]) [data-testid=state][data-state=connected]", {
+      timeout: 10_000,
+    });
+    await inTab("send-input").fill("PING");
+    await inTab("send-input").press("Enter");
+    expect(decode(await targetReceived(6))).toBe("PING\r\n");
+    await inTab("send-mode").selectOption("hex");
+    expect(await inTab("line-ending").isDisabled()).toBe(true);
+  }, 30_000);
+
+  test("reached by a name it does not list, the page says why the proxy refuses it, and can try again", async () => {
+    const origin = `http://${PROXY_NAME}:${guarded.port}`;
+    await page.goto(`${origin}/`, { timeout: 15_000 });
+    await page.waitForSelector("body[data-ready=failed]", { timeout: 15_000 });
+    const notice = await page.locator("[data-testid=notice]").textContent();
+    expect(notice).toContain(`origin ${origin} is not allowed`);
+    expect(notice).toContain("--allow-origin");
+    await page.screenshot({ path: join(ARTIFACTS, "console-origin-refused.png") });
+    await page.locator("[data-testid=retry]").click();
+    await page.waitForSelector("body[data-ready=failed] [data-testid=retry]:not([hidden])", {
+      timeout: 15_000,
+    });
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
 });
 
 describe("serving the page", () => {
@@ -189,6 +256,36 @@ describe("serving the page", () => {
     });
     ws.close();
     expect(JSON.parse(greeting)).toHaveProperty(["supported protocols", "tcp"]);
+  });
+
+  test("POST /console/admission says whether this origin's upgrade would be refused, and why", async () => {
+    const guarded = await startProxy(["--console", "--allow-origin", "https://app.example.com"]);
+    const ask = async (origin: string) =>
+      (await (
+        await fetch(`http://127.0.0.1:${guarded.port}/console/admission`, {
+          method: "POST",
+          headers: { origin },
+        })
+      ).json()) as { refused: string | null };
+    try {
+      expect(await ask("https://app.example.com")).toEqual({ refused: null });
+      expect(await ask(`http://127.0.0.1:${guarded.port}`)).toEqual({ refused: null });
+      expect((await ask("https://evil.example")).refused).toBe(
+        "origin https://evil.example is not allowed: list this page's origin with --allow-origin",
+      );
+      // The upgrade itself agrees: the page's own origin by address is let through.
+      const own = new WebSocket(`ws://127.0.0.1:${guarded.port}/`, {
+        headers: { origin: `http://127.0.0.1:${guarded.port}` },
+      } as unknown as string[]);
+      const greeting = await new Promise<string>((resolve, reject) => {
+        own.onmessage = (event) => resolve(String(event.data));
+        own.onclose = (event) => reject(new Error(`closed ${event.code}`));
+      });
+      own.close();
+      expect(JSON.parse(greeting)).toHaveProperty(["supported protocols"]);
+    } finally {
+      await guarded.stop();
+    }
   });
 
   test("without --console, GET / is 426 as before", async () => {

@@ -26,9 +26,11 @@ const value = (body: string, series: string): number => {
   return Number(line.slice(series.length + 1));
 };
 
-test("without --metrics, /metrics is not served (426 like any other plain request)", async () => {
+test("without --metrics, /metrics is not served: 404 saying how to turn it on", async () => {
   const proxy = await startProxy();
-  expect((await scrape(proxy.port)).status).toBe(426);
+  const answer = await scrape(proxy.port);
+  expect(answer.status).toBe(404);
+  expect(answer.body).toContain("--metrics");
   await proxy.stop();
 });
 

@@ -53,8 +53,8 @@ test("--metrics-listen: /metrics, /healthz, /readyz apart from the proxy port; h
       status: "ok",
       sessions: 0,
     });
-    // Only the separate listener serves metrics; the proxy's port answers as to any plain request.
-    expect((await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).status).toBe(426);
+    // Only the separate listener serves metrics; the proxy's port says they are not here.
+    expect((await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).status).toBe(404);
 
     await echoOnce(proxy, echo.port, 1000);
     expect(await upgradeStatus(proxy.port, { "sec-websocket-protocol": "chat" })).toBe(400);

@@ -204,15 +204,16 @@ describe("a single token file", () => {
     await writeFile(file, `one: 127.0.0.1:${echo.port}\n`);
     const single = await startProxy(["--token-file", file]);
     try {
+      await single.waitForOutput(`raw sessions: 1 token from 1 file in ${file}`);
       expect((await upgradeAnswer(single.port, "/?token=one")).status).toBe(101);
       await writeFile(`${file}.tmp`, `two: 127.0.0.1:${echo.port}\n`);
       await rename(`${file}.tmp`, file);
-      await single.waitForOutput("changed: reloaded 1 tokens");
+      await single.waitForOutput("changed: reloaded 1 token from");
       expect((await upgradeAnswer(single.port, "/?token=one")).status).toBe(404);
       expect((await upgradeAnswer(single.port, "/?token=two")).status).toBe(101);
       await writeFile(file, `three: 127.0.0.1:${echo.port}\n`);
       single.proc.kill("SIGHUP");
-      await single.waitForOutput("SIGHUP received: reloaded 1 tokens");
+      await single.waitForOutput("SIGHUP received: reloaded 1 token from");
       expect((await upgradeAnswer(single.port, "/?token=three")).status).toBe(101);
     } finally {
       await single.stop();

@@ -206,3 +206,36 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe("the start-up lines say where the optional features are", () => {
+  test("the console's URL, the Wisp prefix and the capture folder, in text and in JSON", async () => {
+    const captures = join(dir, "captures");
+    const args = ["--console", "--wisp", "/wisp/", "--capture", captures];
+    const text = await startProxy([...args, "--capture-filter", "127.0.0.1:6379"]);
+    try {
+      const origin = text.url.replace(/^ws/, "http").replace(/\/$/, "");
+      await text.waitForOutput(`console page on ${origin}/`);
+      await text.waitForOutput(`Wisp on ${text.url.replace(/\/$/, "")}/wisp/`);
+      await text.waitForOutput(
+        `capture: one pcapng file per session matching 127.0.0.1:6379 in ${captures}`,
+      );
+    } finally {
+      await text.stop();
+    }
+    const json = await startProxy([...args, "--log-format", "json"]);
+    try {
+      const origin = json.url.replace(/^ws/, "http").replace(/\/$/, "");
+      await json.waitForOutput(`"console":"${origin}/"`);
+      await json.waitForOutput(`"capture":"${captures}"`);
+    } finally {
+      await json.stop();
+    }
+  }, 30_000);
+
+  test("none of them without their flags", async () => {
+    const proxy = await startProxy();
+    await proxy.waitForOutput("listening on");
+    await proxy.stop();
+    expect(proxy.output()).not.toMatch(/console page on|Wisp on|capture:/);
+  });
+});

@@ -31,6 +31,8 @@ export interface ChromiumOptions {
   readonly profilePrefix: string;
   /** Extra playwright context options (downloads, viewport). */
   readonly context?: Parameters<typeof chromium.launchPersistentContext>[1];
+  /** Extra Chromium flags, after the usual ones. */
+  readonly args?: readonly string[];
 }
 
 /** The browser, or undefined when Chromium cannot start here (the caller skips, saying so). */
@@ -45,7 +47,7 @@ export async function launchChromium(
       ...options.context,
       executablePath: CHROMIUM,
       headless: true,
-      args: CHROMIUM_ARGS,
+      args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
       timeout: 15_000,
     });
   } catch (error) {

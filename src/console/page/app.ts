@@ -58,16 +58,32 @@ document.body.append(
   panels,
 );
 
-fetchGreeting(url).then(
-  (offered) => {
-    protocols = offered;
-    notice.textContent = `Proxy ${url} offers: ${Object.keys(offered).join(", ") || "no protocol"}.`;
-    document.body.dataset.ready = "true";
-    addTab();
-  },
-  (error: Error) => {
-    notice.textContent = `Cannot read the proxy's greeting: ${error.message}`;
-    notice.classList.add("failed");
-    document.body.dataset.ready = "failed";
-  },
+const retry = h(
+  "button",
+  { type: "button", "data-testid": "retry", hidden: true, onclick: () => readGreeting() },
+  "Try again",
 );
+notice.after(retry);
+
+/** Reads the greeting; the first tab opens once it has come (again, after a failure). */
+function readGreeting(): void {
+  retry.hidden = true;
+  notice.classList.remove("failed");
+  notice.textContent = `Reading the greeting of ${url} …`;
+  fetchGreeting(url).then(
+    (offered) => {
+      protocols = offered;
+      notice.textContent = `Proxy ${url} offers: ${Object.keys(offered).join(", ") || "no protocol"}.`;
+      document.body.dataset.ready = "true";
+      if (tabs.length === 0) addTab();
+    },
+    (error: Error) => {
+      notice.textContent = `Cannot read the proxy's greeting: ${error.message}`;
+      notice.classList.add("failed");
+      document.body.dataset.ready = "failed";
+      retry.hidden = false;
+    },
+  );
+}
+
+readGreeting();

@@ -1,4 +1,5 @@
 import { parseGreeting, type SupportedProtocols } from "../../client/messages.ts";
+import { CONSOLE_PATHS } from "../paths.ts";
 
 /** How long the page waits for the greeting before saying the proxy does not answer. */
 const GREETING_TIMEOUT_MS = 10_000;
@@ -8,7 +9,7 @@ const GREETING_TIMEOUT_MS = 10_000;
  * form can offer the protocols and their fields before any session starts.
  */
 export function fetchGreeting(url: string): Promise<SupportedProtocols> {
-  return new Promise((resolve, reject) => {
+  return new Promise<SupportedProtocols>((resolve, reject) => {
     const ws = new WebSocket(url);
     const timer = setTimeout(
       () => finish(new Error("no greeting from the proxy")),
@@ -28,14 +29,39 @@ export function fetchGreeting(url: string): Promise<SupportedProtocols> {
         finish(error as Error);
       }
     });
-    ws.addEventListener("close", (event) =>
-      finish(
-        new Error(
-          `the proxy closed the WebSocket (${event.code}${event.reason ? ` ${event.reason}` : ""}) before its greeting`,
-        ),
-      ),
-    );
+    ws.addEventListener("close", (event) => {
+      const closed = `the proxy closed the WebSocket (${event.code}${event.reason ? ` ${event.reason}` : ""}) before its greeting`;
+      if (event.code !== ABNORMAL_CLOSURE) {
+        finish(new Error(closed));
+        return;
+      }
+      clearTimeout(timer);
+      whyRefused().then((why) => finish(new Error(why ?? closed)));
+    });
   });
+}
+
+/** What a browser reports for a WebSocket whose upgrade was refused (or whose link broke). */
+export const ABNORMAL_CLOSURE = 1006;
+
+/**
+ * Why the proxy refused this page's WebSocket before opening it, when it says: the browser shows
+ * the page only close code 1006, so the page asks the console's admission path, then /readyz.
+ */
+export async function whyRefused(): Promise<string | undefined> {
+  try {
+    const answer = await fetch(CONSOLE_PATHS.admission, { method: "POST" });
+    if (answer.ok) {
+      const { refused } = (await answer.json()) as { refused: string | null };
+      if (refused) return `the proxy refused the WebSocket: ${refused}`;
+    }
+    if ((await fetch("/readyz")).status === 503) {
+      return "the proxy refused the WebSocket: it is shutting down";
+    }
+  } catch {
+    // The proxy is gone altogether: the close code is all there is to say.
+  }
+  return undefined;
 }
 
 /** The proxy this page came from: same host, ws or wss as the page. */

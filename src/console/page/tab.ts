@@ -13,6 +13,7 @@ import {
 } from "../format.ts";
 import { ConsoleSession, type LogEntry } from "../session.ts";
 import { download, h } from "./dom.ts";
+import { whyRefused } from "./greeting.ts";
 
 /** Rows the log keeps on screen; older ones leave the page (the recording keeps them). */
 const MAX_ROWS = 500;
@@ -38,6 +39,7 @@ export class SessionTab {
   readonly button: HTMLButtonElement;
   private session: ConsoleSession | undefined;
   private readonly form: HTMLFormElement;
+  private readonly connectButton: HTMLButtonElement;
   private readonly fields: HTMLElement;
   private readonly protocol: HTMLSelectElement;
   private readonly token: HTMLInputElement;
@@ -79,13 +81,14 @@ export class SessionTab {
       autocomplete: "off",
       placeholder: "only where the proxy asks for one",
     });
+    this.connectButton = h("button", { type: "submit", "data-testid": "connect" }, "Connect");
     this.form = h(
       "form",
       { class: "connect", onsubmit: (event: Event) => this.connect(event) },
       h("label", {}, "Protocol", this.protocol),
       this.fields,
       h("label", {}, "Token", this.token),
-      h("button", { type: "submit", "data-testid": "connect" }, "Connect"),
+      this.connectButton,
     );
     this.stateBadge = h("span", { class: "state", "data-testid": "state" }, "not connected");
     this.statusLine = h("span", { class: "status", "data-testid": "status" });
@@ -109,17 +112,18 @@ export class SessionTab {
     });
     this.mode = h(
       "select",
-      { "data-testid": "send-mode" },
+      { "data-testid": "send-mode", onchange: () => this.renderEnding() },
       h("option", { value: "text" }, "text"),
       h("option", { value: "hex" }, "hex bytes"),
     );
+    // CRLF first: most text protocols (redis, HTTP, SMTP, …) answer a line only once it ends.
     this.ending = h(
       "select",
-      { "data-testid": "line-ending" },
+      { "data-testid": "line-ending", title: "added to each text message sent" },
+      h("option", { value: "crlf" }, "+ CRLF \\r\\n"),
+      h("option", { value: "lf" }, "+ LF \\n"),
+      h("option", { value: "cr" }, "+ CR \\r"),
       h("option", { value: "none" }, "no line ending"),
-      h("option", { value: "lf" }, "LF \\n"),
-      h("option", { value: "crlf" }, "CRLF \\r\\n"),
-      h("option", { value: "cr" }, "CR \\r"),
     );
     this.history = h(
       "select",
@@ -197,19 +201,28 @@ export class SessionTab {
     );
   }
 
+  /** Hex bytes are sent exactly as typed: no line ending to choose. */
+  private renderEnding(): void {
+    this.ending.disabled = this.mode.value === "hex";
+  }
+
+  /** Connects, or once the session has closed (failed, refused or ended), connects again. */
   private connect(event: Event): void {
     event.preventDefault();
-    if (this.session) return;
+    if (this.session && this.session.state !== "closed") return;
+    clearInterval(this.ticker);
+    this.log.replaceChildren();
+    this.sendError.textContent = "";
     const fields: Record<string, string> = {};
     for (const input of this.fields.querySelectorAll("input")) fields[input.name] = input.value;
     const token = this.token.value;
-    const session = new ConsoleSession(this.url, {
-      protocol: this.protocol.value,
-      fields,
-      ...(token ? { token } : {}),
-    });
+    const session = new ConsoleSession(
+      this.url,
+      { protocol: this.protocol.value, fields, ...(token ? { token } : {}) },
+      whyRefused,
+    );
     this.session = session;
-    for (const element of this.form.elements) (element as HTMLInputElement).disabled = true;
+    this.setFormEnabled(false);
     const label = Object.values(fields).join(":");
     this.button.textContent = `${this.protocol.value} ${label}`;
     session.listen({
@@ -217,10 +230,19 @@ export class SessionTab {
         if (!this.paused) this.appendRow(entry);
         this.renderStatus();
       },
-      state: () => this.renderStatus(),
+      state: (state) => {
+        // The same form, as it was, connects again.
+        if (state === "closed") this.setFormEnabled(true);
+        this.renderStatus();
+      },
     });
     this.ticker = setInterval(() => this.renderStatus(), 1000);
     this.renderStatus();
+  }
+
+  private setFormEnabled(enabled: boolean): void {
+    for (const element of this.form.elements) (element as HTMLInputElement).disabled = !enabled;
+    if (enabled && this.session) this.connectButton.textContent = "Reconnect";
   }
 
   private renderStatus(): void {
