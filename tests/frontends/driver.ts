@@ -82,9 +82,14 @@ export interface FrontEndDriver {
   readonly rateTokensPerSession?: number;
   /**
    * Credential forms the front end cannot express, each with the reason (the case is skipped):
-   * `missing` (no credential at all), `staticToken` (a token from --auth-token-file).
+   * `missing` (no credential at all), `staticToken` (a token from --auth-token-file), `origin`
+   * (an Origin header: a client that cannot set upgrade headers).
    */
-  readonly cannot?: { readonly missing?: string; readonly staticToken?: string };
+  readonly cannot?: {
+    readonly missing?: string;
+    readonly staticToken?: string;
+    readonly origin?: string;
+  };
   /** Claims every ticket for this front end must carry (a ticket that names its target). */
   ticketClaims?(target: TargetRef): Record<string, unknown>;
 }
