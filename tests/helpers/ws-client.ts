@@ -48,9 +48,13 @@ export async function openClient(
   });
   await new Promise<void>((resolve, reject) => {
     ws.addEventListener("open", () => resolve(), { once: true });
-    ws.addEventListener("error", () => reject(new Error(`WebSocket to ${url} failed`)), {
-      once: true,
-    });
+    // Bun's message names the HTTP status of a refused upgrade ("Expected 101 status code: 403").
+    ws.addEventListener(
+      "error",
+      (event) =>
+        reject(new Error(`WebSocket to ${url} failed: ${(event as ErrorEvent).message ?? ""}`)),
+      { once: true },
+    );
   });
 
   const waitFor = async (ready: () => boolean, timeoutMs: number, what: string) => {
@@ -109,6 +113,12 @@ export async function openClient(
     },
   };
   return client;
+}
+
+/** The HTTP status in an `openClient` failure for a refused upgrade, if it names one. */
+export function refusedUpgradeStatus(error: unknown): number | undefined {
+  const status = /Expected 101 status code: (\d{3})/.exec(String(error))?.[1];
+  return status === undefined ? undefined : Number(status);
 }
 
 /** Opens a client, checks the greeting, sends a TCP handshake and returns the client with its status. */

@@ -10,8 +10,15 @@ export interface RawWisp {
   close(): void;
 }
 
-export async function openRawWisp(url: string, protocols?: string[]): Promise<RawWisp> {
-  const ws = new WebSocket(url, protocols);
+/** `headers` (Origin, Authorization) go with the upgrade, as Bun's WebSocket allows. */
+export async function openRawWisp(
+  url: string,
+  protocols?: string[],
+  headers?: Record<string, string>,
+): Promise<RawWisp> {
+  const ws = headers
+    ? new WebSocket(url, { ...(protocols ? { protocols } : {}), headers } as unknown as string[])
+    : new WebSocket(url, protocols);
   ws.binaryType = "arraybuffer";
   const packets: Packet[] = [];
   const waiters = new Set<() => void>();
@@ -27,7 +34,8 @@ export async function openRawWisp(url: string, protocols?: string[]): Promise<Ra
   });
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error(`WebSocket to ${url} failed`));
+    ws.onerror = (event) =>
+      reject(new Error(`WebSocket to ${url} failed: ${(event as ErrorEvent).message ?? ""}`));
   });
   return {
     packets,
