@@ -6,11 +6,13 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { ERROR_CLOSE_CODES } from "../protocol/constants.ts";
 import {
   CONNECT_OUTCOMES,
   type ConnectOutcome,
   closeCodeLabel,
+  closedByLabel,
   NONE,
   OTHER,
   protocolLabeller,
@@ -31,6 +33,8 @@ export interface SessionFigures {
 
 export interface FinishedSession extends SessionFigures {
   readonly closeCode: number | undefined;
+  /** Who chose the close code: a client's own code is not the server's verdict. */
+  readonly closedBy: ClosedBy;
   /** The protocol `error` its status carried, if it failed before proxying. */
   readonly error: string | undefined;
   /** From the WebSocket opening to its close. */
@@ -112,8 +116,10 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
   });
   const sessions = new Counter({
     name: "socket2web_sessions_total",
-    help: "Finished sessions by WebSocket close code (codes outside RFC 6455 and the protocol's are 'other')",
-    labelNames: ["close_code"],
+    help:
+      "Finished sessions by WebSocket close code (codes outside RFC 6455 and the protocol's are 'other') " +
+      "and by who chose it (client, server, target)",
+    labelNames: ["close_code", "closed_by"],
     registers: [registry],
   });
   const errors = new Counter({
@@ -179,7 +185,10 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     contentType: registry.contentType,
     sessionFinished(session) {
       addBytes(finishedBytes, session);
-      sessions.inc({ close_code: closeCodeLabel(session.closeCode) });
+      sessions.inc({
+        close_code: closeCodeLabel(session.closeCode),
+        closed_by: closedByLabel(session.closedBy),
+      });
       if (session.error) errors.inc({ error: errorOf(session.error) });
       if (session.durationSeconds !== undefined) {
         duration.observe({ protocol: protocolOf(session.protocol) }, session.durationSeconds);

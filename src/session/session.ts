@@ -9,7 +9,9 @@ import type { CredentialCheck, Grant } from "../auth/credentials.ts";
 import type { SessionEnd } from "../capture/session-capture.ts";
 import type { SessionTap } from "../capture/sink.ts";
 import { type OpenTap, tapConnection, tapEvents, transportOf } from "../capture/tap.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { fields, type Logger } from "../log/logger.ts";
+import { clientText } from "../log/safe-text.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
 import type { Resolver } from "../net/resolver.ts";
@@ -129,6 +131,8 @@ export class Session {
   private chosenProtocol: string | undefined;
   private chosenTarget: string | undefined;
   private closeCode: number | undefined;
+  /** Who chose `closeCode`: set with it. */
+  private closedBy: ClosedBy = "client";
   private errorCode: ErrorCode | undefined;
   private lifetime: Timer | undefined;
   private closeReason = "";
@@ -184,6 +188,7 @@ export class Session {
   get finished(): FinishedSession {
     return {
       closeCode: this.closeCode,
+      closedBy: this.closedBy,
       error: this.errorCode,
       bytesFromClient: this.bytesFromClient,
       bytesFromTarget: this.bytesFromTarget,
@@ -257,11 +262,17 @@ export class Session {
     if (state.kind === "proxying" && !state.frozen) state.relay.clientDrained();
   }
 
-  /** The client's side ended, from either side, in any state. */
-  clientClosed(code: number, reason = ""): void {
+  /**
+   * The client's side ended, from either side, in any state. `by`: who chose `code` when the
+   * session had not chosen one (a Wisp connection the server closed ends its streams here).
+   */
+  clientClosed(code: number, reason = "", by: ClosedBy = "client"): void {
     const state = this.state;
     if (state.kind === "closed") return;
-    if (this.closeCode === undefined) this.closeReason = reason;
+    if (this.closeCode === undefined) {
+      this.closeReason = reason;
+      this.closedBy = by;
+    }
     this.closeCode ??= code;
     clearTimeout(this.lifetime);
     if (state.kind === "handshake") clearTimeout(state.timer);
@@ -296,9 +307,12 @@ export class Session {
     state.target.pause();
   }
 
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, by: ClosedBy = "server"): void {
     if (this.state.kind === "closed") return;
-    if (this.closeCode === undefined) this.closeReason = reason;
+    if (this.closeCode === undefined) {
+      this.closeReason = reason;
+      this.closedBy = by;
+    }
     this.closeCode ??= code;
     this.client.close(code, reason);
   }
@@ -346,7 +360,7 @@ export class Session {
   ): Promise<void> {
     this.chosenProtocol = adapter.name;
     this.chosenTarget = describeTarget(adapter, target);
-    this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
+    this.targetLabel = `${adapter.name} ${clientText(this.chosenTarget)}`;
     this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
     const { credentials, policy, resolver, settings } = this.context;
     const grant = await grantFor(credentials, this.parts.grant, token);
@@ -429,7 +443,7 @@ export class Session {
   private targetEnded(relay: Relay, code: number, reason: string): void {
     this.ending = code === CloseCode.normal ? "target-end" : "target-reset";
     relay.discard();
-    this.close(code, reason);
+    this.close(code, reason, "target");
   }
 
   private fail(error: unknown): void {
@@ -438,7 +452,9 @@ export class Session {
     if (state.kind === "closed") {
       // Nobody to tell: the client left while the target was being chosen or opened.
       if (isProxyError)
-        this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
+        this.context.logger.debug(
+          `session ${this.id}: ${error.code}: ${clientText(error.message)}`,
+        );
       else this.context.logger.error(`session ${this.id}: internal error after close:`, error);
       return;
     }
@@ -469,7 +485,7 @@ export class Session {
         }),
       );
     }
-    this.context.logger.debug(`session ${this.id}: ${error.code}: ${error.message}`);
+    this.context.logger.debug(`session ${this.id}: ${error.code}: ${clientText(error.message)}`);
     this.errorCode = error.code;
     this.parts.status.failed(error);
     this.close(error.closeCode, error.code);
@@ -531,6 +547,7 @@ export class Session {
       bytesFromTarget: this.bytesFromTarget,
       durationMs: performance.now() - this.startedAt,
       closeCode: this.closeCode,
+      closedBy: this.closedBy,
       error: this.errorCode,
       dropped: this.state.kind === "closed" ? this.state.dropped : undefined,
     });

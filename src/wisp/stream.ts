@@ -6,6 +6,7 @@ import type {
   TargetConnection,
   TargetEvents,
 } from "../adapters/types.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { CloseCode } from "../protocol/constants.ts";
 import type { ProxyError } from "../protocol/errors.ts";
 import type { SessionClient } from "../session/client.ts";
@@ -30,7 +31,7 @@ export interface StreamSession {
   start(): void;
   message(data: Uint8Array): void;
   clientDrained(): void;
-  clientClosed(code: number): void;
+  clientClosed(code: number, reason?: string, by?: ClosedBy): void;
   readonly pendingToTarget: number;
   readonly bytesFromClient: number;
   readonly bytesFromTarget: number;
@@ -144,13 +145,16 @@ export class WispStream implements SessionClient {
     this.afterTargetWrite();
   }
 
-  /** The client closed the stream (or the WebSocket is gone): flush what it sent, then end. */
-  clientClosed(reason: number, code: number = CloseCode.normal): void {
+  /**
+   * The client closed the stream (or the WebSocket is gone): flush what it sent, then end. `by`:
+   * who ended it, the server when it closed the whole WebSocket.
+   */
+  clientClosed(reason: number, code: number = CloseCode.normal, by: ClosedBy = "client"): void {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
     this.link.finished(this);
-    this.session?.clientClosed(code);
+    this.session?.clientClosed(code, "", by);
   }
 
   /** Ends the stream at once with `reason` to the client (protocol errors). */
@@ -158,7 +162,7 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.sendClose(reason);
     this.link.finished(this);
-    this.session?.clientClosed(CloseCode.normal);
+    this.session?.clientClosed(CloseCode.normal, "", "server");
   }
 
   // The session's view of its client.

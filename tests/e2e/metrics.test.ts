@@ -76,7 +76,9 @@ test("with --metrics: live and finished sessions, bytes each way, errors and ref
   expect(value(metrics.body, "socket2web_sessions_active")).toBe(0);
   expect(bytes(metrics.body, "client_to_target")).toBe(1000);
   expect(value(metrics.body, 'socket2web_session_errors_total{error="connect_failed"}')).toBe(1);
-  expect(value(metrics.body, 'socket2web_sessions_total{close_code="4502"}')).toBe(1);
+  expect(
+    value(metrics.body, 'socket2web_sessions_total{close_code="4502",closed_by="server"}'),
+  ).toBe(1);
   expect(value(metrics.body, 'socket2web_refused_total{reason="capacity"}')).toBe(1);
   expect(value(metrics.body, "process_resident_memory_bytes")).toBeGreaterThan(0);
   await proxy.stop();

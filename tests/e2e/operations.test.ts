@@ -77,7 +77,7 @@ test("--metrics-listen: /metrics, /healthz, /readyz apart from the proxy port; h
       1000,
     );
     expect(series.get('socket2web_refused_total{reason="bad_request"}')).toBe(1);
-    expect(series.get('socket2web_sessions_total{close_code="1000"}')).toBe(1);
+    expect(series.get('socket2web_sessions_total{close_code="1000",closed_by="client"}')).toBe(1);
   } finally {
     await proxy.stop();
     echo.stop();
@@ -162,7 +162,7 @@ test("--workers 2: one scrape of the supervisor's listener (and of /metrics on t
     await proxy.waitForOutput(/\[worker 2\] session \d+ .* close 1000/);
     const text = await scrapeUntil(
       metricsUrl,
-      (s) => s.get('socket2web_sessions_total{close_code="1000"}') === sessions,
+      (s) => s.get('socket2web_sessions_total{close_code="1000",closed_by="client"}') === sessions,
     );
     await checkExposition(text);
     const series = samples(text);
@@ -178,7 +178,9 @@ test("--workers 2: one scrape of the supervisor's listener (and of /metrics on t
     ).toBe(sessions);
     // /metrics on the proxy's port reaches one worker, which answers with the same total.
     const samePort = samples(await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text());
-    expect(samePort.get('socket2web_sessions_total{close_code="1000"}')).toBe(sessions);
+    expect(samePort.get('socket2web_sessions_total{close_code="1000",closed_by="client"}')).toBe(
+      sessions,
+    );
     expect(samePort.get("socket2web_workers_scraped")).toBe(2);
 
     proxy.proc.kill("SIGTERM");
