@@ -55,6 +55,10 @@ export interface ProxyMetrics {
   handshakeReceived(seconds: number): void;
   /** Seconds spent opening the target (resolving, checking and connecting), and how it ended. */
   targetConnect(protocol: string, seconds: number, outcome: ConnectOutcome): void;
+  /** Bytes written into --capture files. */
+  captureWritten(bytes: number): void;
+  /** A session --capture-max-total left out. */
+  captureSkipped(): void;
   render(): Promise<string>;
   snapshot(): Promise<MetricsSnapshot>;
 }
@@ -173,6 +177,16 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     buckets: CONNECT_BUCKETS,
     registers: [registry],
   });
+  const captureBytes = new Counter({
+    name: "socket2web_capture_written_bytes_total",
+    help: "Bytes written into --capture files",
+    registers: [registry],
+  });
+  const captureSkipped = new Counter({
+    name: "socket2web_capture_sessions_skipped_total",
+    help: "Sessions the capture filter selected but --capture-max-total left out",
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "socket2web_session_duration_seconds",
     help: "Session lifetime from the WebSocket opening to its close, by protocol",
@@ -216,6 +230,12 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
         },
         seconds,
       );
+    },
+    captureWritten(bytes) {
+      captureBytes.inc(bytes);
+    },
+    captureSkipped() {
+      captureSkipped.inc();
     },
     render: () => registry.metrics(),
     snapshot: () => registry.getMetricsAsJSON(),

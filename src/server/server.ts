@@ -205,8 +205,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
           dir: config.capture,
           maxBytes: config.captureMaxBytes,
           filter: config.captureFilter.map(parseRule),
+          maxTotal: config.captureMaxTotal,
+          // Only a worker of several runs a server with workers above 1.
+          workers: Math.max(1, config.workers),
         },
         deps.logger,
+        metrics,
       )
     : undefined;
   const idleCollector = createIdleCollector({
