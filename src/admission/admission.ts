@@ -124,7 +124,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       const client = clientOf(request, peer, deps.clientAddress);
       if (!deps.accepting())
         return { refusal: new Refusal("shutdown", CloseReason.shuttingDown), client };
-      const origin = deps.origin(request.headers.get("origin"));
+      const origin = deps.origin(request.headers.get("origin"), request.url);
       if (!origin.allowed) return turned(new Refusal("origin", origin.reason), client);
       // A token is taken before any credential is verified, so guessing credentials is rate limited too.
       const rate = deps.rateLimiter?.take(ipKey(client.address));

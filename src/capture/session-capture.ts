@@ -138,11 +138,14 @@ export class SessionCapture {
     return this.data("target", payload, micros);
   }
 
-  /** Counts `length` bytes that were seen but not offered for capture: the file is truncated there. */
-  uncaptured(side: Side, length: number, micros: number): Uint8Array {
+  /**
+   * Counts `length` bytes that were seen but not offered for capture: the file is truncated there,
+   * with `why` as the comment when the cause is not the file's own limit.
+   */
+  uncaptured(side: Side, length: number, micros: number, why?: string): Uint8Array {
     if (!this.started || this.ended || length === 0) return new Uint8Array(0);
     this.seen[side] += length;
-    return this.cut ? new Uint8Array(0) : this.emit(this.truncate(micros));
+    return this.cut ? new Uint8Array(0) : this.emit(this.truncate(micros, why));
   }
 
   /** The closing packets (FIN or RST as the session ended), with the close as a comment. */
@@ -219,11 +222,12 @@ export class SessionCapture {
     return this.maxBytes - CLOSING_RESERVE - this.written - held;
   }
 
-  private truncate(micros: number): Uint8Array[] {
+  private truncate(
+    micros: number,
+    why = `capture truncated: the file reached its limit of ${this.maxBytes} bytes; later data was not captured`,
+  ): Uint8Array[] {
     this.cut = true;
-    return this.flush(micros, [
-      `capture truncated: the file reached its limit of ${this.maxBytes} bytes; later data was not captured`,
-    ]);
+    return this.flush(micros, [limitComment(why)]);
   }
 
   /** Writes the held packet, with `comments`; with none held, the comments go in a statistics block. */

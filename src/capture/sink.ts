@@ -5,7 +5,15 @@ import { parseAddress } from "../net/address.ts";
 import { ruleMatches } from "../policy/match.ts";
 import type { Rule } from "../policy/rule.ts";
 import {
+  type CaptureTotal,
+  createDiskBudget,
+  type DiskBudget,
+  resolveCaptureTotal,
+} from "./budget.ts";
+import { MAX_TCP_PAYLOAD } from "./packets.ts";
+import {
   type CaptureEndpoint,
+  MIN_CAPTURE_BYTES,
   SessionCapture,
   type SessionClose,
   type Side,
@@ -16,7 +24,10 @@ import {
  * The server's capture: one pcapng file per session in a directory, written in the background.
  * A session only hands chunks to its tap; encoding and writing happen later, off its path, so
  * capture never slows or stops a session. Each file's queue is bounded: past it, or on any write
- * error, that session's capture stops with one log line.
+ * error, that session's capture stops with one log line. All files together stay within
+ * `--capture-max-total`: each file holds a lease on the budget, grown before it writes; once the
+ * budget is spent, running files are cut (with a comment saying why) and new sessions are not
+ * captured. Files are never deleted: the first evidence is kept, not overwritten by the latest.
  */
 
 export interface CaptureSettings {
@@ -25,6 +36,10 @@ export interface CaptureSettings {
   readonly maxBytes: number;
   /** Capture only sessions whose target matches one of these rules (`--allow` syntax); empty: all. */
   readonly filter: readonly Rule[];
+  /** Most bytes of capture files in the directory, the files already there included. */
+  readonly maxTotal: CaptureTotal;
+  /** Processes writing into the directory (--workers): each takes an equal share of the total. */
+  readonly workers: number;
 }
 
 export interface CapturedSession {
@@ -47,8 +62,17 @@ export interface SessionTap {
 }
 
 export interface CaptureLogger {
+  info(message: string): void;
   warn(message: string): void;
   debug(message: string): void;
+}
+
+/** What the metrics hear of the capture (ProxyMetrics is one). */
+export interface CaptureObserver {
+  /** Bytes written into capture files. */
+  captureWritten(bytes: number): void;
+  /** A session the filter selected was not captured: --capture-max-total was reached. */
+  captureSkipped(): void;
 }
 
 /** Encoded bytes gathered into one write. */
@@ -56,6 +80,16 @@ const WRITE_BATCH_BYTES = 1024 * 1024;
 
 /** Bytes a session's file may have waiting for the disk before its capture stops. */
 export const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
+
+/** A file's lease grows by at least this much: few calls for a fast session, little held idle. */
+const LEASE_STEP = 64 * 1024;
+
+/** More than the pcapng blocks around one segment (data block, headers, padding, its ACK). */
+const SEGMENT_OVERHEAD = 512;
+
+/** At most the bytes `payload` becomes in the file, for a lease to cover before encoding it. */
+const encodedBound = (payload: number) =>
+  payload + SEGMENT_OVERHEAD * (Math.ceil(payload / MAX_TCP_PAYLOAD) + 1);
 
 export interface Capture {
   /** A tap for this session, or undefined when the filter leaves it out. */
@@ -65,13 +99,36 @@ export interface Capture {
 }
 
 /** Creates the directory (mode 0700) when missing; throws if it cannot. */
-export function createCapture(settings: CaptureSettings, logger: CaptureLogger): Capture {
+export function createCapture(
+  settings: CaptureSettings,
+  logger: CaptureLogger,
+  observer?: CaptureObserver,
+): Capture {
   mkdirSync(settings.dir, { recursive: true, mode: 0o700 });
+  const resolved = resolveCaptureTotal(settings.maxTotal, settings.dir, settings.workers);
+  const budget = createDiskBudget(resolved.limit, () =>
+    logger.warn(
+      `capture: --capture-max-total reached (${resolved.limit} bytes for this process):` +
+        " captures under way are cut, new sessions are not captured; the files are kept" +
+        " (restart to capture again)",
+    ),
+  );
+  const share =
+    settings.workers > 1 ? ` (this worker's share of ${resolved.total - resolved.existing})` : "";
+  logger.info(
+    `capture: one pcapng file per session into ${settings.dir}, at most ${resolved.total} bytes in all` +
+      ` (--capture-max-total ${settings.maxTotal}); ${resolved.existing} bytes there already,` +
+      ` ${resolved.limit} bytes left${share}`,
+  );
   const writing = new Set<Promise<void>>();
   return {
     open(session) {
       if (!matchesFilter(settings.filter, session)) return undefined;
-      const file = new CaptureFile(settings, session, logger);
+      if (!budget.take(MIN_CAPTURE_BYTES)) {
+        observer?.captureSkipped();
+        return undefined;
+      }
+      const file = new CaptureFile(settings, session, logger, budget, observer);
       const done = file.done.finally(() => writing.delete(done));
       writing.add(done);
       return file;
@@ -127,6 +184,10 @@ const nowMicros = () => Math.round((performance.timeOrigin + performance.now()) 
 class CaptureFile implements SessionTap {
   readonly done: Promise<void>;
   private readonly encoder: SessionCapture;
+  /** Bytes of the budget this file holds: MIN_CAPTURE_BYTES from open, grown before each write. */
+  private lease = MIN_CAPTURE_BYTES;
+  /** Bytes actually written to the file. */
+  private written = 0;
   private readonly queue: Entry[] = [];
   private queuedBytes = 0;
   /** Payload bytes accepted for encoding: past maxBytes they cannot fit in the file anyway. */
@@ -139,6 +200,8 @@ class CaptureFile implements SessionTap {
     private readonly settings: CaptureSettings,
     private readonly session: CapturedSession,
     private readonly logger: CaptureLogger,
+    private readonly budget: DiskBudget,
+    private readonly observer: CaptureObserver | undefined,
   ) {
     const target = session.targetHost
       ? `${session.targetHost} (${session.target.address}) port ${session.target.port}`
@@ -210,7 +273,7 @@ class CaptureFile implements SessionTap {
     let file: FileHandle | undefined;
     try {
       file = await open(path, "wx", 0o600);
-      await write(file, this.encoder.start(startedAt));
+      await this.write(file, this.encoder.start(startedAt));
       while (!this.stopped) {
         const entry = this.queue.shift();
         if (!entry) {
@@ -229,7 +292,7 @@ class CaptureFile implements SessionTap {
           encoded.push(bytes);
           size += bytes.byteLength;
         }
-        await write(
+        await this.write(
           file,
           encoded.length === 1 ? (encoded[0] as Uint8Array) : Buffer.concat(encoded),
         );
@@ -239,7 +302,38 @@ class CaptureFile implements SessionTap {
       this.stop(`cannot write ${path}: ${(error as Error).message}`);
     } finally {
       await file?.close().catch(() => undefined);
+      this.budget.give(this.lease - this.written);
     }
+  }
+
+  private async write(file: FileHandle, bytes: Uint8Array): Promise<void> {
+    await write(file, bytes, (count) => {
+      this.written += count;
+      this.observer?.captureWritten(count);
+    });
+  }
+
+  /**
+   * Grows the lease to cover `payload` and what must still follow it (a truncation comment, the
+   * closing packets); false when the budget has not that much left.
+   */
+  private cover(payload: number): boolean {
+    const need = Math.min(
+      this.settings.maxBytes,
+      this.encoder.bytesWritten + encodedBound(payload) + MIN_CAPTURE_BYTES,
+    );
+    if (need <= this.lease) return true;
+    const step = Math.min(
+      Math.max(need - this.lease, LEASE_STEP),
+      this.settings.maxBytes - this.lease,
+    );
+    // A whole step when there is one, else just what this write needs; only that failing spends
+    // the budget.
+    const left = this.budget.limit - this.budget.used;
+    const grow = step <= left ? step : need - this.lease;
+    if (!this.budget.take(grow)) return false;
+    this.lease += grow;
+    return true;
   }
 
   private take(entry: Entry): Uint8Array {
@@ -250,6 +344,14 @@ class CaptureFile implements SessionTap {
   private encode(entry: Entry): Uint8Array {
     switch (entry.kind) {
       case "data":
+        if (!this.encoder.truncated && !this.cover(entry.bytes.byteLength)) {
+          return this.encoder.uncaptured(
+            entry.side,
+            entry.bytes.byteLength,
+            entry.micros,
+            `capture truncated: --capture-max-total (${this.budget.limit} bytes for this process) was reached; later data was not captured`,
+          );
+        }
         return entry.side === "client"
           ? this.encoder.fromClient(entry.bytes, entry.micros)
           : this.encoder.fromTarget(entry.bytes, entry.micros);
@@ -261,10 +363,15 @@ class CaptureFile implements SessionTap {
   }
 }
 
-async function write(file: FileHandle, bytes: Uint8Array): Promise<void> {
+async function write(
+  file: FileHandle,
+  bytes: Uint8Array,
+  wrote: (count: number) => void,
+): Promise<void> {
   let offset = 0;
   while (offset < bytes.byteLength) {
     const { bytesWritten } = await file.write(bytes, offset, bytes.byteLength - offset);
     offset += bytesWritten;
+    wrote(bytesWritten);
   }
 }

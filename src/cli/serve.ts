@@ -40,7 +40,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     return;
   }
   const config = toServerConfig(settings);
-  checkCapture(settings, loaded.origins);
+  const captureWarnings = checkCapture(settings, loaded.origins);
   const resolution = deps.resolver();
   const notices: Notice[] = [
     ...resolution.notices,
@@ -58,6 +58,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     security.credentials.required,
   );
   if (warning) notices.push({ level: "warn", text: warning });
+  for (const text of captureWarnings) notices.push({ level: "warn", text });
   if (fixed.routes.size > 0) {
     notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }

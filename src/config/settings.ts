@@ -1,4 +1,5 @@
 import { isIP } from "node:net";
+import { type CaptureTotal, DEFAULT_CAPTURE_MAX_TOTAL } from "../capture/budget.ts";
 import { DEFAULT_CAPTURE_MAX_BYTES, MIN_CAPTURE_BYTES } from "../capture/session-capture.ts";
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from "../log/logger.ts";
 import { parseListenAddress as parseHostAndPort } from "../metrics/listen-address.ts";
@@ -73,6 +74,17 @@ const optional = (
   setting: Omit<ValueSetting<string | undefined>, "kind" | "default" | "parse">,
 ): ValueSetting<string | undefined> =>
   value({ ...setting, default: undefined, parse: optionalText });
+
+function parseCaptureTotal(text: string, label: string): CaptureTotal {
+  const percent = /^([1-9][0-9]{0,2})%$/.exec(text);
+  if (percent && Number(percent[1]) <= 100) return `${Number(percent[1])}%`;
+  if (/^[0-9]+$/.test(text)) {
+    return parseWholeNumber(label, text, MIN_CAPTURE_BYTES, 2 ** 50, " (bytes), or a percentage");
+  }
+  throw new UsageError(
+    `${label} expects a number of bytes (at least ${MIN_CAPTURE_BYTES}) or a percentage from 1% to 100%, got ${describe(text)}`,
+  );
+}
 
 function parseListenAddress(text: string, label: string): string {
   // A host name would be resolved by the listener, and only localhost resolves without the network.
@@ -338,6 +350,13 @@ export const SETTINGS = {
     description: "Largest capture file per session; later bytes are left out and the file says so",
     default: DEFAULT_CAPTURE_MAX_BYTES,
     parse: whole(MIN_CAPTURE_BYTES, 2 ** 40, " (bytes)"),
+  }),
+  "capture-max-total": value<CaptureTotal>({
+    hint: "bytes|N%",
+    description:
+      "Most bytes of capture files in the directory, files already there included, or N% of the free space at start plus theirs; then new sessions are not captured",
+    default: DEFAULT_CAPTURE_MAX_TOTAL,
+    parse: parseCaptureTotal,
   }),
   "capture-filter": list({
     hint: "rule",

@@ -1,5 +1,6 @@
 import type { ConsolaReporter, LogObject } from "consola";
 import { LogFields } from "./fields.ts";
+import { safeLine } from "./safe-text.ts";
 
 /** consola's numeric levels as the JSON lines name them. */
 function levelName(level: number): string {
@@ -57,11 +58,16 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** The text reporters print the message only: it already says what the fields hold. */
+/**
+ * The text reporters print the message only: it already says what the fields hold. Each string is
+ * escaped and capped (safe-text.ts), so no client-chosen text can forge a line or flood one.
+ */
 export function withoutFields(reporter: ConsolaReporter): ConsolaReporter {
   return {
     log(entry, context) {
-      const args = entry.args.filter((arg) => !(arg instanceof LogFields));
+      const args = entry.args
+        .filter((arg) => !(arg instanceof LogFields))
+        .map((arg) => (typeof arg === "string" ? safeLine(arg) : arg));
       reporter.log({ ...entry, args }, context);
     },
   };

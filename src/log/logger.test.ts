@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { createLogger, fields } from "./logger.ts";
+import { CLIENT_TEXT_MAX, capText, clientText, TEXT_ARG_MAX } from "./safe-text.ts";
 import { logSessionSummary } from "./session-summary.ts";
 
 function capture() {
@@ -101,16 +102,17 @@ test("session summary: the text line as before, and the same facts as JSON field
     bytesFromTarget: 10,
     durationMs: 1234.5,
     closeCode: 1000,
+    closedBy: "target" as const,
   };
   const text = capture();
   logSessionSummary(createLogger("info", "text", text.streams), summary);
   expect(text.out.join("")).toContain(
-    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 frontend=raw",
+    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw",
   );
   const json = capture();
   logSessionSummary(createLogger("info", "json", json.streams), { ...summary, error: "forbidden" });
   expect(JSON.parse(json.out[0] as string)).toMatchObject({
-    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 frontend=raw",
+    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw",
     session: 4,
     frontend: "raw",
     client: "127.0.0.1",
@@ -120,9 +122,49 @@ test("session summary: the text line as before, and the same facts as JSON field
     bytes_from_target: 10,
     duration_ms: 1235,
     close_code: 1000,
+    closed_by: "target",
     error: "forbidden",
   });
   const quiet = capture();
   logSessionSummary(createLogger("warn", "json", quiet.streams), summary);
   expect(quiet.out).toEqual([]);
+});
+
+test("text: a control character in any string is escaped, so no line can be forged or recolour a terminal", () => {
+  const sink = capture();
+  const logger = createLogger("debug", "text", sink.streams);
+  logger.debug(
+    "session 1: target tcp evil\n[info] session 2 forged\r\x1b[31mred\u2028\u202etxt\x9b",
+  );
+  const text = sink.out.join("");
+  expect(text.trimEnd().split("\n")).toHaveLength(1);
+  expect(text).toContain("evil\\n[info] session 2 forged\\r\\x1b[31mred\\u2028\\u202etxt\\x9b");
+  for (const raw of ["\x1b", "\x9b", "\r", "\u2028", "\u202e"]) expect(text).not.toContain(raw);
+});
+
+test("text: a huge string is capped, and a client's string is capped shorter", () => {
+  const sink = capture();
+  const logger = createLogger("info", "text", sink.streams);
+  logger.info(`long ${"a".repeat(1_000_000)}`);
+  logger.info(`host ${clientText("b".repeat(1_000_000))} end`);
+  const [long, host] = sink.out;
+  expect(long?.length).toBeLessThan(TEXT_ARG_MAX + 200);
+  expect(long).toContain(`${"a".repeat(100)}…[${1_000_005 - TEXT_ARG_MAX} more chars]`);
+  expect(host).toContain(
+    `host ${"b".repeat(CLIENT_TEXT_MAX)}…[${1_000_000 - CLIENT_TEXT_MAX} more chars] end`,
+  );
+});
+
+test("clientText: capped before escaping, never inside a surrogate pair", () => {
+  expect(clientText("a\nb")).toBe("a\\nb");
+  expect(capText(`${"x".repeat(9)}😀😀`, 10)).toBe(`${"x".repeat(9)}…[4 more chars]`);
+  expect(capText("short", 10)).toBe("short");
+});
+
+test("json: messages and fields stay whole and JSON-escaped", () => {
+  const sink = capture();
+  const logger = createLogger("info", "json", sink.streams);
+  logger.info("target a\nb", fields({ target: "a\nb" }));
+  expect(sink.out).toHaveLength(1);
+  expect(JSON.parse(sink.out[0] as string)).toMatchObject({ msg: "target a\nb", target: "a\nb" });
 });

@@ -1,6 +1,8 @@
 import { LogLevels } from "consola";
+import type { ClosedBy } from "./closed-by.ts";
 import { fields } from "./fields.ts";
 import { formatBytes, type Logger } from "./logger.ts";
+import { clientText } from "./safe-text.ts";
 
 /** What the one line for a closed session says. */
 export interface SessionSummary {
@@ -15,6 +17,8 @@ export interface SessionSummary {
   readonly bytesFromTarget: number;
   readonly durationMs: number;
   readonly closeCode: number | undefined;
+  /** Who chose the close code: a client's code is its own word, not the server's. */
+  readonly closedBy: ClosedBy;
   /** The protocol error code its status carried, if any. */
   readonly error?: string | undefined;
   /** Datagram transports only: messages lost where UDP loses them. */
@@ -22,16 +26,18 @@ export interface SessionSummary {
 }
 
 /**
- * The info line for a closed session: the text format as it has always read, and in JSON the
- * same facts as fields.
+ * The info line for a closed session, `… close CODE by client|server|target`, and in JSON the
+ * same facts as fields. The target in the message is capped (the JSON field keeps it whole).
  */
 export function logSessionSummary(logger: Logger, summary: SessionSummary): void {
   if (logger.level < LogLevels.info) return;
-  const target = summary.protocol && summary.target ? `${summary.protocol} ${summary.target}` : "-";
+  const target =
+    summary.protocol && summary.target ? `${summary.protocol} ${clientText(summary.target)}` : "-";
   logger.info(
     `session ${summary.session} ${summary.client} -> ${target}` +
       ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
-      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode}${droppedNote(summary)} frontend=${summary.frontEnd}`,
+      ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode} by ${summary.closedBy}` +
+      `${droppedNote(summary)} frontend=${summary.frontEnd}`,
     fields({
       session: summary.session,
       frontend: summary.frontEnd,
@@ -42,6 +48,7 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
       bytes_from_target: summary.bytesFromTarget,
       duration_ms: Math.round(summary.durationMs),
       close_code: summary.closeCode,
+      closed_by: summary.closedBy,
       error: summary.error,
       dropped_to_client: summary.dropped?.toClient,
       dropped_to_target: summary.dropped?.toTarget,

@@ -18,6 +18,7 @@ function worker(bytes: number) {
     bytesFromTarget: bytes,
     protocol: "tcp",
     closeCode: 1000,
+    closedBy: "target",
     error: undefined,
     durationSeconds: 1,
   });
@@ -32,7 +33,11 @@ test("snapshots add up: counters and histograms summed, start time the earliest"
   expect(series.get('socket2web_bytes_total{direction="client_to_target",protocol="tcp"}')).toBe(
     150,
   );
-  expect(series.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(2);
+  expect(
+    series.get(
+      'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="target"}',
+    ),
+  ).toBe(2);
   expect(series.get('socket2web_refused_total{frontend="none",reason="capacity"}')).toBe(2);
   expect(series.get('socket2web_session_duration_seconds_count{protocol="tcp"}')).toBe(2);
   const own = samples(await worker(0).render());
@@ -92,7 +97,11 @@ test("the supervisor's scrape holds every worker that answers, plus itself", asy
   expect(series.get("process_resident_memory_bytes")).toBeGreaterThan(0);
   // A second scrape gets fresh answers, not the first one's.
   const again = samples(await scraper.scrape());
-  expect(again.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(2);
+  expect(
+    again.get(
+      'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="target"}',
+    ),
+  ).toBe(2);
 });
 
 test("a worker asked for /metrics gets the whole server's total from the supervisor", async () => {

@@ -1,3 +1,4 @@
+import { CLOSED_BY } from "../log/closed-by.ts";
 import { CloseCode } from "../protocol/constants.ts";
 
 /**
@@ -64,6 +65,11 @@ const KNOWN_CLOSE_CODES: ReadonlySet<number> = new Set([
 export function closeCodeLabel(code: number | undefined): string {
   if (code === undefined) return NONE;
   return KNOWN_CLOSE_CODES.has(code) ? String(code) : OTHER;
+}
+
+/** Who closed a session: `client`, `server` or `target` (anything else, from a bug, is `other`). */
+export function closedByLabel(by: string): string {
+  return (CLOSED_BY as readonly string[]).includes(by) ? by : OTHER;
 }
 
 /** The adapter names the server registered; a session with no protocol yet is `none`. */

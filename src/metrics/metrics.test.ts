@@ -7,6 +7,7 @@ const finished = (fields: Partial<FinishedSession>): FinishedSession => ({
   bytesFromClient: 0,
   bytesFromTarget: 0,
   closeCode: 1000,
+  closedBy: "server",
   error: undefined,
   protocol: "tcp",
   ...fields,
@@ -18,14 +19,22 @@ describe("labels come from closed sets", () => {
     metrics.sessionFinished(finished({ closeCode: 1000 }));
     const before = [...samples(await metrics.render()).keys()];
     for (let code = 3000; code < 3200; code++)
-      metrics.sessionFinished(finished({ closeCode: code }));
+      metrics.sessionFinished(finished({ closeCode: code, closedBy: "client" }));
     const after = samples(await metrics.render());
     const added = [...after.keys()].filter((key) => !before.includes(key));
-    expect(added).toEqual(['socket2web_sessions_total{frontend="socket2web",close_code="other"}']);
-    expect(after.get('socket2web_sessions_total{frontend="socket2web",close_code="other"}')).toBe(
-      200,
-    );
-    expect(after.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(1);
+    expect(added).toEqual([
+      'socket2web_sessions_total{frontend="socket2web",close_code="other",closed_by="client"}',
+    ]);
+    expect(
+      after.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="other",closed_by="client"}',
+      ),
+    ).toBe(200);
+    expect(
+      after.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="server"}',
+      ),
+    ).toBe(1);
   });
 
   test("the protocol's own codes and RFC 6455's keep their series; no code is `none`", async () => {
@@ -36,9 +45,40 @@ describe("labels come from closed sets", () => {
     const series = samples(await metrics.render());
     for (const code of ["1001", "1006", "1013", "4403", "4502", "none"]) {
       expect(
-        series.get(`socket2web_sessions_total{frontend="socket2web",close_code="${code}"}`),
+        series.get(
+          `socket2web_sessions_total{frontend="socket2web",close_code="${code}",closed_by="server"}`,
+        ),
       ).toBe(1);
     }
+  });
+
+  test("a client's close code is counted apart from the server's: 4403 by the client is not a refusal", async () => {
+    const metrics = createMetrics(() => []);
+    metrics.sessionFinished(finished({ closeCode: 4403, closedBy: "client" }));
+    metrics.sessionFinished(finished({ closeCode: 4403, closedBy: "server" }));
+    metrics.sessionFinished(finished({ closeCode: 1000, closedBy: "target" }));
+    metrics.sessionFinished(finished({ closeCode: 1000, closedBy: "made-up" as never }));
+    const series = samples(await metrics.render());
+    expect(
+      series.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="client"}',
+      ),
+    ).toBe(1);
+    expect(
+      series.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="server"}',
+      ),
+    ).toBe(1);
+    expect(
+      series.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="target"}',
+      ),
+    ).toBe(1);
+    expect(
+      series.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="other"}',
+      ),
+    ).toBe(1);
   });
 
   test("unknown protocols, error codes and refusal reasons become `other`", async () => {

@@ -6,11 +6,13 @@ import {
   type MetricValue,
   Registry,
 } from "prom-client";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { ERROR_CLOSE_CODES } from "../protocol/constants.ts";
 import {
   CONNECT_OUTCOMES,
   type ConnectOutcome,
   closeCodeLabel,
+  closedByLabel,
   FRONT_ENDS,
   type FrontEndName,
   NONE,
@@ -35,6 +37,8 @@ export interface FinishedSession extends SessionFigures {
   /** The client protocol it came in by. */
   readonly frontEnd: FrontEndName;
   readonly closeCode: number | undefined;
+  /** Who chose the close code: a client's own code is not the server's verdict. */
+  readonly closedBy: ClosedBy;
   /** The protocol `error` its status carried, if it failed before proxying. */
   readonly error: string | undefined;
   /** From the WebSocket opening to its close. */
@@ -58,6 +62,10 @@ export interface ProxyMetrics {
   handshakeReceived(seconds: number): void;
   /** Seconds spent opening the target (resolving, checking and connecting), and how it ended. */
   targetConnect(protocol: string, seconds: number, outcome: ConnectOutcome): void;
+  /** Bytes written into --capture files. */
+  captureWritten(bytes: number): void;
+  /** A session --capture-max-total left out. */
+  captureSkipped(): void;
   render(): Promise<string>;
   snapshot(): Promise<MetricsSnapshot>;
 }
@@ -119,8 +127,10 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
   });
   const sessions = new Counter({
     name: "socket2web_sessions_total",
-    help: "Finished sessions by front end and WebSocket close code (codes outside RFC 6455 and the protocol's are 'other')",
-    labelNames: ["frontend", "close_code"],
+    help:
+      "Finished sessions by front end, WebSocket close code (codes outside RFC 6455 and the protocol's are 'other') " +
+      "and who chose it (client, server, target)",
+    labelNames: ["frontend", "close_code", "closed_by"],
     registers: [registry],
   });
   const errors = new Counter({
@@ -178,6 +188,16 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     buckets: CONNECT_BUCKETS,
     registers: [registry],
   });
+  const captureBytes = new Counter({
+    name: "socket2web_capture_written_bytes_total",
+    help: "Bytes written into --capture files",
+    registers: [registry],
+  });
+  const captureSkipped = new Counter({
+    name: "socket2web_capture_sessions_skipped_total",
+    help: "Sessions the capture filter selected but --capture-max-total left out",
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "socket2web_session_duration_seconds",
     help: "Session lifetime from the WebSocket opening to its close, by protocol",
@@ -193,6 +213,7 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
       sessions.inc({
         frontend: frontEndOf(session.frontEnd),
         close_code: closeCodeLabel(session.closeCode),
+        closed_by: closedByLabel(session.closedBy),
       });
       if (session.error) errors.inc({ error: errorOf(session.error) });
       if (session.durationSeconds !== undefined) {
@@ -222,6 +243,12 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
         },
         seconds,
       );
+    },
+    captureWritten(bytes) {
+      captureBytes.inc(bytes);
+    },
+    captureSkipped() {
+      captureSkipped.inc();
     },
     render: () => registry.metrics(),
     snapshot: () => registry.getMetricsAsJSON(),

@@ -1,3 +1,4 @@
+import type { CaptureTotal } from "../capture/budget.ts";
 import type { LogFormat, LogLevelName } from "../log/logger.ts";
 
 /**
@@ -32,6 +33,8 @@ export interface ServerConfig {
   /** Directory for one pcapng file per session; unset: no capture. */
   readonly capture: string | undefined;
   readonly captureMaxBytes: number;
+  /** Most bytes of capture files in the directory: bytes, or a percentage of the room for them. */
+  readonly captureMaxTotal: CaptureTotal;
   /** Target rules (`--allow` syntax, checked at start-up); empty: every session. */
   readonly captureFilter: readonly string[];
   /** Processes sharing the port (SO_REUSEPORT); each enforces the limits for its share. */

@@ -105,8 +105,12 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
           dir: config.capture,
           maxBytes: config.captureMaxBytes,
           filter: config.captureFilter.map(parseRule),
+          maxTotal: config.captureMaxTotal,
+          // Only a worker of several runs a server with workers above 1.
+          workers: Math.max(1, config.workers),
         },
         deps.logger,
+        metrics,
       )
     : undefined;
   const idleCollector = createIdleCollector({
@@ -183,6 +187,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
               metrics?.sessionFinished({
                 frontEnd: record.frontEnd,
                 closeCode: record.closeCode,
+                closedBy: record.closedBy,
                 error: record.error,
                 bytesFromClient: record.bytesFromClient,
                 bytesFromTarget: record.bytesFromTarget,
@@ -200,6 +205,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
                 bytesFromTarget: record.bytesFromTarget,
                 durationMs: record.durationMs,
                 closeCode: record.closeCode,
+                closedBy: record.closedBy,
                 error: record.error,
                 dropped: record.dropped,
               });

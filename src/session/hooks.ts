@@ -1,4 +1,5 @@
 import type { Location } from "../adapters/types.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
 import type { SessionEnd } from "./end.ts";
 
@@ -22,6 +23,8 @@ export interface SessionRecord {
   readonly bytesFromTarget: number;
   readonly durationMs: number;
   readonly closeCode: number | undefined;
+  /** Who chose the close code: a client's own code is not the server's verdict. */
+  readonly closedBy: ClosedBy;
   readonly closeReason: string;
   /** The protocol error its status carried, if it failed before proxying. */
   readonly error: string | undefined;

@@ -254,6 +254,7 @@ describe("handshake state", () => {
     expect(session.phase).toBe("closed");
     expect(closed).toEqual([session]);
     expect(session.finished.error).toBe("invalid_handshake");
+    expect(session.finished.closedBy).toBe("server");
   });
 
   test("no handshake in time: handshake_timeout, 4408", async () => {
@@ -272,6 +273,7 @@ describe("handshake state", () => {
     expect(session.phase).toBe("closed");
     expect(closed).toHaveLength(1);
     expect(session.finished.closeCode).toBe(1000);
+    expect(session.finished.closedBy).toBe("client");
   });
 
   test("shutdown closes it with 1001", () => {
@@ -401,6 +403,7 @@ describe("proxying state", () => {
     expect(client.closes).toEqual([{ code: CloseCode.normal, reason: CloseReason.targetClosed }]);
     expect(session.phase).toBe("closed");
     expect(session.finished.bytesFromTarget).toBe(1);
+    expect(session.finished.closedBy).toBe("target");
   });
 
   test("a target failure closes with 1011 and its code", async () => {

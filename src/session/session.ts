@@ -4,7 +4,9 @@ import { describeTarget } from "../admission/access.ts";
 import type { Reached, ReachRequest } from "../admission/admission.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { fields, type Logger } from "../log/logger.ts";
+import { clientText } from "../log/safe-text.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
 import { CloseCode, CloseReason, type ConnectedStatus } from "../protocol/constants.ts";
@@ -119,6 +121,8 @@ export class Session {
   private chosenProtocol: string | undefined;
   private chosenTarget: string | undefined;
   private closeCode: number | undefined;
+  /** Who chose `closeCode`: set with it. */
+  private closedBy: ClosedBy = "client";
   private errorCode: string | undefined;
   private lifetime: Clock | undefined;
   private closeReason = "";
@@ -185,6 +189,7 @@ export class Session {
     return {
       frontEnd: this.frontEnd,
       closeCode: this.closeCode,
+      closedBy: this.closedBy,
       error: this.errorCode,
       bytesFromClient: this.bytesFromClient,
       bytesFromTarget: this.bytesFromTarget,
@@ -260,11 +265,17 @@ export class Session {
     if (state.kind === "proxying" && !state.frozen) state.relay.clientDrained();
   }
 
-  /** The client's side ended, from either side, in any state. */
-  clientClosed(code: number, reason = ""): void {
+  /**
+   * The client's side ended, from either side, in any state. `by`: who chose `code` when the
+   * session had not chosen one (a Wisp connection the server closed ends its streams here).
+   */
+  clientClosed(code: number, reason = "", by: ClosedBy = "client"): void {
     const state = this.state;
     if (state.kind === "closed") return;
-    if (this.closeCode === undefined) this.closeReason = reason;
+    if (this.closeCode === undefined) {
+      this.closeReason = reason;
+      this.closedBy = by;
+    }
     this.closeCode ??= code;
     this.lifetime?.stop();
     if (state.kind === "handshake") clearTimeout(state.timer);
@@ -299,9 +310,12 @@ export class Session {
     state.target.pause();
   }
 
-  close(code: number, reason: string): void {
+  close(code: number, reason: string, by: ClosedBy = "server"): void {
     if (this.state.kind === "closed") return;
-    if (this.closeCode === undefined) this.closeReason = reason;
+    if (this.closeCode === undefined) {
+      this.closeReason = reason;
+      this.closedBy = by;
+    }
     this.closeCode ??= code;
     this.client.close(code, reason);
   }
@@ -399,7 +413,7 @@ export class Session {
   private describe({ adapter, target }: Selection): void {
     this.chosenProtocol = adapter.name;
     this.chosenTarget = describeTarget(adapter, target);
-    this.targetLabel = `${adapter.name} ${this.chosenTarget}`;
+    this.targetLabel = `${adapter.name} ${clientText(this.chosenTarget)}`;
     this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
   }
 
@@ -456,7 +470,7 @@ export class Session {
     this.ending = code === CloseCode.normal ? "target-end" : "target-reset";
     relay.discard();
     this.targetGone();
-    this.close(code, reason);
+    this.close(code, reason, "target");
   }
 
   private fail(error: unknown): void {
@@ -470,7 +484,9 @@ export class Session {
     if (state.kind === "closed") {
       // Nobody to tell: the client left while the target was being chosen or opened.
       if (refusal)
-        this.context.logger.debug(`session ${this.id}: ${refusal.code}: ${refusal.message}`);
+        this.context.logger.debug(
+          `session ${this.id}: ${refusal.code}: ${clientText(refusal.message)}`,
+        );
       else this.context.logger.error(`session ${this.id}: internal error after close:`, error);
       return;
     }
@@ -502,7 +518,9 @@ export class Session {
         }),
       );
     }
-    this.context.logger.debug(`session ${this.id}: ${refusal.code}: ${refusal.message}`);
+    this.context.logger.debug(
+      `session ${this.id}: ${refusal.code}: ${clientText(refusal.message)}`,
+    );
     this.errorCode = refusal.code;
     this.parts.status.failed(refusal);
     this.close(refusal.closeCode, refusal.code);
@@ -577,6 +595,7 @@ export class Session {
       bytesFromTarget: this.bytesFromTarget,
       durationMs: performance.now() - this.startedAt,
       closeCode: this.closeCode,
+      closedBy: this.closedBy,
       closeReason: this.closeReason,
       error: this.errorCode,
       dropped: this.state.kind === "closed" ? this.state.dropped : undefined,

@@ -37,6 +37,7 @@ class FakeSession implements StreamSession {
   bytesFromClient = 0;
   bytesFromTarget = 0;
   ended: number | undefined;
+  endedBy: string | undefined;
   started = false;
   /** Holds its target after the client side ends until `release` (a flushing session). */
   holdTarget = false;
@@ -55,8 +56,9 @@ class FakeSession implements StreamSession {
     this.bytesFromClient += data.byteLength;
   }
   clientDrained(): void {}
-  clientClosed(code: number): void {
+  clientClosed(code: number, _reason?: string, by = "client"): void {
     this.ended = code;
+    this.endedBy = by;
     if (!this.holdTarget) this.released();
   }
 }
@@ -215,5 +217,22 @@ describe("WispConnection", () => {
     connection.message(encodeConnect(2, 1, 80, "127.0.0.1"));
     connection.closed(1006);
     expect(sessions.map((s) => s.ended)).toEqual([1006, 1006]);
+    expect(sessions.map((s) => s.endedBy)).toEqual(["client", "client"]);
+  });
+
+  it("a WebSocket the server closed (lifetime, idle, shutdown) ends its streams as the server's close", () => {
+    const { socket, sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.close(CloseCode.maxLifetime, "max lifetime");
+    expect(socket.closed?.code).toBe(CloseCode.maxLifetime);
+    connection.closed(CloseCode.maxLifetime);
+    expect(sessions.map((s) => [s.ended, s.endedBy])).toEqual([[CloseCode.maxLifetime, "server"]]);
+  });
+
+  it("a stream reset for a bad packet is the server's close", () => {
+    const { sessions, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    expect(sessions[0]?.endedBy).toBe("server");
   });
 });

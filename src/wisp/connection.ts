@@ -2,7 +2,9 @@ import { LogLevels } from "consola";
 import type { ProtocolAdapter } from "../adapters/types.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import type { Logger } from "../log/logger.ts";
+import { clientText } from "../log/safe-text.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
@@ -118,6 +120,8 @@ export class WispConnection {
    */
   private readonly flushing = new Set<WispStream>();
   private state: State = "open";
+  /** The server closed the WebSocket (lifetime, idle, shutdown, a refusal): its streams say so. */
+  private closedBy: ClosedBy = "client";
   private grant: Grant | undefined;
   private infoTimer: ReturnType<typeof setTimeout> | undefined;
   private lifetime: Clock | undefined;
@@ -276,13 +280,14 @@ export class WispConnection {
     this.idle?.stop();
     this.heldMessages = [];
     for (const stream of [...this.streams.values()])
-      stream.clientClosed(WispClose.networkError, code);
+      stream.clientClosed(WispClose.networkError, code, this.closedBy);
     this.releaseIfDone();
   }
 
   /** Closes the WebSocket (lifetime, shutdown); `closed` then ends the streams. */
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
+    this.closedBy = "server";
     this.socket.close(code, reason);
   }
 
@@ -366,7 +371,8 @@ export class WispConnection {
       return;
     }
     const kind = streamKind(packet.streamType);
-    const where = formatHostPort(host, port);
+    // Only logged: the client chose the host, of any length and content.
+    const where = clientText(formatHostPort(host, port));
     const adapter = kind === undefined ? undefined : this.options.adapters[kind];
     if (kind === undefined || adapter === undefined) {
       this.refuseStream(id, `stream type 0x${packet.streamType.toString(16)} is not offered`);
@@ -397,7 +403,7 @@ export class WispConnection {
       };
     } catch (error) {
       if (!(error instanceof ProxyError)) throw error;
-      this.debug(`stream ${id} to ${where}: ${error.message}`);
+      this.debug(`stream ${id} to ${where}: ${clientText(error.message)}`);
       this.recent.add(id);
       this.link.send(encodeClose(id, Refusal.of(error).wispReason));
       return;
@@ -481,6 +487,7 @@ export class WispConnection {
   private refuse(reason: number, why: string): void {
     if (this.state === "closed") return;
     this.options.logger.info(`${this.options.label}: refused: ${why}`);
+    this.closedBy = "server";
     this.socket.sendBinary(encodeClose(0, reason));
     this.socket.close(4401, "unauthorized");
     this.closed();
@@ -489,6 +496,7 @@ export class WispConnection {
   /** Framing that is not Wisp: the WebSocket closes, with the reason saying what was wrong. */
   private protocolError(code: number, why: string): void {
     this.options.logger.info(`${this.options.label}: protocol error: ${why}`);
+    this.closedBy = "server";
     this.socket.close(code, `wisp: ${why}`.slice(0, CLOSE_REASON_CHARS));
     this.closed();
   }

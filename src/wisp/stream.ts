@@ -1,4 +1,5 @@
 import type { Refusal } from "../admission/refusal.ts";
+import type { ClosedBy } from "../log/closed-by.ts";
 import { CloseCode } from "../protocol/constants.ts";
 import { WispClose } from "../protocol/wisp-close.ts";
 import type { SessionClient } from "../session/client.ts";
@@ -23,7 +24,7 @@ export interface StreamSession {
   start(): void;
   message(data: Uint8Array): void;
   clientDrained(): void;
-  clientClosed(code: number): void;
+  clientClosed(code: number, reason?: string, by?: ClosedBy): void;
   readonly pendingToTarget: number;
   readonly bytesFromClient: number;
   readonly bytesFromTarget: number;
@@ -119,13 +120,16 @@ export class WispStream implements SessionClient {
     this.afterTargetWrite();
   }
 
-  /** The client closed the stream (or the WebSocket is gone): flush what it sent, then end. */
-  clientClosed(reason: number, code: number = CloseCode.normal): void {
+  /**
+   * The client closed the stream (or the WebSocket is gone): flush what it sent, then end. `by`:
+   * who ended it, the server when it closed the whole WebSocket.
+   */
+  clientClosed(reason: number, code: number = CloseCode.normal, by: ClosedBy = "client"): void {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
     this.link.finished(this);
-    this.session?.clientClosed(code);
+    this.session?.clientClosed(code, "", by);
   }
 
   /** Ends the stream at once with `reason` to the client (protocol errors). */
@@ -133,7 +137,7 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.sendClose(reason);
     this.link.finished(this);
-    this.session?.clientClosed(CloseCode.normal);
+    this.session?.clientClosed(CloseCode.normal, "", "server");
   }
 
   // The session's view of its client.

@@ -53,17 +53,22 @@ test("200 distinct client close codes do not make 200 series", async () => {
   for (let attempt = 0; attempt < 100; attempt++) {
     text = await scrape();
     if (
-      samples(text).get('socket2web_sessions_total{frontend="socket2web",close_code="other"}') ===
-      200
+      samples(text).get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="other",closed_by="client"}',
+      ) === 200
     )
       break;
     await Bun.sleep(20);
   }
   expect(
-    samples(text).get('socket2web_sessions_total{frontend="socket2web",close_code="other"}'),
+    samples(text).get(
+      'socket2web_sessions_total{frontend="socket2web",close_code="other",closed_by="client"}',
+    ),
   ).toBe(200);
   const added = sessionSeries(text).filter((key) => !before.includes(key));
-  expect(added).toEqual(['socket2web_sessions_total{frontend="socket2web",close_code="other"}']);
+  expect(added).toEqual([
+    'socket2web_sessions_total{frontend="socket2web",close_code="other",closed_by="client"}',
+  ]);
   await checkExposition(text);
 }, 30_000);
 

@@ -79,7 +79,10 @@ test("with --metrics: live and finished sessions, bytes each way, errors and ref
   expect(bytes(metrics.body, "client_to_target")).toBe(1000);
   expect(value(metrics.body, 'socket2web_session_errors_total{error="connect_failed"}')).toBe(1);
   expect(
-    value(metrics.body, 'socket2web_sessions_total{frontend="socket2web",close_code="4502"}'),
+    value(
+      metrics.body,
+      'socket2web_sessions_total{frontend="socket2web",close_code="4502",closed_by="server"}',
+    ),
   ).toBe(1);
   expect(
     value(metrics.body, 'socket2web_refused_total{frontend="socket2web",reason="capacity"}'),

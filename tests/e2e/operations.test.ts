@@ -79,9 +79,11 @@ test("--metrics-listen: /metrics, /healthz, /readyz apart from the proxy port; h
     expect(series.get('socket2web_refused_total{frontend="socket2web",reason="bad_request"}')).toBe(
       1,
     );
-    expect(series.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(
-      1,
-    );
+    expect(
+      series.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="client"}',
+      ),
+    ).toBe(1);
   } finally {
     await proxy.stop();
     echo.stop();
@@ -167,7 +169,9 @@ test("--workers 2: one scrape of the supervisor's listener (and of /metrics on t
     const text = await scrapeUntil(
       metricsUrl,
       (s) =>
-        s.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}') === sessions,
+        s.get(
+          'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="client"}',
+        ) === sessions,
     );
     await checkExposition(text);
     const series = samples(text);
@@ -183,9 +187,11 @@ test("--workers 2: one scrape of the supervisor's listener (and of /metrics on t
     ).toBe(sessions);
     // /metrics on the proxy's port reaches one worker, which answers with the same total.
     const samePort = samples(await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text());
-    expect(samePort.get('socket2web_sessions_total{frontend="socket2web",close_code="1000"}')).toBe(
-      sessions,
-    );
+    expect(
+      samePort.get(
+        'socket2web_sessions_total{frontend="socket2web",close_code="1000",closed_by="client"}',
+      ),
+    ).toBe(sessions);
     expect(samePort.get("socket2web_workers_scraped")).toBe(2);
 
     proxy.proc.kill("SIGTERM");

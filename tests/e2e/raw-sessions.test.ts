@@ -52,9 +52,11 @@ beforeAll(async () => {
       `bad-port: 127.0.0.1:70000`,
       `denied: 127.0.0.1:${deniedPort}`,
       `refused: 127.0.0.1:${refusedPort}`,
+      `twice: 127.0.0.1:${refusedPort}`,
     ].join("\n"),
   );
-  await writeFile(join(dir, "b.conf"), `v6: [::1]:${ipv6.port}\n`);
+  // b.conf comes after a.conf: its `twice` wins.
+  await writeFile(join(dir, "b.conf"), `v6: [::1]:${ipv6.port}\ntwice: 127.0.0.1:${echo.port}\n`);
   proxy = await startProxy(
     [
       "--token-file",
@@ -110,19 +112,30 @@ describe("raw sessions: bytes from the upgrade on", () => {
     expect((await upgradeAnswer(proxy.port, "/?token=bad-port")).status).toBe(404);
   });
 
+  test("a token repeated in a later file of the directory: a warning names both lines, the later wins", async () => {
+    await proxy.waitForOutput(
+      `token file: skipped ${join(dir, "a.conf")}:10: its token is given again at ${join(dir, "b.conf")}:2, which wins`,
+    );
+    expect(proxy.output()).not.toContain("twice:");
+    const client = await openClient(`${proxy.url}/?token=twice`);
+    expect(await roundTrip(client, "the later file's target")).toBe("the later file's target");
+    client.close();
+    await client.closed;
+  });
+
   test("the target's end of stream closes the WebSocket with 1000", async () => {
     const closing = startTcpTarget((socket) => socket.end());
     const tokens = join(dir, "c.conf");
     const before = proxy.output().length;
     await writeFile(`${tokens}.tmp`, `closing: 127.0.0.1:${closing.port}\n`);
     await rename(`${tokens}.tmp`, tokens);
-    await proxy.waitForOutput((out) => out.slice(before).includes("changed: reloaded 7 tokens"));
+    await proxy.waitForOutput((out) => out.slice(before).includes("changed: reloaded 8 tokens"));
     const client = await openClient(`${proxy.url}/?token=closing`);
     expect((await client.closed).code).toBe(1000);
     closing.stop();
     const removing = proxy.output().length;
     await rm(tokens);
-    await proxy.waitForOutput((out) => out.slice(removing).includes("changed: reloaded 6 tokens"));
+    await proxy.waitForOutput((out) => out.slice(removing).includes("changed: reloaded 7 tokens"));
   });
 });
 
@@ -184,7 +197,7 @@ describe("token file reloads", () => {
   test("a new file in the directory is read within seconds", async () => {
     const before = proxy.output().length;
     await writeFile(join(dir, "d.conf"), `fresh: 127.0.0.1:${echo.port}\n`);
-    await proxy.waitForOutput((out) => out.slice(before).includes("changed: reloaded 7 tokens"));
+    await proxy.waitForOutput((out) => out.slice(before).includes("changed: reloaded 8 tokens"));
     const client = await openClient(`${proxy.url}/?token=fresh`);
     expect(await roundTrip(client, "fresh")).toBe("fresh");
     client.close();

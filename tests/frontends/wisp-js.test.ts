@@ -2,7 +2,7 @@
 // the same front end as wisp.test.ts, seen by the client browsers use. wisp-js sets no upgrade
 // headers and reports no close code, so the driver reads the code off its WebSocket.
 import { client, extensions } from "@mercuryworkshop/wisp-js/client";
-import { WispClose } from "../../src/wisp/close-reason.ts";
+import { WispClose } from "../../src/protocol/wisp-close.ts";
 import { openStream } from "../wisp/wisp-client.ts";
 import { frontEndConformance } from "./conformance.ts";
 import type { FrontEndDriver, FrontEndSession, Outcome } from "./driver.ts";

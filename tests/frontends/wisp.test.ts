@@ -1,6 +1,6 @@
 // Wisp under --wisp PREFIX: one Wisp 2 connection per session, carrying one stream; a credential
 // goes in the password extension.
-import { WispClose } from "../../src/wisp/close-reason.ts";
+import { WispClose } from "../../src/protocol/wisp-close.ts";
 import { frontEndConformance } from "./conformance.ts";
 import type { FrontEndDriver } from "./driver.ts";
 import { openWispSession, upgradeHeaders } from "./sessions.ts";

@@ -51,7 +51,7 @@ describe("parseTokenFileText (websockify's TokenFile format)", () => {
       "tokens.conf:5: expected TOKEN: HOST:PORT",
       'tokens.conf:6: "127.0.0.1" is not HOST:PORT',
       "tokens.conf:7: the token must be visible ASCII without spaces",
-      "tokens.conf:8: a token given again; this line wins",
+      "tokens.conf:3: its token is given again at tokens.conf:8, which wins (the last one does; a directory's files are read in name order)",
     ]);
   });
 

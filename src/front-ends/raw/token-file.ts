@@ -3,6 +3,8 @@ import { type FixedTarget, parseTargetText } from "../../net/target-text.ts";
 /** What one token file holds: its targets, and a sentence for each line that was skipped. */
 export interface ParsedTokenFile {
   readonly targets: ReadonlyMap<string, FixedTarget>;
+  /** The line each token's target comes from (its last line), to name it when a later file repeats it. */
+  readonly lines: ReadonlyMap<string, number>;
   /** `FILE:LINE: what is wrong`, never the line's token. */
   readonly problems: readonly string[];
 }
@@ -14,6 +16,7 @@ export interface ParsedTokenFile {
  */
 export function parseTokenFileText(text: string, fileName: string): ParsedTokenFile {
   const targets = new Map<string, FixedTarget>();
+  const lines = new Map<string, number>();
   const problems: string[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
@@ -34,8 +37,18 @@ export function parseTokenFileText(text: string, fileName: string): ParsedTokenF
       problems.push(`${where}: ${target}`);
       return;
     }
-    if (targets.has(token)) problems.push(`${where}: a token given again; this line wins`);
+    const earlier = lines.get(token);
+    if (earlier !== undefined) problems.push(repeatedToken(`${fileName}:${earlier}`, where));
     targets.set(token, target);
+    lines.set(token, index + 1);
   });
-  return { targets, problems };
+  return { targets, lines, problems };
+}
+
+/**
+ * The sentence for a token given twice, in one file or in two files of a directory: the last one
+ * wins, so the earlier line is the one left out (the log says `token file: skipped …`).
+ */
+export function repeatedToken(earlier: string, later: string): string {
+  return `${earlier}: its token is given again at ${later}, which wins (the last one does; a directory's files are read in name order)`;
 }

@@ -2,7 +2,7 @@ import { type FSWatcher, watch } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import type { FixedTarget } from "../../net/target-text.ts";
-import { parseTokenFileText } from "./token-file.ts";
+import { parseTokenFileText, repeatedToken } from "./token-file.ts";
 
 /** Larger than any token file written by hand or by a script for thousands of hosts. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
@@ -65,6 +65,8 @@ async function readSnapshot(path: string): Promise<TokenSnapshot> {
     files = [path];
   }
   const targets = new Map<string, FixedTarget>();
+  /** `FILE:LINE` each token's target came from, to name both lines when a later file repeats it. */
+  const origins = new Map<string, string>();
   let read = 0;
   for (const file of files) {
     let text: string;
@@ -92,7 +94,13 @@ async function readSnapshot(path: string): Promise<TokenSnapshot> {
     read++;
     const parsed = parseTokenFileText(text, file);
     problems.push(...parsed.problems);
-    for (const [token, target] of parsed.targets) targets.set(token, target);
+    for (const [token, target] of parsed.targets) {
+      const where = `${file}:${parsed.lines.get(token)}`;
+      const earlier = origins.get(token);
+      if (earlier !== undefined) problems.push(repeatedToken(earlier, where));
+      targets.set(token, target);
+      origins.set(token, where);
+    }
   }
   return { targets, files: read, isDirectory, problems };
 }
