@@ -130,7 +130,22 @@ describe("socket2web ticket", () => {
     [["--ticket-secret-file", "/nonexistent/secret"], "--ticket-secret-file cannot read"],
     [["--ticket-secret-file", "SHORT"], "at least 32 bytes"],
     [["--ticket-secret-file", "SECRET", "--allow", "10.0.0.0/99"], "--allow"],
-    [["--ticket-secret-file", "SECRET", "--ttl", "0"], "--ttl"],
+    [
+      ["--ticket-secret-file", "SECRET", "--ttl", "0"],
+      "--ttl expects a whole number from 1 to 86400, got 0",
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--ttl", "0.5"],
+      '--ttl expects a whole number from 1 to 86400, got "0.5"',
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--protocols", "tcp,tpc"],
+      '--protocols: no protocol is called "tpc" (did you mean tcp?); the protocols are tcp, tls, udp, unix',
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--allow", "127.0.0.1,127.0.0.2"],
+      "(repeat --allow for each rule)",
+    ],
     [["--ticket-secret-file", "SECRET", "--protocols", ","], "--protocols"],
     [["--private-key", "SECRET"], "not a PEM private key"],
   ])("%j exits 2 saying %s", async (args, message) => {
