@@ -68,6 +68,7 @@ export class Connection {
   private paused = false;
   private sent = 0;
   private received = 0;
+  private receivedAt: number | undefined;
   /** Why the reader sees an error instead of a normal end, when the client itself ended the connection. */
   private localEnd: { error: unknown } | undefined;
   private closeInfo: CloseInfo | undefined;
@@ -142,6 +143,11 @@ export class Connection {
     return this.received;
   }
 
+  /** `performance.now()` when payload bytes last arrived; undefined before the first. */
+  get lastReceivedAt(): number | undefined {
+    return this.receivedAt;
+  }
+
   /** Bytes received and not yet read from `readable`. */
   get queuedBytes(): number {
     return this.queue.queuedBytes;
@@ -184,6 +190,7 @@ export class Connection {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : toBytes(data);
     if (!bytes) return;
     this.received += bytes.byteLength;
+    this.receivedAt = performance.now();
     this.queue.push(bytes);
     if (this.queue.queuedBytes > this.maxReadableBytes) {
       const error = new Socket2WebError(
