@@ -74,6 +74,13 @@ const ERRNO_TEXT: Record<string, string> = {
   ENETUNREACH: "network unreachable",
 };
 
+/**
+ * The verification failures (OpenSSL's X509_V_ERR_* names, Node's ERR_TLS_CERT_ALTNAME_INVALID):
+ * the server spoke TLS and its certificate is the problem. Any other handshake failure
+ * (EPROTO: WRONG_VERSION_NUMBER when a plain HTTP server answers) is not about trust.
+ */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME|HOSTNAME|ISSUER/;
+
 /** One plain upgrade request (no WebSocket), reading the status line and a short body. */
 function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAnswer> {
   const host = hostOf(url);
@@ -120,7 +127,9 @@ function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAns
               (authorizationError as { code?: string }).code ?? authorizationError.message;
             finish({
               kind: "tls",
-              message: `its certificate is not trusted (${code}); give its CA with --ca FILE, or --insecure for testing`,
+              message: CERTIFICATE_ERROR.test(code)
+                ? `its certificate is not trusted (${code}); give its CA with --ca FILE, or --insecure for testing`
+                : `is it a ws:// server? It did not answer TLS (${code})`,
             });
             socket.end();
             return;
