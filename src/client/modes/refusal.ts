@@ -3,6 +3,12 @@ import { Socket2WebError } from "../index.ts";
 import type { ProxyEndpointOptions } from "./client-options.ts";
 import { tlsOptions } from "./client-socket.ts";
 
+/**
+ * What forward's start-up check presents when no credential is given: a server that requires
+ * none ignores an Authorization header, one that requires a credential refuses this with 401.
+ */
+export const NO_CREDENTIAL_PROBE = "no-credential-given";
+
 /** Bounds on the diagnostic request: it only reads a refusal's status line and short body. */
 const DIAGNOSIS_TIMEOUT_MS = 5_000;
 const MAX_RESPONSE_BYTES = 8 * 1024;
@@ -45,12 +51,21 @@ export async function explainFailure(
   // The server's body often starts with its status line again ("403 Forbidden: …").
   const body = answer.body.replace(new RegExp(`^${answer.status}\\b[^:]*:\\s*`), "");
   const reason = body ? `: ${body}` : "";
-  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body)}`;
+  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body, options)}`;
 }
 
-function hint(status: number, body: string): string {
-  if (status === 401)
-    return ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+function hint(status: number, body: string, options: ProxyEndpointOptions): string {
+  if (status === 401) {
+    // forward's start-up check sends --token as the header; a placeholder when there is none.
+    const bearer = Object.entries(options.headers).find(
+      ([name]) => name.toLowerCase() === "authorization",
+    )?.[1];
+    if (bearer === undefined || bearer === `Bearer ${NO_CREDENTIAL_PROBE}`)
+      return ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+    return options.token !== undefined && bearer === `Bearer ${options.token}`
+      ? " (the server refused the credential of --token)"
+      : " (the server refused the credential of the Authorization header)";
+  }
   // A 403 is also how a server refuses a target before the upgrade: only an Origin refusal gets this hint.
   if (status === 403 && /origin/i.test(body))
     return " (the server's --allow-origin: pass the page's origin with --origin)";
