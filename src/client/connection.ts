@@ -2,6 +2,7 @@ import { CloseCode, type ConnectedStatus } from "../protocol/constants.ts";
 import { abortError, closeError, OVERFLOW_CLOSE_CODE, Socket2WebError } from "./errors.ts";
 import type { SupportedProtocols } from "./messages.ts";
 import type { HandshakeForm } from "./open-connection.ts";
+import { CONNECTING, OPEN } from "./ready-state.ts";
 import { createWritable, ReceiveQueue } from "./streams.ts";
 
 export interface CloseInfo {
@@ -163,7 +164,7 @@ export class Connection {
 
   private end(error: unknown, code: number, reason: string): void {
     if (this.localEnd || this.closeInfo) return;
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
+    if (this.ws.readyState === CONNECTING || this.ws.readyState === OPEN) {
       // Throws on a code or reason RFC 6455 forbids, before any state changes.
       this.ws.close(code, reason);
     }
@@ -172,7 +173,7 @@ export class Connection {
   }
 
   private sendError(): Socket2WebError | undefined {
-    if (this.ws.readyState === WebSocket.OPEN && !this.localEnd) return undefined;
+    if (this.ws.readyState === OPEN && !this.localEnd) return undefined;
     const info = this.closeInfo;
     if (info && info.code !== CloseCode.normal) return closeError(info.code, info.reason);
     return new Socket2WebError("closed", "the connection is closed", info?.code);
