@@ -49,8 +49,6 @@ const refused = (
   log: string,
 ): RawSessionRefused => ({ ok: false, status, reason, message, log });
 
-const UNAUTHORIZED = "a valid credential is required";
-
 /**
  * Everything a raw session needs before the upgrade, in the order a handshake session does it:
  * which target (404), the credential (401), the policy on every resolved address (403), then
@@ -142,7 +140,7 @@ async function targetAndGrant(
       };
     } catch (error) {
       if (error instanceof AccessDenied) {
-        return refused(401, "credential", UNAUTHORIZED, `route ${kind.path}: ${error.logReason}`);
+        return refused(401, "credential", error.message, `route ${kind.path}: ${error.logReason}`);
       }
       throw error;
     }
@@ -156,7 +154,7 @@ async function targetAndGrant(
     return refused(
       401,
       "credential",
-      UNAUTHORIZED,
+      anonymous.clientReason,
       "token file entry found, but a credential is required and no Authorization header was sent",
     );
   }
@@ -172,8 +170,9 @@ async function targetAndGrant(
         "the ticket names no target (claims host and port)",
       );
     }
-    if (!result.ok && result.reason.startsWith("ticket rejected")) {
-      return refused(401, "credential", UNAUTHORIZED, result.reason);
+    // A token that is not a ticket at all is an unknown token-file entry (404), not a bad ticket.
+    if (!result.ok && result.failure !== "missing" && result.failure !== "not_valid") {
+      return refused(401, "credential", result.clientReason, result.reason);
     }
   }
   return refused(404, "unknown_target", "no such token", "unknown token");

@@ -1,4 +1,9 @@
-import { bearerFromAuthorization, type CredentialCheck, type Grant } from "../auth/credentials.ts";
+import {
+  bearerFromAuthorization,
+  type CredentialCheck,
+  credentialFailure,
+  type Grant,
+} from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { RateLimiter } from "../limits/rate-limit.ts";
 import { fields, type Logger } from "../log/logger.ts";
@@ -95,7 +100,10 @@ export async function admit(
     const result =
       bearer.kind === "bearer"
         ? await deps.credentials.check(bearer.credential)
-        : ({ ok: false, reason: "the Authorization header is not Bearer <credential>" } as const);
+        : credentialFailure(
+            "malformed_header",
+            "the Authorization header is not Bearer <credential>",
+          );
     if (!result.ok) {
       deps.logger.info(
         `refused upgrade from ${clientLabel}: ${result.reason}`,
@@ -103,7 +111,7 @@ export async function admit(
       );
       return {
         kind: "rejected",
-        response: textResponse("401 Unauthorized: a valid credential is required", 401, {
+        response: textResponse(`401 Unauthorized: ${result.clientReason}`, 401, {
           "www-authenticate": 'Bearer realm="socket2web"',
         }),
         reason: "credential",

@@ -1,5 +1,10 @@
 import type { ProtocolAdapter } from "../adapters/types.ts";
-import type { CredentialCheck, Grant } from "../auth/credentials.ts";
+import {
+  type CredentialCheck,
+  type CredentialFailure,
+  credentialFailure,
+  type Grant,
+} from "../auth/credentials.ts";
 import type { Logger } from "../log/logger.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import type { Selection } from "../session/selection.ts";
@@ -52,7 +57,9 @@ const refused = (status: 400 | 401, message: string): WispRefusal => ({
   status,
   message,
 });
-const UNAUTHORIZED = () => refused(401, "a valid credential is required");
+/** The client hears the failure's class (none given, expired…), never the credential. */
+const UNAUTHORIZED = (failure: CredentialFailure = MISSING) => refused(401, failure.clientReason);
+const MISSING = credentialFailure("missing", "no credential");
 
 /**
  * Decides an upgrade whose path is under the Wisp prefix (undefined for any other path), after
@@ -76,7 +83,7 @@ export async function planWispUpgrade(
     const result = await deps.credentials.check(endpoint.credential);
     if (!result.ok) {
       deps.logger.info(`refused a Wisp upgrade: ${result.reason}`);
-      return UNAUTHORIZED();
+      return UNAUTHORIZED(result);
     }
     grant = result;
   }

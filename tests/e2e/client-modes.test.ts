@@ -133,12 +133,12 @@ describe("client modes: reaching a guarded server", () => {
     [
       "no credential",
       [],
-      'HTTP 401 Unauthorized: a valid credential is required (give a credential with --token, or --header "Authorization: Bearer …")',
+      'requires a credential (HTTP 401 without one) (give a credential with --token, or --header "Authorization: Bearer …")',
     ],
     [
       "a wrong --token",
       ["--token", "wrong"],
-      "HTTP 401 Unauthorized: a valid credential is required (the server refused the credential of --token)",
+      "refused the upgrade with HTTP 401 Unauthorized: a valid credential is required: the one given is not valid (the server refused the credential of --token)",
     ],
   ])("forward stops at start-up with %s, before accepting anything", async (_, flags, message) => {
     const result = await runWithInput(
@@ -146,7 +146,7 @@ describe("client modes: reaching a guarded server", () => {
       null,
     );
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toMatch(/^socket2web: forward: the proxy at .* refused the upgrade/);
+    expect(result.stderr).toMatch(/^socket2web: forward: the proxy at ws:\S+ (refused|requires)/);
     expect(result.stderr).toContain(message);
     expect(result.stderr).not.toContain("listening on");
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -115,6 +116,19 @@ describe("socket2web ticket", () => {
     const result = await connectWith(ticket, echo.port);
     expect(result.stderr).toBe("");
     expect(text(result.stdout)).toBe("ticketed\n");
+  });
+
+  test("an expired ticket is refused saying it has expired, without the ticket", async () => {
+    const secret = (await Bun.file(join(dir, "ticket-secret")).text()).replace(/\r?\n$/, "");
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+    const result = await connectWith(expired, echo.port);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      "connect: unauthorized: a valid credential is required: the ticket has expired\n",
+    );
   });
 
   test("a ticket signed with another secret is refused as unauthorized", async () => {

@@ -51,17 +51,25 @@ export async function explainFailure(
   // The server's body often starts with its status line again ("403 Forbidden: …").
   const body = answer.body.replace(new RegExp(`^${answer.status}\\b[^:]*:\\s*`), "");
   const reason = body ? `: ${body}` : "";
+  // The server's words would be about the placeholder, which the user never gave.
+  if (answer.status === 401 && authorization(options) === `Bearer ${NO_CREDENTIAL_PROBE}`)
+    return `${where} requires a credential (HTTP 401 without one)${GIVE_CREDENTIAL}`;
   return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body, options)}`;
+}
+
+const GIVE_CREDENTIAL = ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+
+function authorization(options: ProxyEndpointOptions): string | undefined {
+  return Object.entries(options.headers).find(
+    ([name]) => name.toLowerCase() === "authorization",
+  )?.[1];
 }
 
 function hint(status: number, body: string, options: ProxyEndpointOptions): string {
   if (status === 401) {
-    // forward's start-up check sends --token as the header; a placeholder when there is none.
-    const bearer = Object.entries(options.headers).find(
-      ([name]) => name.toLowerCase() === "authorization",
-    )?.[1];
-    if (bearer === undefined || bearer === `Bearer ${NO_CREDENTIAL_PROBE}`)
-      return ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+    // forward's start-up check sends --token as the header.
+    const bearer = authorization(options);
+    if (bearer === undefined) return GIVE_CREDENTIAL;
     return options.token !== undefined && bearer === `Bearer ${options.token}`
       ? " (the server refused the credential of --token)"
       : " (the server refused the credential of the Authorization header)";
