@@ -19,3 +19,10 @@ export function createAdapters(settings: AdapterSettings): AnyProtocolAdapter[] 
 /** The adapters of a server with default settings (unix off). */
 export const builtinAdapters: readonly AnyProtocolAdapter[] =
   createAdapters(DEFAULT_ADAPTER_SETTINGS);
+
+/** Every protocol name this build knows, unix included (a server offers it with --allow-unix). */
+export function adapterNames(): string[] {
+  return createAdapters({ ...DEFAULT_ADAPTER_SETTINGS, allowUnix: ["/"] }).map(
+    (adapter) => adapter.name,
+  );
+}

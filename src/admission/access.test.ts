@@ -25,11 +25,13 @@ describe("grantFor", () => {
     expect(await grantFor(credentials, header, "garbage")).toBe(header);
   });
 
-  it("checks the handshake token otherwise; a bad one is unauthorized with a generic reason", async () => {
+  it("checks the handshake token otherwise; a bad one is unauthorized with its class, not the token", async () => {
     expect(await grantFor(credentials, undefined, "t0ken")).toEqual({ ok: true, kind: "token" });
     const error = await grantFor(credentials, undefined, "nope").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AccessDenied);
-    expect((error as AccessDenied).message).toBe("a valid credential is required");
+    expect((error as AccessDenied).message).toBe(
+      "a valid credential is required: the one given is not valid",
+    );
     expect(await codeOf(grantFor(credentials, undefined, undefined))).toBe("unauthorized");
   });
 });

@@ -7,9 +7,6 @@ import type { Policy } from "../policy/policy.ts";
 import { resolveTarget } from "../policy/target.ts";
 import { ProxyError } from "../protocol/errors.ts";
 
-/** What the server tells the client; the precise reason goes to the log only. */
-const UNAUTHORIZED = "a valid credential is required";
-
 /** A refusal whose `logReason` may name rules or ticket failures, never the credential. */
 export class AccessDenied extends ProxyError {
   constructor(
@@ -32,7 +29,8 @@ export async function grantFor(
 ): Promise<Grant> {
   if (fromHeader) return fromHeader;
   const result = await credentials.check(token);
-  if (!result.ok) throw new AccessDenied("unauthorized", UNAUTHORIZED, result.reason);
+  // The client hears the failure's class; the precise reason goes to the log only.
+  if (!result.ok) throw new AccessDenied("unauthorized", result.clientReason, result.reason);
   return result;
 }
 

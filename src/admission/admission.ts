@@ -4,7 +4,12 @@ import type {
   TargetConnection,
   TargetEvents,
 } from "../adapters/types.ts";
-import { bearerFromAuthorization, type CredentialCheck, type Grant } from "../auth/credentials.ts";
+import {
+  bearerFromAuthorization,
+  type CredentialCheck,
+  credentialFailure,
+  type Grant,
+} from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import { ipKey } from "../limits/per-ip.ts";
 import type { RateLimiter } from "../limits/rate-limit.ts";
@@ -17,7 +22,7 @@ import { CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import { checkedLocations, grantFor } from "./access.ts";
 import { connectWithin } from "./connect.ts";
-import { Refusal, UNAUTHORIZED } from "./refusal.ts";
+import { Refusal } from "./refusal.ts";
 import type { Slot, Slots } from "./slots.ts";
 
 /** Who is connecting, as admission established it. */
@@ -209,14 +214,15 @@ async function credentialOf(
   if (!credentials.required) return { ok: true, kind: "anonymous" };
   const bearer = bearerFromAuthorization(request.headers.get("authorization"));
   if (bearer.kind === "malformed") {
-    return new Refusal(
-      "unauthorized",
-      UNAUTHORIZED,
+    const failure = credentialFailure(
+      "malformed_header",
       "the Authorization header is not Bearer <credential>",
     );
+    return new Refusal("unauthorized", failure.clientReason, failure.reason);
   }
   const presented = bearer.kind === "bearer" ? bearer.credential : urlCredential;
   if (presented === undefined) return undefined;
   const result = await credentials.check(presented);
-  return result.ok ? result : new Refusal("unauthorized", UNAUTHORIZED, result.reason);
+  // The client hears the failure's class (none given, expired…); the log gets the precise reason.
+  return result.ok ? result : new Refusal("unauthorized", result.clientReason, result.reason);
 }

@@ -1,3 +1,4 @@
+import { credentialFailure } from "../auth/credentials.ts";
 import type { RefusalReason } from "../metrics/labels.ts";
 import {
   CloseCode,
@@ -133,8 +134,14 @@ const HTTP_TEXT: { readonly [Status in RefusalRow["http"]]: string } = {
   504: "Gateway Timeout",
 };
 
-/** The client-safe text of refusals that must say no more than their status. */
-export const UNAUTHORIZED = "a valid credential is required";
+/** A credential is required and none came: the client is told that class, the log `logReason`. */
+export function missingCredential(logReason: string): Refusal {
+  return new Refusal(
+    "unauthorized",
+    credentialFailure("missing", logReason).clientReason,
+    logReason,
+  );
+}
 
 /** The close reasons of the refusals that close with 1013 or 1001 (docs/protocol.md). */
 const CLOSE_TEXT: Partial<Record<RefusalCode, string>> = {

@@ -1,6 +1,12 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { SignJWT } from "jose";
-import { bearerFromAuthorization, createCredentialCheck, protocolAllowed } from "./credentials.ts";
+import {
+  bearerFromAuthorization,
+  type CredentialFailureClass,
+  createCredentialCheck,
+  credentialFailure,
+  protocolAllowed,
+} from "./credentials.ts";
 import { createTicketVerifier, type TicketVerifier } from "./tickets.ts";
 import { createTokenSet } from "./tokens.ts";
 
@@ -30,10 +36,21 @@ describe("createCredentialCheck", () => {
     const check = createCredentialCheck({ tokens: createTokenSet([TOKEN]) });
     expect(check.required).toBe(true);
     expect(await check.check(TOKEN)).toEqual({ ok: true, kind: "token" });
-    expect(await check.check(undefined)).toEqual({ ok: false, reason: "a credential is required" });
-    expect(await check.check("")).toEqual({ ok: false, reason: "a credential is required" });
+    const missing = {
+      ok: false,
+      failure: "missing",
+      reason: "a credential is required",
+      clientReason: "a valid credential is required: none was given",
+    } as const;
+    expect(await check.check(undefined)).toEqual(missing);
+    expect(await check.check("")).toEqual(missing);
     const wrong = await check.check("static-token-2");
-    expect(wrong).toEqual({ ok: false, reason: "the credential is not valid" });
+    expect(wrong).toEqual({
+      ok: false,
+      failure: "not_valid",
+      reason: "the credential is not valid",
+      clientReason: "a valid credential is required: the one given is not valid",
+    });
   });
 
   it("accepts a ticket and returns its pins", async () => {
@@ -51,7 +68,9 @@ describe("createCredentialCheck", () => {
     const result = await check.check(expired);
     expect(result).toEqual({
       ok: false,
+      failure: "expired",
       reason: "ticket rejected (expired): the ticket has expired",
+      clientReason: "a valid credential is required: the ticket has expired",
     });
     expect(JSON.stringify(result)).not.toContain(expired.split(".")[2] ?? "-");
   });
@@ -92,5 +111,27 @@ describe("protocolAllowed", () => {
     expect(protocolAllowed({ protocols: ["tcp"] }, "udp")).toBe(false);
     expect(protocolAllowed({ protocols: ["tcp"] }, "TCP")).toBe(false);
     expect(protocolAllowed({ protocols: [] }, "tcp")).toBe(false);
+  });
+});
+
+describe("credentialFailure", () => {
+  const classes: CredentialFailureClass[] = [
+    "missing",
+    "not_valid",
+    "malformed_header",
+    "malformed",
+    "unsupported_alg",
+    "bad_signature",
+    "expired",
+    "not_yet_valid",
+    "wrong_audience",
+    "wrong_issuer",
+    "invalid_claims",
+  ];
+  it.each(classes)("%s: the client's words fit a WebSocket close reason", (failure) => {
+    const { clientReason } = credentialFailure(failure, "log only");
+    expect(clientReason).toStartWith("a valid credential is required: ");
+    expect(new TextEncoder().encode(clientReason).byteLength).toBeLessThanOrEqual(123);
+    expect(clientReason).not.toContain("log only");
   });
 });

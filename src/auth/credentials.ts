@@ -1,13 +1,61 @@
-import type { TicketPins, TicketVerifier } from "./tickets.ts";
+import type { TicketFailure, TicketPins, TicketVerifier } from "./tickets.ts";
 import type { TokenSet } from "./tokens.ts";
+
+/** Why a credential was refused, as a class the client may be told. */
+export type CredentialFailureClass =
+  /** None was presented where one is required. */
+  | "missing"
+  /** Not a configured token, and not a ticket either. */
+  | "not_valid"
+  /** An Authorization header that is not `Bearer <credential>`. */
+  | "malformed_header"
+  | TicketFailure;
+
+/**
+ * A refused credential. `reason` is for the log (it may name claims and rules); `clientReason`
+ * is what the client is told: the class in words, never the credential, and short enough for a
+ * WebSocket close reason (123 bytes).
+ */
+export interface CredentialFailure {
+  readonly ok: false;
+  readonly failure: CredentialFailureClass;
+  readonly reason: string;
+  readonly clientReason: string;
+}
 
 export type CredentialResult =
   /** No credential is configured, so none is needed. */
   | { readonly ok: true; readonly kind: "anonymous" }
   | { readonly ok: true; readonly kind: "token" }
   | { readonly ok: true; readonly kind: "ticket"; readonly pins: TicketPins }
-  /** `reason` is safe to log: it never contains the credential. */
-  | { readonly ok: false; readonly reason: string };
+  | CredentialFailure;
+
+/** What each class tells the client, after "a valid credential is required: ". */
+const CLIENT_WORDS: Readonly<Record<CredentialFailureClass, string>> = {
+  missing: "none was given",
+  not_valid: "the one given is not valid",
+  malformed_header: "the Authorization header is not Bearer <credential>",
+  malformed: "the ticket is malformed",
+  unsupported_alg: "the ticket's algorithm is not accepted",
+  bad_signature: "the ticket's signature does not verify",
+  expired: "the ticket has expired",
+  not_yet_valid: "the ticket is not valid yet",
+  wrong_audience: "the ticket is for another audience",
+  wrong_issuer: "the ticket is from another issuer",
+  invalid_claims: "the ticket's claims are not valid",
+};
+
+export function credentialFailure(
+  failure: CredentialFailureClass,
+  reason: string,
+): CredentialFailure {
+  return {
+    ok: false,
+    failure,
+    reason,
+    clientReason: `a valid credential is required: ${CLIENT_WORDS[failure]}`,
+  };
+}
 
 /** A credential that passed; what it narrows, if it is a ticket. */
 export type Grant = Extract<CredentialResult, { ok: true }>;
@@ -32,15 +80,18 @@ export function createCredentialCheck({ tokens, tickets }: CredentialSources): C
     async check(presented) {
       if (!required) return { ok: true, kind: "anonymous" };
       if (presented === undefined || presented === "") {
-        return { ok: false, reason: "a credential is required" };
+        return credentialFailure("missing", "a credential is required");
       }
       if (tokens?.matches(presented)) return { ok: true, kind: "token" };
       if (tickets !== undefined && COMPACT_JWS.test(presented)) {
         const result = await tickets.verify(presented);
         if (result.ok) return { ok: true, kind: "ticket", pins: result.pins };
-        return { ok: false, reason: `ticket rejected (${result.failure}): ${result.reason}` };
+        return credentialFailure(
+          result.failure,
+          `ticket rejected (${result.failure}): ${result.reason}`,
+        );
       }
-      return { ok: false, reason: "the credential is not valid" };
+      return credentialFailure("not_valid", "the credential is not valid");
     },
   };
 }

@@ -197,10 +197,13 @@ describe("ticket verification", () => {
     );
     expect(
       await v.verify(await hs256(claims({ iss: "issuer-b", aud: "socket2web" }))),
-    ).toMatchObject({ failure: "invalid_claims" });
+    ).toMatchObject({ failure: "wrong_issuer" });
     expect(await v.verify(await hs256(claims({ iss: "issuer-a" })))).toMatchObject({
-      failure: "invalid_claims",
+      failure: "wrong_audience",
     });
+    expect(
+      await v.verify(await hs256(claims({ iss: "issuer-a", aud: "elsewhere" }))),
+    ).toMatchObject({ failure: "wrong_audience" });
   });
 });
 

@@ -29,6 +29,8 @@ export type TicketFailure =
   | "bad_signature"
   | "expired"
   | "not_yet_valid"
+  | "wrong_audience"
+  | "wrong_issuer"
   | "invalid_claims";
 
 export type TicketResult =
@@ -157,6 +159,10 @@ function classify(error: unknown): TicketResult {
   if (error instanceof errors.JWTExpired) return fail("expired", "the ticket has expired");
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.claim === "nbf") return fail("not_yet_valid", "the ticket is not valid yet");
+    if (error.claim === "aud") {
+      return fail("wrong_audience", `claim aud failed: ${error.reason}`);
+    }
+    if (error.claim === "iss") return fail("wrong_issuer", `claim iss failed: ${error.reason}`);
     return fail("invalid_claims", `claim ${error.claim} failed: ${error.reason}`);
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) {

@@ -1,4 +1,5 @@
 import type { OriginCheck } from "../auth/origin.ts";
+import { TOKEN_ENV } from "../client/modes/client-options.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -8,13 +9,18 @@ import { formatSettings } from "../config/print.ts";
 import { buildSecurity } from "../config/security.ts";
 import { toServerConfig } from "../config/server-config.ts";
 import { allowedIn, SETTINGS, type Setting } from "../config/settings.ts";
-import { settingOf } from "../config/sources.ts";
+import { settingOf, unknownEnvWarnings } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { count } from "../log/count.ts";
 import type { Resolver } from "../net/resolver.ts";
+import { TEST_HOSTS_ENV } from "../server/process/test-hosts.ts";
+import { WORKER_ENV } from "../server/process/workers.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import type { FlagHelp } from "./help.ts";
+
+/** Variables read outside the settings table: not typos of a setting. */
+const OTHER_ENV_NAMES = [TOKEN_ENV, WORKER_ENV, TEST_HOSTS_ENV];
 
 export interface ServeDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -59,6 +65,9 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   );
   if (warning) notices.push({ level: "warn", text: warning });
   for (const text of captureWarnings) notices.push({ level: "warn", text });
+  for (const text of unknownEnvWarnings(deps.env, OTHER_ENV_NAMES)) {
+    notices.push({ level: "warn", text });
+  }
   if (fixed.routes.size > 0) {
     notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }

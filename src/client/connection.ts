@@ -2,6 +2,7 @@ import { CloseCode, type ConnectedStatus } from "../protocol/constants.ts";
 import { abortError, closeError, OVERFLOW_CLOSE_CODE, Socket2WebError } from "./errors.ts";
 import type { SupportedProtocols } from "./messages.ts";
 import type { HandshakeForm } from "./open-connection.ts";
+import { CONNECTING, OPEN } from "./ready-state.ts";
 import { createWritable, ReceiveQueue } from "./streams.ts";
 
 export interface CloseInfo {
@@ -68,6 +69,7 @@ export class Connection {
   private paused = false;
   private sent = 0;
   private received = 0;
+  private receivedAt: number | undefined;
   /** Why the reader sees an error instead of a normal end, when the client itself ended the connection. */
   private localEnd: { error: unknown } | undefined;
   private closeInfo: CloseInfo | undefined;
@@ -142,6 +144,11 @@ export class Connection {
     return this.received;
   }
 
+  /** `performance.now()` when payload bytes last arrived; undefined before the first. */
+  get lastReceivedAt(): number | undefined {
+    return this.receivedAt;
+  }
+
   /** Bytes received and not yet read from `readable`. */
   get queuedBytes(): number {
     return this.queue.queuedBytes;
@@ -157,7 +164,7 @@ export class Connection {
 
   private end(error: unknown, code: number, reason: string): void {
     if (this.localEnd || this.closeInfo) return;
-    if (this.ws.readyState === WebSocket.CONNECTING || this.ws.readyState === WebSocket.OPEN) {
+    if (this.ws.readyState === CONNECTING || this.ws.readyState === OPEN) {
       // Throws on a code or reason RFC 6455 forbids, before any state changes.
       this.ws.close(code, reason);
     }
@@ -166,7 +173,7 @@ export class Connection {
   }
 
   private sendError(): Socket2WebError | undefined {
-    if (this.ws.readyState === WebSocket.OPEN && !this.localEnd) return undefined;
+    if (this.ws.readyState === OPEN && !this.localEnd) return undefined;
     const info = this.closeInfo;
     if (info && info.code !== CloseCode.normal) return closeError(info.code, info.reason);
     return new Socket2WebError("closed", "the connection is closed", info?.code);
@@ -184,6 +191,7 @@ export class Connection {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : toBytes(data);
     if (!bytes) return;
     this.received += bytes.byteLength;
+    this.receivedAt = performance.now();
     this.queue.push(bytes);
     if (this.queue.queuedBytes > this.maxReadableBytes) {
       const error = new Socket2WebError(

@@ -12,6 +12,7 @@ import {
   parseStatus,
   type SupportedProtocols,
 } from "./messages.ts";
+import { CONNECTING, OPEN } from "./ready-state.ts";
 
 /**
  * How the handshake reaches the server: `"url"` puts it in the upgrade URL's query and saves a
@@ -58,6 +59,10 @@ export function handshakeFields(options: ConnectOptions): HandshakeFields {
   return { protocol: options.protocol, fields, token: options.token };
 }
 
+/** Browsers and Bun have a global WebSocket; Node.js has one from version 22 on (20.10 behind a flag). */
+const NO_WEBSOCKET =
+  "this runtime has no WebSocket: use Node.js 22 or later, or run Node.js 20 (20.10 or later) with --experimental-websocket";
+
 /**
  * Opens a WebSocket to a Socket2Web server, sends the handshake and resolves once the
  * status is `connected`. Rejects with a `Socket2WebError`: the server's error code
@@ -68,6 +73,10 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Con
     const { signal } = options;
     if (signal?.aborted) {
       reject(abortError(signal));
+      return;
+    }
+    if (options.webSocket === undefined && typeof WebSocket === "undefined") {
+      reject(new Socket2WebError("network_error", NO_WEBSOCKET));
       return;
     }
     let ws: WebSocket;
@@ -116,7 +125,7 @@ export function connect(url: string | URL, options: ConnectOptions): Promise<Con
       if (phase === "settled") return;
       phase = "settled";
       detach();
-      if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close();
+      if (ws.readyState === CONNECTING || ws.readyState === OPEN) ws.close();
       reject(error);
     };
     const refused = (status: ErrorStatus, closeCode: number | undefined) =>

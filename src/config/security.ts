@@ -9,7 +9,7 @@ import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 import type { TlsFiles } from "../server/tls.ts";
 import type { Origins } from "./load.ts";
 import { readSmallFile } from "./read-file.ts";
-import type { Settings } from "./settings.ts";
+import type { SettingKey, Settings } from "./settings.ts";
 import { UsageError } from "./usage-error.ts";
 
 /** The server's security pieces, built and checked from the settings before anything listens. */
@@ -27,8 +27,8 @@ export interface Security {
 /** Every problem is a UsageError naming the setting's source; secrets never appear in one. */
 export async function buildSecurity(settings: Settings, origins: Origins): Promise<Security> {
   const rules: PolicyRules = {
-    allow: parseRules(settings.allow, origins.allow.label),
-    deny: parseRules(settings.deny, origins.deny.label),
+    allow: parseRules(settings.allow, origins.allow),
+    deny: parseRules(settings.deny, origins.deny),
   };
   const tokens = await loadTokens(settings, origins);
   const tickets = await loadTickets(settings, origins);
@@ -51,13 +51,17 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   };
 }
 
-function parseRules(texts: readonly string[], label: string): Rule[] {
+function parseRules(texts: readonly string[], origin: Origins[SettingKey]): Rule[] {
+  const { label } = origin;
   return texts.map((text) => {
     try {
       return parseRule(text);
     } catch (error) {
-      if (error instanceof PolicyRuleError) throw new UsageError(`${label}: ${error.message}`);
-      throw error;
+      if (!(error instanceof PolicyRuleError)) throw error;
+      // The environment splits on commas, so only a flag or a file value can hold several rules.
+      const repeat =
+        text.includes(",") && origin.source === "flag" ? ` (repeat ${label} for each rule)` : "";
+      throw new UsageError(`${label}: ${error.message}${repeat}`);
     }
   });
 }

@@ -373,8 +373,11 @@ type ValueOf<S> =
 /** Every setting's effective value. */
 export type Settings = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
 
+/** Every setting's variable starts with this. */
+export const ENV_PREFIX = "SOCKET2WEB_";
+
 export function envName(key: string): string {
-  return `SOCKET2WEB_${key.toUpperCase().replaceAll("-", "_")}`;
+  return `${ENV_PREFIX}${key.toUpperCase().replaceAll("-", "_")}`;
 }
 
 export function allowedIn(setting: Setting, source: SourceKind): boolean {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import { openProxyWarning } from "./exposure.ts";
 import { loadSettings } from "./load.ts";
-import { readEnv, readFlags } from "./sources.ts";
+import { readEnv, readFlags, unknownEnvWarnings } from "./sources.ts";
 import { UsageError } from "./usage-error.ts";
 
 describe("readFlags", () => {
@@ -31,7 +31,8 @@ describe("readFlags", () => {
     expect(() => readFlags(["--", "--port", "1"])).toThrow('unexpected argument "--port"');
     expect(() => readFlags(["--port", "1", "extra"])).toThrow('unexpected argument "extra"');
     expect(() => readFlags(["--prot", "1"])).toThrow("unknown flag --prot (did you mean --port?)");
-    expect(() => readFlags(["-p", "1"])).toThrow("unknown flag -p");
+    expect(() => readFlags(["-p", "1"])).toThrow("unknown flag -p (did you mean --port?)");
+    expect(() => readFlags(["--host", "x"])).toThrow("unknown flag --host (did you mean --ip?)");
     expect(() => readFlags(["--no-port"])).toThrow("unknown flag --no-port");
     expect(() => readFlags(["--auth-tokens", "x"])).toThrow(
       "unknown flag --auth-tokens (it can only be set as SOCKET2WEB_AUTH_TOKENS)",
@@ -43,6 +44,28 @@ describe("readFlags", () => {
 
   it("refuses a repeatable flag without a value", () => {
     expect(() => readFlags(["--deny"])).toThrow("--deny expects a rule, got no value");
+  });
+});
+
+describe("unknownEnvWarnings", () => {
+  it("warns of each SOCKET2WEB_* variable that is no setting, naming the nearest", () => {
+    expect(
+      unknownEnvWarnings(
+        {
+          SOCKET2WEB_PROT: "1",
+          SOCKET2WEB_PORT: "1",
+          SOCKET2WEB_TIKET_SECRET: "x",
+          SOCKET2WEB_FROBNICATE: "1",
+          SOCKET2WEB_TOKEN: "t",
+          OTHER_PROT: "1",
+        },
+        ["SOCKET2WEB_TOKEN"],
+      ),
+    ).toEqual([
+      "SOCKET2WEB_FROBNICATE is not a socket2web setting and is ignored",
+      "SOCKET2WEB_PROT is not a socket2web setting and is ignored (did you mean SOCKET2WEB_PORT?)",
+      "SOCKET2WEB_TIKET_SECRET is not a socket2web setting and is ignored (did you mean SOCKET2WEB_TICKET_SECRET?)",
+    ]);
   });
 });
 

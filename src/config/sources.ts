@@ -2,6 +2,7 @@ import { closestName } from "./closest.ts";
 import { readSmallFile } from "./read-file.ts";
 import {
   allowedIn,
+  ENV_PREFIX,
   envName,
   SETTINGS,
   type Setting,
@@ -29,12 +30,25 @@ export function settingOf(name: string): Setting | undefined {
 
 const flagNames = entries.filter(([, s]) => allowedIn(s, "flag")).map(([key]) => key);
 
+/**
+ * What other servers call our flags: spelling is no guide here (`--host` is nearer `--port`
+ * than `--ip`), so these are looked up before the nearest name.
+ */
+const FLAG_SYNONYMS: Readonly<Record<string, SettingKey>> = {
+  host: "ip",
+  bind: "ip",
+  address: "ip",
+  p: "port",
+};
+
 function unknownFlag(arg: string, name: string): UsageError {
   const setting = settingOf(name);
   if (setting !== undefined) {
     return new UsageError(`unknown flag ${arg} (it can only be set as ${envName(name)})`);
   }
-  const closest = closestName(name, flagNames);
+  const closest = Object.hasOwn(FLAG_SYNONYMS, name)
+    ? FLAG_SYNONYMS[name]
+    : closestName(name, flagNames);
   return new UsageError(`unknown flag ${arg}${closest ? ` (did you mean --${closest}?)` : ""}`);
 }
 
@@ -126,6 +140,29 @@ export function readEnv(env: Readonly<Record<string, string | undefined>>): RawS
     found[key] = { value, source: "env", label: name };
   }
   return found;
+}
+
+/**
+ * A start-up warning for each `SOCKET2WEB_*` variable that is no setting (a typo would otherwise
+ * be ignored without a word), naming the nearest setting's variable. `alsoRead` are the
+ * variables the program reads outside the settings table.
+ */
+export function unknownEnvWarnings(
+  env: Readonly<Record<string, string | undefined>>,
+  alsoRead: readonly string[],
+): string[] {
+  const settingNames = entries.filter(([, s]) => allowedIn(s, "env")).map(([key]) => envName(key));
+  const known = new Set([...settingNames, ...alsoRead]);
+  // Compared without the prefix, which every name shares and which would make any two look alike.
+  const suffixes = settingNames.map((name) => name.slice(ENV_PREFIX.length));
+  return Object.keys(env)
+    .filter((name) => name.startsWith(ENV_PREFIX) && !known.has(name))
+    .sort()
+    .map((name) => {
+      const closest = closestName(name.slice(ENV_PREFIX.length), suffixes);
+      const hint = closest === undefined ? "" : ` (did you mean ${ENV_PREFIX}${closest}?)`;
+      return `${name} is not a socket2web setting and is ignored${hint}`;
+    });
 }
 
 /**

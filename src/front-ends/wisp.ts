@@ -1,5 +1,5 @@
 import type { Entrant } from "../admission/admission.ts";
-import { Refusal, UNAUTHORIZED } from "../admission/refusal.ts";
+import { missingCredential, Refusal } from "../admission/refusal.ts";
 import { type WispAccess, WispConnection } from "../wisp/connection.ts";
 import { WISP_CREDIT } from "../wisp/credit.ts";
 import { matchWispPath, wispSubprotocol } from "../wisp/endpoint.ts";
@@ -35,7 +35,7 @@ export const wisp = defineFrontEnd<WispClaim>({
     const version = upgrade.subprotocol === undefined ? 1 : 2;
     // A Wisp 1 client has no INFO to carry a credential: it had to bring one with the upgrade.
     if (!entrant.grant && version === 1) {
-      return new Refusal("unauthorized", UNAUTHORIZED, "Wisp 1 upgrade without a credential");
+      return missingCredential("Wisp 1 upgrade without a credential");
     }
     return { start: (ws, id) => serveWisp(ws, id, door, entrant, version) };
   },

@@ -47,6 +47,7 @@ describe("parseRule", () => {
     ["*.0x7f", "never matches"],
     ["*.10", "never matches"],
     [" 10.0.0.1", "white space"],
+    ["127.0.0.1,127.0.0.2", "it holds a comma: give one rule per value"],
     ["10.0.0.1:0", 'port "0" must be a whole number from 1 to 65535'],
     ["10.0.0.1:65536", 'port "65536"'],
     ["10.0.0.1:", 'port ""'],

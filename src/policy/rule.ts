@@ -50,6 +50,8 @@ export function parseRule(text: string): Rule {
   };
   if (text.length === 0) fail("it is empty");
   if (/\s/.test(text)) fail("it contains white space");
+  // No rule syntax uses a comma: "a,b" is two rules given as one value.
+  if (text.includes(",")) fail("it holds a comma: give one rule per value");
   try {
     return parseUnprefixed(text, text, fail);
   } catch (error) {

@@ -33,6 +33,13 @@ const invalid: [string[], RegExp][] = [
   [["--prot", "8080"], /unknown flag --prot \(did you mean --port\?\)/],
   [["--max-conections", "5"], /unknown flag --max-conections \(did you mean --max-connections\?\)/],
   [["--frobnicate"], /unknown flag --frobnicate$/m],
+  // Other servers' names for our flags: --host is nearer --port by spelling.
+  [["--host", "0.0.0.0"], /unknown flag --host \(did you mean --ip\?\)/],
+  [["-p", "8080"], /unknown flag -p \(did you mean --port\?\)/],
+  [
+    ["--allow", "127.0.0.1,127.0.0.2"],
+    /--allow: invalid rule "127\.0\.0\.1,127\.0\.0\.2": it holds a comma: give one rule per value \(repeat --allow for each rule\)/,
+  ],
   [["extra"], /unknown command or argument "extra"/],
 ];
 
@@ -40,7 +47,9 @@ describe("invalid command lines exit 2 with one line naming the flag", () => {
   test.each(invalid)("%p", async (args, message) => {
     // Cases about other flags listen on a held port: if one were wrongly accepted, the proxy
     // would fail to bind there at once instead of serving (as root, on the default port).
-    const aboutPort = args.some((arg) => arg.startsWith("--port") || arg === "--prot");
+    const aboutPort = args.some(
+      (arg) => arg.startsWith("--port") || arg === "--prot" || arg === "-p",
+    );
     const { stderr, stdout, code } = aboutPort ? await run(args) : await runStartupError(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);

@@ -69,6 +69,41 @@ describe("socket2web connect", () => {
     }
   });
 
+  test("--linger N closes N seconds after the target's last byte, not a whole window later", async () => {
+    const lingerMs = 1500;
+    let sentAt = 0;
+    const closedAt = Promise.withResolvers<number>();
+    const listener = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        open(socket) {
+          // Early in the first quiet window: timing windows back to back would close only at
+          // the end of the second one, nearly 2N after this byte.
+          setTimeout(() => {
+            socket.write("late\n");
+            sentAt = performance.now();
+          }, 100);
+        },
+        data() {},
+        close: () => closedAt.resolve(performance.now()),
+      },
+    });
+    try {
+      const result = await runWithInput(
+        connectTo(`127.0.0.1:${listener.port}`, "--linger", String(lingerMs / 1000)),
+        new TextEncoder().encode("x"),
+      );
+      expect(result.exitCode).toBe(0);
+      expect(text(result.stdout)).toBe("late\n");
+      const quiet = (await closedAt.promise) - sentAt;
+      expect(quiet).toBeGreaterThanOrEqual(lingerMs - 50);
+      expect(quiet).toBeLessThan(lingerMs * 1.5);
+    } finally {
+      listener.stop(true);
+    }
+  });
+
   // 0.0.0.0 (unspecified) is denied by the built-in policy, with no rules configured.
   test("exits 1 with connect: forbidden for a built-in denied target", async () => {
     const result = await runWithInput(connectTo("0.0.0.0:80"), null);

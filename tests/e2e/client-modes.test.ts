@@ -90,13 +90,16 @@ describe("client modes: reaching a guarded server", () => {
     );
   });
 
-  test("forward with --origin and --header carries a session", async () => {
+  test.each([
+    ["--header", guard],
+    ["--token", ["--origin", ORIGIN, "--token", TOKEN]],
+  ])("forward with --origin and the credential in %s carries a session", async (_, flags) => {
     const forward = await startForward([
       "--server",
       proxy.url,
       "--target",
       `127.0.0.1:${echo.port}`,
-      ...guard,
+      ...flags,
     ]);
     try {
       const reply = await new Promise<string>((resolve, reject) => {
@@ -124,6 +127,28 @@ describe("client modes: reaching a guarded server", () => {
     } finally {
       expect(await forward.stop()).toBe(0);
     }
+  });
+
+  test.each([
+    [
+      "no credential",
+      [],
+      'requires a credential (HTTP 401 without one) (give a credential with --token, or --header "Authorization: Bearer …")',
+    ],
+    [
+      "a wrong --token",
+      ["--token", "wrong"],
+      "refused the upgrade with HTTP 401 Unauthorized: a valid credential is required: the one given is not valid (the server refused the credential of --token)",
+    ],
+  ])("forward stops at start-up with %s, before accepting anything", async (_, flags, message) => {
+    const result = await runWithInput(
+      forwardArgs("127.0.0.1:0", proxy.url, `127.0.0.1:${echo.port}`, "--origin", ORIGIN, ...flags),
+      null,
+    );
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/^socket2web: forward: the proxy at ws:\S+ (refused|requires)/);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain("listening on");
   });
 
   test("forward refuses a protocol the server does not offer, naming what it offers", async () => {

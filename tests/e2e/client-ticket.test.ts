@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -117,6 +118,19 @@ describe("socket2web ticket", () => {
     expect(text(result.stdout)).toBe("ticketed\n");
   });
 
+  test("an expired ticket is refused saying it has expired, without the ticket", async () => {
+    const secret = (await Bun.file(join(dir, "ticket-secret")).text()).replace(/\r?\n$/, "");
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+      .sign(new TextEncoder().encode(secret));
+    const result = await connectWith(expired, echo.port);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toBe(
+      "connect: unauthorized: a valid credential is required: the ticket has expired\n",
+    );
+  });
+
   test("a ticket signed with another secret is refused as unauthorized", async () => {
     await sh("openssl rand -base64 48 > other-secret", dir);
     const ticket = await mint(["--ticket-secret-file", join(dir, "other-secret")]);
@@ -130,7 +144,22 @@ describe("socket2web ticket", () => {
     [["--ticket-secret-file", "/nonexistent/secret"], "--ticket-secret-file cannot read"],
     [["--ticket-secret-file", "SHORT"], "at least 32 bytes"],
     [["--ticket-secret-file", "SECRET", "--allow", "10.0.0.0/99"], "--allow"],
-    [["--ticket-secret-file", "SECRET", "--ttl", "0"], "--ttl"],
+    [
+      ["--ticket-secret-file", "SECRET", "--ttl", "0"],
+      "--ttl expects a whole number from 1 to 86400, got 0",
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--ttl", "0.5"],
+      '--ttl expects a whole number from 1 to 86400, got "0.5"',
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--protocols", "tcp,tpc"],
+      '--protocols: no protocol is called "tpc" (did you mean tcp?); the protocols are tcp, tls, udp, unix',
+    ],
+    [
+      ["--ticket-secret-file", "SECRET", "--allow", "127.0.0.1,127.0.0.2"],
+      "(repeat --allow for each rule)",
+    ],
     [["--ticket-secret-file", "SECRET", "--protocols", ","], "--protocols"],
     [["--private-key", "SECRET"], "not a PEM private key"],
   ])("%j exits 2 saying %s", async (args, message) => {

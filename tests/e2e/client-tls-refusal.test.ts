@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { makeCertificate, type TestCertificate, tempDir } from "../helpers/tls-cert.ts";
@@ -7,15 +8,18 @@ import { makeCertificate, type TestCertificate, tempDir } from "../helpers/tls-c
 let dir: string;
 let cert: TestCertificate;
 let proxy: RunningProxy;
+let plain: RunningProxy;
 
 beforeAll(async () => {
   dir = tempDir("socket2web-client-tls-");
   cert = await makeCertificate(dir, "client-tls-refusal");
   proxy = await startProxy(["--tls-cert", cert.certFile, "--tls-key", cert.keyFile]);
+  plain = await startProxy();
 });
 
 afterAll(async () => {
   await proxy.stop();
+  await plain.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -38,6 +42,30 @@ describe("client modes against a wss:// server they cannot use", () => {
     const result = await connectTo(`ws://127.0.0.1:${proxy.port}`);
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain("(is it a wss:// server?)");
+  });
+
+  test("wss:// to a plain ws:// server asks whether it is a ws:// server, not about trust", async () => {
+    const result = await connectTo(`wss://127.0.0.1:${plain.port}`);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      `connect: the proxy at wss://127.0.0.1:${plain.port}/: is it a ws:// server? It did not answer TLS (EPROTO)`,
+    );
+  });
+
+  test.each([
+    ["a file that is not PEM", "hello\n", "holds no PEM certificate (BEGIN CERTIFICATE)"],
+    [
+      "a PEM block that does not parse",
+      "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n",
+      "certificate 1 does not parse",
+    ],
+  ])("--ca with %s names the file's problem and exits 2", async (_, content, problem) => {
+    const file = join(dir, "not-a-ca.pem");
+    writeFileSync(file, content);
+    const result = await connectTo(`wss://127.0.0.1:${proxy.port}`, "--ca", file);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(`--ca file ${file}`);
+    expect(result.stderr).toContain(problem);
   });
 
   test("with --ca the same server is reached (the target's refusal is what is left)", async () => {

@@ -20,6 +20,14 @@ function expectUsageError(run: { code: number; stderr: string; stdout: string },
   expect(run.stdout).toBe("");
 }
 
+test("a SOCKET2WEB_* variable that is no setting is warned of at start-up, with the nearest name", async () => {
+  const proxy = await startProxy([], { SOCKET2WEB_PROT: "9999" });
+  await proxy.waitForOutput(
+    "[warn] SOCKET2WEB_PROT is not a socket2web setting and is ignored (did you mean SOCKET2WEB_PORT?)",
+  );
+  expect(await proxy.stop()).toBe(0);
+});
+
 describe("flags before the command word", () => {
   test("flags before `serve` are applied, not dropped", async () => {
     const echo = startTcpTarget("echo");

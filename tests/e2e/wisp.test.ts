@@ -9,7 +9,7 @@ import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { tempDir } from "../helpers/tls-cert.ts";
-import { upgradeStatusAt } from "../helpers/upgrade-answer.ts";
+import { upgradeAnswer, upgradeStatusAt } from "../helpers/upgrade-answer.ts";
 import { isClose, openRawWisp } from "../wisp/raw-wisp.ts";
 import { connectWisp, openStream, sendAll, until } from "../wisp/wisp-client.ts";
 
@@ -149,7 +149,9 @@ describe("credentials", () => {
     await open.received(1);
     inPath.close();
     expect(await upgradeStatusAt(proxy.port, "/wisp/")).toBe(401);
-    expect(await upgradeStatusAt(proxy.port, "/wisp/wrong/")).toBe(401);
+    const wrong = await upgradeAnswer(proxy.port, "/wisp/wrong/");
+    expect(wrong.status).toBe(401);
+    expect(wrong.body).toContain("a valid credential is required: the one given is not valid");
     expect(await upgradeStatusAt(proxy.port, "/wisp/", { Authorization: `Bearer ${TOKEN}` })).toBe(
       101,
     );

@@ -1,5 +1,4 @@
-import { readFileSync } from "node:fs";
-import { UsageError } from "../../config/usage-error.ts";
+import { readCertificates } from "../../config/certificates.ts";
 import { type Connection, connect } from "../index.ts";
 import { handshakeUrl } from "../messages.ts";
 import type { ProxyEndpointOptions } from "./client-options.ts";
@@ -13,14 +12,7 @@ export function tlsOptions(
   options: Pick<ProxyEndpointOptions, "server" | "ca" | "insecure">,
 ): { ca?: string; rejectUnauthorized: boolean } | undefined {
   if (options.server.protocol !== "wss:") return undefined;
-  let ca: string | undefined;
-  if (options.ca !== undefined) {
-    try {
-      ca = readFileSync(options.ca, "utf8");
-    } catch (error) {
-      throw new UsageError(`--ca cannot read ${options.ca}: ${(error as Error).message}`);
-    }
-  }
+  const ca = options.ca === undefined ? undefined : readCertificates(options.ca, "--ca");
   return { ...(ca === undefined ? {} : { ca }), rejectUnauthorized: !options.insecure };
 }
 

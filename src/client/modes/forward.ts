@@ -76,7 +76,7 @@ export const forwardCommand = defineCommand({
     const options = toForwardOptions(args, process.env, rawArgs);
     const logger = createLogger(options.logLevel).withTag("forward");
     const webSocket = webSocketFactory(options);
-    const check = await checkServer(options, webSocket);
+    const check = await checkServer(options);
     if (!check.ok) fatal(`forward: ${check.problem}`);
     const context: BridgeContext = {
       options,

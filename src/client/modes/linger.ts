@@ -2,9 +2,10 @@ import type { Connection } from "../index.ts";
 
 /**
  * The local side has ended, but the protocol has no half-close: closing the WebSocket now
- * would drop replies still on their way. So wait until nothing has arrived for `quietMs`
- * (or the server closes), then close with 1000. With `quietMs` 0 there is no quiet period
- * that could cut a reply short: the connection stays open until the target closes it.
+ * would drop replies still on their way. So wait until nothing has arrived for `quietMs`, timed
+ * from the later of the local end and the last byte (or until the server closes), then close
+ * with 1000. With `quietMs` 0 there is no quiet period that could cut a reply short: the
+ * connection stays open until the target closes it.
  */
 export async function closeWhenQuiet(connection: Connection, quietMs: number): Promise<void> {
   if (quietMs === 0) {
@@ -15,13 +16,15 @@ export async function closeWhenQuiet(connection: Connection, quietMs: number): P
   void connection.closed.then(() => {
     closed = true;
   });
-  let seen = -1;
-  while (!closed && connection.bytesReceived !== seen) {
-    seen = connection.bytesReceived;
+  const localEnd = performance.now();
+  for (;;) {
+    const quietSince = Math.max(localEnd, connection.lastReceivedAt ?? localEnd);
+    const remaining = quietSince + quietMs - performance.now();
+    if (closed || remaining <= 0) break;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       new Promise((resolve) => {
-        timer = setTimeout(resolve, quietMs);
+        timer = setTimeout(resolve, remaining);
       }),
       connection.closed,
     ]);

@@ -3,6 +3,12 @@ import { Socket2WebError } from "../index.ts";
 import type { ProxyEndpointOptions } from "./client-options.ts";
 import { tlsOptions } from "./client-socket.ts";
 
+/**
+ * What forward's start-up check presents when no credential is given: a server that requires
+ * none ignores an Authorization header, one that requires a credential refuses this with 401.
+ */
+export const NO_CREDENTIAL_PROBE = "no-credential-given";
+
 /** Bounds on the diagnostic request: it only reads a refusal's status line and short body. */
 const DIAGNOSIS_TIMEOUT_MS = 5_000;
 const MAX_RESPONSE_BYTES = 8 * 1024;
@@ -45,12 +51,29 @@ export async function explainFailure(
   // The server's body often starts with its status line again ("403 Forbidden: …").
   const body = answer.body.replace(new RegExp(`^${answer.status}\\b[^:]*:\\s*`), "");
   const reason = body ? `: ${body}` : "";
-  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body)}`;
+  // The server's words would be about the placeholder, which the user never gave.
+  if (answer.status === 401 && authorization(options) === `Bearer ${NO_CREDENTIAL_PROBE}`)
+    return `${where} requires a credential (HTTP 401 without one)${GIVE_CREDENTIAL}`;
+  return `${where} refused the upgrade with HTTP ${answer.status} ${answer.statusText}${reason}${hint(answer.status, body, options)}`;
 }
 
-function hint(status: number, body: string): string {
-  if (status === 401)
-    return ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+const GIVE_CREDENTIAL = ` (give a credential with --token, or --header "Authorization: Bearer …")`;
+
+function authorization(options: ProxyEndpointOptions): string | undefined {
+  return Object.entries(options.headers).find(
+    ([name]) => name.toLowerCase() === "authorization",
+  )?.[1];
+}
+
+function hint(status: number, body: string, options: ProxyEndpointOptions): string {
+  if (status === 401) {
+    // forward's start-up check sends --token as the header.
+    const bearer = authorization(options);
+    if (bearer === undefined) return GIVE_CREDENTIAL;
+    return options.token !== undefined && bearer === `Bearer ${options.token}`
+      ? " (the server refused the credential of --token)"
+      : " (the server refused the credential of the Authorization header)";
+  }
   // A 403 is also how a server refuses a target before the upgrade: only an Origin refusal gets this hint.
   if (status === 403 && /origin/i.test(body))
     return " (the server's --allow-origin: pass the page's origin with --origin)";
@@ -73,6 +96,13 @@ const ERRNO_TEXT: Record<string, string> = {
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
 };
+
+/**
+ * The verification failures (OpenSSL's X509_V_ERR_* names, Node's ERR_TLS_CERT_ALTNAME_INVALID):
+ * the server spoke TLS and its certificate is the problem. Any other handshake failure
+ * (EPROTO: WRONG_VERSION_NUMBER when a plain HTTP server answers) is not about trust.
+ */
+const CERTIFICATE_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME|HOSTNAME|ISSUER/;
 
 /** One plain upgrade request (no WebSocket), reading the status line and a short body. */
 function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAnswer> {
@@ -120,7 +150,9 @@ function askUpgrade(options: ProxyEndpointOptions, url: URL): Promise<UpgradeAns
               (authorizationError as { code?: string }).code ?? authorizationError.message;
             finish({
               kind: "tls",
-              message: `its certificate is not trusted (${code}); give its CA with --ca FILE, or --insecure for testing`,
+              message: CERTIFICATE_ERROR.test(code)
+                ? `its certificate is not trusted (${code}); give its CA with --ca FILE, or --insecure for testing`
+                : `is it a ws:// server? It did not answer TLS (${code})`,
             });
             socket.end();
             return;

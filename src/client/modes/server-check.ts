@@ -1,21 +1,38 @@
 import { Socket2WebError } from "../index.ts";
 import { isGreeting, parseGreeting } from "../messages.ts";
 import type { ProxyEndpointOptions } from "./client-options.ts";
-import type { WebSocketFactory } from "./client-socket.ts";
-import { explainFailure } from "./refusal.ts";
+import { webSocketFactory } from "./client-socket.ts";
+import { explainFailure, NO_CREDENTIAL_PROBE } from "./refusal.ts";
 
 export type ServerCheck = { ok: true } | { ok: false; problem: string };
 
+/** A credential that can travel in a header (tokens and tickets are visible ASCII). */
+const BEARER_VALUE = /^[\x21-\x7e]+$/;
+
 /**
- * `forward` asks the server once at start-up, so that a wrong `--server`, a missing credential
- * or an Origin the server refuses is reported then, not as "connection reset" to each local
- * client later. An upgrade without handshake parameters gets the greeting, which also says
- * whether the protocol is offered; the check then closes (1000) without opening a target.
+ * The check's upgrade headers: the user's, plus the credential as `Authorization: Bearer`, which
+ * the server verifies before the upgrade (sessions send it in the handshake, after it). Without
+ * `--token`, a placeholder that only a server requiring a credential refuses. A user's own
+ * Authorization header (`--header`) is sent as it is.
  */
-export async function checkServer(
-  options: ProxyEndpointOptions,
-  webSocket: WebSocketFactory,
-): Promise<ServerCheck> {
+export function checkHeaders(
+  options: Pick<ProxyEndpointOptions, "headers" | "token">,
+): Record<string, string> {
+  const { headers, token } = options;
+  if (Object.keys(headers).some((name) => name.toLowerCase() === "authorization")) return headers;
+  if (token !== undefined && !BEARER_VALUE.test(token)) return headers;
+  return { ...headers, Authorization: `Bearer ${token ?? NO_CREDENTIAL_PROBE}` };
+}
+
+/**
+ * `forward` asks the server once at start-up, so that a wrong `--server`, a missing or refused
+ * credential or an Origin the server refuses is reported then, not as "connection reset" to
+ * each local client later. An upgrade without handshake parameters gets the greeting, which also
+ * says whether the protocol is offered; the check then closes (1000) without opening a target.
+ */
+export async function checkServer(options: ProxyEndpointOptions): Promise<ServerCheck> {
+  const probe = { ...options, headers: checkHeaders(options) };
+  const webSocket = webSocketFactory(probe);
   const url = new URL(options.server);
   const outcome = await new Promise<
     { greeting: string } | { closed: number; reason: string } | { error: Socket2WebError }
@@ -57,7 +74,7 @@ export async function checkServer(
     });
   });
   if ("error" in outcome) {
-    return { ok: false, problem: await explainFailure(options, url, outcome.error) };
+    return { ok: false, problem: await explainFailure(probe, url, outcome.error) };
   }
   if ("closed" in outcome) {
     const why = outcome.reason ? `${outcome.closed} ${outcome.reason}` : String(outcome.closed);

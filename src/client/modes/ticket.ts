@@ -2,9 +2,11 @@ import { createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { importPKCS8, SignJWT } from "jose";
+import { adapterNames } from "../../adapters/index.ts";
+import { closestName } from "../../config/closest.ts";
+import { parseWholeNumber } from "../../config/numbers.ts";
 import { UsageError } from "../../config/usage-error.ts";
 import { PolicyRuleError, parseRule } from "../../policy/rule.ts";
-import { parseSeconds } from "./client-options.ts";
 import { assertKnownFlags } from "./known-flags.ts";
 import { repeatedFlag } from "./repeated-flag.ts";
 
@@ -103,8 +105,10 @@ export function toTicketRequest(
     try {
       parseRule(rule);
     } catch (error) {
-      if (error instanceof PolicyRuleError)
-        throw new UsageError(`--allow ${JSON.stringify(rule)}: ${error.message}`);
+      if (error instanceof PolicyRuleError) {
+        const repeat = rule.includes(",") ? " (repeat --allow for each rule)" : "";
+        throw new UsageError(`--allow: ${error.message}${repeat}`);
+      }
       throw error;
     }
   }
@@ -115,12 +119,27 @@ export function toTicketRequest(
       `--protocols expects names separated by commas, e.g. tcp, got ${JSON.stringify(args.protocols ?? "")}`,
     );
   }
-  const ttlMs = parseSeconds("ttl", args.ttl ?? String(DEFAULT_TTL_SECONDS), MAX_TTL_SECONDS);
-  if (ttlMs < 1000)
-    throw new UsageError(`--ttl expects at least 1 second, got ${JSON.stringify(args.ttl)}`);
+  for (const name of protocols) checkProtocolName(name);
+  // `exp` is in whole seconds.
+  const ttlSeconds = parseWholeNumber(
+    "--ttl",
+    args.ttl ?? String(DEFAULT_TTL_SECONDS),
+    1,
+    MAX_TTL_SECONDS,
+  );
   const subject =
     typeof args.subject === "string" && args.subject !== "" ? args.subject : undefined;
-  return { key, allow, protocols, ttlSeconds: Math.floor(ttlMs / 1000), subject };
+  return { key, allow, protocols, ttlSeconds, subject };
+}
+
+/** A name no adapter has makes a ticket that every session refuses. */
+function checkProtocolName(name: string): void {
+  const names = adapterNames();
+  if (names.includes(name)) return;
+  const closest = closestName(name, names);
+  throw new UsageError(
+    `--protocols: no protocol is called ${JSON.stringify(name)}${closest ? ` (did you mean ${closest}?)` : ""}; the protocols are ${names.join(", ")}`,
+  );
 }
 
 function keyAlgorithm(pem: string): "ES256" | "EdDSA" {

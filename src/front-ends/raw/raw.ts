@@ -1,6 +1,6 @@
 import type { ProtocolAdapter } from "../../adapters/types.ts";
 import type { Entrant } from "../../admission/admission.ts";
-import { Refusal, UNAUTHORIZED } from "../../admission/refusal.ts";
+import { missingCredential, Refusal } from "../../admission/refusal.ts";
 import type { CredentialCheck, Grant } from "../../auth/credentials.ts";
 import { formatHostPort } from "../../net/host-port.ts";
 import { ProxyError } from "../../protocol/errors.ts";
@@ -159,12 +159,12 @@ async function openBeforeUpgrade(
     };
   } catch (error) {
     if (!(error instanceof Refusal)) throw error;
-    // The client reads the status only: say which target, never why a credential failed.
+    // The client reads the status only: which target, and a credential failure's class at most.
     const message =
       error.code === "forbidden"
         ? `${where} is not allowed`
         : error.code === "unauthorized"
-          ? UNAUTHORIZED
+          ? error.message
           : `${where}: ${error.message}`;
     return new Refusal(error.code, message, `${where}: ${error.logReason}`);
   }
@@ -186,15 +186,13 @@ async function targetAndGrant(
 ): Promise<{ target: FixedTarget; grant: Grant } | Refusal> {
   if (claim.via === "route" || claim.via === "wsproxy") {
     if (grant) return { target: claim.target, grant };
-    return new Refusal("unauthorized", UNAUTHORIZED, `${claim.via}: no credential was sent`);
+    return missingCredential(`${claim.via}: no credential was sent`);
   }
   const fromFile = targets.tokens?.lookup(claim.token);
   if (fromFile) {
     // The token names the target, it proves nothing: a required credential must come in a header.
     if (grant) return { target: fromFile, grant };
-    return new Refusal(
-      "unauthorized",
-      UNAUTHORIZED,
+    return missingCredential(
       "token file entry found, but a credential is required and no Authorization header was sent",
     );
   }
@@ -209,8 +207,9 @@ async function targetAndGrant(
         "the ticket names no target (claims host and port)",
       );
     }
-    if (!result.ok && result.reason.startsWith("ticket rejected")) {
-      return new Refusal("unauthorized", UNAUTHORIZED, result.reason);
+    // A token that is not a ticket at all is an unknown token-file entry (404), not a bad ticket.
+    if (!result.ok && result.failure !== "missing" && result.failure !== "not_valid") {
+      return new Refusal("unauthorized", result.clientReason, result.reason);
     }
   }
   return new Refusal("unknown_target", "no such token", "unknown token");
