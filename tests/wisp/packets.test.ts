@@ -204,6 +204,6 @@ describe("Wisp 2 password authentication", () => {
     const answer = await upgradeAnswer(guarded.port, "/wisp/");
     expect(answer.status).toBe(401);
     expect(answer.headers["www-authenticate"]).toBe('Bearer realm="socket2web"');
-    expect(answer.body).toBe("401 Unauthorized: a valid credential is required\n");
+    expect(answer.body).toBe("401 Unauthorized: a valid credential is required: none was given\n");
   });
 });
