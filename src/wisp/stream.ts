@@ -21,8 +21,13 @@ export interface StreamLink {
   bufferedAmount(): number;
   /** The stream's client side has ended: it leaves the table (its session may still flush). */
   finished(stream: WispStream): void;
-  /** The stream's held packets went beyond what the client's credit allows, or back within it. */
-  overrun(stream: WispStream, over: boolean): void;
+  /**
+   * The stream holds `bytes` for its target now (received, not yet taken); `open` is false once
+   * its client side has ended and it only flushes.
+   */
+  held(stream: WispStream, bytes: number, open: boolean): void;
+  /** The client broke the protocol on this stream (DATA beyond its credit): refuse the stream. */
+  violated(stream: WispStream, why: string): void;
 }
 
 /** What a stream's session does for it; Socket2Web's Session is one. */
@@ -67,8 +72,14 @@ export class WispStream implements SessionClient {
   private gone = false;
   /** The relay asked to stop reading the client: no new credit until it resumes. */
   private blocked = false;
-  private overrunReported = false;
   private targetPaused = false;
+  /**
+   * Bytes received from the client that the target has not taken, counted here rather than asked
+   * of the session because they stay in memory after the client side ends, while they flush.
+   */
+  private heldBytes = 0;
+  /** The session has started opening the target: a flush after the client's end may follow. */
+  private opening = false;
 
   constructor(
     readonly id: number,
@@ -117,11 +128,27 @@ export class WispStream implements SessionClient {
         request: OpenRequest<Target, NetworkLocation | PathLocation>,
         events: TargetEvents,
       ) => {
+        if (!this.opening) {
+          this.opening = true;
+          // The session gave up on the target: whatever it held for it is dropped.
+          request.signal.addEventListener("abort", () => this.release(this.heldBytes), {
+            once: true,
+          });
+        }
         const connection = await open(request, {
           ...events,
           drain: () => {
             events.drain();
             this.afterTargetWrite();
+          },
+          // The session drops what it held for a target that ended or failed.
+          end: () => {
+            events.end();
+            this.release(this.heldBytes);
+          },
+          error: (error) => {
+            events.error(error);
+            this.release(this.heldBytes);
           },
         });
         return this.observed(connection);
@@ -139,7 +166,12 @@ export class WispStream implements SessionClient {
   data(payload: Uint8Array): void {
     if (this.gone || !this.session) return;
     // UDP has no CONTINUE: each datagram goes out or is dropped as UDP would.
-    if (this.kind === "tcp") this.credit.received(payload.byteLength);
+    if (this.kind === "tcp" && !this.credit.received(payload.byteLength)) {
+      this.link.violated(this, "DATA beyond the credit of its last CONTINUE");
+      return;
+    }
+    this.heldBytes += payload.byteLength;
+    this.reportHeld();
     this.session.message(payload);
     this.afterTargetWrite();
   }
@@ -149,7 +181,7 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(code);
   }
 
@@ -157,7 +189,7 @@ export class WispStream implements SessionClient {
   reset(reason: number): void {
     if (this.gone) return;
     this.sendClose(reason);
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(CloseCode.normal);
   }
 
@@ -188,7 +220,7 @@ export class WispStream implements SessionClient {
   close(code: number): void {
     // After a refusal the status reporter has sent the CLOSE already.
     this.sendClose(closeReasonForCode(code));
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(code);
   }
 
@@ -196,7 +228,18 @@ export class WispStream implements SessionClient {
     return {
       // Fields a transport may declare (a largest message size) stay; the methods are delegated.
       ...connection,
-      write: (chunk) => connection.write(chunk),
+      write: (chunk) => {
+        let written: number;
+        try {
+          written = connection.write(chunk);
+        } catch (error) {
+          // A datagram the kernel refused: the relay counts it lost and moves on.
+          this.release(chunk.byteLength);
+          throw error;
+        }
+        if (written > 0) this.release(written);
+        return written;
+      },
       pause: () => {
         this.targetPaused = true;
         connection.pause();
@@ -205,8 +248,14 @@ export class WispStream implements SessionClient {
         this.targetPaused = false;
         connection.resume();
       },
-      end: () => connection.end(),
-      destroy: () => connection.destroy(),
+      end: () => {
+        this.release(this.heldBytes);
+        connection.end();
+      },
+      destroy: () => {
+        this.release(this.heldBytes);
+        connection.destroy();
+      },
     };
   }
 
@@ -214,11 +263,6 @@ export class WispStream implements SessionClient {
   private afterTargetWrite(): void {
     if (this.kind !== "tcp") return;
     this.credit.settle(this.pendingToTarget);
-    const over = this.credit.overrun && !this.gone;
-    if (over !== this.overrunReported) {
-      this.overrunReported = over;
-      this.link.overrun(this, over);
-    }
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
     if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
@@ -228,10 +272,26 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
-    if (this.overrunReported) {
-      this.overrunReported = false;
-      this.link.overrun(this, false);
-    }
     this.link.send(encodeClose(this.id, reason));
+  }
+
+  /** The client side has ended: the stream leaves the table; what it holds may still flush. */
+  private finish(): void {
+    this.link.finished(this);
+    // Before any open the session is still checking the target and may yet fail without telling
+    // this stream: nothing it holds is counted from here (bounded by the stream's own bound).
+    if (!this.opening) this.heldBytes = 0;
+    this.reportHeld();
+  }
+
+  /** The target took `bytes`, or they were dropped with it. */
+  private release(bytes: number): void {
+    if (bytes <= 0 || this.heldBytes === 0) return;
+    this.heldBytes = Math.max(0, this.heldBytes - bytes);
+    this.reportHeld();
+  }
+
+  private reportHeld(): void {
+    this.link.held(this, this.heldBytes, !this.gone);
   }
 }
