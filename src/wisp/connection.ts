@@ -12,7 +12,7 @@ import { closeReasonFor, WispClose } from "./close-reason.ts";
 import type { CreditLimits } from "./credit.ts";
 import { ExtensionId, parsePasswordPayload, serverExtensions } from "./extensions.ts";
 import { HeldBytes } from "./held-bytes.ts";
-import { OUTBOUND_HOLD, outboundHeld } from "./outbound.ts";
+import { OUTBOUND_HOLD, type OutboundHold, outboundHeld } from "./outbound.ts";
 import {
   decodePacket,
   encodeClose,
@@ -85,6 +85,8 @@ export interface WispOptions {
   readonly infoTimeoutMs?: number;
   /** Called once per stream when its client side has ended. */
   readonly streamFinished?: (stream: WispStream) => void;
+  /** Bytes queued towards the client past which it is not read; default OUTBOUND_HOLD. */
+  readonly outbound?: OutboundHold;
 }
 
 /**
@@ -164,6 +166,16 @@ export class WispConnection {
   /** Bytes queued on the WebSocket towards the client. */
   get bufferedToClient(): number {
     return this.state === "closed" ? 0 : this.socket.getBufferedAmount();
+  }
+
+  /** False while the WebSocket is not read (credential check, bytes held, replies queued). */
+  get readingClient(): boolean {
+    return !this.gate.paused;
+  }
+
+  /** Bytes the streams hold for their targets, ended streams that still flush included. */
+  get heldForTargets(): number {
+    return this.held.total;
   }
 
   /** What each live stream holds for its target: for metrics, shutdown and memory tests. */
@@ -473,10 +485,8 @@ export class WispConnection {
   private checkOutbound(): void {
     if (this.state === "closed") return;
     const holding = this.gate.has("outbound");
-    this.gate.hold(
-      "outbound",
-      outboundHeld(this.socket.getBufferedAmount(), holding, OUTBOUND_HOLD),
-    );
+    const limits = this.options.outbound ?? OUTBOUND_HOLD;
+    this.gate.hold("outbound", outboundHeld(this.socket.getBufferedAmount(), holding, limits));
   }
 
   /** A packet for `id` that is not valid: CLOSE 0x41 for that stream, the others carry on. */

@@ -12,6 +12,7 @@ import { Session, type SessionContext } from "../../src/session/session.ts";
 import { silentStatus } from "../../src/session/status.ts";
 import { type WispAccess, WispConnection } from "../../src/wisp/connection.ts";
 import type { CreditLimits } from "../../src/wisp/credit.ts";
+import type { OutboundHold } from "../../src/wisp/outbound.ts";
 import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import type { WispStream } from "../../src/wisp/stream.ts";
 import { parseWsproxyTarget } from "../../src/wisp/wsproxy.ts";
@@ -26,6 +27,7 @@ export interface WispHostOptions {
   readonly connectTimeout?: number;
   readonly idleTimeout?: number;
   readonly infoTimeoutMs?: number;
+  readonly outbound?: OutboundHold;
 }
 
 type Handler = WispConnection | Session;
@@ -106,6 +108,7 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
             logger,
             label,
             infoTimeoutMs: options.infoTimeoutMs,
+            ...(options.outbound ? { outbound: options.outbound } : {}),
             streamFinished: (stream) => finished.push(stream),
           });
           connections.add(connection);
