@@ -1,8 +1,13 @@
-// What a Wisp connection holds for a client that misbehaves: replies to a client that never reads.
+// What a Wisp connection holds for a client that misbehaves: replies to a client that never reads,
+// streams that end while their targets hold what they were sent.
 import { afterAll, describe, expect, test } from "bun:test";
-import { encodeData } from "../../src/wisp/packet.ts";
+import { WispClose } from "../../src/wisp/close-reason.ts";
+import { encodeClose, encodeConnect, encodeData } from "../../src/wisp/packet.ts";
+import { WISP_CREDIT } from "../../src/wisp/serve.ts";
 import { openRawClient } from "../helpers/raw-ws.ts";
+import { startTcpTarget } from "../helpers/targets.ts";
 import { PREFIX, startWispHost } from "./host.ts";
+import { openRawWisp } from "./raw-wisp.ts";
 import { until } from "./wisp-client.ts";
 
 describe("replies to a client that never reads", () => {
@@ -40,5 +45,46 @@ describe("replies to a client that never reads", () => {
     expect(client.binary.bytes).toBe(9 + sent * 6);
     expect(connection?.readingClient).toBe(true);
     client.end();
+  }, 30_000);
+});
+
+describe("streams that end while their target does not read", () => {
+  const stalledSockets: { resume(): void }[] = [];
+  const stalled = startTcpTarget((socket) => {
+    socket.pause();
+    stalledSockets.push(socket);
+  });
+  const host = startWispHost({ maxStreams: 4 });
+  afterAll(() => {
+    host.stop();
+    stalled.stop();
+  });
+
+  test("count towards the connection's bound until flushed: past it, the client is not read", async () => {
+    const peer = await openRawWisp(host.url);
+    await peer.next((p) => p.type === "continue");
+    const [connection] = host.connections;
+    const bound = 4 * WISP_CREDIT.bytes;
+    // Open a stream, send it 900 KiB (within its 1 MiB and its credit), close it: again and
+    // again. Each closed stream still holds what its target has not taken (30 s at most).
+    const packet = new Uint8Array(300 * 1024);
+    const streams = 64;
+    for (let id = 1; id <= streams; id++) {
+      peer.send(encodeConnect(id, 1, stalled.port, "127.0.0.1"));
+      for (let i = 0; i < 3; i++) peer.send(encodeData(id, packet));
+      peer.send(encodeClose(id, WispClose.voluntary));
+    }
+    await until(() => connection?.readingClient === false, "the server to stop reading", 10_000);
+    const held = connection?.heldForTargets ?? 0;
+    // The bound, plus what one read of the socket had already brought in.
+    expect(held).toBeGreaterThan(bound);
+    expect(held).toBeLessThan(bound + 2 * 1024 * 1024);
+    expect(host.finished.length).toBeLessThan(streams);
+    // The targets read again: every stream flushes, and the client is read to its last packet.
+    for (const socket of stalledSockets) socket.resume();
+    await until(() => host.finished.length === streams, "every stream to end", 20_000);
+    await until(() => connection?.heldForTargets === 0, "every stream to flush", 20_000);
+    expect(connection?.readingClient).toBe(true);
+    peer.close();
   }, 30_000);
 });
