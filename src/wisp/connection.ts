@@ -230,16 +230,17 @@ export class WispConnection {
   message(data: string | Uint8Array): void {
     if (this.state === "closed") return;
     if (this.idleTimer) this.lastActivity = Date.now();
+    // Refused before anything is kept, even while a credential is checked.
+    if (data.length > MAX_PACKET_BYTES) {
+      this.protocolError(1009, `packet of ${data.length} bytes exceeds ${MAX_PACKET_BYTES}`);
+      return;
+    }
     if (this.state === "authenticating") {
       this.heldMessages.push(data);
       return;
     }
     if (typeof data === "string") {
       this.protocolError(1003, "text frame: Wisp packets are binary messages");
-      return;
-    }
-    if (data.byteLength > MAX_PACKET_BYTES) {
-      this.protocolError(1009, `packet of ${data.byteLength} bytes exceeds ${MAX_PACKET_BYTES}`);
       return;
     }
     let packet: Packet;
