@@ -10,6 +10,7 @@ import type { Session } from "../session/session.ts";
 import type { StatusReporter } from "../session/status.ts";
 import type { WispConnection } from "../wisp/connection.ts";
 import type { CreditLimits } from "../wisp/credit.ts";
+import type { OutboundHold } from "../wisp/outbound.ts";
 import type { ClientSocket } from "./websocket-client.ts";
 
 /** What the server knows of an upgrade that a front end's `accept` may use. */
@@ -73,6 +74,8 @@ export interface FrontDoorSettings {
 export interface WispTuning {
   readonly credit?: CreditLimits;
   readonly infoTimeoutMs?: number;
+  /** Bytes queued towards a client past which it is not read. */
+  readonly outbound?: OutboundHold;
   readonly connections?: Set<WispConnection>;
 }
 

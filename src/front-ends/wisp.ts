@@ -69,6 +69,7 @@ function serveWisp(
     ...(settings.wispTuning.infoTimeoutMs !== undefined
       ? { infoTimeoutMs: settings.wispTuning.infoTimeoutMs }
       : {}),
+    ...(settings.wispTuning.outbound ? { outbound: settings.wispTuning.outbound } : {}),
     maxStreams: settings.wispMaxStreams,
     adapters: { tcp: tcp as NonNullable<typeof tcp>, ...(udp ? { udp } : {}) },
     access,

@@ -12,13 +12,15 @@ import type { StreamSession, WispStream } from "./stream.ts";
 class FakeSocket {
   readonly sent: Packet[] = [];
   paused = false;
+  /** Bytes queued towards the client: a send is queued (-1) while there are any. */
+  buffered = 0;
   closed: { code?: number; reason?: string } | undefined;
   sendBinary(data: Uint8Array): number {
     this.sent.push(decodePacket(data));
-    return data.byteLength;
+    return this.buffered > 0 ? -1 : data.byteLength;
   }
   getBufferedAmount(): number {
-    return 0;
+    return this.buffered;
   }
   pause(): void {
     this.paused = true;
@@ -63,17 +65,22 @@ class FakeSession implements StreamSession {
   }
 }
 
-function setUp(version: 1 | 2, access: WispAccess, packets = 8) {
+function setUp(version: 1 | 2, access: WispAccess, packets = 8, bytes = Number.POSITIVE_INFINITY) {
   const socket = new FakeSocket();
   const sessions: FakeSession[] = [];
   const connection = new WispConnection(socket, {
     version,
-    credit: { initial: packets, most: packets, bytes: Number.POSITIVE_INFINITY },
+    credit: { initial: packets, most: packets, bytes },
+    outbound: { high: 1000, low: 100 },
     maxStreams: 4,
     adapters: { tcp },
     access,
-    session: ({ client, released }) => {
-      const session = new FakeSession(client as WispStream, released);
+    // As the session's hooks are told: the stream's own, then the connection's.
+    session: ({ client, hooks, released }) => {
+      const session = new FakeSession(client as WispStream, () => {
+        hooks.released?.();
+        released();
+      });
       sessions.push(session);
       return session;
     },
@@ -158,8 +165,11 @@ describe("WispConnection", () => {
       maxStreams: 4,
       adapters: { tcp },
       access: open,
-      session: ({ client, released: done }) => {
-        const session = new FakeSession(client as WispStream, done);
+      session: ({ client, hooks, released: done }) => {
+        const session = new FakeSession(client as WispStream, () => {
+          hooks.released?.();
+          done();
+        });
         session.holdTarget = true;
         sessions.push(session);
         return session;
@@ -209,6 +219,71 @@ describe("WispConnection", () => {
     expect(socket.sent.map((p) => p.type)).toEqual(["info", "continue"]);
     expect(socket.paused).toBe(false);
     expect(sessions[0]?.messages.map((m) => [...m])).toEqual([[9]]);
+  });
+
+  it("DATA beyond the credit ends that stream with 0x41; the packet is dropped, others carry on", () => {
+    const { socket, sessions, connection } = setUp(1, open, 2);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeConnect(2, 1, 80, "127.0.0.1"));
+    const [first, second] = sessions as [FakeSession, FakeSession];
+    first.pendingToTarget = 2; // the target takes nothing: no CONTINUE
+    for (let i = 0; i < 3; i++) connection.message(encodeData(1, Uint8Array.of(i)));
+    expect(first.messages).toHaveLength(2);
+    expect(socket.sent.at(-1)).toEqual({ type: "close", streamId: 1, reason: WispClose.invalid });
+    expect(first.ended).toBe(CloseCode.normal);
+    connection.message(encodeData(2, Uint8Array.of(7)));
+    expect(second.messages).toHaveLength(1);
+    expect(socket.closed).toBeUndefined();
+  });
+
+  it("a stream holding more than its bytes stops the WebSocket being read until it is back within", () => {
+    const { socket, connection } = setUp(1, open, 8, 100);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeData(1, new Uint8Array(60)));
+    expect(socket.paused).toBe(false);
+    connection.message(encodeData(1, new Uint8Array(60)));
+    expect(socket.paused).toBe(true);
+    expect(connection.heldForTargets).toBe(120);
+    // The stream ends before its target opened: nothing it held is counted any more.
+    connection.message(Uint8Array.of(4, 1, 0, 0, 0, WispClose.voluntary));
+    expect(socket.paused).toBe(false);
+    expect(connection.heldForTargets).toBe(0);
+  });
+
+  it("replies queued past the outbound bound stop the client being read until they drain", () => {
+    const { socket, connection } = setUp(1, open);
+    socket.buffered = 1001;
+    connection.message(encodeData(9, Uint8Array.of(1)));
+    expect(socket.sent.at(-1)).toMatchObject({ type: "close", streamId: 9 });
+    expect(socket.paused).toBe(true);
+    expect(connection.readingClient).toBe(false);
+    socket.buffered = 500;
+    connection.drain();
+    expect(socket.paused).toBe(true);
+    socket.buffered = 99;
+    connection.drain();
+    expect(socket.paused).toBe(false);
+  });
+
+  it.each([
+    ["more than 32 extension records", new Uint8Array(33 * 5).fill(0)],
+    ["an extension record cut short", Uint8Array.of(2, 9, 0, 0, 0)],
+  ])("before authentication, an INFO with %s closes the connection with 1002", (_, records) => {
+    let checked = false;
+    const { socket, connection } = setUp(2, {
+      kind: "password",
+      authenticate: async () => {
+        checked = true;
+        return undefined;
+      },
+    });
+    const info = new Uint8Array(7 + records.byteLength);
+    info.set([5, 0, 0, 0, 0, 2, 0]);
+    info.set(records, 7);
+    connection.message(info);
+    expect(socket.sent.at(-1)).toEqual({ type: "close", streamId: 0, reason: WispClose.invalid });
+    expect(socket.closed?.code).toBe(1002);
+    expect(checked).toBe(false);
   });
 
   it("the WebSocket's close ends every stream as the client's end", () => {

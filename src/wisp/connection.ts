@@ -16,15 +16,20 @@ import type { Selection } from "../session/selection.ts";
 import type { StatusReporter } from "../session/status.ts";
 import type { CreditLimits } from "./credit.ts";
 import { ExtensionId, parsePasswordPayload, serverExtensions } from "./extensions.ts";
+import { HeldBytes } from "./held-bytes.ts";
+import { OUTBOUND_HOLD, type OutboundHold, outboundHeld } from "./outbound.ts";
 import {
   decodePacket,
   encodeClose,
   encodeContinue,
   encodeInfo,
+  MAX_PACKET_BYTES,
   type Packet,
+  readExtensions,
   streamKind,
   WispPacketError,
 } from "./packet.ts";
+import { ReadGate } from "./read-gate.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { type StreamLink, type StreamSession, WispStream } from "./stream.ts";
 
@@ -89,6 +94,8 @@ export interface WispOptions {
   readonly infoTimeoutMs?: number;
   /** Called once, when the WebSocket has closed and no stream's session holds anything. */
   readonly released?: () => void;
+  /** Bytes queued towards the client past which it is not read; default OUTBOUND_HOLD. */
+  readonly outbound?: OutboundHold;
 }
 
 /**
@@ -113,12 +120,14 @@ export class WispConnection {
   private readonly streams = new Map<number, WispStream>();
   private readonly sessions = new Map<WispStream, StreamSession>();
   private readonly recent = new RecentIds(RECENT_IDS);
-  private readonly overruns = new Set<WispStream>();
   /**
    * Streams whose client side has ended but whose session still flushes to its target: they
    * count against the stream limit until their target is closed.
    */
   private readonly flushing = new Set<WispStream>();
+  /** Why the WebSocket is not being read (credential check, bytes held, replies queued). */
+  private readonly gate: ReadGate;
+  private readonly held: HeldBytes<WispStream>;
   private state: State = "open";
   /** The server closed the WebSocket (lifetime, idle, shutdown, a refusal): its streams say so. */
   private closedBy: ClosedBy = "client";
@@ -142,15 +151,27 @@ export class WispConnection {
   ) {
     this.tracing = options.logger.level >= LogLevels.debug;
     const trackActivity = (options.idleTimeout ?? 0) > 0;
+    this.gate = new ReadGate(socket);
+    this.held = new HeldBytes({
+      stream: options.credit.bytes,
+      connection: options.credit.bytes * options.maxStreams,
+    });
     this.link = {
       send: (packet) => {
         if (this.state === "closed") return packet.byteLength;
         if (trackActivity) this.lastActivity = Date.now();
-        return socket.sendBinary(packet);
+        const sent = socket.sendBinary(packet);
+        if (sent < 0) this.checkOutbound();
+        return sent;
       },
       bufferedAmount: () => (this.state === "closed" ? 0 : socket.getBufferedAmount()),
       finished: (stream) => this.streamDone(stream),
-      overrun: (stream, over) => this.streamOverrun(stream, over),
+      held: (stream, bytes, open) => {
+        if (this.state === "closed") return;
+        this.held.set(stream, bytes, open);
+        this.gate.hold("held-bytes", this.held.over);
+      },
+      violated: (stream, why) => this.refuseStream(stream.id, why),
     };
   }
 
@@ -162,6 +183,16 @@ export class WispConnection {
   /** Bytes queued on the WebSocket towards the client. */
   get bufferedToClient(): number {
     return this.state === "closed" ? 0 : this.socket.getBufferedAmount();
+  }
+
+  /** False while the WebSocket is not read (credential check, bytes held, replies queued). */
+  get readingClient(): boolean {
+    return !this.gate.paused;
+  }
+
+  /** Bytes the streams hold for their targets, ended streams that still flush included. */
+  get heldForTargets(): number {
+    return this.held.total;
   }
 
   /** What each live stream holds for its target: for metrics, shutdown and memory tests. */
@@ -216,6 +247,11 @@ export class WispConnection {
   message(data: string | Uint8Array): void {
     if (this.state === "closed") return;
     if (this.idle) this.lastActivity = Date.now();
+    // Refused before anything is kept, even while a credential is checked.
+    if (data.length > MAX_PACKET_BYTES) {
+      this.protocolError(1009, `packet of ${data.length} bytes exceeds ${MAX_PACKET_BYTES}`);
+      return;
+    }
     if (this.state === "authenticating") {
       this.heldMessages.push(data);
       return;
@@ -229,7 +265,9 @@ export class WispConnection {
       packet = decodePacket(data);
     } catch (error) {
       if (!(error instanceof WispPacketError)) throw error;
-      if (error.streamId === undefined) this.protocolError(1002, error.message);
+      // Stream 0 is the connection's own: a malformed packet there ends the connection.
+      if (!error.streamId || this.state === "awaiting-info")
+        this.protocolError(1002, error.message);
       else this.refuseStream(error.streamId, error.message);
       return;
     }
@@ -243,6 +281,10 @@ export class WispConnection {
         this.connect(packet);
         return;
       case "data": {
+        if (packet.streamId === 0) {
+          this.protocolError(1002, "DATA on stream 0, which is reserved");
+          return;
+        }
         const stream = this.streams.get(packet.streamId);
         if (stream) stream.data(packet.payload);
         else if (!this.recent.has(packet.streamId))
@@ -269,6 +311,7 @@ export class WispConnection {
   /** The WebSocket can take more: targets paused for it may read again. */
   drain(): void {
     for (const session of this.sessions.values()) session.clientDrained();
+    this.checkOutbound();
   }
 
   /** The WebSocket closed: every stream ends as if the client had closed it (flush, then end). */
@@ -279,6 +322,7 @@ export class WispConnection {
     this.lifetime?.stop();
     this.idle?.stop();
     this.heldMessages = [];
+    this.gate.clear();
     for (const stream of [...this.streams.values()])
       stream.clientClosed(WispClose.networkError, code, this.closedBy);
     this.releaseIfDone();
@@ -318,7 +362,15 @@ export class WispConnection {
     }
     clearTimeout(this.infoTimer);
     this.clientVersion = 2;
-    const extension = packet.extensions.find((e) => e.id === ExtensionId.passwordAuth);
+    let extensions: ReturnType<typeof readExtensions>;
+    try {
+      extensions = readExtensions(packet.extensionBytes);
+    } catch (error) {
+      if (!(error instanceof WispPacketError)) throw error;
+      this.protocolError(1002, error.message);
+      return;
+    }
+    const extension = extensions.find((e) => e.id === ExtensionId.passwordAuth);
     if (!extension) {
       this.refuse(WispClose.authMissingCredentials, "the client's INFO has no password extension");
       return;
@@ -331,7 +383,7 @@ export class WispConnection {
     const access = this.options.access;
     if (access.kind !== "password") return;
     this.state = "authenticating";
-    this.socket.pause();
+    this.gate.hold("authenticating", true);
     // The user name is ignored: the password is the token or ticket.
     access.authenticate(credentials.password).then(
       (grant) => this.authenticated(grant),
@@ -351,7 +403,7 @@ export class WispConnection {
     this.grant = grant;
     this.state = "open";
     this.socket.sendBinary(encodeContinue(0, this.options.credit.initial));
-    this.socket.resume();
+    this.gate.hold("authenticating", false);
     const held = this.heldMessages;
     this.heldMessages = [];
     for (const message of held) this.message(message);
@@ -460,15 +512,12 @@ export class WispConnection {
     this.options.released?.();
   }
 
-  private streamOverrun(stream: WispStream, over: boolean): void {
-    if (over) {
-      // A client sending beyond its credit: stop reading it rather than hold without bound.
-      if (this.overruns.size === 0) this.socket.pause();
-      this.overruns.add(stream);
-      this.debug(`stream ${stream.id} went beyond its credit: reading paused`);
-    } else if (this.overruns.delete(stream) && this.overruns.size === 0) {
-      if (this.state !== "closed") this.socket.resume();
-    }
+  /** Replies queue up behind a client that does not read: stop reading it until they drain. */
+  private checkOutbound(): void {
+    if (this.state === "closed") return;
+    const holding = this.gate.has("outbound");
+    const limits = this.options.outbound ?? OUTBOUND_HOLD;
+    this.gate.hold("outbound", outboundHeld(this.socket.getBufferedAmount(), holding, limits));
   }
 
   /** A packet for `id` that is not valid: CLOSE 0x41 for that stream, the others carry on. */
@@ -493,10 +542,14 @@ export class WispConnection {
     this.closed();
   }
 
-  /** Framing that is not Wisp: the WebSocket closes, with the reason saying what was wrong. */
+  /**
+   * Framing that is not Wisp, or a packet that breaks stream 0: as the spec ends a connection,
+   * CLOSE 0x41 on stream 0, then the WebSocket closes with the reason saying what was wrong.
+   */
   private protocolError(code: number, why: string): void {
     this.options.logger.info(`${this.options.label}: protocol error: ${why}`);
     this.closedBy = "server";
+    this.socket.sendBinary(encodeClose(0, WispClose.invalid));
     this.socket.close(code, `wisp: ${why}`.slice(0, CLOSE_REASON_CHARS));
     this.closed();
   }

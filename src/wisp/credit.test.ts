@@ -53,7 +53,7 @@ describe("StreamCredit", () => {
     for (let round = 0; round < 500; round++) {
       const burst = round % 7;
       for (let i = 0; i < burst && peer.credit > 0; i++, peer.credit--) {
-        server.received(1);
+        expect(server.received(1)).toBe(true);
         pending++;
       }
       expect(server.held).toBeLessThanOrEqual(capacity);
@@ -66,7 +66,6 @@ describe("StreamCredit", () => {
       // CONTINUEs reach the client late, one at a time.
       if (round % 2 === 0 && inFlight.length > 0) peer.credit = inFlight.shift() as number;
     }
-    expect(server.overrun).toBe(false);
   });
 
   it("always gives credit back once the target has drained", () => {
@@ -80,13 +79,18 @@ describe("StreamCredit", () => {
     expect(server.grant()).toBe(capacity);
   });
 
-  it("marks a client that sends beyond its credit", () => {
+  it("refuses a packet that no credit allows", () => {
     const credit = new StreamCredit(packets(2));
-    for (let i = 0; i < 2; i++) credit.received(1);
+    for (let i = 0; i < 2; i++) expect(credit.received(1)).toBe(true);
     credit.settle(2);
-    expect(credit.overrun).toBe(false);
-    credit.received(1);
-    expect(credit.overrun).toBe(true);
+    expect(credit.received(1)).toBe(false);
+    expect(credit.held).toBe(2);
+    // Credit granted while packets were in flight: the old credit's packets still count.
+    credit.settle(0);
+    expect(credit.grant()).toBe(2);
+    expect(credit.received(1)).toBe(true);
+    expect(credit.received(1)).toBe(true);
+    expect(credit.received(1)).toBe(false);
   });
 
   it("sizes the window in bytes once the packet size is known", () => {
@@ -128,7 +132,7 @@ describe("StreamCredit", () => {
     const inFlight: number[] = [];
     for (let round = 0; round < 400; round++) {
       for (let i = 0; i < 3 && credit > 0; i++, credit--) {
-        server.received(size);
+        expect(server.received(size)).toBe(true);
         pendingBytes += size;
       }
       // Once the initial credit is spent, held bytes stay within the budget.
@@ -141,6 +145,5 @@ describe("StreamCredit", () => {
     }
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(limits.bytes);
-    expect(server.overrun).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 export interface CreditLimits {
   /** Packets every stream may send before its first CONTINUE: the value on stream 0. */
   readonly initial: number;
-  /** Packets a stream is ever granted at once: what the server holds at most. */
+  /** Packets a stream is ever granted at once. */
   readonly most: number;
   /** Bytes held and in flight that grants aim at, once the stream's packet size is known. */
   readonly bytes: number;
@@ -55,16 +55,17 @@ export class StreamCredit {
     return this.sizes.length - this.head;
   }
 
-  /** More held than any credit allowed: the client does not obey CONTINUE. */
-  get overrun(): boolean {
-    return this.held > this.limits.most;
-  }
-
-  received(size: number): void {
-    if (this.outstanding > 0) this.outstanding--;
+  /**
+   * A DATA packet of `size` bytes arrived. False when no credit granted so far allows it (the
+   * client sent beyond its CONTINUE): the packet is not counted, the caller refuses it.
+   */
+  received(size: number): boolean {
+    if (this.outstanding === 0) return false;
+    this.outstanding--;
     this.typical = this.typical === 0 ? size : this.typical + (size - this.typical) / 8;
     this.sizes.push(size);
     this.heldBytes += size;
+    return true;
   }
 
   /** The relay still holds `pendingBytes` for the target: the packets before them are written. */

@@ -6,6 +6,9 @@ import {
   encodeContinue,
   encodeData,
   encodeInfo,
+  MAX_EXTENSIONS,
+  MAX_INFO_BYTES,
+  readExtensions,
   WispPacketError,
 } from "./packet.ts";
 
@@ -64,9 +67,8 @@ describe("decodePacket", () => {
       ]),
     );
     expect(info).toMatchObject({ type: "info", streamId: 0, major: 2, minor: 0 });
-    expect((info as { extensions: readonly { id: number }[] }).extensions.map((e) => e.id)).toEqual(
-      [1, 2],
-    );
+    const records = readExtensions((info as { extensionBytes: Uint8Array }).extensionBytes);
+    expect(records.map((e) => e.id)).toEqual([1, 2]);
   });
 
   it.each([
@@ -77,8 +79,11 @@ describe("decodePacket", () => {
     [bytes(4, 2, 0, 0, 0), "CLOSE payload must be 1 bytes, got 0", 2],
     [bytes(4, 2, 0, 0, 0, 1, 1), "CLOSE payload must be 1 bytes, got 2", 2],
     [bytes(5, 0, 0, 0, 0, 2), "INFO payload must be at least 2 bytes, got 1", 0],
-    [bytes(5, 0, 0, 0, 0, 2, 0, 1, 0), "cut short", 0],
-    [bytes(5, 0, 0, 0, 0, 2, 0, 1, 9, 0, 0, 0, 1), "claims 9 bytes but only 1 follow", 0],
+    [
+      new Uint8Array(5 + 2 + MAX_INFO_BYTES - 1).fill(5, 0, 1),
+      `INFO payload of ${MAX_INFO_BYTES + 1} bytes exceeds ${MAX_INFO_BYTES}`,
+      0,
+    ],
     [bytes(0x07, 3, 0, 0, 0), "unknown packet type 0x07", 3],
     [bytes(0, 3, 0, 0, 0), "unknown packet type 0x00", 3],
     [bytes(1, 1, 0, 0, 0, 1, 80, 0, 0xff, 0xfe), "not valid UTF-8", 1],
@@ -92,5 +97,37 @@ describe("decodePacket", () => {
     expect(error).toBeInstanceOf(WispPacketError);
     expect((error as WispPacketError).message).toContain(message);
     expect((error as WispPacketError).streamId).toBe(streamId);
+  });
+});
+
+describe("INFO extension records", () => {
+  /** The records part of an INFO: `count` empty records of id 1. */
+  const emptyRecords = (count: number) => {
+    const records = new Uint8Array(count * 5);
+    for (let i = 0; i < count; i++) records[i * 5] = 1;
+    return records;
+  };
+
+  it("are not read when the packet is decoded", () => {
+    // Records cut short decode as an INFO: nothing reads them unless the server needs them.
+    const info = decodePacket(bytes(5, 0, 0, 0, 0, 2, 0, 1, 9, 0, 0, 0, 1));
+    expect(info).toMatchObject({ type: "info", extensionBytes: bytes(1, 9, 0, 0, 0, 1) });
+  });
+
+  it.each([
+    [bytes(1, 0), "cut short"],
+    [bytes(1, 9, 0, 0, 0, 1), "claims 9 bytes but only 1 follow"],
+    [emptyRecords(MAX_EXTENSIONS + 1), `more than ${MAX_EXTENSIONS} extension records`],
+  ] as const)("refuses %p: %s", (records, message) => {
+    expect(() => readExtensions(records)).toThrow(message);
+  });
+
+  it("stops after MAX_EXTENSIONS records, however many follow", () => {
+    // An INFO as large as a WebSocket message may be, all empty records: refused at once.
+    const records = emptyRecords(3_300_000);
+    const started = performance.now();
+    expect(() => readExtensions(records)).toThrow(WispPacketError);
+    expect(performance.now() - started).toBeLessThan(50);
+    expect(readExtensions(emptyRecords(MAX_EXTENSIONS))).toHaveLength(MAX_EXTENSIONS);
   });
 });

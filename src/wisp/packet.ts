@@ -15,6 +15,13 @@ export type StreamKind = keyof typeof StreamType;
 
 /** Type byte, then the stream id. */
 export const HEADER_BYTES = 5;
+/**
+ * The largest DATA payload read: one stream's byte window (1 MiB), so that a stream that stops
+ * being read at its window holds at most twice that. A bigger message closes the connection.
+ */
+export const MAX_DATA_BYTES = 1024 * 1024;
+/** The largest Wisp message the server reads, of any type. */
+export const MAX_PACKET_BYTES = HEADER_BYTES + MAX_DATA_BYTES;
 /** Stream type, then the port; the host name fills the rest. */
 const CONNECT_FIXED_BYTES = 3;
 const CONTINUE_BYTES = 4;
@@ -23,6 +30,13 @@ const CLOSE_BYTES = 1;
 const INFO_FIXED_BYTES = 2;
 /** Extension id, then the length of its payload. */
 const EXTENSION_HEADER_BYTES = 5;
+/**
+ * The largest INFO payload read. A client's INFO carries a few extension records (the password
+ * extension's token or ticket is the largest); a bigger one is refused before any record is read.
+ */
+export const MAX_INFO_BYTES = 16 * 1024;
+/** Extension records read from one INFO: wisp-protocol v2 defines five. */
+export const MAX_EXTENSIONS = 32;
 
 export interface Extension {
   readonly id: number;
@@ -46,7 +60,8 @@ export type Packet =
       readonly streamId: number;
       readonly major: number;
       readonly minor: number;
-      readonly extensions: readonly Extension[];
+      /** The extension records as sent, read only when needed (`readExtensions`). */
+      readonly extensionBytes: Uint8Array;
     };
 
 /**
@@ -119,23 +134,36 @@ export function decodePacket(bytes: Uint8Array): Packet {
       return { type: "close", streamId, reason: payloadFields.getUint8(0) };
     case PacketType.info:
       need("INFO", INFO_FIXED_BYTES, false);
+      if (payload.byteLength > MAX_INFO_BYTES) {
+        throw new WispPacketError(
+          `INFO payload of ${payload.byteLength} bytes exceeds ${MAX_INFO_BYTES}`,
+          streamId,
+        );
+      }
       return {
         type: "info",
         streamId,
         major: payloadFields.getUint8(0),
         minor: payloadFields.getUint8(1),
-        extensions: decodeExtensions(payload.subarray(INFO_FIXED_BYTES), streamId),
+        extensionBytes: payload.subarray(INFO_FIXED_BYTES),
       };
     default:
       throw new WispPacketError(`unknown packet type ${hex(type)}`, streamId);
   }
 }
 
-function decodeExtensions(bytes: Uint8Array, streamId: number): Extension[] {
+/**
+ * Reads an INFO packet's extension records; throws WispPacketError for records cut short or more
+ * than MAX_EXTENSIONS of them (reading stops there: the work is bounded whatever was sent).
+ */
+export function readExtensions(bytes: Uint8Array, streamId = 0): Extension[] {
   const extensions: Extension[] = [];
   const fields = view(bytes);
   let offset = 0;
   while (offset < bytes.byteLength) {
+    if (extensions.length === MAX_EXTENSIONS) {
+      throw new WispPacketError(`INFO has more than ${MAX_EXTENSIONS} extension records`, streamId);
+    }
     if (bytes.byteLength - offset < EXTENSION_HEADER_BYTES) {
       throw new WispPacketError(
         `INFO extension record at byte ${offset} is cut short (${bytes.byteLength - offset} of ${EXTENSION_HEADER_BYTES} header bytes)`,

@@ -15,8 +15,13 @@ export interface StreamLink {
   bufferedAmount(): number;
   /** The stream's client side has ended: it leaves the table (its session may still flush). */
   finished(stream: WispStream): void;
-  /** The stream's held packets went beyond what the client's credit allows, or back within it. */
-  overrun(stream: WispStream, over: boolean): void;
+  /**
+   * The stream holds `bytes` for its target now (received, not yet taken); `open` is false once
+   * its client side has ended and it only flushes.
+   */
+  held(stream: WispStream, bytes: number, open: boolean): void;
+  /** The client broke the protocol on this stream (DATA beyond its credit): refuse the stream. */
+  violated(stream: WispStream, why: string): void;
 }
 
 /** What a stream's session does for it; Socket2Web's Session is one. */
@@ -64,8 +69,12 @@ export class WispStream implements SessionClient {
   private gone = false;
   /** The relay asked to stop reading the client: no new credit until it resumes. */
   private blocked = false;
-  private overrunReported = false;
   private targetPaused = false;
+  /**
+   * Bytes received from the client that the target has not taken, counted here rather than asked
+   * of the session because they stay in memory after the client side ends, while they flush.
+   */
+  private heldBytes = 0;
 
   constructor(
     readonly id: number,
@@ -99,10 +108,13 @@ export class WispStream implements SessionClient {
 
   /** What the stream watches of its session: the target taking bytes (credit may be due), and being paused. */
   readonly hooks: SessionHooks = {
+    toTarget: (chunk) => this.release(chunk.byteLength),
     targetDrained: () => this.afterTargetWrite(),
     targetPaused: (paused) => {
       this.targetPaused = paused;
     },
+    // Nothing of the session is held any more: what it had not delivered was dropped with it.
+    released: () => this.release(this.heldBytes),
   };
 
   /** Starts the session that serves this stream. */
@@ -115,7 +127,14 @@ export class WispStream implements SessionClient {
   data(payload: Uint8Array): void {
     if (this.gone || !this.session) return;
     // UDP has no CONTINUE: each datagram goes out or is dropped as UDP would.
-    if (this.kind === "tcp") this.credit.received(payload.byteLength);
+    if (this.kind === "tcp") {
+      if (!this.credit.received(payload.byteLength)) {
+        this.link.violated(this, "DATA beyond the credit of its last CONTINUE");
+        return;
+      }
+      this.heldBytes += payload.byteLength;
+      this.reportHeld();
+    }
     this.session.message(payload);
     this.afterTargetWrite();
   }
@@ -128,7 +147,7 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(code, "", by);
   }
 
@@ -136,7 +155,7 @@ export class WispStream implements SessionClient {
   reset(reason: number): void {
     if (this.gone) return;
     this.sendClose(reason);
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(CloseCode.normal, "", "server");
   }
 
@@ -167,7 +186,7 @@ export class WispStream implements SessionClient {
   close(code: number): void {
     // After a refusal the status reporter has sent the CLOSE already.
     this.sendClose(closeReasonForCode(code));
-    this.link.finished(this);
+    this.finish();
     this.session?.clientClosed(code);
   }
 
@@ -175,11 +194,6 @@ export class WispStream implements SessionClient {
   private afterTargetWrite(): void {
     if (this.kind !== "tcp") return;
     this.credit.settle(this.pendingToTarget);
-    const over = this.credit.overrun && !this.gone;
-    if (over !== this.overrunReported) {
-      this.overrunReported = over;
-      this.link.overrun(this, over);
-    }
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
     if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
@@ -189,10 +203,23 @@ export class WispStream implements SessionClient {
     if (this.gone) return;
     this.gone = true;
     this.closeReason ??= reason;
-    if (this.overrunReported) {
-      this.overrunReported = false;
-      this.link.overrun(this, false);
-    }
     this.link.send(encodeClose(this.id, reason));
+  }
+
+  /** The client side has ended: the stream leaves the table; what it holds may still flush. */
+  private finish(): void {
+    this.link.finished(this);
+    this.reportHeld();
+  }
+
+  /** The target took `bytes`, or they were dropped with it. */
+  private release(bytes: number): void {
+    if (bytes <= 0 || this.heldBytes === 0) return;
+    this.heldBytes = Math.max(0, this.heldBytes - bytes);
+    this.reportHeld();
+  }
+
+  private reportHeld(): void {
+    this.link.held(this, this.heldBytes, !this.gone);
   }
 }

@@ -83,6 +83,14 @@ test("a client closing with 4403 is logged and counted as the client's code, apa
   expect(refused.code).toBe(4403);
   await proxy.waitForOutput(/close 4403 by server/);
   const metrics = samples(await (await fetch(`http://127.0.0.1:${proxy.port}/metrics`)).text());
-  expect(metrics.get('socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="client"}')).toBe(1);
-  expect(metrics.get('socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="server"}')).toBe(1);
+  expect(
+    metrics.get(
+      'socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="client"}',
+    ),
+  ).toBe(1);
+  expect(
+    metrics.get(
+      'socket2web_sessions_total{frontend="socket2web",close_code="4403",closed_by="server"}',
+    ),
+  ).toBe(1);
 }, 30_000);

@@ -5,6 +5,7 @@ import { extensions } from "@mercuryworkshop/wisp-js/client";
 import { SignJWT } from "jose";
 import { builtinAdapters } from "../../src/adapters/index.ts";
 import { WispClose } from "../../src/protocol/wisp-close.ts";
+import { readExtensions } from "../../src/wisp/packet.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { concat, startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -135,7 +136,9 @@ describe("credentials", () => {
     const peer = await openRawWisp(wispUrl(proxy), ["wisp-v2"]);
     const info = await peer.next((p) => p.type === "info");
     // Password authentication (0x02) is offered, beside UDP (0x01) where the udp adapter is on.
-    const ids = (info as { extensions: readonly { id: number }[] }).extensions.map((e) => e.id);
+    const ids = readExtensions((info as { extensionBytes: Uint8Array }).extensionBytes).map(
+      (e) => e.id,
+    );
     expect(ids).toContain(2);
     await expect(
       connectWisp(wispUrl(proxy), { wisp_extensions: [password("wrong")] }),

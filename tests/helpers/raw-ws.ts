@@ -10,6 +10,10 @@ export interface RawWsClient {
   readonly texts: string[];
   readonly closeCode: () => number | undefined;
   sendText(text: string): void;
+  /** Queues a binary frame (under 64 KiB); what the socket does not take now goes on drain. */
+  sendBinary(payload: Uint8Array): void;
+  /** Bytes queued that the socket has not taken yet (the server stopped reading). */
+  unsent(): number;
   pause(): void;
   resume(): void;
   waitFor(condition: () => boolean, timeoutMs?: number): Promise<void>;
@@ -19,12 +23,21 @@ export interface RawWsClient {
 interface State {
   buffer: Uint8Array;
   upgraded: boolean;
+  /** Frames the socket has not taken yet, oldest first. */
+  unsent: Uint8Array[];
+  /** Index of the first frame in `unsent` not wholly written. */
+  head: number;
+  unsentBytes: number;
 }
 
-/** `onBinary` sees each binary payload; without it the payloads are kept in `binary.chunks`. */
+/**
+ * `onBinary` sees each binary payload; without it the payloads are kept in `binary.chunks`.
+ * `path` is the upgrade's request target.
+ */
 export async function openRawClient(
   port: number,
   onBinary?: (payload: Uint8Array) => void,
+  path = "/",
 ): Promise<RawWsClient> {
   const texts: string[] = [];
   const binary = { bytes: 0, chunks: [] as Uint8Array[] };
@@ -42,8 +55,9 @@ export async function openRawClient(
   const socket = await Bun.connect<State>({
     hostname: "127.0.0.1",
     port,
-    data: { buffer: new Uint8Array(0), upgraded: false },
+    data: { buffer: new Uint8Array(0), upgraded: false, unsent: [], head: 0, unsentBytes: 0 },
     socket: {
+      drain: flush,
       data(socket, chunk) {
         const state = socket.data;
         state.buffer = state.buffer.byteLength ? Buffer.concat([state.buffer, chunk]) : chunk;
@@ -59,7 +73,7 @@ export async function openRawClient(
   });
   const key = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("base64");
   socket.write(
-    `GET / HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   return {
@@ -67,6 +81,8 @@ export async function openRawClient(
     texts,
     closeCode: () => closeCode,
     sendText: (text) => writeFrame(socket, 1, new TextEncoder().encode(text)),
+    sendBinary: (payload) => writeFrame(socket, 2, payload),
+    unsent: () => socket.data.unsentBytes,
     pause: () => socket.pause(),
     resume: () => socket.resume(),
     async waitFor(condition, timeoutMs = 10_000) {
@@ -121,5 +137,24 @@ function writeFrame(socket: Socket<State>, opcode: number, payload: Uint8Array):
   frame.set(mask, header);
   for (let i = 0; i < length; i++)
     frame[header + 4 + i] = (payload[i] as number) ^ (mask[i & 3] as number);
-  socket.write(frame);
+  socket.data.unsent.push(frame);
+  socket.data.unsentBytes += frame.byteLength;
+  if (socket.data.unsent.length - socket.data.head === 1) flush(socket);
+}
+
+/** Writes queued frames until the socket takes less than offered; the rest waits for drain. */
+function flush(socket: Socket<State>): void {
+  const state = socket.data;
+  while (state.head < state.unsent.length) {
+    const frame = state.unsent[state.head] as Uint8Array;
+    const written = Math.max(0, socket.write(frame));
+    state.unsentBytes -= written;
+    if (written < frame.byteLength) {
+      state.unsent[state.head] = frame.subarray(written);
+      return;
+    }
+    state.head++;
+  }
+  state.unsent = [];
+  state.head = 0;
 }

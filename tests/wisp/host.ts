@@ -11,6 +11,7 @@ import type { FlowLimits } from "../../src/relay/relay.ts";
 import { type ProxyServer, startServer } from "../../src/server/server.ts";
 import type { WispConnection } from "../../src/wisp/connection.ts";
 import type { CreditLimits } from "../../src/wisp/credit.ts";
+import type { OutboundHold } from "../../src/wisp/outbound.ts";
 
 export interface WispHostOptions {
   readonly policy?: Policy;
@@ -22,6 +23,7 @@ export interface WispHostOptions {
   readonly connectTimeout?: number;
   readonly idleTimeout?: number;
   readonly infoTimeoutMs?: number;
+  readonly outbound?: OutboundHold;
 }
 
 export interface WispHost {
@@ -63,6 +65,7 @@ export function startWispHost(options: WispHostOptions = {}): WispHost {
         connections,
         ...(options.credit ? { credit: options.credit } : {}),
         ...(options.infoTimeoutMs !== undefined ? { infoTimeoutMs: options.infoTimeoutMs } : {}),
+        ...(options.outbound ? { outbound: options.outbound } : {}),
       },
       collectGarbage: () => {},
     },

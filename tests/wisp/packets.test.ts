@@ -9,6 +9,7 @@ import {
   encodeData,
   encodeInfo,
   HEADER_BYTES,
+  readExtensions,
 } from "../../src/wisp/packet.ts";
 import { startTcpTarget } from "../helpers/targets.ts";
 import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
@@ -40,7 +41,7 @@ describe("Wisp handshake on the wire", () => {
       streamId: 0,
       major: 2,
       minor: 0,
-      extensions: [],
+      extensionBytes: new Uint8Array(0),
     });
     expect(peer.packets[1]).toEqual({
       type: "continue",
@@ -154,6 +155,27 @@ describe("bad packets close one stream with 0x41, or the WebSocket when framing 
     peer.send(encodeConnect(0, 1, echo.port, "127.0.0.1"));
     expect(await peer.closed).toMatchObject({ code: 1002 });
   });
+
+  // Stream 0 is the connection's own (the spec reserves it for the handshake): a malformed packet
+  // there ends the connection, CLOSE 0x41 on stream 0 first, as the spec ends a connection.
+  test.each([
+    ["a CONNECT cut short", Uint8Array.of(1, 0, 0, 0, 0, 1, 80), "CONNECT payload"],
+    ["a CONNECT whose host is not UTF-8", Uint8Array.of(1, 0, 0, 0, 0, 1, 80, 0, 0xff), "UTF-8"],
+    ["a CLOSE without its reason", Uint8Array.of(4, 0, 0, 0, 0), "CLOSE payload"],
+    ["a CLOSE with too long a payload", Uint8Array.of(4, 0, 0, 0, 0, 2, 2), "CLOSE payload"],
+    ["a CONTINUE cut short", Uint8Array.of(3, 0, 0, 0, 0, 1), "CONTINUE payload"],
+    ["an INFO cut short", Uint8Array.of(5, 0, 0, 0, 0, 2), "INFO payload"],
+    ["an unknown packet type", Uint8Array.of(7, 0, 0, 0, 0, 1, 2), "unknown packet type 0x07"],
+    ["DATA", encodeData(0, text.encode("stream zero")), "DATA on stream 0"],
+  ])("on stream 0, %s: CLOSE 0x41 on stream 0, then 1002", async (_, packet, why) => {
+    const peer = await openRawWisp(host.url, ["wisp-v2"]);
+    await peer.next((p) => p.type === "continue");
+    peer.send(packet);
+    expect(await peer.next(isClose(0))).toMatchObject({ reason: WispClose.invalid });
+    const closed = await peer.closed;
+    expect(closed.code).toBe(1002);
+    expect(closed.reason).toContain(why);
+  });
 });
 
 describe("Wisp 2 password authentication", () => {
@@ -163,7 +185,8 @@ describe("Wisp 2 password authentication", () => {
   test("the INFO requires it; the spec's layout is accepted, then CONTINUE", async () => {
     const peer = await openRawWisp(guarded.url, ["wisp-v2"]);
     const info = await peer.next((p) => p.type === "info");
-    expect(info).toMatchObject({ extensions: [{ id: 2, payload: Uint8Array.of(1) }] });
+    const offered = readExtensions((info as { extensionBytes: Uint8Array }).extensionBytes);
+    expect(offered).toEqual([{ id: 2, payload: Uint8Array.of(1) }]);
     expect(peer.packets.some((p) => p.type === "continue")).toBe(false);
     const payload = encodePasswordPayload({ username: "", password: "token-1" });
     peer.send(encodeInfo(2, 0, [{ id: 2, payload }]));

@@ -4,6 +4,9 @@ import { decodePacket, type Packet } from "../../src/wisp/packet.ts";
 export interface RawWisp {
   readonly packets: Packet[];
   send(bytes: Uint8Array | string): void;
+  /** Bytes sent that the WebSocket has not written to the socket yet. */
+  bufferedAmount(): number;
+  isClosed(): boolean;
   /** Resolves with the first packet (in arrival order, from the start) that matches. */
   next(match: (packet: Packet) => boolean, timeoutMs?: number): Promise<Packet>;
   readonly closed: Promise<{ code: number; reason: string }>;
@@ -40,6 +43,8 @@ export async function openRawWisp(
   return {
     packets,
     send: (bytes) => ws.send(bytes),
+    bufferedAmount: () => ws.bufferedAmount,
+    isClosed: () => ws.readyState === WebSocket.CLOSED,
     next(match, timeoutMs = 5000) {
       return new Promise((resolve, reject) => {
         const check = () => {
