@@ -47,7 +47,7 @@ test("a hostile target_ip, protocol and Wisp host at --log-level debug: escaped,
   await handshake({ protocol: `tcp\r\n${FORGED}\x1b]0;pwned\x07`, target_ip: "127.0.0.1" });
   await proxy.waitForOutput(/protocol "tcp.*is not supported/);
   const wisp = await openRawWisp(`${proxy.url}/wisp/`);
-  const host = `h\n${FORGED}\x1b[2J${"y".repeat(1024 * 1024)}`;
+  const host = `h\n${FORGED}\x1b[2J${"y".repeat(512 * 1024)}`;
   wisp.send(encodeConnect(1, 1, 80, host));
   await wisp.next(isClose(1));
   await proxy.waitForOutput(/stream 1 to \[?h/);
