@@ -44,6 +44,45 @@ function findCycle(arrows: Map<string, Set<string>>): string[] | undefined {
   return undefined;
 }
 
+const ARCHITECTURE_DOC = join(SRC, "..", "docs", "architecture.md");
+
+/** The import order docs/architecture.md states: its line of folder names joined by arrows. */
+function documentedOrder(): string[] {
+  const line = readFileSync(ARCHITECTURE_DOC, "utf8")
+    .split("\n")
+    .find((text) => /^[a-z-]+( → [a-z-]+){5,}$/.test(text.trim()));
+  return line ? line.trim().split(" → ") : [];
+}
+
+const srcFolders = () =>
+  readdirSync(SRC, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
+
+describe("docs/architecture.md tells the truth about src/", () => {
+  it("its order names every folder of src/ once", () => {
+    const order = documentedOrder();
+    expect(order.toSorted()).toEqual(srcFolders().toSorted());
+  });
+
+  it("every import between folders goes down that order, never up", () => {
+    const order = documentedOrder();
+    const upward: string[] = [];
+    for (const [from, targets] of folderArrows()) {
+      for (const to of targets) {
+        if (order.indexOf(from) > order.indexOf(to)) upward.push(`${from} → ${to}`);
+      }
+    }
+    expect(upward).toEqual([]);
+  });
+
+  it("its folder table has a row for every folder", () => {
+    const text = readFileSync(ARCHITECTURE_DOC, "utf8");
+    const missing = srcFolders().filter((folder) => !text.includes(`| \`${folder}/\` |`));
+    expect(missing).toEqual([]);
+  });
+});
+
 describe("imports between folders of src/ run one way", () => {
   it("no folder imports, directly or round a loop, a folder that imports it", () => {
     expect(findCycle(folderArrows())).toBeUndefined();

@@ -3,7 +3,7 @@ import { exitOnError } from "./cli/exit.ts";
 import { runCli } from "./cli/run.ts";
 import { UsageError } from "./config/usage-error.ts";
 import { systemResolver } from "./net/resolver.ts";
-import { TEST_HOSTS_ENV, testHostsResolver } from "./server/process/test-hosts.ts";
+import { TEST_HOSTS_ENV, testHostsResolver } from "./process/test-hosts.ts";
 import type { Notice } from "./server/start.ts";
 
 /** The test-only host table, injected here so that production configuration never reads it. */

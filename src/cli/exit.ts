@@ -1,5 +1,5 @@
 import { USAGE_EXIT_CODE, UsageError } from "../config/usage-error.ts";
-import { fatal } from "../server/process/exit.ts";
+import { fatal } from "../process/exit.ts";
 
 /** Turns a failure of a command into its exit: usage errors get status 2. */
 export function exitOnError(error: unknown): never {

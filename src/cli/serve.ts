@@ -13,10 +13,10 @@ import { settingOf, unknownEnvWarnings } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { count } from "../log/count.ts";
 import type { Resolver } from "../net/resolver.ts";
-import { TEST_HOSTS_ENV } from "../server/process/test-hosts.ts";
-import { WORKER_ENV } from "../server/process/workers.ts";
+import { TEST_HOSTS_ENV } from "../process/test-hosts.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
+import { WORKER_ENV } from "../server/workers.ts";
 import type { FlagHelp } from "./help.ts";
 
 /** Variables read outside the settings table: not typos of a setting. */

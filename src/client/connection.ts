@@ -1,9 +1,11 @@
 import { CloseCode, type ConnectedStatus } from "../protocol/constants.ts";
 import { abortError, closeError, OVERFLOW_CLOSE_CODE, Socket2WebError } from "./errors.ts";
 import type { SupportedProtocols } from "./messages.ts";
-import type { HandshakeForm } from "./open-connection.ts";
 import { CONNECTING, OPEN } from "./ready-state.ts";
 import { createWritable, ReceiveQueue } from "./streams.ts";
+
+/** How the handshake travelled: in the upgrade URL, or as the first message after the greeting. */
+export type HandshakeForm = "url" | "message";
 
 export interface CloseInfo {
   code: number;

@@ -6,6 +6,7 @@ export {
   DEFAULT_MAX_READABLE_BYTES,
   DEFAULT_READABLE_HIGH_WATER_MARK,
   DEFAULT_WRITABLE_HIGH_WATER_MARK,
+  type HandshakeForm,
   type StreamOptions,
 } from "./connection.ts";
 export {
@@ -19,5 +20,4 @@ export {
   type ConnectOptions,
   connect,
   DEFAULT_CONNECT_TIMEOUT_MS,
-  type HandshakeForm,
 } from "./open-connection.ts";

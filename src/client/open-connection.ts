@@ -1,5 +1,5 @@
 import type { ErrorStatus } from "../protocol/constants.ts";
-import { Connection, type StreamOptions } from "./connection.ts";
+import { Connection, type HandshakeForm, type StreamOptions } from "./connection.ts";
 import { abortError, closeError, Socket2WebError } from "./errors.ts";
 import {
   checkFields,
@@ -19,8 +19,6 @@ import { CONNECTING, OPEN } from "./ready-state.ts";
  * round trip where the server supports it (a server that greets instead gets the message form);
  * `"message"` always waits for the greeting and sends the handshake as a message.
  */
-export type HandshakeForm = "url" | "message";
-
 export interface ConnectOptions extends StreamOptions {
   /** An adapter named in the greeting, such as `"tcp"`. */
   protocol: string;

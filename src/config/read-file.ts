@@ -1,7 +1,7 @@
-import { readSmallFile as read, SmallFileError } from "../server/process/small-file.ts";
+import { readSmallFile as read, SmallFileError } from "../process/small-file.ts";
 import { UsageError } from "./usage-error.ts";
 
-export { MAX_SETTINGS_FILE_BYTES } from "../server/process/small-file.ts";
+export { MAX_SETTINGS_FILE_BYTES } from "../process/small-file.ts";
 
 /** A settings, token, secret or key file: see readSmallFile; its problems are usage errors. */
 export function readSmallFile(path: string, label: string, maxBytes?: number): string {

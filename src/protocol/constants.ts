@@ -12,6 +12,10 @@ export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 export const CloseCode = {
   normal: 1000,
   goingAway: 1001,
+  /** RFC 6455: the peer broke the framing of the protocol it speaks (a malformed Wisp packet). */
+  protocolError: 1002,
+  /** RFC 6455: a kind of message the endpoint does not take (a text frame on Wisp). */
+  unsupportedData: 1003,
   internalError: 1011,
   messageTooBig: 1009,
   tryAgainLater: 1013,

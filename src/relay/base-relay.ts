@@ -1,5 +1,5 @@
 import type { TargetConnection } from "../adapters/types.ts";
-import type { ClientSide, FlowLimits, RelayObserver, RelayOptions } from "./relay.ts";
+import type { ClientSide, FlowLimits, RelayObserver, RelayOptions } from "./types.ts";
 
 const NO_OBSERVER: RelayObserver = { toTarget() {}, targetPaused() {}, targetEnded() {} };
 

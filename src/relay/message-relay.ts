@@ -2,7 +2,7 @@ import type { TargetConnection } from "../adapters/types.ts";
 import { CloseCode } from "../protocol/constants.ts";
 import { BaseRelay } from "./base-relay.ts";
 import { MessageQueue } from "./message-queue.ts";
-import type { TargetRelay } from "./relay.ts";
+import type { TargetRelay } from "./types.ts";
 
 /**
  * Messages both ways, each delivered whole or not at all: never merged, never split.

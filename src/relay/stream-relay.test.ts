@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { TargetConnection } from "../adapters/types.ts";
-import type { ClientSide } from "./relay.ts";
 import { StreamRelay } from "./stream-relay.ts";
+import type { ClientSide } from "./types.ts";
 
 const limits = { highWater: 1000, lowWater: 250 };
 

@@ -1,7 +1,7 @@
 import type { TargetConnection } from "../adapters/types.ts";
 import { BaseRelay } from "./base-relay.ts";
 import { ByteQueue } from "./byte-queue.ts";
-import type { TargetRelay } from "./relay.ts";
+import type { TargetRelay } from "./types.ts";
 
 const NO_DROPS = { toTarget: 0, toClient: 0 } as const;
 

@@ -20,7 +20,7 @@ import { type ClientAddressResolver, createClientAddressResolver } from "../net/
 import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
 import { parseRule } from "../policy/rule.ts";
-import type { FlowLimits } from "../relay/relay.ts";
+import type { FlowLimits } from "../relay/types.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import { Session, type SessionContext } from "../session/session.ts";
 import { VERSION } from "../version.ts";

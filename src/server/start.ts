@@ -9,18 +9,18 @@ import { serverMetrics, supervisorMetrics } from "../metrics/wiring.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { boundedResolver, type Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
+import { fatal, flushAndExit } from "../process/exit.ts";
+import { fileLimitWarning, openFileLimit } from "../process/file-limit.ts";
+import { onShutdownSignal } from "../process/signals.ts";
+import { onSupervisorLost } from "../process/supervisor-link.ts";
+import { explainBindError } from "./bind-error.ts";
 import type { ServerConfig } from "./config.ts";
 import { featureLines } from "./feature-lines.ts";
-import { explainBindError } from "./process/bind-error.ts";
-import { fatal, flushAndExit } from "./process/exit.ts";
-import { fileLimitWarning, openFileLimit } from "./process/file-limit.ts";
-import { onShutdownSignal } from "./process/signals.ts";
-import { onSupervisorLost } from "./process/supervisor-link.ts";
-import { shareOf, superviseWorkers, workerId } from "./process/workers.ts";
 import type { PageRoute } from "./routes.ts";
 import { type ProxyServer, startServer } from "./server.ts";
 import { SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { loadTls, type TlsFiles, type TlsMaterial } from "./tls.ts";
+import { shareOf, superviseWorkers, workerId } from "./workers.ts";
 
 /** A worker whose supervisor is gone has nobody to answer to: it closes its sessions quickly. */
 const ORPHAN_GRACE_MS = 500;

@@ -1,5 +1,5 @@
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { readSmallFile, SmallFileError } from "./process/small-file.ts";
+import { readSmallFile, SmallFileError } from "../process/small-file.ts";
 
 /** PEM certificate chain and private key, as Bun.serve's `tls` takes them. */
 export interface TlsMaterial {

@@ -11,13 +11,13 @@ import type { FrontEndName } from "../metrics/labels.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
 import { CloseCode, CloseReason, type ConnectedStatus } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
-import {
-  type ClientSide,
-  createRelay,
-  type FlowLimits,
-  type TargetRelay as Relay,
-  type RelayObserver,
-} from "../relay/relay.ts";
+import { createRelay } from "../relay/relay.ts";
+import type {
+  ClientSide,
+  FlowLimits,
+  TargetRelay as Relay,
+  RelayObserver,
+} from "../relay/types.ts";
 import type { SessionClient } from "./client.ts";
 import { type Clock, idleClock, lifetimeClock } from "./clock.ts";
 import type { SessionEnd } from "./end.ts";

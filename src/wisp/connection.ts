@@ -249,7 +249,10 @@ export class WispConnection {
     if (this.idle) this.lastActivity = Date.now();
     // Refused before anything is kept, even while a credential is checked.
     if (data.length > MAX_PACKET_BYTES) {
-      this.protocolError(1009, `packet of ${data.length} bytes exceeds ${MAX_PACKET_BYTES}`);
+      this.protocolError(
+        CloseCode.messageTooBig,
+        `packet of ${data.length} bytes exceeds ${MAX_PACKET_BYTES}`,
+      );
       return;
     }
     if (this.state === "authenticating") {
@@ -257,7 +260,7 @@ export class WispConnection {
       return;
     }
     if (typeof data === "string") {
-      this.protocolError(1003, "text frame: Wisp packets are binary messages");
+      this.protocolError(CloseCode.unsupportedData, "text frame: Wisp packets are binary messages");
       return;
     }
     let packet: Packet;
@@ -267,7 +270,7 @@ export class WispConnection {
       if (!(error instanceof WispPacketError)) throw error;
       // Stream 0 is the connection's own: a malformed packet there ends the connection.
       if (!error.streamId || this.state === "awaiting-info")
-        this.protocolError(1002, error.message);
+        this.protocolError(CloseCode.protocolError, error.message);
       else this.refuseStream(error.streamId, error.message);
       return;
     }
@@ -282,7 +285,7 @@ export class WispConnection {
         return;
       case "data": {
         if (packet.streamId === 0) {
-          this.protocolError(1002, "DATA on stream 0, which is reserved");
+          this.protocolError(CloseCode.protocolError, "DATA on stream 0, which is reserved");
           return;
         }
         const stream = this.streams.get(packet.streamId);
@@ -367,7 +370,7 @@ export class WispConnection {
       extensions = readExtensions(packet.extensionBytes);
     } catch (error) {
       if (!(error instanceof WispPacketError)) throw error;
-      this.protocolError(1002, error.message);
+      this.protocolError(CloseCode.protocolError, error.message);
       return;
     }
     const extension = extensions.find((e) => e.id === ExtensionId.passwordAuth);
@@ -412,7 +415,7 @@ export class WispConnection {
   private connect(packet: Extract<Packet, { type: "connect" }>): void {
     const { streamId: id, port, host } = packet;
     if (id === 0) {
-      this.protocolError(1002, "CONNECT on stream 0, which is reserved");
+      this.protocolError(CloseCode.protocolError, "CONNECT on stream 0, which is reserved");
       return;
     }
     const existing = this.streams.get(id);
@@ -485,7 +488,7 @@ export class WispConnection {
     if (id === 0) {
       // Wisp 2: the client rejects the connection (for example, incompatible extensions).
       this.debug(`client closed the connection with reason 0x${reason.toString(16)}`);
-      this.socket.close(1000, "client closed the Wisp connection");
+      this.socket.close(CloseCode.normal, "client closed the Wisp connection");
       return;
     }
     this.streams.get(id)?.clientClosed(reason);
@@ -538,7 +541,7 @@ export class WispConnection {
     this.options.logger.info(`${this.options.label}: refused: ${why}`);
     this.closedBy = "server";
     this.socket.sendBinary(encodeClose(0, reason));
-    this.socket.close(4401, "unauthorized");
+    this.socket.close(CloseCode.unauthorized, "unauthorized");
     this.closed();
   }
 

@@ -7,7 +7,7 @@ import { defaultServerConfig } from "../../src/config/defaults.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { mapResolver } from "../../src/net/resolver.ts";
 import { createPolicy, type Policy } from "../../src/policy/policy.ts";
-import type { FlowLimits } from "../../src/relay/relay.ts";
+import type { FlowLimits } from "../../src/relay/types.ts";
 import { type ProxyServer, startServer } from "../../src/server/server.ts";
 import type { WispConnection } from "../../src/wisp/connection.ts";
 import type { CreditLimits } from "../../src/wisp/credit.ts";

@@ -1,8 +1,8 @@
 import { defineCommand } from "citty";
 import { createLogger } from "../../log/logger.ts";
 import { formatHostPort } from "../../net/host-port.ts";
-import { fatal } from "../../server/process/exit.ts";
-import { onShutdownSignal } from "../../server/process/signals.ts";
+import { fatal } from "../../process/exit.ts";
+import { onShutdownSignal } from "../../process/signals.ts";
 import {
   type ForwardOptions,
   logLevelFlag,

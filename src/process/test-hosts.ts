@@ -1,4 +1,4 @@
-import { mapResolver, type Resolver } from "../../net/resolver.ts";
+import { mapResolver, type Resolver } from "../net/resolver.ts";
 
 /**
  * A testing aid, not a feature: when SOCKET2WEB_TEST_HOSTS holds a JSON object of names to

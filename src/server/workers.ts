@@ -1,9 +1,9 @@
 import type { Subprocess } from "bun";
-import type { Logger } from "../../log/logger.ts";
-import type { ServerConfig } from "../config.ts";
-import { WORKER_KILL_DEADLINE_MS } from "../shutdown.ts";
+import type { Logger } from "../log/logger.ts";
+import { fatal } from "../process/exit.ts";
 import { explainBindError } from "./bind-error.ts";
-import { fatal } from "./exit.ts";
+import type { ServerConfig } from "./config.ts";
+import { WORKER_KILL_DEADLINE_MS } from "./shutdown.ts";
 
 /** Set in a worker's environment to its number (1…N); a worker serves, it does not supervise. */
 export const WORKER_ENV = "SOCKET2WEB_WORKER";

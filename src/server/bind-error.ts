@@ -1,5 +1,5 @@
-import { formatHostPort } from "../../net/host-port.ts";
-import type { ServerConfig } from "../config.ts";
+import { formatHostPort } from "../net/host-port.ts";
+import type { ServerConfig } from "./config.ts";
 
 /** One line saying why the listener could not be opened, and what to do about it. */
 export function explainBindError(
