@@ -18,6 +18,8 @@ export interface RawWsClient {
   resume(): void;
   waitFor(condition: () => boolean, timeoutMs?: number): Promise<void>;
   end(): void;
+  /** Drops the connection with a TCP reset, as a client that crashed or lost its network. */
+  terminate(): void;
 }
 
 interface State {
@@ -93,6 +95,7 @@ export async function openRawClient(
       }
     },
     end: () => socket.end(),
+    terminate: () => socket.terminate(),
   };
 }
 
