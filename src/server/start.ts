@@ -104,6 +104,18 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   } catch (error) {
     fatal(explainBindError(error, config));
   }
+  let stopping = false;
+  // Before the first line: whoever reads "listening on" may signal at once, and must be heard.
+  keepRunningOnBugs(logger);
+  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
+  onShutdownSignal(async (signal) => {
+    stopping = true;
+    logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
+    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
+    await server.shutdown();
+    logger.info("stopped");
+    await flushAndExit(0);
+  });
   logger.info(
     `socket2web listening on ${server.url} (max ${config.maxConnections} connections, ` +
       `handshake timeout ${config.timeout} s, connect timeout ${config.connectTimeout} s, ` +
@@ -120,7 +132,6 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     }),
   );
   for (const line of featureLines(server.url, config)) logger.info(line.text, fields(line.fields));
-  let stopping = false;
   // Only the supervisor serves --metrics-listen when there are workers.
   if (id === undefined) {
     try {
@@ -141,16 +152,6 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   for (const notice of setup.notices) logger[notice.level](notice.text);
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
-  keepRunningOnBugs(logger);
-  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
-  onShutdownSignal(async (signal) => {
-    stopping = true;
-    logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
-    setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
-    await server.shutdown();
-    logger.info("stopped");
-    await flushAndExit(0);
-  });
   if (id !== undefined) {
     onSupervisorLost(async () => {
       // A signal's shutdown is already under way, bounded by its own deadline.
