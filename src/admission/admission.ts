@@ -80,6 +80,8 @@ export interface AdmissionDeps {
   readonly logger: Logger;
 }
 
+const ANONYMOUS: Grant = { ok: true, kind: "anonymous" };
+
 /** Refusals that are told by upgrading and closing (so a browser can read them), not over HTTP. */
 const TOLD_AFTER_UPGRADE: ReadonlySet<Refusal["code"]> = new Set([
   "rate_limit",
@@ -137,7 +139,10 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         return turned(new Refusal("rate_limit", CloseReason.rateLimited), client);
       const slot = deps.slots.take(client.address);
       if (slot instanceof Refusal) return turned(slot, client);
-      const grant = await credentialOf(request, urlCredential, deps.credentials);
+      // Without configured credentials the header is someone else's business (a proxy's Basic auth).
+      const grant = deps.credentials.required
+        ? await credentialOf(request, urlCredential, deps.credentials)
+        : ANONYMOUS;
       if (grant instanceof Refusal) {
         slot.release();
         return turned(grant, client);
@@ -210,8 +215,6 @@ async function credentialOf(
   urlCredential: string | undefined,
   credentials: CredentialCheck,
 ): Promise<Grant | undefined | Refusal> {
-  // Without configured credentials the header is someone else's business (a proxy's Basic auth).
-  if (!credentials.required) return { ok: true, kind: "anonymous" };
   const bearer = bearerFromAuthorization(request.headers.get("authorization"));
   if (bearer.kind === "malformed") {
     const failure = credentialFailure(

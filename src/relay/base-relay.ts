@@ -1,7 +1,7 @@
 import type { TargetConnection } from "../adapters/types.ts";
 import type { ClientSide, FlowLimits, RelayObserver, RelayOptions } from "./types.ts";
 
-const NO_OBSERVER: RelayObserver = { toTarget() {}, targetPaused() {}, targetEnded() {} };
+const NO_OBSERVER: RelayObserver = { targetEnded() {} };
 
 /** A queue towards the target, as each transport keeps one: bytes or whole messages. */
 interface TargetQueue {
@@ -57,8 +57,10 @@ export abstract class BaseRelay {
   /** Writes to the target, telling the observer what it took. */
   protected write(target: TargetConnection, chunk: Uint8Array): number {
     const written = target.write(chunk);
-    if (written > 0)
-      this.observer.toTarget(written === chunk.byteLength ? chunk : chunk.subarray(0, written));
+    const observe = this.observer.toTarget;
+    if (observe && written > 0) {
+      observe(written === chunk.byteLength ? chunk : chunk.subarray(0, written));
+    }
     return written;
   }
 

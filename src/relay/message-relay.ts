@@ -66,7 +66,7 @@ export class MessageRelay extends BaseRelay implements TargetRelay {
       let taken: number;
       try {
         taken = target.write(message);
-        if (taken >= 0) this.observer.toTarget(message);
+        if (taken >= 0) this.observer.toTarget?.(message);
       } catch {
         // The kernel refused this datagram (ENOBUFS and the like): lost, as UDP loses it.
         this.dropped.toTarget++;

@@ -53,7 +53,7 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     if (this.targetPaused && this.client.bufferedAmount() < this.limits.lowWater) {
       this.targetPaused = false;
       this.target?.resume();
-      this.observer.targetPaused(false);
+      this.observer.targetPaused?.(false);
     }
   }
 
@@ -65,7 +65,7 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     ) {
       this.targetPaused = true;
       this.target?.pause();
-      this.observer.targetPaused(true);
+      this.observer.targetPaused?.(true);
     }
   }
 

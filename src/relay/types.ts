@@ -49,10 +49,10 @@ export interface TargetRelay {
 
 /** What a relay tells the session about the target side as it happens. */
 export interface RelayObserver {
-  /** Bytes (or a message) the target took. */
-  toTarget(chunk: Uint8Array): void;
+  /** Bytes (or a message) the target took; absent when nobody watches them. */
+  readonly toTarget?: ((chunk: Uint8Array) => void) | undefined;
   /** Reading the target stopped (true) or started again (false) for the client's backlog. */
-  targetPaused(paused: boolean): void;
+  readonly targetPaused?: ((paused: boolean) => void) | undefined;
   /** The client was gone and the target has had every byte: it was ended. */
   targetEnded(): void;
 }

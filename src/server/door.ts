@@ -169,7 +169,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     session: (request) => {
       const id = nextSessionId++;
       const { entrant } = request;
-      const hooks: SessionHooks[] = [...(request.hooks ?? [])];
+      const hooks: SessionHooks[] = request.hooks ? [...request.hooks] : [];
       if (capture) hooks.push(captureHooks(capture, id, entrant.client));
       const shared = request.shared === true;
       const session = new Session(shared ? streamContext : context, {

@@ -101,10 +101,12 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     }
     let plan: Plan | Refusal;
     try {
-      plan = await frontEnd.accept(claim, entered, door, {
+      const accepted = frontEnd.accept(claim, entered, door, {
         subprotocol,
         waitLonger: () => server.timeout(request, 0),
       });
+      // Most front ends decide at once: no turn of the event loop for them.
+      plan = accepted instanceof Promise ? await accepted : accepted;
     } catch (error) {
       entered.slot.release();
       throw error;

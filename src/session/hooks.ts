@@ -53,3 +53,38 @@ export interface SessionHooks {
   /** Nothing of the session is held any more: its target is closed (or was never opened). */
   released?(): void;
 }
+
+type HookName = keyof SessionHooks;
+const HOOK_NAMES: readonly HookName[] = [
+  "opened",
+  "toTarget",
+  "fromTarget",
+  "targetPaused",
+  "targetDrained",
+  "closed",
+  "released",
+];
+
+/**
+ * One object from many observers: each hook is absent when nobody listens, the one listener when
+ * there is one, else a call to each in turn. So a session without observers of its bytes pays
+ * nothing per chunk.
+ */
+export function combineHooks(list: readonly SessionHooks[]): SessionHooks {
+  if (list.length === 1) return list[0] as SessionHooks;
+  const combined: Record<string, (value: never) => void> = {};
+  for (const name of HOOK_NAMES) {
+    const listeners: ((value: never) => void)[] = [];
+    for (const hooks of list) {
+      const listener = hooks[name] as ((value: never) => void) | undefined;
+      if (listener) listeners.push(listener);
+    }
+    if (listeners.length === 1) combined[name] = listeners[0] as (value: never) => void;
+    else if (listeners.length > 1) {
+      combined[name] = (value) => {
+        for (const listener of listeners) listener(value);
+      };
+    }
+  }
+  return combined as SessionHooks;
+}

@@ -21,7 +21,7 @@ import type {
 import type { SessionClient } from "./client.ts";
 import { type Clock, idleClock, lifetimeClock } from "./clock.ts";
 import type { SessionEnd } from "./end.ts";
-import type { SessionHooks, SessionRecord } from "./hooks.ts";
+import { combineHooks, type SessionHooks, type SessionRecord } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
 import type { StatusReporter } from "./status.ts";
 
@@ -133,7 +133,7 @@ export class Session {
   private wasReleased = false;
   private readonly tracing: boolean;
   private readonly client: SessionClient;
-  private readonly hooks: readonly SessionHooks[];
+  private readonly hooks: SessionHooks;
 
   constructor(
     private readonly context: SessionContext,
@@ -143,7 +143,7 @@ export class Session {
     this.clientAddress = parts.clientAddress;
     this.frontEnd = parts.frontEnd;
     this.client = parts.client;
-    this.hooks = parts.hooks;
+    this.hooks = combineHooks(parts.hooks);
     this.tracing = context.logger.level >= LogLevels.trace;
   }
 
@@ -290,7 +290,7 @@ export class Session {
       dropped: relay?.dropped,
     };
     const record = this.record();
-    for (const hook of this.hooks) hook.closed?.(record);
+    this.hooks.closed?.(record);
     this.releaseIfDone();
   }
 
@@ -405,7 +405,7 @@ export class Session {
             ? reached.location.path
             : undefined,
     };
-    for (const hook of this.hooks) hook.opened?.(opened);
+    this.hooks.opened?.(opened);
     relay.attach(reached.connection);
     this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
   }
@@ -436,31 +436,32 @@ export class Session {
 
   /** The target's events, as the session handles them and tells its observers. */
   private targetEvents(relay: Relay): TargetEvents {
-    const hooks = this.hooks;
+    const { fromTarget, targetDrained } = this.hooks;
     return {
-      data: (chunk) => {
-        if (this.tracing) this.tracePayload("target -> client", chunk);
-        for (const hook of hooks) hook.fromTarget?.(chunk);
-        relay.fromTarget(chunk);
-      },
-      drain: () => {
-        relay.targetDrained();
-        for (const hook of hooks) hook.targetDrained?.();
-      },
+      data:
+        fromTarget || this.tracing
+          ? (chunk) => {
+              if (this.tracing) this.tracePayload("target -> client", chunk);
+              fromTarget?.(chunk);
+              relay.fromTarget(chunk);
+            }
+          : (chunk) => relay.fromTarget(chunk),
+      drain: targetDrained
+        ? () => {
+            relay.targetDrained();
+            targetDrained();
+          }
+        : () => relay.targetDrained(),
       end: () => this.targetEnded(relay, CloseCode.normal, CloseReason.targetClosed),
       error: (error) => this.targetEnded(relay, CloseCode.internalError, targetFailure(error)),
     };
   }
 
   private relayObserver(): RelayObserver {
-    const hooks = this.hooks;
+    const { toTarget, targetPaused } = this.hooks;
     return {
-      toTarget: (chunk) => {
-        for (const hook of hooks) hook.toTarget?.(chunk);
-      },
-      targetPaused: (paused) => {
-        for (const hook of hooks) hook.targetPaused?.(paused);
-      },
+      toTarget,
+      targetPaused,
       targetEnded: () => this.targetGone(),
     };
   }
@@ -535,7 +536,7 @@ export class Session {
   private releaseIfDone(): void {
     if (this.wasReleased || this.holdsTarget || this.state.kind !== "closed") return;
     this.wasReleased = true;
-    for (const hook of this.hooks) hook.released?.();
+    this.hooks.released?.();
   }
 
   /** The client is gone: the target gets what was already received, then its end of stream. */
