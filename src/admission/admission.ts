@@ -63,6 +63,8 @@ export interface ReachRequest {
 export interface Reached {
   readonly connection: TargetConnection;
   readonly location: Location;
+  /** The credential the target was reached with (the upgrade's, or the handshake's token). */
+  readonly grant: Grant;
 }
 
 export interface AdmissionDeps {
@@ -179,7 +181,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           },
           abort,
         );
-        return { connection, location: location as Location };
+        return { connection, location: location as Location, grant: proved };
       } catch (error) {
         if (error instanceof ProxyError) throw Refusal.of(error);
         throw error;

@@ -1,3 +1,4 @@
+import type { Principal } from "./principal.ts";
 import type { TicketFailure, TicketPins, TicketVerifier } from "./tickets.ts";
 import type { TokenSet } from "./tokens.ts";
 
@@ -25,9 +26,14 @@ export interface CredentialFailure {
 
 export type CredentialResult =
   /** No credential is configured, so none is needed. */
-  | { readonly ok: true; readonly kind: "anonymous" }
-  | { readonly ok: true; readonly kind: "token" }
-  | { readonly ok: true; readonly kind: "ticket"; readonly pins: TicketPins }
+  | { readonly ok: true; readonly kind: "anonymous"; readonly principal?: Principal }
+  | { readonly ok: true; readonly kind: "token"; readonly principal?: Principal }
+  | {
+      readonly ok: true;
+      readonly kind: "ticket";
+      readonly pins: TicketPins;
+      readonly principal?: Principal;
+    }
   | CredentialFailure;
 
 /** What each class tells the client, after "a valid credential is required: ". */

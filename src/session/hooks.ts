@@ -16,6 +16,8 @@ export interface OpenedTarget {
 export interface SessionRecord {
   readonly id: number;
   readonly frontEnd: FrontEndName;
+  /** Who the session belongs to (`anonymous` without credentials). */
+  readonly principal: string;
   readonly client: string;
   readonly protocol: string | undefined;
   readonly target: string | undefined;

@@ -4,6 +4,7 @@ import { describeTarget } from "../admission/access.ts";
 import type { Reached, ReachRequest } from "../admission/admission.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
+import { ANONYMOUS, type Principal } from "../auth/principal.ts";
 import type { ClosedBy } from "../log/closed-by.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import { clientText } from "../log/safe-text.ts";
@@ -131,6 +132,8 @@ export class Session {
   /** A target connection is open, or being opened, for this session. */
   private holdsTarget = false;
   private wasReleased = false;
+  /** The credential its target was reached with, once reached. */
+  private proved: Grant | undefined;
   private readonly tracing: boolean;
   private readonly client: SessionClient;
   private readonly hooks: SessionHooks;
@@ -177,6 +180,11 @@ export class Session {
   get pendingToTarget(): number {
     const state = this.state;
     return state.kind === "closed" ? 0 : (this.relayOf(state)?.pendingToTarget ?? 0);
+  }
+
+  /** Who the session belongs to: the name its credential gives, `anonymous` without one. */
+  get principal(): Principal {
+    return (this.proved ?? this.parts.grant)?.principal ?? ANONYMOUS;
   }
 
   /** The adapter the session chose; undefined before its target is chosen. */
@@ -394,6 +402,7 @@ export class Session {
     const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
     this.parts.status.connected(status);
     this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
+    this.proved = reached.grant;
     const opened = {
       protocol: adapter.name,
       transport: adapter.transport,
@@ -589,6 +598,7 @@ export class Session {
     return {
       id: this.id,
       frontEnd: this.frontEnd,
+      principal: this.principal.name,
       client: this.clientAddress,
       protocol: this.chosenProtocol,
       target: this.chosenTarget,
