@@ -5,6 +5,7 @@ import {
   plainHandlers,
   type SocketState,
   type StreamSocket,
+  sendPreamble,
   streamConnection,
   type TlsConnectOptions,
   upgradeToTls,
@@ -20,6 +21,8 @@ export interface CancellableOpen {
   readonly events: TargetEvents;
   /** Start TLS once connected (the tls adapter): the handshake is cancellable too. */
   readonly tls?: TlsConnectOptions;
+  /** Written as soon as the connection is up, before TLS starts (a PROXY protocol header). */
+  readonly preamble?: Uint8Array | undefined;
 }
 
 /** The native socket under a node:net socket, in Bun: the same kind of object Bun.connect gives. */
@@ -41,10 +44,12 @@ export async function openCancellableTcp({
   signal,
   events,
   tls,
+  preamble,
 }: CancellableOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false };
   const socket = await connectCancellable(address, port, where, signal, state);
   closeIfAbandoned(signal, state, () => socket.terminate());
+  if (preamble) sendPreamble(socket, state, preamble, where);
   return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
 }
 

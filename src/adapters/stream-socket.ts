@@ -92,6 +92,30 @@ export interface UnixOpen {
   readonly path: string;
   readonly signal: AbortSignal;
   readonly events: TargetEvents;
+  /** Written as soon as the connection is up (a PROXY protocol header). */
+  readonly preamble?: Uint8Array | undefined;
+}
+
+/**
+ * Writes what the target must get before anything else on a socket just opened. Its send buffer
+ * is empty and the preamble is far smaller than it (a PROXY header is at most a few hundred
+ * bytes), so it goes at once; a socket that takes less is dropped rather than sending client
+ * bytes the target would read as part of the header.
+ */
+export function sendPreamble(
+  socket: StreamSocket,
+  state: SocketState,
+  preamble: Uint8Array,
+  where: string,
+): void {
+  const written = socket.write(preamble);
+  if (written === preamble.length) return;
+  state.finished = true;
+  socket.terminate();
+  throw new ProxyError(
+    "connect_failed",
+    `the PROXY protocol header could not be sent to ${where} at once (${Math.max(0, written)} of ${preamble.length} bytes)`,
+  );
 }
 
 /**
@@ -102,6 +126,7 @@ export async function openUnixSocket({
   path,
   signal,
   events,
+  preamble,
 }: UnixOpen): Promise<TargetConnection> {
   const state: SocketState = { events, finished: false };
   let socket: StreamSocket;
@@ -112,6 +137,7 @@ export async function openUnixSocket({
     throw new ProxyError("connect_failed", `connect ${code} ${path}`);
   }
   closeIfAbandoned(signal, state, () => socket.terminate());
+  if (preamble) sendPreamble(socket, state, preamble, path);
   return streamConnection(socket, state);
 }
 

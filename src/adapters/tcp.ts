@@ -16,6 +16,13 @@ export const tcp = defineProtocol({
   parse: (handshake) => parseFields(fields, handshake),
   locate: (target) => ({ host: target.target_ip, port: target.target_port }),
   // Through node:net so that an abandoned connect releases its descriptor at once.
-  open: ({ location: { address, port }, signal }, events) =>
-    openCancellableTcp({ address, port, where: formatHostPort(address, port), signal, events }),
+  open: ({ location: { address, port }, signal, preamble }, events) =>
+    openCancellableTcp({
+      address,
+      port,
+      where: formatHostPort(address, port),
+      signal,
+      events,
+      preamble,
+    }),
 });

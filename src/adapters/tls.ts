@@ -48,13 +48,14 @@ export function tls(settings: AdapterSettings): NetworkAdapter<TlsTarget> {
     transport: "stream",
     parse,
     locate: (target) => ({ host: target.target_ip, port: target.target_port }),
-    open({ target, location: { address, port }, signal }, events) {
+    open({ target, location: { address, port }, signal, preamble }, events) {
       return openCancellableTcp({
         address,
         port,
         where: formatHostPort(address, port),
         signal,
         events,
+        preamble,
         // No name for an IP target: Bun would send the address as SNI (RFC 6066 forbids it);
         // "" sends none, and the certificate is still checked against the address.
         tls: { ...trust, serverName: serverNameOf(target) ?? "" },

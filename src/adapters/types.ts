@@ -43,6 +43,11 @@ export interface OpenRequest<Target, Where extends Location = Location> {
   readonly location: Where;
   /** Aborted when the connect timeout fires or the client leaves; a late socket must then be destroyed. */
   readonly signal: AbortSignal;
+  /**
+   * Bytes the target gets first, before any client byte (and before TLS starts, for tls): a PROXY
+   * protocol header. Only stream adapters are given one.
+   */
+  readonly preamble?: Uint8Array | undefined;
 }
 
 /** Events from the target, delivered to the relay. None is delivered before `open` resolves. */

@@ -19,6 +19,7 @@ export function unix(settings: AdapterSettings): PathAdapter<{ target_path: stri
     allowed: createPathAllowList(settings.allowUnix),
     parse: (handshake) => parseFields(fields, handshake),
     locate: (target) => target.target_path,
-    open: ({ location: { path }, signal }, events) => openUnixSocket({ path, signal, events }),
+    open: ({ location: { path }, signal, preamble }, events) =>
+      openUnixSocket({ path, signal, events, preamble }),
   });
 }

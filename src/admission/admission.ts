@@ -16,6 +16,12 @@ import type { RateLimiter } from "../limits/rate-limit.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
+import {
+  type ProxyProtocolSetting,
+  type ProxyProtocolVersion,
+  proxyHeader,
+  versionOf,
+} from "../net/proxy-protocol.ts";
 import type { Resolver } from "../net/resolver.ts";
 import type { Policy } from "../policy/policy.ts";
 import { CloseReason } from "../protocol/constants.ts";
@@ -57,6 +63,15 @@ export interface ReachRequest {
   readonly grant: Grant | undefined;
   /** A credential that came with the target (the handshake's `token`). */
   readonly token: string | undefined;
+  /**
+   * A PROXY protocol header for this target (a route, a token file entry, a ticket naming its
+   * target, an access rule): wins over the ticket's `proxy_protocol` claim and the server default.
+   */
+  readonly proxyProtocol?: ProxyProtocolSetting | undefined;
+  /** The client a PROXY protocol header names (unknown without it: v1 UNKNOWN, v2 AF_UNSPEC). */
+  readonly client?: ClientInfo | undefined;
+  /** The session a PROXY protocol v2 header names (PP2_TYPE_UNIQUE_ID), as the log line does. */
+  readonly sessionId?: number | undefined;
 }
 
 /** A target reached: open, at a location the policy passed. */
@@ -77,6 +92,8 @@ export interface AdmissionDeps {
   readonly resolver: Resolver;
   /** Seconds to open a target (`--connect-timeout`). */
   readonly connectTimeout: number;
+  /** `--proxy-protocol`: the header every target gets unless its own setting says otherwise. */
+  readonly proxyProtocol?: ProxyProtocolVersion | undefined;
   /** False once shutting down. */
   readonly accepting: () => boolean;
   readonly logger: Logger;
@@ -157,9 +174,11 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return rate && !rate.allowed ? new Refusal("rate_limit", "rate limit") : undefined;
     },
 
-    async reach({ adapter, target, grant, token }, events, abort) {
+    async reach(request, events, abort) {
+      const { adapter, target, grant, token } = request;
       try {
         const proved = await grantFor(deps.credentials, grant, token);
+        const header = proxyHeaderFor(request, proved, deps.proxyProtocol);
         const locations = await checkedLocations(
           deps.policy,
           deps.resolver,
@@ -174,10 +193,16 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           (candidate, signal) => {
             location = candidate;
             const open = adapter.open.bind(adapter) as (
-              request: { target: unknown; location: Location; signal: AbortSignal },
+              request: {
+                target: unknown;
+                location: Location;
+                signal: AbortSignal;
+                preamble: Uint8Array | undefined;
+              },
               events: TargetEvents,
             ) => Promise<TargetConnection>;
-            return open({ target, location: candidate, signal }, events);
+            const preamble = header?.(candidate);
+            return open({ target, location: candidate, signal, preamble }, events);
           },
           abort,
         );
@@ -188,6 +213,37 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       }
     },
   };
+}
+
+/**
+ * The PROXY protocol header each candidate location gets, if one is configured: the target's own
+ * setting, else the ticket's claim, else the server default. Only byte streams can carry it.
+ */
+function proxyHeaderFor(
+  request: ReachRequest,
+  grant: Grant,
+  serverDefault: ProxyProtocolVersion | undefined,
+): ((location: Location) => Uint8Array) | undefined {
+  const claimed = grant.kind === "ticket" ? grant.pins.proxyProtocol : undefined;
+  const version = versionOf(request.proxyProtocol ?? claimed ?? serverDefault);
+  if (version === undefined) return undefined;
+  const { adapter, target, client, sessionId } = request;
+  if (adapter.transport !== "stream") {
+    throw new Refusal(
+      "unsupported_protocol",
+      `a PROXY protocol header is configured for this session, and ${adapter.name} targets cannot take one`,
+    );
+  }
+  const source = client ? { address: client.address, port: client.port } : undefined;
+  const authority = adapter.endpoint === "network" ? adapter.locate(target).host : undefined;
+  const uniqueId = sessionId === undefined ? undefined : String(sessionId);
+  return (location) =>
+    proxyHeader(version, {
+      source,
+      destination: location.kind === "network" ? location : undefined,
+      authority,
+      uniqueId,
+    });
 }
 
 function clientOf(

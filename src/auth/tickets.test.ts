@@ -221,6 +221,13 @@ describe("ticket claims", () => {
     expect(result.pins.protocols).toEqual(["tcp"]);
   });
 
+  it("reads proxy_protocol (v1, v2 or off)", async () => {
+    const v = await verifier({ secret: SECRET });
+    const result = await v.verify(await hs256(claims({ proxy_protocol: "v2" })));
+    if (!result.ok) throw new Error(result.reason);
+    expect(result.pins.proxyProtocol).toBe("v2");
+  });
+
   it("keeps an empty allow list (it allows nothing)", async () => {
     const v = await verifier({ secret: SECRET });
     expect(await v.verify(await hs256(claims({ allow: [] })))).toEqual({
@@ -237,6 +244,8 @@ describe("ticket claims", () => {
     [{ protocols: "tcp" }, "claim protocols must be a list"],
     [{ protocols: [""] }, "claim protocols must be a list"],
     [{ protocols: [null] }, "claim protocols must be a list"],
+    [{ proxy_protocol: "v3" }, "claim proxy_protocol must be one of v1, v2, off"],
+    [{ proxy_protocol: 2 }, "claim proxy_protocol must be one of v1, v2, off"],
   ])("refuses malformed claims %j", async (extra, reason) => {
     const v = await verifier({ secret: SECRET });
     const result = await v.verify(await hs256(claims(extra)));

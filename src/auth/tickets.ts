@@ -8,6 +8,11 @@ import {
   jwtVerify,
 } from "jose";
 import { formatHostPort } from "../net/host-port.ts";
+import {
+  PROXY_PROTOCOL_SETTINGS,
+  type ProxyProtocolSetting,
+  proxyProtocolSetting,
+} from "../net/proxy-protocol.ts";
 import { parseTargetHost, type TargetHost } from "../net/target-host.ts";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 
@@ -21,6 +26,11 @@ export interface TicketPins {
    * ticket is also pinned to it for every other session.
    */
   readonly target?: { readonly host: string; readonly port: number };
+  /**
+   * The `proxy_protocol` claim (`v1`, `v2` or `off`): a PROXY protocol header before the client's
+   * bytes on every target this ticket reaches, whatever the server default.
+   */
+  readonly proxyProtocol?: ProxyProtocolSetting;
 }
 
 export type TicketFailure =
@@ -178,8 +188,12 @@ function classify(error: unknown): TicketResult {
 }
 
 function readPins(payload: JWTPayload): TicketResult {
-  const pins: { allow?: Rule[]; protocols?: string[]; target?: { host: string; port: number } } =
-    {};
+  const pins: {
+    allow?: Rule[];
+    protocols?: string[];
+    target?: { host: string; port: number };
+    proxyProtocol?: ProxyProtocolSetting;
+  } = {};
   if (payload.host !== undefined || payload.port !== undefined) {
     const target = readTarget(payload.host, payload.port);
     if (typeof target === "string") return fail("invalid_claims", target);
@@ -216,6 +230,19 @@ function readPins(payload: JWTPayload): TicketResult {
       return fail("invalid_claims", "claim protocols must be a list of adapter names");
     }
     pins.protocols = [...protocols];
+  }
+  if (payload.proxy_protocol !== undefined) {
+    const setting =
+      typeof payload.proxy_protocol === "string"
+        ? proxyProtocolSetting(payload.proxy_protocol)
+        : undefined;
+    if (setting === undefined) {
+      return fail(
+        "invalid_claims",
+        `claim proxy_protocol must be one of ${PROXY_PROTOCOL_SETTINGS.join(", ")}`,
+      );
+    }
+    pins.proxyProtocol = setting;
   }
   return { ok: true, pins };
 }

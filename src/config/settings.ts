@@ -3,6 +3,7 @@ import { type CaptureTotal, DEFAULT_CAPTURE_MAX_TOTAL } from "../capture/budget.
 import { DEFAULT_CAPTURE_MAX_BYTES, MIN_CAPTURE_BYTES } from "../capture/session-capture.ts";
 import { LOG_FORMATS, LOG_LEVEL_NAMES, type LogFormat, type LogLevelName } from "../log/logger.ts";
 import { parseListenAddress as parseHostAndPort } from "../metrics/listen-address.ts";
+import { PROXY_PROTOCOL_SETTINGS, type ProxyProtocolSetting } from "../net/proxy-protocol.ts";
 import { DEFAULT_MAX_MESSAGE_SIZE, MAX_HANDSHAKE_BYTES } from "../protocol/constants.ts";
 import { describe, parseWholeNumber } from "./numbers.ts";
 import { UsageError } from "./usage-error.ts";
@@ -277,6 +278,13 @@ export const SETTINGS = {
     security: true,
     hint: "path=host:port",
     description: "Raw session target for one URL path, e.g. /vnc=127.0.0.1:5900 (repeatable)",
+  }),
+  "proxy-protocol": value<ProxyProtocolSetting>({
+    hint: "version",
+    description:
+      "Send targets a PROXY protocol header (v1 or v2) naming the client, unless a route, token file entry or ticket says otherwise; off by default",
+    default: "off",
+    parse: oneOf(PROXY_PROTOCOL_SETTINGS),
   }),
   "max-connections-per-ip": value({
     hint: "count",

@@ -46,6 +46,8 @@ export interface SessionRequest {
   readonly chooser: TargetChooser;
   readonly status: StatusReporter;
   readonly entrant: Entrant;
+  /** The id taken with `sessionId()` for it; default: the next one. */
+  readonly id?: number;
   /** For logs, when it says more than the client's address (a Wisp stream). */
   readonly label?: string;
   /** The front end's own observers (a Wisp stream's credit). */
@@ -87,6 +89,8 @@ export interface FrontDoor {
   readonly logger: Logger;
   /** A session (not started), counted and observed like every other. */
   session(request: SessionRequest): Session;
+  /** Takes the next session id now, for a target opened before its session (a raw session). */
+  sessionId(): number;
 }
 
 /**

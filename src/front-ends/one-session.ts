@@ -24,6 +24,8 @@ export function serveOneSession(
   entrant: Entrant,
   chooser: TargetChooser,
   speech: Speech,
+  /** An id taken before the session (`door.sessionId()`), when its target was opened first. */
+  id?: number,
 ): Served {
   const client = new WebSocketClient(
     ws,
@@ -36,6 +38,7 @@ export function serveOneSession(
     chooser,
     status: speech === "status" ? protocolStatus(client) : silentStatus,
     entrant,
+    id,
   });
   session.start();
   return {

@@ -1,4 +1,9 @@
 import { ProxyError } from "../protocol/errors.ts";
+import {
+  PROXY_PROTOCOL_SETTINGS,
+  type ProxyProtocolSetting,
+  proxyProtocolSetting,
+} from "./proxy-protocol.ts";
 import { parseTargetHost } from "./target-host.ts";
 
 /** A target written in a token file, a route or a ticket: a host (IP literal or name) and a port. */
@@ -6,6 +11,33 @@ export interface FixedTarget {
   /** An IP literal in normal form, or a host name as written (resolved once, per session). */
   readonly host: string;
   readonly port: number;
+  /** A PROXY protocol header before the client's bytes (`off`: none, whatever the server default). */
+  readonly proxyProtocol?: ProxyProtocolSetting | undefined;
+}
+
+/** The options a route or token file entry may add after its target. */
+const OPTION = /^proxy-protocol=(.*)$/;
+
+/**
+ * `HOST:PORT`, then options separated by white space: `proxy-protocol=v1|v2|off`. A websockify
+ * token file or route without options reads as before. Returns the target, or what is wrong.
+ */
+export function parseTargetWithOptions(text: string): FixedTarget | string {
+  const [targetText = "", ...options] = text.trim().split(/\s+/);
+  const target = parseTargetText(targetText);
+  if (typeof target === "string") return target;
+  let proxyProtocol: ProxyProtocolSetting | undefined;
+  for (const option of options) {
+    const value = OPTION.exec(option)?.[1];
+    if (value === undefined) {
+      return `unknown option "${option}" after the target (the one option is proxy-protocol=${PROXY_PROTOCOL_SETTINGS.join("|")})`;
+    }
+    proxyProtocol = proxyProtocolSetting(value);
+    if (proxyProtocol === undefined) {
+      return `proxy-protocol expects ${PROXY_PROTOCOL_SETTINGS.join(", ")}, got "${value}"`;
+    }
+  }
+  return proxyProtocol === undefined ? target : { ...target, proxyProtocol };
 }
 
 const PORT_TEXT = /^[1-9][0-9]{0,4}$/;

@@ -1,5 +1,6 @@
 import type { CaptureTotal } from "../capture/budget.ts";
 import type { LogFormat, LogLevelName } from "../log/logger.ts";
+import type { ProxyProtocolSetting } from "../net/proxy-protocol.ts";
 
 /**
  * What the server needs of its settings; durations in whole seconds, sizes in bytes, 0 disables a
@@ -16,6 +17,8 @@ export interface ServerConfig {
   readonly maxConnections: number;
   readonly maxLifetime: number;
   readonly connectTimeout: number;
+  /** `--proxy-protocol`: the PROXY protocol header targets get unless their own setting differs. */
+  readonly proxyProtocol: ProxyProtocolSetting;
   readonly idleTimeout: number;
   readonly maxMessageSize: number;
   /** Open WebSockets per client address (IPv6: per /64). */

@@ -17,6 +17,7 @@ import type { Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
 import type { MetricsFactory, ProxyMetrics } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
+import { versionOf } from "../net/proxy-protocol.ts";
 import type { Resolver } from "../net/resolver.ts";
 import { createPolicy, type Policy } from "../policy/policy.ts";
 import { parseRule } from "../policy/rule.ts";
@@ -140,6 +141,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
     connectTimeout: config.connectTimeout,
+    proxyProtocol: versionOf(config.proxyProtocol),
     accepting: () => accepting,
     logger: deps.logger,
   });
@@ -166,8 +168,9 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
       wispTuning: deps.wispTuning ?? {},
     },
     admission,
+    sessionId: () => nextSessionId++,
     session: (request) => {
-      const id = nextSessionId++;
+      const id = request.id ?? nextSessionId++;
       const { entrant } = request;
       const hooks: SessionHooks[] = request.hooks ? [...request.hooks] : [];
       if (capture) hooks.push(captureHooks(capture, id, entrant.client));
@@ -179,6 +182,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
         chooser: request.chooser,
         status: request.status,
         clientAddress: request.label ?? entrant.client.label,
+        clientInfo: entrant.client,
         grant: entrant.grant,
         hooks: [
           ...hooks,

@@ -1,7 +1,7 @@
 import { LogLevels } from "consola";
 import type { TargetConnection, TargetEvents } from "../adapters/types.ts";
 import { describeTarget } from "../admission/access.ts";
-import type { Reached, ReachRequest } from "../admission/admission.ts";
+import type { ClientInfo, Reached, ReachRequest } from "../admission/admission.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
 import { ANONYMOUS, type Principal } from "../auth/principal.ts";
@@ -58,6 +58,8 @@ export interface SessionParts {
   readonly status: StatusReporter;
   /** For logs: the client's address. */
   readonly clientAddress: string;
+  /** The client as admission established it: a PROXY protocol header names it to the target. */
+  readonly clientInfo?: ClientInfo | undefined;
   /** A credential proved before the session began (an Authorization header, the URL). */
   readonly grant?: Grant | undefined;
   /** Observers: capture, metrics, logs, the server's table, a Wisp stream's credit. */
@@ -370,7 +372,14 @@ export class Session {
     this.describe(selection);
     const { relay } = connecting;
     const reached = await this.context.reach(
-      { adapter, target, grant: this.parts.grant, token },
+      {
+        adapter,
+        target,
+        grant: this.parts.grant,
+        token,
+        client: this.parts.clientInfo,
+        sessionId: this.parts.id,
+      },
       this.targetEvents(relay),
       connecting.abort,
     );

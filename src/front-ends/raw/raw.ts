@@ -3,6 +3,7 @@ import type { Entrant } from "../../admission/admission.ts";
 import { missingCredential, Refusal } from "../../admission/refusal.ts";
 import type { CredentialCheck, Grant } from "../../auth/credentials.ts";
 import { formatHostPort } from "../../net/host-port.ts";
+import type { ProxyProtocolSetting } from "../../net/proxy-protocol.ts";
 import { ProxyError } from "../../protocol/errors.ts";
 import type { Selection } from "../../session/selection.ts";
 import { matchWispPath } from "../../wisp/endpoint.ts";
@@ -96,6 +97,7 @@ export function rawFrontEnd(targets: FixedTargets) {
       );
       if (chosen instanceof Refusal) return chosen;
       const { target, grant } = chosen;
+      const { proxyProtocol } = target;
       let selection: Selection;
       try {
         // The adapter's own target, as a handshake naming the same host and port would give it.
@@ -112,7 +114,7 @@ export function rawFrontEnd(targets: FixedTargets) {
       }
       // Opening the target may take --connect-timeout; Bun's HTTP idle timer must wait.
       upgrade.waitLonger();
-      return openBeforeUpgrade(door, admitted, tcp, selection);
+      return openBeforeUpgrade(door, admitted, tcp, selection, proxyProtocol);
     },
   });
 }
@@ -131,12 +133,23 @@ async function openBeforeUpgrade(
   entrant: Entrant,
   tcp: ProtocolAdapter,
   selection: Selection,
+  proxyProtocol: ProxyProtocolSetting | undefined,
 ): Promise<Plan | Refusal> {
   const latch = eventLatch();
   const where = describe(selection);
+  // Taken now: a PROXY protocol header names the session before the session exists.
+  const sessionId = door.sessionId();
   try {
     const reached = await door.admission.reach(
-      { adapter: tcp, target: selection.target, grant: entrant.grant, token: undefined },
+      {
+        adapter: tcp,
+        target: selection.target,
+        grant: entrant.grant,
+        token: undefined,
+        proxyProtocol,
+        client: entrant.client,
+        sessionId,
+      },
       latch.events,
       new AbortController(),
     );
@@ -151,6 +164,7 @@ async function openBeforeUpgrade(
           entrant,
           { kind: "reached", selection, reached, attach: latch.attach },
           "silent",
+          sessionId,
         );
       },
       discard() {
@@ -199,7 +213,10 @@ async function targetAndGrant(
   if (targets.tickets) {
     const result = await credentials.check(claim.token);
     if (result.ok && result.kind === "ticket") {
-      const target = result.pins.target;
+      const named = result.pins.target;
+      // The claim goes with the target: it holds even when a header brought another credential.
+      const proxyProtocol = result.pins.proxyProtocol;
+      const target = named && proxyProtocol ? { ...named, proxyProtocol } : named;
       if (target) return { target, grant: grant ?? result };
       return new Refusal(
         "unknown_target",

@@ -1,6 +1,6 @@
-import { type FixedTarget, parseTargetText } from "../../net/target-text.ts";
+import { type FixedTarget, parseTargetWithOptions } from "../../net/target-text.ts";
 
-/** `--route PATH=HOST:PORT`: every upgrade on PATH goes to one target. */
+/** `--route PATH=HOST:PORT [proxy-protocol=v1|v2|off]`: every upgrade on PATH goes to one target. */
 export interface Route {
   readonly path: string;
   readonly target: FixedTarget;
@@ -17,7 +17,7 @@ export function parseRoute(text: string): Route {
   if (!path.startsWith("/") || /[?#\s]/.test(path)) {
     throw new RouteError(`the path of "${text}" must start with / and hold no ?, # or space`);
   }
-  const target = parseTargetText(text.slice(equals + 1));
+  const target = parseTargetWithOptions(text.slice(equals + 1));
   if (typeof target === "string") throw new RouteError(target);
   return { path, target };
 }

@@ -55,6 +55,19 @@ describe("parseTokenFileText (websockify's TokenFile format)", () => {
     ]);
   });
 
+  it("reads a PROXY protocol option after the target; a bad one skips the line", () => {
+    const parsed = parseTokenFileText(
+      ["pg: 127.0.0.1:5432 proxy-protocol=v1", "x: 127.0.0.1:1 proxy-protocol=yes"].join("\n"),
+      "tokens.conf",
+    );
+    expect([...parsed.targets]).toEqual([
+      ["pg", { host: "127.0.0.1", port: 5432, proxyProtocol: "v1" }],
+    ]);
+    expect(parsed.problems).toEqual([
+      'tokens.conf:2: proxy-protocol expects v1, v2, off, got "yes"',
+    ]);
+  });
+
   it("never puts a token in a problem", () => {
     const parsed = parseTokenFileText("secret-token: nowhere", "f");
     expect(parsed.problems.join()).not.toContain("secret-token");

@@ -1,4 +1,4 @@
-import { type FixedTarget, parseTargetText } from "../../net/target-text.ts";
+import { type FixedTarget, parseTargetWithOptions } from "../../net/target-text.ts";
 
 /** What one token file holds: its targets, and a sentence for each line that was skipped. */
 export interface ParsedTokenFile {
@@ -11,7 +11,8 @@ export interface ParsedTokenFile {
 
 /**
  * websockify's TokenFile format: `TOKEN: HOST:PORT` per line, `#` comments and blank lines
- * ignored, white space around each part allowed. A malformed line is reported and skipped, so
+ * ignored, white space around each part allowed; after the target, Socket2Web's own options
+ * (`proxy-protocol=v1|v2|off`), which websockify's files never have. A malformed line is reported and skipped, so
  * one typo does not take every other target down with it.
  */
 export function parseTokenFileText(text: string, fileName: string): ParsedTokenFile {
@@ -32,7 +33,7 @@ export function parseTokenFileText(text: string, fileName: string): ParsedTokenF
       problems.push(`${where}: the token must be visible ASCII without spaces`);
       return;
     }
-    const target = parseTargetText(line.slice(colon + 1));
+    const target = parseTargetWithOptions(line.slice(colon + 1));
     if (typeof target === "string") {
       problems.push(`${where}: ${target}`);
       return;
