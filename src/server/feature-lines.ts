@@ -8,12 +8,13 @@ export interface FeatureLine {
 
 /**
  * Where the optional features are, said once at start-up next to the listening line: the
- * console's address (to open in a browser), the Wisp prefix (for Wisp clients) and the capture
- * folder (where the pcapng files land), each only when it is on.
+ * console's address (to open in a browser), the Wisp prefix (for Wisp clients), the capture
+ * folder (where the pcapng files land) and the PROXY protocol every target is sent (a target that
+ * does not expect it sees garbage), each only when it is on.
  */
 export function featureLines(
   serverUrl: string,
-  config: Pick<ServerConfig, "console" | "wisp" | "capture" | "captureFilter">,
+  config: Pick<ServerConfig, "console" | "wisp" | "capture" | "captureFilter" | "proxyProtocol">,
 ): FeatureLine[] {
   const lines: FeatureLine[] = [];
   if (config.console) {
@@ -32,6 +33,12 @@ export function featureLines(
     lines.push({
       text: `capture: one pcapng file per session${filter} in ${folder}`,
       fields: { capture: folder },
+    });
+  }
+  if (config.proxyProtocol !== "off") {
+    lines.push({
+      text: `PROXY protocol ${config.proxyProtocol} header to every target, unless its route, token file entry or ticket says otherwise`,
+      fields: { proxyProtocol: config.proxyProtocol },
     });
   }
   return lines;

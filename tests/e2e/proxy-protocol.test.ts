@@ -130,6 +130,10 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
       startProxy(["--ticket-secret", SECRET], HOSTS),
     ]);
     Object.assign(proxies, { v1, v2, ipv6, none, tickets });
+    // Said at start-up: a target that does not expect the header would take it as data.
+    await v2.waitForOutput(
+      "PROXY protocol v2 header to every target, unless its route, token file entry or ticket says otherwise",
+    );
   }, 30_000);
 
   afterAll(async () => {
