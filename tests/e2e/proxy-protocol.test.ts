@@ -100,7 +100,10 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
       "--proxy-protocol",
       version,
     ];
-    const common = ["--wisp", "/wisp/", "--tls-target-insecure", "--allow-unix", dir];
+    const common = [
+      ...["--wisp", "/wisp/", "--tls-target-insecure", "--allow-unix", dir],
+      ...["--trust-proxy", "127.0.0.1/32"],
+    ];
     const tokens = join(dir, "tokens.conf");
     writeFileSync(
       tokens,
@@ -217,6 +220,19 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
         const line = await logged(haproxy, path);
         expect(line).toContain("client=127.0.0.1:");
         expect(line).toContain("dst=0.0.0.0:0");
+      });
+
+      test("behind a trusted proxy: the address X-Forwarded-For names, port 0", async () => {
+        const { client, status } = await connectThrough(
+          proxies[version].url,
+          { protocol: "tcp", target_ip: NAME, target_port: haproxy.port },
+          { headers: { "X-Forwarded-For": "203.0.113.9" } },
+        );
+        expect(status.status).toBe("connected");
+        const { path, bytes } = request();
+        client.send(bytes);
+        await client.closed;
+        expect(await logged(haproxy, path)).toContain("client=203.0.113.9:0 ");
       });
 
       test("udp is refused, saying why", async () => {
