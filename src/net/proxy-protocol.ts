@@ -76,27 +76,17 @@ interface Endpoints {
  * client's family, port 0. An unknown client gives undefined (v1 UNKNOWN, v2 AF_UNSPEC).
  */
 function endpoints({ source, destination }: ProxyHeaderFields): Endpoints | undefined {
-  const from = source ? ipBytes(source.address) : undefined;
-  if (!from || !source) return undefined;
+  const from = source && ipBytes(source.address);
+  if (!source || !from) return undefined;
   const to = destination ? ipBytes(destination.address) : new Uint8Array(from.length);
   if (!to) return undefined;
-  const sourcePort = source.port;
-  const destinationPort = destination ? destination.port : 0;
-  if (from.length === to.length) {
-    return {
-      family: from.length === 4 ? 4 : 6,
-      source: from,
-      destination: to,
-      sourcePort,
-      destinationPort,
-    };
-  }
+  const family = from.length === 4 && to.length === 4 ? 4 : 6;
   return {
-    family: 6,
-    source: mapped(from),
-    destination: mapped(to),
-    sourcePort,
-    destinationPort,
+    family,
+    source: family === 6 ? mapped(from) : from,
+    destination: family === 6 ? mapped(to) : to,
+    sourcePort: source.port,
+    destinationPort: destination ? destination.port : 0,
   };
 }
 
