@@ -47,6 +47,8 @@ export interface ServerSetup {
   readonly notices: readonly Notice[];
   /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
   readonly fixedTargets?: FixedTargets;
+  /** `--ticket-jwks`: where its refresh failures are told. */
+  readonly ticketKeys?: { report(sink: (level: "info" | "warn", text: string) => void): void };
   /** A page served beside the proxy (--console). */
   readonly page?: PageRoute;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -107,6 +109,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   let stopping = false;
   // Before the first line: whoever reads "listening on" may signal at once, and must be heard.
   keepRunningOnBugs(logger);
+  setup.ticketKeys?.report((level, text) => logger[level](text));
   onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
   onShutdownSignal(async (signal) => {
     stopping = true;
