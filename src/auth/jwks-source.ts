@@ -63,7 +63,8 @@ export async function createJwksSource(options: JwksSourceOptions): Promise<Jwks
     throw new JwksLoadError(`${where} ${describe(error)}`);
   }
   let sink: (level: "info" | "warn", text: string) => void = () => {};
-  let lastAttempt = now();
+  // The start-up load counts for nothing: the first unknown kid may fetch at once.
+  let lastAttempt = Number.NEGATIVE_INFINITY;
   let inflight: Promise<boolean> | undefined;
 
   const refresh = (): Promise<boolean> => {
