@@ -6,7 +6,7 @@ import { keySet, type PyMinted, pyjwtMint, pyjwtMissing } from "../helpers/pyjwt
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
-import { connectThrough } from "../helpers/ws-client.ts";
+import { connectThrough, openClient } from "../helpers/ws-client.ts";
 
 // Tickets from an identity provider: keys and tickets made by PyJWT, the key set served by a
 // loopback HTTP server, the real proxy process verifying them.
@@ -38,6 +38,7 @@ const NAMES = [
   "noAudience",
   "once",
   "noJti",
+  "raw",
 ] as const;
 const token = (name: (typeof NAMES)[number]) => minted.tokens[NAMES.indexOf(name)] as string;
 
@@ -62,6 +63,10 @@ beforeAll(async () => {
       { key: "ec-2026", claims: { iss: ISSUER, exp, sub: "eve", jti: "t-noaud" } },
       { key: "ed-2026", claims: claims({ sub: "frank", jti: "t-once" }) },
       { key: "ed-2026", claims: claims({ sub: "frank" }) },
+      {
+        key: "ec-2026",
+        claims: claims({ sub: "vnc", jti: "t-raw", host: "127.0.0.1", port: echo.port }),
+      },
     ],
   );
   served = keySet(minted, "rsa-2026", "ec-2026", "ed-2026");
@@ -148,6 +153,11 @@ describe.skipIf(missing !== undefined)(
         const forged = `${Buffer.from(JSON.stringify({ alg: "ES256", kid: "nope" })).toString("base64url")}.${token("ec").split(".").slice(1).join(".")}`;
         expect(await outcome(proxy, forged)).toBe(refused("the ticket's key is not known"));
         expect(requests).toBe(before + 1);
+        // A raw session (websockify's JWT form): the ticket in ?token= names the target.
+        const raw = await openClient(`${proxy.url}/?token=${token("raw")}`);
+        raw.send(new TextEncoder().encode("raw bytes"));
+        expect(new TextDecoder().decode(await raw.readBytes(9))).toBe("raw bytes");
+        raw.close();
         // Tickets never reach the log.
         for (const name of NAMES) expect(proxy.output()).not.toContain(token(name).split(".")[2]);
       } finally {
