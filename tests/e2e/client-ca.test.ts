@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync } from "node:fs";
+import { join } from "node:path";
 import { runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import {
@@ -146,6 +148,30 @@ describe("--client-ca", () => {
       await proxy.stop();
     }
   }, 120_000);
+
+  test("SIGHUP re-reads the CA file with the certificate: the new CA's clients get in, the old one's no longer", async () => {
+    const caFile = join(dir, "live-ca.crt");
+    copyFileSync(trusted.certFile, caFile);
+    const proxy = await startProxy([
+      "--tls-cert",
+      server.certFile,
+      "--tls-key",
+      server.keyFile,
+      "--client-ca",
+      caFile,
+    ]);
+    try {
+      expect(await attempts(proxy.port, good, 3)).toMatchObject({ upgraded: 3 });
+      expect(await attempts(proxy.port, foreign, 3)).toMatchObject({ refused: 3 });
+      copyFileSync(other.certFile, caFile);
+      proxy.proc.kill("SIGHUP");
+      await proxy.waitForOutput("reloaded the TLS certificate");
+      expect(await attempts(proxy.port, foreign, 3)).toMatchObject({ upgraded: 3 });
+      expect(await attempts(proxy.port, good, 3)).toMatchObject({ refused: 3 });
+    } finally {
+      await proxy.stop();
+    }
+  });
 
   test("without --client-ca a client certificate is neither needed nor refused", async () => {
     const proxy = await startProxy(["--tls-cert", server.certFile, "--tls-key", server.keyFile]);
