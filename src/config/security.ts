@@ -1,4 +1,8 @@
-import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import {
+  type CredentialCheck,
+  createCredentialCheck,
+  type SingleUse,
+} from "../auth/credentials.ts";
 import { createJwksSource, JwksLoadError, type JwksSource } from "../auth/jwks-source.ts";
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
 import { createMemoryReplayGuard, DEFAULT_REPLAY_ENTRIES } from "../auth/replay.ts";
@@ -40,7 +44,7 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   const credentials = createCredentialCheck({
     ...(tokens ? { tokens } : {}),
     ...(tickets ? { tickets } : {}),
-    ...(singleUse(settings, origins, tickets) ? { singleUse: SINGLE_USE_ALWAYS() } : {}),
+    ...(singleUse(settings, origins, tickets) ? { singleUse: alwaysSingleUse() } : {}),
   });
   const summary = [
     tokens ? `${tokens.size} static token${tokens.size === 1 ? "" : "s"}` : "",
@@ -58,10 +62,13 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   };
 }
 
-const SINGLE_USE_ALWAYS = () => ({
-  guard: createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES }),
-  applies: () => true,
-});
+/** `--ticket-single-use`: every ticket, whoever it names (an access rule may narrow `applies`). */
+function alwaysSingleUse(): SingleUse {
+  return {
+    guard: createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES }),
+    applies: () => true,
+  };
+}
 
 /** Whether `--ticket-single-use` is on, and usable: tickets to use, one process to remember them. */
 function singleUse(
