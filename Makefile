@@ -46,6 +46,7 @@ test-deps: ## install the real programs the end-to-end tests drive (apt; sudo wh
 	bash tests/setup/install-operations-tools.sh
 	bash tests/setup/install-tshark.sh
 	bash tests/setup/install-proxy-protocol-servers.sh
+	bash tests/setup/install-python-jwt.sh
 
 run: deps ## run the proxy from source: make run ARGS="--port 8080"
 	$(BUN) run src/main.ts $(ARGS)

@@ -7,6 +7,7 @@ import {
   credentialFailure,
   protocolAllowed,
 } from "./credentials.ts";
+import { createMemoryReplayGuard } from "./replay.ts";
 import { createTicketVerifier, type TicketVerifier } from "./tickets.ts";
 import { createTokenSet } from "./tokens.ts";
 
@@ -85,6 +86,97 @@ describe("createCredentialCheck", () => {
   });
 });
 
+describe("ticket principals", () => {
+  it("names the holder by sub and keeps the claims rules may match", async () => {
+    const check = createCredentialCheck({ tickets });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    const result = await check.check(await ticket({ sub: "alice", groups: ["ops"] }, exp));
+    if (!result.ok || result.kind !== "ticket") throw new Error(JSON.stringify(result));
+    expect(result.principal).toEqual({
+      name: "alice",
+      source: "ticket",
+      claims: { sub: "alice", groups: ["ops"], exp },
+    });
+  });
+
+  it("names a ticket without sub by a digest of its jti (else of the ticket)", async () => {
+    const check = createCredentialCheck({ tickets });
+    const byJti = await check.check(await ticket({ jti: "id-1" }));
+    const digest = new Bun.CryptoHasher("sha256").update("id-1").digest("hex").slice(0, 8);
+    expect(byJti.ok && byJti.principal?.name).toBe(`ticket:${digest}`);
+    const bare = await ticket({});
+    const byTicket = await check.check(bare);
+    const whole = new Bun.CryptoHasher("sha256").update(bare).digest("hex").slice(0, 8);
+    expect(byTicket.ok && byTicket.principal?.name).toBe(`ticket:${whole}`);
+  });
+
+  it("cuts a long sub (the name goes into every log line; the logger escapes controls)", async () => {
+    const check = createCredentialCheck({ tickets });
+    const result = await check.check(await ticket({ sub: `a\nb${"x".repeat(300)}` }));
+    const name = result.ok ? (result.principal?.name ?? "") : "";
+    expect(name).toStartWith("a\nbxxx");
+    expect(name.length).toBe(128);
+  });
+});
+
+describe("single-use tickets", () => {
+  const singleUse = (maxEntries = 100) => ({
+    guard: createMemoryReplayGuard({ maxEntries }),
+    applies: () => true,
+  });
+
+  it("accepts a ticket once; a replay is refused with its own class", async () => {
+    const check = createCredentialCheck({ tickets, singleUse: singleUse() });
+    const once = await ticket({ sub: "alice", jti: "j-1" });
+    expect((await check.check(once)).ok).toBe(true);
+    expect(await check.check(once)).toEqual({
+      ok: false,
+      failure: "replayed",
+      reason: "ticket rejected (replayed): its jti was used before",
+      clientReason: "a valid credential is required: the ticket was already used",
+    });
+    // Another ticket with the same jti is the same ticket to the guard.
+    expect(await check.check(await ticket({ sub: "bob", jti: "j-1" }))).toMatchObject({
+      failure: "replayed",
+    });
+    expect((await check.check(await ticket({ jti: "j-2" }))).ok).toBe(true);
+  });
+
+  it("needs a jti, and refuses (never lets through) what a full guard cannot remember", async () => {
+    const check = createCredentialCheck({ tickets, singleUse: singleUse(2) });
+    expect(await check.check(await ticket({ sub: "alice" }))).toMatchObject({
+      failure: "invalid_claims",
+      reason:
+        "ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to 256 characters",
+    });
+    expect((await check.check(await ticket({ jti: "a" }))).ok).toBe(true);
+    expect((await check.check(await ticket({ jti: "b" }))).ok).toBe(true);
+    expect(await check.check(await ticket({ jti: "c" }))).toMatchObject({
+      failure: "replay_full",
+    });
+  });
+
+  it("a bad ticket claims nothing: an expired or forged one does not burn its jti", async () => {
+    const check = createCredentialCheck({ tickets, singleUse: singleUse() });
+    const expired = await ticket({ jti: "j-9" }, Math.floor(Date.now() / 1000) - 60);
+    expect(await check.check(expired)).toMatchObject({ failure: "expired" });
+    expect((await check.check(await ticket({ jti: "j-9" }))).ok).toBe(true);
+  });
+
+  it("applies only where the switch says (an access rule may decide per principal)", async () => {
+    const check = createCredentialCheck({
+      tickets,
+      singleUse: { ...singleUse(), applies: (principal) => principal.name === "kiosk" },
+    });
+    const staff = await ticket({ sub: "staff" });
+    expect((await check.check(staff)).ok).toBe(true);
+    expect((await check.check(staff)).ok).toBe(true);
+    const kiosk = await ticket({ sub: "kiosk", jti: "k-1" });
+    expect((await check.check(kiosk)).ok).toBe(true);
+    expect(await check.check(kiosk)).toMatchObject({ failure: "replayed" });
+  });
+});
+
 describe("bearerFromAuthorization", () => {
   it.each([
     [null, { kind: "absent" }],
@@ -127,6 +219,9 @@ describe("credentialFailure", () => {
     "wrong_audience",
     "wrong_issuer",
     "invalid_claims",
+    "unknown_key",
+    "replayed",
+    "replay_full",
   ];
   it.each(classes)("%s: the client's words fit a WebSocket close reason", (failure) => {
     const { clientReason } = credentialFailure(failure, "log only");

@@ -1,4 +1,6 @@
 import type { Principal } from "./principal.ts";
+import type { ReplayGuard } from "./replay.ts";
+import { ticketPrincipal } from "./ticket-principal.ts";
 import type { TicketFailure, TicketPins, TicketVerifier } from "./tickets.ts";
 import type { TokenSet } from "./tokens.ts";
 
@@ -10,6 +12,10 @@ export type CredentialFailureClass =
   | "not_valid"
   /** An Authorization header that is not `Bearer <credential>`. */
   | "malformed_header"
+  /** A single-use ticket that was used before (or carries no `jti` to tell). */
+  | "replayed"
+  /** A single-use ticket the replay guard has no room to remember: refused, not let through. */
+  | "replay_full"
   | TicketFailure;
 
 /**
@@ -49,6 +55,9 @@ const CLIENT_WORDS: Readonly<Record<CredentialFailureClass, string>> = {
   wrong_audience: "the ticket is for another audience",
   wrong_issuer: "the ticket is from another issuer",
   invalid_claims: "the ticket's claims are not valid",
+  unknown_key: "the ticket's key is not known",
+  replayed: "the ticket was already used",
+  replay_full: "too many tickets are in use; try again later",
 };
 
 export function credentialFailure(
@@ -75,11 +84,26 @@ export interface CredentialCheck {
 export interface CredentialSources {
   readonly tokens?: TokenSet;
   readonly tickets?: TicketVerifier;
+  /** Tickets that may be used once only (`--ticket-single-use`). */
+  readonly singleUse?: SingleUse;
+}
+
+export interface SingleUse {
+  readonly guard: ReplayGuard;
+  /**
+   * Whether this ticket's holder must use it once only: always, for `--ticket-single-use`; an
+   * access rule may decide per principal.
+   */
+  readonly applies: (principal: Principal) => boolean;
 }
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
 
-export function createCredentialCheck({ tokens, tickets }: CredentialSources): CredentialCheck {
+export function createCredentialCheck({
+  tokens,
+  tickets,
+  singleUse,
+}: CredentialSources): CredentialCheck {
   const required = (tokens !== undefined && tokens.size > 0) || tickets !== undefined;
   return {
     required,
@@ -91,16 +115,58 @@ export function createCredentialCheck({ tokens, tickets }: CredentialSources): C
       if (tokens?.matches(presented)) return { ok: true, kind: "token" };
       if (tickets !== undefined && COMPACT_JWS.test(presented)) {
         const result = await tickets.verify(presented);
-        if (result.ok) return { ok: true, kind: "ticket", pins: result.pins };
-        return credentialFailure(
-          result.failure,
-          `ticket rejected (${result.failure}): ${result.reason}`,
-        );
+        if (!result.ok) {
+          return credentialFailure(
+            result.failure,
+            `ticket rejected (${result.failure}): ${result.reason}`,
+          );
+        }
+        const principal = ticketPrincipal(result.claims, presented);
+        if (singleUse?.applies(principal)) {
+          const refused = await claimOnce(singleUse.guard, result.claims);
+          if (refused) return refused;
+        }
+        return { ok: true, kind: "ticket", pins: result.pins, principal };
       }
       return credentialFailure("not_valid", "the credential is not valid");
     },
   };
 }
+
+/** Refuses a single-use ticket without `jti` or `exp`, or one whose `jti` was claimed before. */
+async function claimOnce(
+  guard: ReplayGuard,
+  claims: { readonly jti?: unknown; readonly exp?: unknown },
+): Promise<CredentialFailure | undefined> {
+  const { jti, exp } = claims;
+  if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
+    return credentialFailure(
+      "invalid_claims",
+      `ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to ${MAX_JTI_LENGTH} characters`,
+    );
+  }
+  if (typeof exp !== "number") {
+    // `exp` bounds how long the id is remembered: without it, it would be forever.
+    return credentialFailure(
+      "invalid_claims",
+      "ticket rejected (invalid_claims): a single-use ticket needs exp",
+    );
+  }
+  const claim = await guard.claim(jti, exp * 1000);
+  if (claim === "replayed") {
+    return credentialFailure("replayed", "ticket rejected (replayed): its jti was used before");
+  }
+  if (claim === "full") {
+    return credentialFailure(
+      "replay_full",
+      "ticket rejected (replay_full): the single-use guard remembers as many tickets as it may",
+    );
+  }
+  return undefined;
+}
+
+/** Bounds the memory one remembered ticket id takes. */
+const MAX_JTI_LENGTH = 256;
 
 export type BearerCredential =
   | { readonly kind: "absent" }

@@ -83,10 +83,11 @@ describe("ticket configuration", () => {
 describe("ticket verification", () => {
   it("accepts HS256, ES256 and EdDSA tickets with their keys", async () => {
     const v = await verifier({ secret: SECRET, publicKeyPem: esPem });
-    expect(await v.verify(await hs256(claims()))).toEqual({ ok: true, pins: {} });
+    expect(await v.verify(await hs256(claims()))).toEqual({ ok: true, pins: {}, claims: claims() });
     expect(await v.verify(await signed("ES256", es.privateKey, claims()))).toEqual({
       ok: true,
       pins: {},
+      claims: claims(),
     });
     const vEd = await verifier({ publicKeyPem: edPem });
     expect((await vEd.verify(await signed("EdDSA", ed.privateKey, claims()))).ok).toBe(true);
@@ -233,6 +234,7 @@ describe("ticket claims", () => {
     expect(await v.verify(await hs256(claims({ allow: [] })))).toEqual({
       ok: true,
       pins: { allow: [] },
+      claims: claims({ allow: [] }),
     });
   });
 

@@ -15,6 +15,8 @@ import {
 } from "../net/proxy-protocol.ts";
 import { parseTargetHost, type TargetHost } from "../net/target-host.ts";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
+import { JWKS_ALGORITHMS } from "./jwks.ts";
+import type { JwksSource } from "./jwks-source.ts";
 
 /** What a ticket narrows; an absent field narrows nothing. */
 export interface TicketPins {
@@ -41,10 +43,17 @@ export type TicketFailure =
   | "not_yet_valid"
   | "wrong_audience"
   | "wrong_issuer"
-  | "invalid_claims";
+  | "invalid_claims"
+  /** `--ticket-jwks`: no key in the set has the ticket's `kid` (or it has none). */
+  | "unknown_key";
 
 export type TicketResult =
-  | { readonly ok: true; readonly pins: TicketPins }
+  | {
+      readonly ok: true;
+      readonly pins: TicketPins;
+      /** Every claim of the verified payload (`sub`, `jti`, `exp`, `groups`, …). */
+      readonly claims: Readonly<JWTPayload>;
+    }
   | { readonly ok: false; readonly failure: TicketFailure; readonly reason: string };
 
 export interface TicketVerifier {
@@ -58,6 +67,8 @@ export interface TicketOptions {
   readonly secret?: string | Uint8Array;
   /** SPKI PEM of a P-256 (ES256) or Ed25519 (EdDSA) public key. */
   readonly publicKeyPem?: string;
+  /** A JSON Web Key Set: RS256, ES256 and EdDSA tickets name their key by `kid`. */
+  readonly jwks?: JwksSource;
   /**
    * Tickets without `exp` never stop working and cannot be revoked, so they are refused
    * unless this is false.
@@ -84,26 +95,33 @@ export async function createTicketVerifier(options: TicketOptions): Promise<Tick
   const keys: KeyFor[] = [];
   if (options.secret !== undefined) keys.push(secretKey(options.secret));
   if (options.publicKeyPem !== undefined) keys.push(await publicKey(options.publicKeyPem));
-  if (keys.length === 0) throw new TicketConfigError("tickets need a secret or a public key");
-  const algorithms = keys.flatMap((k) => k.algorithms);
+  const { jwks } = options;
+  if (keys.length === 0 && jwks === undefined) {
+    throw new TicketConfigError("tickets need a secret, a public key or a key set");
+  }
+  const algorithms = [
+    ...new Set([...keys.flatMap((k) => k.algorithms), ...(jwks ? JWKS_ALGORITHMS : [])]),
+  ];
   const now = options.now ?? (() => new Date());
 
   return {
     algorithms,
     async verify(ticket) {
       let alg: unknown;
+      let kid: unknown;
       try {
-        alg = decodeProtectedHeader(ticket).alg;
+        ({ alg, kid } = decodeProtectedHeader(ticket));
       } catch {
         return fail("malformed", "not a signed JWT");
       }
-      const entry = keys.find((k) => typeof alg === "string" && k.algorithms.includes(alg));
-      if (entry === undefined || typeof alg !== "string") {
+      if (typeof alg !== "string" || !algorithms.includes(alg)) {
         return fail("unsupported_alg", `alg ${describeAlg(alg)} is not accepted`);
       }
+      const key = await keyFor(keys, jwks, alg, kid);
+      if (typeof key === "string") return fail("unknown_key", key);
       let payload: JWTPayload;
       try {
-        ({ payload } = await jwtVerify(ticket, entry.key, {
+        ({ payload } = await jwtVerify(ticket, key, {
           algorithms: [alg],
           currentDate: now(),
           clockTolerance: options.clockToleranceSeconds ?? 0,
@@ -114,9 +132,29 @@ export async function createTicketVerifier(options: TicketOptions): Promise<Tick
       } catch (error) {
         return classify(error);
       }
-      return readPins(payload);
+      const pins = readPins(payload);
+      return pins.ok ? { ok: true, pins: pins.pins, claims: payload } : pins;
     },
   };
+}
+
+/**
+ * A ticket with a `kid` is verified by that key of the key set (when there is one); otherwise
+ * its `alg` picks the configured secret or public key.
+ */
+async function keyFor(
+  keys: readonly KeyFor[],
+  jwks: JwksSource | undefined,
+  alg: string,
+  kid: unknown,
+): Promise<CryptoKey | Uint8Array | string> {
+  const fixed = keys.find((k) => k.algorithms.includes(alg));
+  if (jwks !== undefined && JWKS_ALGORITHMS.includes(alg) && (kid !== undefined || !fixed)) {
+    if (typeof kid !== "string" || kid === "") return "the ticket names no key (kid)";
+    return jwks.key(kid, alg);
+  }
+  // `algorithms` holds only the configured keys' algorithms and the key set's.
+  return (fixed as KeyFor).key;
 }
 
 function secretKey(secret: string | Uint8Array): KeyFor {
@@ -156,10 +194,6 @@ async function publicKey(pem: string): Promise<KeyFor> {
   );
 }
 
-function fail(failure: TicketFailure, reason: string): TicketResult {
-  return { ok: false, failure, reason };
-}
-
 function describeAlg(alg: unknown): string {
   // The header is attacker-controlled: quote it and keep it short.
   return typeof alg === "string" ? JSON.stringify(alg.slice(0, 32)) : "(missing)";
@@ -187,7 +221,18 @@ function classify(error: unknown): TicketResult {
   return fail("malformed", "the ticket could not be verified");
 }
 
-function readPins(payload: JWTPayload): TicketResult {
+type PinsResult =
+  | { readonly ok: true; readonly pins: TicketPins }
+  | { readonly ok: false; readonly failure: TicketFailure; readonly reason: string };
+
+function fail(
+  failure: TicketFailure,
+  reason: string,
+): { ok: false; failure: TicketFailure; reason: string } {
+  return { ok: false, failure, reason };
+}
+
+function readPins(payload: JWTPayload): PinsResult {
   const pins: {
     allow?: Rule[];
     protocols?: string[];

@@ -96,8 +96,10 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
       tickets:
         settings["ticket-secret"] !== undefined ||
         settings["ticket-secret-file"] !== undefined ||
-        settings["ticket-public-key"] !== undefined,
+        settings["ticket-public-key"] !== undefined ||
+        settings["ticket-jwks"] !== undefined,
     },
+    ...(security.ticketKeys ? { ticketKeys: security.ticketKeys } : {}),
     ...(tls ? { tls } : {}),
     ...(config.console ? { page: await consoleRoute(security.origin) } : {}),
   });

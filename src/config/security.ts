@@ -1,5 +1,11 @@
-import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import {
+  type CredentialCheck,
+  createCredentialCheck,
+  type SingleUse,
+} from "../auth/credentials.ts";
+import { createJwksSource, JwksLoadError, type JwksSource } from "../auth/jwks-source.ts";
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
+import { createMemoryReplayGuard, DEFAULT_REPLAY_ENTRIES } from "../auth/replay.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
 import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "../auth/tokens.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
@@ -20,6 +26,8 @@ export interface Security {
   readonly credentials: CredentialCheck;
   readonly clientAddress: ClientAddressResolver;
   readonly tls: TlsFiles | undefined;
+  /** `--ticket-jwks`: it tells the server's log when a refresh fails. */
+  readonly ticketKeys: JwksSource | undefined;
   /** For the start-up log line: what kind of credential is required, if any. */
   readonly authSummary: string;
 }
@@ -31,10 +39,12 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
     deny: parseRules(settings.deny, origins.deny),
   };
   const tokens = await loadTokens(settings, origins);
-  const tickets = await loadTickets(settings, origins);
+  const jwks = await loadJwks(settings, origins);
+  const tickets = await loadTickets(settings, origins, jwks);
   const credentials = createCredentialCheck({
     ...(tokens ? { tokens } : {}),
     ...(tickets ? { tickets } : {}),
+    ...(singleUse(settings, origins, tickets) ? { singleUse: alwaysSingleUse() } : {}),
   });
   const summary = [
     tokens ? `${tokens.size} static token${tokens.size === 1 ? "" : "s"}` : "",
@@ -47,8 +57,39 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
     credentials,
     clientAddress: clientAddress(settings["trust-proxy"], origins["trust-proxy"].label),
     tls: tlsFiles(settings, origins),
+    ticketKeys: jwks,
     authSummary: summary.length ? summary.join(" or ") : "none",
   };
+}
+
+/** `--ticket-single-use`: every ticket, whoever it names (an access rule may narrow `applies`). */
+function alwaysSingleUse(): SingleUse {
+  return {
+    guard: createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES }),
+    applies: () => true,
+  };
+}
+
+/** Whether `--ticket-single-use` is on, and usable: tickets to use, one process to remember them. */
+function singleUse(
+  settings: Settings,
+  origins: Origins,
+  tickets: TicketVerifier | undefined,
+): boolean {
+  if (!settings["ticket-single-use"]) return false;
+  const label = origins["ticket-single-use"].label;
+  if (tickets === undefined) {
+    throw new UsageError(
+      `${label} needs tickets (--ticket-secret, --ticket-public-key or --ticket-jwks)`,
+    );
+  }
+  // Each worker would remember its own tickets: one could be used once per worker.
+  if (settings.workers !== 1) {
+    throw new UsageError(
+      `${label} needs --workers 1: the used tickets are remembered in one process`,
+    );
+  }
+  return true;
 }
 
 function parseRules(texts: readonly string[], origin: Origins[SettingKey]): Rule[] {
@@ -130,6 +171,7 @@ async function loadTokens(settings: Settings, origins: Origins) {
 async function loadTickets(
   settings: Settings,
   origins: Origins,
+  jwks: JwksSource | undefined,
 ): Promise<TicketVerifier | undefined> {
   const inline = settings["ticket-secret"];
   const secretFile = settings["ticket-secret-file"];
@@ -148,7 +190,20 @@ async function loadTickets(
   }
   const keyLabel = origins["ticket-public-key"].label;
   const publicKeyPem = keyFile === undefined ? undefined : await readText(keyFile, keyLabel);
-  if (secret === undefined && publicKeyPem === undefined) return undefined;
+  const claimChecks = {
+    ...(settings["ticket-issuer"] === undefined ? {} : { issuer: settings["ticket-issuer"] }),
+    ...(settings["ticket-audience"] === undefined ? {} : { audience: settings["ticket-audience"] }),
+  };
+  if (secret === undefined && publicKeyPem === undefined && jwks === undefined) {
+    for (const key of ["ticket-issuer", "ticket-audience"] as const) {
+      if (settings[key] !== undefined) {
+        throw new UsageError(
+          `${origins[key].label} needs tickets (--ticket-secret, --ticket-public-key or --ticket-jwks)`,
+        );
+      }
+    }
+    return undefined;
+  }
   try {
     if (secret !== undefined) await createTicketVerifier({ secret });
   } catch (error) {
@@ -160,6 +215,8 @@ async function loadTickets(
     return await createTicketVerifier({
       ...(secret === undefined ? {} : { secret }),
       ...(publicKeyPem === undefined ? {} : { publicKeyPem }),
+      ...(jwks === undefined ? {} : { jwks }),
+      ...claimChecks,
     });
   } catch (error) {
     if (error instanceof TicketConfigError) throw new UsageError(`${keyLabel}: ${error.message}`);
@@ -167,10 +224,33 @@ async function loadTickets(
   }
 }
 
+async function loadJwks(settings: Settings, origins: Origins): Promise<JwksSource | undefined> {
+  const location = settings["ticket-jwks"];
+  if (location === undefined) return undefined;
+  const label = origins["ticket-jwks"].label;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !/^https?:\/\//i.test(location)) {
+    throw new UsageError(`${label} expects a file or an http(s) URL, got ${location}`);
+  }
+  try {
+    return await createJwksSource({ location, label });
+  } catch (error) {
+    if (error instanceof JwksLoadError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
 function tlsFiles(settings: Settings, origins: Origins): TlsFiles | undefined {
   const certFile = settings["tls-cert"];
   const keyFile = settings["tls-key"];
-  if (certFile === undefined && keyFile === undefined) return undefined;
+  const caFile = settings["client-ca"];
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) {
+      throw new UsageError(
+        `${origins["client-ca"].label} needs --tls-cert and --tls-key: client certificates are asked for in wss's TLS handshake`,
+      );
+    }
+    return undefined;
+  }
   if (certFile === undefined || keyFile === undefined) {
     const missing = certFile === undefined ? "--tls-cert" : "--tls-key";
     const given = certFile === undefined ? origins["tls-key"].label : origins["tls-cert"].label;
@@ -181,5 +261,6 @@ function tlsFiles(settings: Settings, origins: Origins): TlsFiles | undefined {
     keyFile,
     certLabel: origins["tls-cert"].label,
     keyLabel: origins["tls-key"].label,
+    ...(caFile === undefined ? {} : { caFile, caLabel: origins["client-ca"].label }),
   };
 }

@@ -244,6 +244,25 @@ export const SETTINGS = {
     hint: "file",
     description: "Require a credential: ES256 or EdDSA ticket public key (PEM)",
   }),
+  "ticket-jwks": optional({
+    security: true,
+    hint: "file|url",
+    description:
+      "Require a credential: tickets (RS256, ES256, EdDSA) verified by kid against this JSON Web Key Set; a URL is refreshed",
+  }),
+  "ticket-issuer": optional({
+    security: true,
+    hint: "issuer",
+    description: "Accept only tickets whose iss claim is this",
+  }),
+  "ticket-audience": optional({
+    security: true,
+    hint: "audience",
+    description: "Accept only tickets whose aud claim is (or lists) this",
+  }),
+  "ticket-single-use": toggle({
+    description: "Accept each ticket once (it must carry jti); remembered in memory until its exp",
+  }),
   "tls-cert": optional({
     security: true,
     hint: "file",
@@ -253,6 +272,11 @@ export const SETTINGS = {
     security: true,
     hint: "file",
     description: "PEM private key for --tls-cert",
+  }),
+  "client-ca": optional({
+    security: true,
+    hint: "file",
+    description: "wss only: require a client certificate signed by these PEM CA certificates",
   }),
   "allow-unix": list({
     security: true,

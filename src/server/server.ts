@@ -165,7 +165,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
       // workers the processes share it. It also lets another process of the same user bind this
       // port, which is why it is off otherwise: there a second instance gets EADDRINUSE.
       reusePort: tls !== undefined || config.workers > 1,
-      ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+      ...(tls ? { tls: tlsOptions(tls) } : {}),
       // Never Bun's development error page (it shows source paths and code), in any build.
       development: false,
       error(error) {
@@ -229,4 +229,10 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     sessions: door.sessions,
     ...lifecycle,
   };
+}
+
+/** Bun.serve's TLS: with `--client-ca`, the handshake itself refuses a client without a good certificate. */
+function tlsOptions({ cert, key, ca }: TlsMaterial) {
+  if (ca === undefined) return { cert, key };
+  return { cert, key, ca, requestCert: true, rejectUnauthorized: true };
 }

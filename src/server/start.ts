@@ -1,5 +1,6 @@
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
+import type { JwksSource } from "../auth/jwks-source.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
 import type { TokenSnapshot, TokenSource } from "../front-ends/raw/token-source.ts";
@@ -47,6 +48,8 @@ export interface ServerSetup {
   readonly notices: readonly Notice[];
   /** --route and --token-file; the token file is re-read on change and on SIGHUP. */
   readonly fixedTargets?: FixedTargets;
+  /** `--ticket-jwks`: where its refresh failures are told; a supervisor, which verifies nothing, stops its refreshes. */
+  readonly ticketKeys?: Pick<JwksSource, "report" | "close">;
   /** A page served beside the proxy (--console). */
   readonly page?: PageRoute;
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -59,6 +62,7 @@ export interface ServerSetup {
 export async function runServer(setup: ServerSetup): Promise<void> {
   const id = workerId(setup.env);
   if (setup.config.workers > 1 && id === undefined) {
+    setup.ticketKeys?.close();
     const logger = createLogger(setup.config.logLevel, setup.config.logFormat);
     const metrics = await supervisorMetrics(setup.config, setup.config.workers, logger);
     const workers = await superviseWorkers(setup.config, logger, metrics?.hooks);
@@ -107,6 +111,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   let stopping = false;
   // Before the first line: whoever reads "listening on" may signal at once, and must be heard.
   keepRunningOnBugs(logger);
+  setup.ticketKeys?.report((level, text) => logger[level](text));
   onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
   onShutdownSignal(async (signal) => {
     stopping = true;

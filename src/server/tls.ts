@@ -5,6 +5,8 @@ import { readSmallFile, SmallFileError } from "../process/small-file.ts";
 export interface TlsMaterial {
   readonly cert: string;
   readonly key: string;
+  /** `--client-ca`: clients must present a certificate these CAs signed. */
+  readonly ca?: string;
 }
 
 export interface TlsFiles {
@@ -13,6 +15,8 @@ export interface TlsFiles {
   /** How errors name each file's setting: `--tls-cert`, `SOCKET2WEB_TLS_CERT`, … */
   readonly certLabel?: string;
   readonly keyLabel?: string;
+  readonly caFile?: string;
+  readonly caLabel?: string;
 }
 
 export class TlsLoadError extends Error {
@@ -28,6 +32,8 @@ export async function loadTls({
   keyFile,
   certLabel = "--tls-cert",
   keyLabel = "--tls-key",
+  caFile,
+  caLabel = "--client-ca",
 }: TlsFiles): Promise<TlsMaterial> {
   const cert = await readPem(certFile, certLabel);
   const key = await readPem(keyFile, keyLabel);
@@ -48,7 +54,29 @@ export async function loadTls({
       `${keyLabel} file ${keyFile} does not match the certificate in ${certFile}`,
     );
   }
-  return { cert, key };
+  if (caFile === undefined) return { cert, key };
+  return { cert, key, ca: await readCa(caFile, caLabel) };
+}
+
+/** Every PEM block must be a CA certificate: a leaf or a key here is the wrong file. */
+async function readCa(file: string, label: string): Promise<string> {
+  const ca = await readPem(file, label);
+  const blocks = ca.match(/-----BEGIN [^-]+-----[\s\S]*?-----END [^-]+-----/g) ?? [];
+  if (blocks.length === 0) throw new TlsLoadError(`${label} file ${file} holds no PEM certificate`);
+  for (const block of blocks) {
+    let certificate: X509Certificate;
+    try {
+      certificate = new X509Certificate(block);
+    } catch {
+      throw new TlsLoadError(`${label} file ${file} holds something other than PEM certificates`);
+    }
+    if (!certificate.ca) {
+      throw new TlsLoadError(
+        `${label} file ${file} holds a certificate that is not a CA (${certificate.subject.replaceAll("\n", ", ")})`,
+      );
+    }
+  }
+  return ca;
 }
 
 async function readPem(path: string, flag: string): Promise<string> {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { SignJWT } from "jose";
+import { decodeJwt, SignJWT } from "jose";
 import { clientCommand, runWithInput } from "../helpers/client-cli.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -92,6 +92,11 @@ describe("socket2web ticket", () => {
       "60",
     ]);
     expect(ticket.split(".")).toHaveLength(3);
+    // A random jti, so that a --ticket-single-use server takes it (once).
+    const { jti } = decodeJwt(ticket);
+    expect(jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const again = await mint(["--ticket-secret-file", join(dir, "ticket-secret")]);
+    expect(decodeJwt(again).jti).not.toBe(jti);
     const result = await connectWith(ticket, echo.port);
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);

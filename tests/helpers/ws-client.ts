@@ -15,7 +15,13 @@ export interface TestClient {
 /** Bun's WebSocket extensions: request headers, and TLS options such as a CA to trust. */
 export interface ClientOptions {
   readonly headers?: Record<string, string>;
-  readonly tls?: { readonly ca?: string; readonly rejectUnauthorized?: boolean };
+  readonly tls?: {
+    readonly ca?: string;
+    readonly rejectUnauthorized?: boolean;
+    /** A client certificate and its key (PEM), for a server that asks for one. */
+    readonly cert?: string;
+    readonly key?: string;
+  };
 }
 
 export async function openClient(

@@ -159,7 +159,10 @@ function keyAlgorithm(pem: string): "ES256" | "EdDSA" {
   );
 }
 
-/** Signs the ticket: `exp` always (the server refuses tickets without it), `allow` and `protocols` when given. */
+/**
+ * Signs the ticket: `exp` always (the server refuses tickets without it), a random `jti` (so it
+ * works with `--ticket-single-use`), `allow` and `protocols` when given.
+ */
 export async function mintTicket(request: TicketRequest, now = new Date()): Promise<string> {
   const claims: Record<string, unknown> = {};
   if (request.allow.length > 0) claims.allow = request.allow;
@@ -168,7 +171,8 @@ export async function mintTicket(request: TicketRequest, now = new Date()): Prom
   let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: request.key.alg, typ: "JWT" })
     .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + request.ttlSeconds);
+    .setExpirationTime(issuedAt + request.ttlSeconds)
+    .setJti(crypto.randomUUID());
   if (request.subject !== undefined) jwt = jwt.setSubject(request.subject);
   const { key } = request;
   if (key.alg === "HS256") return jwt.sign(key.secret);
