@@ -1,7 +1,13 @@
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
-import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "../auth/tokens.ts";
+import {
+  createTokenSet,
+  parseTokenFile,
+  parseTokenList,
+  TokenListError,
+  type TokenSet,
+} from "../auth/tokens.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts";
@@ -22,6 +28,8 @@ export interface Security {
   readonly tls: TlsFiles | undefined;
   /** For the start-up log line: what kind of credential is required, if any. */
   readonly authSummary: string;
+  /** Bearer tokens of the sessions API (--admin-token-file); undefined: the API is off. */
+  readonly adminTokens: TokenSet | undefined;
 }
 
 /** Every problem is a UsageError naming the setting's source; secrets never appear in one. */
@@ -48,6 +56,7 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
     clientAddress: clientAddress(settings["trust-proxy"], origins["trust-proxy"].label),
     tls: tlsFiles(settings, origins),
     authSummary: summary.length ? summary.join(" or ") : "none",
+    adminTokens: await loadAdminTokens(settings, origins),
   };
 }
 
@@ -125,6 +134,30 @@ async function loadTokens(settings: Settings, origins: Origins) {
     throw error;
   }
   return tokens.length > 0 ? createTokenSet(tokens) : undefined;
+}
+
+/** The sessions API's tokens: served only on --metrics-listen, never on the proxy's port. */
+async function loadAdminTokens(
+  settings: Settings,
+  origins: Origins,
+): Promise<TokenSet | undefined> {
+  const file = settings["admin-token-file"];
+  if (file === undefined) return undefined;
+  const label = origins["admin-token-file"].label;
+  if (settings["metrics-listen"] === undefined) {
+    throw new UsageError(
+      `${label} needs --metrics-listen ADDRESS:PORT: the sessions API is served only on that listener`,
+    );
+  }
+  try {
+    const tokens = parseTokenFile(await readText(file, label), `${label} file ${file}`);
+    // An empty file would leave the API on with no way in: say so instead.
+    if (tokens.length === 0) throw new UsageError(`${label} file ${file} holds no token`);
+    return createTokenSet(tokens);
+  } catch (error) {
+    if (error instanceof TokenListError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function loadTickets(
