@@ -283,6 +283,11 @@ async function tail(client: AdminClient, args: Args): Promise<void> {
         .filter((line) => line.startsWith("data:"))
         .map((line) => line.slice(5).trimStart())
         .join("\n");
+      if (block === ": subscribed") {
+        process.stderr.write(
+          `following the sessions of ${new URL(response.url).origin} (Ctrl-C to stop)\n`,
+        );
+      }
       if (data === "") continue;
       const event = JSON.parse(data) as Record<string, unknown>;
       process.stdout.write(`${args.json ? JSON.stringify(event) : eventLine(event)}\n`);
