@@ -256,6 +256,7 @@ describe("the sessions API on one process", () => {
       closed_by: "server",
       reason: "ended by operator",
     });
+    await proxy.waitForOutput(new RegExp(`session ${id} .* close 4100 by server`));
     const final = (closed.session as View).bytes_up;
     expect(final).toBeGreaterThanOrEqual(accepted);
     // The target reads again: it gets every byte the proxy accepted, in order, then end of stream.
@@ -299,6 +300,9 @@ describe("the sessions API on one process", () => {
     expect(await raw.closed).toEqual({ code: 4100, reason: "ended by operator" });
     // A Wisp stream is a session: its CLOSE comes, its connection stays open.
     expect(await stream.closed).toBe(0x01);
+    const after = openStream(connection, "127.0.0.1", echo.port);
+    after.stream.send(new Uint8Array([2]));
+    await after.received(1);
     connection.close();
     await admin.listUntil((now) => now.total === 0);
   });
