@@ -43,6 +43,21 @@ function backendWithEvents() {
 const request = (path: string) =>
   new Request(`http://127.0.0.1${path}`, { headers: { authorization: "Bearer t0ken" } });
 
+test("a malformed id is a 404 that names the paths, not an error", async () => {
+  const { backend } = backendWithEvents();
+  const api = createSessionsApi(createTokenSet(["t0ken"]), backend);
+  const response = await api(
+    new Request("http://127.0.0.1/sessions/%E0%A4%A", {
+      method: "DELETE",
+      headers: { authorization: "Bearer t0ken" },
+    }),
+    "/sessions/%E0%A4%A",
+    () => {},
+  );
+  expect(response.status).toBe(404);
+  expect(await response.text()).toContain("/sessions/ID");
+});
+
 describe("GET /sessions/events", () => {
   test("a subscriber that does not read is dropped with a last event, not buffered without bound", async () => {
     const { backend, listeners, emit } = backendWithEvents();

@@ -67,8 +67,8 @@ export function createSessionsApi(tokens: TokenSet, backend: SessionsBackend): A
       if (request.method === "DELETE") return killPrincipal(backend, url.searchParams);
       return notAllowed("GET, DELETE");
     }
-    const id = decodeURIComponent(path.slice(SESSIONS_PATH.length + 1));
-    if (id === "" || id.includes("/")) {
+    const id = decodedId(path.slice(SESSIONS_PATH.length + 1));
+    if (id === undefined || id === "" || id.includes("/")) {
       return problem(
         404,
         `no such path: ${path} (the API serves /sessions, /sessions/ID and /sessions/events)`,
@@ -85,6 +85,15 @@ export function createSessionsApi(tokens: TokenSet, backend: SessionsBackend): A
     }
     return json({ ended: [id] });
   };
+}
+
+/** A path segment as text; undefined for a malformed %-escape. */
+function decodedId(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function notAllowed(allow: string): Response {
