@@ -240,6 +240,14 @@ describe("the sessions API on one process", () => {
     );
     const accepted = (paused.sessions.find((view) => view.id === id) as View).bytes_up;
     expect(accepted).toBeGreaterThan(0);
+    // The target's last words: once the proxy has them, the kill must not lose them.
+    const lastWords = randomBytes(256 * 1024);
+    held?.write(lastWords);
+    await admin.listUntil((answer) =>
+      answer.sessions.some(
+        (view) => view.id === id && view.bytes_down === 21 + lastWords.byteLength,
+      ),
+    );
 
     const killed = await admin.call("DELETE", `/sessions/${id}`);
     expect(killed.status).toBe(200);
@@ -248,6 +256,7 @@ describe("the sessions API on one process", () => {
       code: CloseCode.endedByOperator,
       reason: CloseReason.endedByOperator,
     });
+    expect(sha256(await client.readBytes(lastWords.byteLength))).toBe(sha256(lastWords));
     const closed = await events.next();
     expect(closed).toMatchObject({
       event: "closed",
@@ -424,12 +433,18 @@ test("without --admin-token-file the endpoints are off, not open", async () => {
   await proxy.stop();
 });
 
-test("--admin-token-file without --metrics-listen is a start-up error in one line", async () => {
+test("--admin-token-file without --metrics-listen, or with no token in it, is a start-up error in one line", async () => {
   const dir = tempDir();
   const file = await writeToken(dir);
   const run = await runStartupError(["--admin-token-file", file]);
   expect(run.code).not.toBe(0);
   expect(run.stderr).toContain("--admin-token-file needs --metrics-listen");
+  const empty = join(dir, "empty");
+  await writeFile(empty, "# no token yet\n\n");
+  const metrics = ["--metrics-listen", `127.0.0.1:${await freePort()}`];
+  const none = await runStartupError([...metrics, "--admin-token-file", empty]);
+  expect(none.code).not.toBe(0);
+  expect(none.stderr).toContain(`--admin-token-file file ${empty} holds no token`);
   await rm(dir, { recursive: true, force: true });
 });
 
