@@ -11,6 +11,7 @@ import {
   forwardArgs,
   forwardCommand,
 } from "../client/modes/forward.ts";
+import { SESSIONS_EXAMPLES, sessionsArgs, sessionsCommand } from "../client/modes/sessions.ts";
 import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/ticket.ts";
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
@@ -64,6 +65,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(ticketCommand as CommandDef),
     required: [],
     examples: TICKET_EXAMPLES,
+  },
+  sessions: {
+    command: sessionsCommand as CommandDef,
+    args: sessionsArgs,
+    description: descriptionOf(sessionsCommand as CommandDef),
+    required: ["admin"],
+    examples: SESSIONS_EXAMPLES,
   },
   probe: {
     command: probeCommand as CommandDef,

@@ -1,5 +1,6 @@
 import type { OriginCheck } from "../auth/origin.ts";
 import { TOKEN_ENV } from "../client/modes/client-options.ts";
+import { ADMIN_TOKEN_ENV } from "../client/modes/sessions.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -20,7 +21,7 @@ import { WORKER_ENV } from "../server/workers.ts";
 import type { FlagHelp } from "./help.ts";
 
 /** Variables read outside the settings table: not typos of a setting. */
-const OTHER_ENV_NAMES = [TOKEN_ENV, WORKER_ENV, TEST_HOSTS_ENV];
+const OTHER_ENV_NAMES = [TOKEN_ENV, ADMIN_TOKEN_ENV, WORKER_ENV, TEST_HOSTS_ENV];
 
 export interface ServeDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -90,6 +91,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     adapters,
     notices,
     env: deps.env,
+    adminTokens: security.adminTokens,
     fixedTargets: {
       routes: fixed.routes,
       tokens: fixed.tokens,

@@ -7,7 +7,13 @@ import { createJwksSource, JwksLoadError, type JwksSource } from "../auth/jwks-s
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
 import { createMemoryReplayGuard, DEFAULT_REPLAY_ENTRIES } from "../auth/replay.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
-import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "../auth/tokens.ts";
+import {
+  createTokenSet,
+  parseTokenFile,
+  parseTokenList,
+  TokenListError,
+  type TokenSet,
+} from "../auth/tokens.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts";
@@ -30,6 +36,8 @@ export interface Security {
   readonly ticketKeys: JwksSource | undefined;
   /** For the start-up log line: what kind of credential is required, if any. */
   readonly authSummary: string;
+  /** Bearer tokens of the sessions API (--admin-token-file); undefined: the API is off. */
+  readonly adminTokens: TokenSet | undefined;
 }
 
 /** Every problem is a UsageError naming the setting's source; secrets never appear in one. */
@@ -59,6 +67,7 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
     tls: tlsFiles(settings, origins),
     ticketKeys: jwks,
     authSummary: summary.length ? summary.join(" or ") : "none",
+    adminTokens: await loadAdminTokens(settings, origins),
   };
 }
 
@@ -166,6 +175,30 @@ async function loadTokens(settings: Settings, origins: Origins) {
     throw error;
   }
   return tokens.length > 0 ? createTokenSet(tokens) : undefined;
+}
+
+/** The sessions API's tokens: served only on --metrics-listen, never on the proxy's port. */
+async function loadAdminTokens(
+  settings: Settings,
+  origins: Origins,
+): Promise<TokenSet | undefined> {
+  const file = settings["admin-token-file"];
+  if (file === undefined) return undefined;
+  const label = origins["admin-token-file"].label;
+  if (settings["metrics-listen"] === undefined) {
+    throw new UsageError(
+      `${label} needs --metrics-listen ADDRESS:PORT: the sessions API is served only on that listener`,
+    );
+  }
+  try {
+    const tokens = parseTokenFile(await readText(file, label), `${label} file ${file}`);
+    // An empty file would leave the API on with no way in: say so instead.
+    if (tokens.length === 0) throw new UsageError(`${label} file ${file} holds no token`);
+    return createTokenSet(tokens);
+  } catch (error) {
+    if (error instanceof TokenListError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 async function loadTickets(

@@ -352,6 +352,12 @@ export const SETTINGS = {
     default: undefined,
     parse: parseMetricsListen,
   }),
+  "admin-token-file": optional({
+    security: true,
+    hint: "file",
+    description:
+      "Serve the sessions API (/sessions) on --metrics-listen to these bearer tokens, one per line",
+  }),
   "log-format": value<LogFormat>({
     hint: "format",
     description: "text (lines for people) or json (one object per line)",

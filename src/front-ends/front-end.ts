@@ -6,7 +6,7 @@ import type { FrontEndName } from "../metrics/labels.ts";
 import type { SessionClient } from "../session/client.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import type { TargetChooser } from "../session/selection.ts";
-import type { Session } from "../session/session.ts";
+import type { Session, WispTag } from "../session/session.ts";
 import type { StatusReporter } from "../session/status.ts";
 import type { WispConnection } from "../wisp/connection.ts";
 import type { CreditLimits } from "../wisp/credit.ts";
@@ -50,6 +50,8 @@ export interface SessionRequest {
   readonly id?: number;
   /** For logs, when it says more than the client's address (a Wisp stream). */
   readonly label?: string;
+  /** A Wisp stream: its connection and stream id (the sessions API shows them). */
+  readonly wisp?: WispTag;
   /** The front end's own observers (a Wisp stream's credit). */
   readonly hooks?: readonly SessionHooks[];
   /**

@@ -82,6 +82,7 @@ function serveWisp(
         entrant: { ...entrant, grant: request.grant },
         // One log line per stream, tagged with its connection.
         label: `${entrant.client.label} wisp ${id} stream ${request.streamId}`,
+        wisp: { connection: id, stream: request.streamId },
         hooks: [request.hooks, { released: request.released }],
         shared: true,
       }),

@@ -10,7 +10,22 @@ export interface MetricsSource {
   ready(): boolean;
   /** Live sessions for /healthz; left out where the process does not know (a supervisor). */
   sessions?(): number;
+  /** The sessions API (/sessions…, with --admin-token-file); absent: those paths are off. */
+  admin?: AdminRoute | undefined;
 }
+
+/**
+ * Answers a request under /sessions. `keepOpen` lifts the listener's idle timeout for this
+ * request (a stream of events).
+ */
+export type AdminRoute = (
+  request: Request,
+  path: string,
+  keepOpen: () => void,
+) => Promise<Response>;
+
+/** Whether a path belongs to the sessions API. */
+const isAdminPath = (path: string) => path === "/sessions" || path.startsWith("/sessions/");
 
 export interface MetricsListener {
   readonly url: string;
@@ -39,9 +54,17 @@ function pathOf(request: Request): string | undefined {
 export async function answerMetricsRequest(
   request: Request,
   source: MetricsSource,
+  keepOpen: () => void = () => {},
 ): Promise<Response> {
   const path = pathOf(request);
   if (path === undefined) return text("400 Bad Request: no valid Host header", 400);
+  if (isAdminPath(path)) {
+    if (source.admin) return source.admin(request, path, keepOpen);
+    return text(
+      "404 Not Found: the sessions API is off; turn it on with --admin-token-file FILE",
+      404,
+    );
+  }
   if (path !== "/metrics" && path !== "/healthz" && path !== "/readyz") {
     return text("404 Not Found: this listener serves /metrics, /healthz and /readyz", 404);
   }
@@ -73,7 +96,8 @@ export function startMetricsListener(
     hostname,
     port,
     development: false,
-    fetch: (request) => answerMetricsRequest(request, source),
+    fetch: (request, server) =>
+      answerMetricsRequest(request, source, () => server.timeout(request, 0)),
     // Never Bun's development page: nothing about the process leaks to a scraper.
     error: () => text("500 Internal Server Error", 500),
   });

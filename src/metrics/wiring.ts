@@ -2,7 +2,7 @@ import type { Logger } from "../log/logger.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import type { WorkerChannel } from "./aggregate.ts";
 import { parseListenAddress } from "./listen-address.ts";
-import { type MetricsListener, startMetricsListener } from "./listener.ts";
+import { type AdminRoute, type MetricsListener, startMetricsListener } from "./listener.ts";
 import type { MetricsFactory, ProxyMetrics } from "./metrics.ts";
 
 /** The settings that decide where metrics are served. */
@@ -50,8 +50,12 @@ export class MetricsListenError extends Error {
 export interface ServerMetrics {
   /** For startServer: builds the metrics (and remembers them for the listener). */
   readonly factory: MetricsFactory;
-  /** Once serving: opens --metrics-listen, if set. Throws MetricsListenError. */
-  listen(ready: () => boolean, sessions: () => number): MetricsListener | undefined;
+  /** Once serving: opens --metrics-listen, if set, with the sessions API. Throws MetricsListenError. */
+  listen(
+    ready: () => boolean,
+    sessions: () => number,
+    admin?: AdminRoute,
+  ): MetricsListener | undefined;
 }
 
 /**
@@ -72,7 +76,7 @@ export async function serverMetrics(
       built = link ? { ...metrics, render: link(metrics.snapshot).total } : metrics;
       return built;
     },
-    listen(ready, sessions) {
+    listen(ready, sessions, admin) {
       const metrics = built;
       if (!metrics) return undefined;
       return listen(settings, {
@@ -80,6 +84,7 @@ export async function serverMetrics(
         contentType: metrics.contentType,
         ready,
         sessions,
+        admin,
       });
     },
   };
@@ -88,8 +93,11 @@ export async function serverMetrics(
 export interface SupervisorMetrics {
   /** For superviseWorkers: the metrics exchange with the workers, and the shutdown signal. */
   readonly hooks: { message(workerId: number, message: unknown): void; stopping(): void };
-  /** Once the workers run: opens --metrics-listen, if set. Throws MetricsListenError. */
-  listen(workers: ReadonlyMap<number, WorkerChannel>): MetricsListener | undefined;
+  /** Once the workers run: opens --metrics-listen, if set, with the sessions API. Throws MetricsListenError. */
+  listen(
+    workers: ReadonlyMap<number, WorkerChannel>,
+    admin?: AdminRoute,
+  ): MetricsListener | undefined;
 }
 
 /** The supervisor's side: one scrape adds up every worker's metrics and its own. */
@@ -114,12 +122,13 @@ export async function supervisorMetrics(
         ready = false;
       },
     },
-    listen(workers) {
+    listen(workers, admin) {
       running = workers;
       return listen(settings, {
         render: () => scraper.scrape(),
         contentType: scraper.contentType,
         ready: () => ready,
+        admin,
       });
     },
   };

@@ -21,6 +21,8 @@ export const CloseCode = {
   tryAgainLater: 1013,
   maxLifetime: 4000,
   idleTimeout: 4001,
+  /** An operator ended the session through the admin API (`DELETE /sessions/…`). */
+  endedByOperator: 4100,
   badHandshake: 4400,
   unauthorized: 4401,
   forbidden: 4403,
@@ -49,6 +51,7 @@ export const CloseReason = {
   perIpLimit: "too many connections from your address, try again later",
   maxLifetime: "max lifetime reached",
   idleTimeout: "idle timeout",
+  endedByOperator: "ended by operator",
   shuttingDown: "server shutting down",
   targetClosed: "target closed",
   targetFailed: "target failed",

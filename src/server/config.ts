@@ -31,6 +31,8 @@ export interface ServerConfig {
   readonly metrics: boolean;
   /** `ADDRESS:PORT` of the separate /metrics, /healthz and /readyz listener. */
   readonly metricsListen: string | undefined;
+  /** Tokens of the sessions API on the --metrics-listen listener; unset: the API is off. */
+  readonly adminTokenFile: string | undefined;
   /** Serve the console page at GET / (and its assets). */
   readonly console: boolean;
   /** Directory for one pcapng file per session; unset: no capture. */

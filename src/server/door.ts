@@ -28,6 +28,7 @@ import { VERSION } from "../version.ts";
 import type { ServerConfig } from "./config.ts";
 import { createIdleCollector, IDLE_COLLECT, type IdleCollector } from "./idle-collect.ts";
 import type { PageRoute } from "./routes.ts";
+import { createSessionTable, type SessionTable } from "./sessions/table.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 /**
@@ -78,6 +79,8 @@ export interface ServerDeps {
   readonly collectGarbage?: () => void;
   /** Wisp's credit and INFO wait (tests shorten them), and a set that holds the live connections. */
   readonly wispTuning?: WispTuning;
+  /** This process's number among the workers (it prefixes session ids); undefined: no workers. */
+  readonly worker?: string | undefined;
 }
 
 /** Everything the server's wiring uses, built once from the configuration. */
@@ -88,6 +91,8 @@ export interface Door extends FrontDoor {
   readonly sessions: ReadonlySet<Session>;
   readonly metrics: ProxyMetrics | undefined;
   readonly capture: Capture | undefined;
+  /** The sessions API's view of this process (with --admin-token-file). */
+  readonly table: SessionTable | undefined;
   readonly idleCollector: IdleCollector;
   /** False once shutting down; admission refuses from then on. */
   readonly accepting: boolean;
@@ -100,6 +105,8 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   const sessions = new Set<Session>();
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
   const metrics = deps.createMetrics?.(() => sessions, { protocols: registry.names() });
+  const table =
+    config.adminTokenFile === undefined ? undefined : createSessionTable(sessions, deps.worker);
   const capture = config.capture
     ? createCapture(
         {
@@ -156,6 +163,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     sessions,
     metrics,
     capture,
+    table,
     idleCollector,
     registry,
     logger: deps.logger,
@@ -174,6 +182,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
       const { entrant } = request;
       const hooks: SessionHooks[] = request.hooks ? [...request.hooks] : [];
       if (capture) hooks.push(captureHooks(capture, id, entrant.client));
+      if (table) hooks.push(table.hooks(() => session));
       const shared = request.shared === true;
       const session = new Session(shared ? streamContext : context, {
         id,
@@ -183,6 +192,8 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
         status: request.status,
         clientAddress: request.label ?? entrant.client.label,
         clientInfo: entrant.client,
+        peer: entrant.client.label,
+        wisp: request.wisp,
         grant: entrant.grant,
         hooks: [
           ...hooks,

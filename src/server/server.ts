@@ -13,6 +13,7 @@ import { guarded } from "./guard.ts";
 import { createLifecycle, type Lifecycle } from "./lifecycle.ts";
 import { CLOSE_LINGER_MS, createLingerCount } from "./lingering.ts";
 import { notAnUpgrade, routeRequest } from "./routes.ts";
+import type { SessionTable } from "./sessions/table.ts";
 import type { TlsMaterial } from "./tls.ts";
 
 export { DEFAULT_FLOW, type ServerDeps } from "./door.ts";
@@ -21,6 +22,8 @@ export interface ProxyServer extends Lifecycle {
   readonly url: string;
   readonly port: number;
   readonly sessions: ReadonlySet<Session>;
+  /** The sessions API's view of this process (with --admin-token-file). */
+  readonly table: SessionTable | undefined;
 }
 
 /** Where a WebSocket is: refused (closes at open), accepted (a plan), served, or closed. */
@@ -227,6 +230,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     url: `${deps.tls ? "wss" : "ws"}://${formatHostPort(config.ip, port)}`,
     port,
     sessions: door.sessions,
+    table: door.table,
     ...lifecycle,
   };
 }

@@ -2,6 +2,7 @@ import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import type { JwksSource } from "../auth/jwks-source.ts";
 import type { OriginCheck } from "../auth/origin.ts";
+import type { TokenSet } from "../auth/tokens.ts";
 import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
 import type { TokenSnapshot, TokenSource } from "../front-ends/raw/token-source.ts";
 import { count } from "../log/count.ts";
@@ -19,9 +20,11 @@ import type { ServerConfig } from "./config.ts";
 import { featureLines } from "./feature-lines.ts";
 import type { PageRoute } from "./routes.ts";
 import { type ProxyServer, startServer } from "./server.ts";
+import { createSessionsApi } from "./sessions/api.ts";
+import { linkWorkerSessions, superviseSessions } from "./sessions/workers.ts";
 import { SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { loadTls, type TlsFiles, type TlsMaterial } from "./tls.ts";
-import { shareOf, superviseWorkers, workerId } from "./workers.ts";
+import { type RunningWorkers, shareOf, superviseWorkers, workerId } from "./workers.ts";
 
 /** A worker whose supervisor is gone has nobody to answer to: it closes its sessions quickly. */
 const ORPHAN_GRACE_MS = 500;
@@ -52,6 +55,8 @@ export interface ServerSetup {
   readonly ticketKeys?: Pick<JwksSource, "report" | "close">;
   /** A page served beside the proxy (--console). */
   readonly page?: PageRoute;
+  /** Bearer tokens of the sessions API on --metrics-listen (--admin-token-file); unset: off. */
+  readonly adminTokens?: TokenSet | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -65,12 +70,27 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     setup.ticketKeys?.close();
     const logger = createLogger(setup.config.logLevel, setup.config.logFormat);
     const metrics = await supervisorMetrics(setup.config, setup.config.workers, logger);
-    const workers = await superviseWorkers(setup.config, logger, metrics?.hooks);
+    let running: RunningWorkers = new Map();
+    const sessions = setup.adminTokens ? superviseSessions(() => running) : undefined;
+    const workers = await superviseWorkers(
+      setup.config,
+      logger,
+      metrics && {
+        message(worker, message) {
+          if (!sessions?.receive(worker, message)) metrics.hooks.message(worker, message);
+        },
+        stopping: metrics.hooks.stopping,
+      },
+    );
+    running = workers;
     try {
-      const listener = metrics?.listen(workers);
+      const listener = metrics?.listen(
+        workers,
+        setup.adminTokens && sessions && createSessionsApi(setup.adminTokens, sessions.backend),
+      );
       if (listener) {
         logger.info(
-          `metrics of all workers, health and readiness on ${listener.url}`,
+          `metrics of all workers, health and readiness${setup.adminTokens ? ", sessions API" : ""} on ${listener.url}`,
           fields({ metrics: listener.url }),
         );
       }
@@ -104,6 +124,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       ...(setup.adapters ? { adapters: setup.adapters } : {}),
       ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
       ...(setup.page ? { page: setup.page } : {}),
+      worker: id,
     });
   } catch (error) {
     fatal(explainBindError(error, config));
@@ -143,10 +164,11 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       const listener = metrics?.listen(
         () => !stopping,
         () => server.sessions.size,
+        setup.adminTokens && server.table && createSessionsApi(setup.adminTokens, server.table),
       );
       if (listener) {
         logger.info(
-          `metrics, health and readiness on ${listener.url}`,
+          `metrics, health and readiness${setup.adminTokens ? ", sessions API" : ""} on ${listener.url}`,
           fields({ metrics: listener.url }),
         );
       }
@@ -157,6 +179,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   for (const notice of setup.notices) logger[notice.level](notice.text);
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
+  if (id !== undefined && server.table) linkWorkerSessions(server.table);
   if (id !== undefined) {
     onSupervisorLost(async () => {
       // A signal's shutdown is already under way, bounded by its own deadline.

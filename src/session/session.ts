@@ -1,5 +1,5 @@
 import { LogLevels } from "consola";
-import type { TargetConnection, TargetEvents } from "../adapters/types.ts";
+import type { Location, TargetConnection, TargetEvents } from "../adapters/types.ts";
 import { describeTarget } from "../admission/access.ts";
 import type { ClientInfo, Reached, ReachRequest } from "../admission/admission.ts";
 import { Refusal } from "../admission/refusal.ts";
@@ -60,10 +60,26 @@ export interface SessionParts {
   readonly clientAddress: string;
   /** The client as admission established it: a PROXY protocol header names it to the target. */
   readonly clientInfo?: ClientInfo | undefined;
+  /** The client's address alone, when `clientAddress` says more (a Wisp stream's label). */
+  readonly peer?: string | undefined;
+  /** A Wisp stream: its connection and stream id. */
+  readonly wisp?: WispTag | undefined;
   /** A credential proved before the session began (an Authorization header, the URL). */
   readonly grant?: Grant | undefined;
   /** Observers: capture, metrics, logs, the server's table, a Wisp stream's credit. */
   readonly hooks: readonly SessionHooks[];
+}
+
+/** Which Wisp connection and stream a session serves. */
+export interface WispTag {
+  readonly connection: number;
+  readonly stream: number;
+}
+
+/** Which sides are not being read: the client (the target is behind) or the target. */
+export interface Paused {
+  readonly client: boolean;
+  readonly target: boolean;
 }
 
 type Timer = ReturnType<typeof setTimeout>;
@@ -117,6 +133,8 @@ export class Session {
   readonly clientAddress: string;
   readonly frontEnd: FrontEndName;
   readonly startedAt = performance.now();
+  /** The wall clock at the start (Date.now()), for people; `startedAt` is for durations. */
+  readonly startedAtMs = Date.now();
 
   private state: SessionState = { kind: "handshake", timer: undefined };
   private targetLabel = "-";
@@ -134,6 +152,10 @@ export class Session {
   /** A target connection is open, or being opened, for this session. */
   private holdsTarget = false;
   private wasReleased = false;
+  /** Where the target was reached (the checked address or path), once connected. */
+  private location: Location | undefined;
+  private clientReadPaused = false;
+  private targetReadPaused = false;
   /** The credential its target was reached with, once reached. */
   private proved: Grant | undefined;
   private readonly tracing: boolean;
@@ -187,6 +209,29 @@ export class Session {
   /** Who the session belongs to: the name its credential gives, `anonymous` without one. */
   get principal(): Principal {
     return (this.proved ?? this.parts.grant)?.principal ?? ANONYMOUS;
+  }
+
+  /** The client's address (without a Wisp stream's label). */
+  get peer(): string {
+    return this.parts.peer ?? this.clientAddress;
+  }
+
+  get wisp(): WispTag | undefined {
+    return this.parts.wisp;
+  }
+
+  /** `host:port` or the path the client asked for; undefined before its target is chosen. */
+  get target(): string | undefined {
+    return this.chosenTarget;
+  }
+
+  /** The address or path connected to, once connected. */
+  get connectedTo(): Location | undefined {
+    return this.location;
+  }
+
+  get paused(): Paused {
+    return { client: this.clientReadPaused, target: this.targetReadPaused };
   }
 
   /** The adapter the session chose; undefined before its target is chosen. */
@@ -412,6 +457,7 @@ export class Session {
     this.parts.status.connected(status);
     this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
     this.proved = reached.grant;
+    this.location = reached.location;
     const opened = {
       protocol: adapter.name,
       transport: adapter.transport,
@@ -479,7 +525,10 @@ export class Session {
     const { toTarget, targetPaused } = this.hooks;
     return {
       toTarget,
-      targetPaused,
+      targetPaused: (paused) => {
+        this.targetReadPaused = paused;
+        targetPaused?.(paused);
+      },
       targetEnded: () => this.targetGone(),
     };
   }
@@ -582,11 +631,14 @@ export class Session {
       send: (chunk) => (open() ? this.client.sendBinary(chunk) : chunk.byteLength),
       bufferedAmount: () => this.bufferedToClient,
       pause: () => {
-        if (open()) this.client.pause();
+        if (!open()) return;
+        this.clientReadPaused = true;
+        this.client.pause();
       },
       resume: () => {
         const state = this.state;
         if (state.kind === "connecting" || (state.kind === "proxying" && !state.frozen)) {
+          this.clientReadPaused = false;
           this.client.resume();
         }
       },
