@@ -90,6 +90,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     adapters,
     notices,
     env: deps.env,
+    statePassword: settings["state-password"],
     fixedTargets: {
       routes: fixed.routes,
       tokens: fixed.tokens,
