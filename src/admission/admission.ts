@@ -11,8 +11,6 @@ import {
   type Grant,
 } from "../auth/credentials.ts";
 import type { OriginCheck } from "../auth/origin.ts";
-import { ipKey } from "../limits/per-ip.ts";
-import type { RateLimiter } from "../limits/rate-limit.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
@@ -86,7 +84,6 @@ export interface AdmissionDeps {
   readonly origin: OriginCheck;
   readonly credentials: CredentialCheck;
   readonly clientAddress: ClientAddressResolver;
-  readonly rateLimiter: RateLimiter | undefined;
   readonly slots: Slots;
   readonly policy: Policy;
   readonly resolver: Resolver;
@@ -106,6 +103,7 @@ const TOLD_AFTER_UPGRADE: ReadonlySet<Refusal["code"]> = new Set([
   "rate_limit",
   "capacity",
   "per_ip",
+  "state_unavailable",
   "shutdown",
 ]);
 
@@ -152,11 +150,9 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         return { refusal: new Refusal("shutdown", CloseReason.shuttingDown), client };
       const origin = deps.origin(request.headers.get("origin"), request.url);
       if (!origin.allowed) return turned(new Refusal("origin", origin.reason), client);
-      // A token is taken before any credential is verified, so guessing credentials is rate limited too.
-      const rate = deps.rateLimiter?.take(ipKey(client.address));
-      if (rate && !rate.allowed)
-        return turned(new Refusal("rate_limit", CloseReason.rateLimited), client);
-      const slot = deps.slots.take(client.address);
+      // A rate token is taken before any credential is verified, so guessing them is limited too.
+      const taken = deps.slots.take(client.address);
+      const slot = taken instanceof Promise ? await taken : taken;
       if (slot instanceof Refusal) return turned(slot, client);
       // Without configured credentials the header is someone else's business (a proxy's Basic auth).
       const grant = deps.credentials.required
@@ -169,10 +165,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       return { client, grant, slot };
     },
 
-    stream(client) {
-      const rate = deps.rateLimiter?.take(ipKey(client.address));
-      return rate && !rate.allowed ? new Refusal("rate_limit", "rate limit") : undefined;
-    },
+    stream: (client) => deps.slots.stream(client.address),
 
     async reach(request, events, abort) {
       const { adapter, target, grant, token } = request;

@@ -21,6 +21,7 @@ export type RefusalCode =
   | "capacity"
   | "per_ip"
   | "shutdown"
+  | "state_unavailable"
   | "bad_request"
   | "unknown_target";
 
@@ -102,6 +103,12 @@ export const REFUSALS: { readonly [Code in RefusalCode]: RefusalRow } = {
     wisp: WispClose.throttled,
     metric: "per_ip",
   },
+  state_unavailable: {
+    http: 503,
+    close: CloseCode.tryAgainLater,
+    wisp: WispClose.throttled,
+    metric: "state_unavailable",
+  },
   shutdown: {
     http: 503,
     close: CloseCode.goingAway,
@@ -149,6 +156,7 @@ const CLOSE_TEXT: Partial<Record<RefusalCode, string>> = {
   capacity: CloseReason.atCapacity,
   per_ip: CloseReason.perIpLimit,
   shutdown: CloseReason.shuttingDown,
+  state_unavailable: CloseReason.stateUnavailable,
 };
 
 /** Connect errors (the errno name in a connect_failed reason) that mean the host cannot be reached. */

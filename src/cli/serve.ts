@@ -92,6 +92,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     notices,
     env: deps.env,
     adminTokens: security.adminTokens,
+    statePassword: settings["state-password"],
     fixedTargets: {
       routes: fixed.routes,
       tokens: fixed.tokens,

@@ -112,6 +112,33 @@ const oneOf =
 
 const RESERVED_PATHS = ["/healthz", "/readyz", "/metrics"];
 
+/** `redis://[user[:password]@]host:port[/db]` or `rediss://…`, the shared store of `--state`. */
+function parseStateUrl(text: string, label: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError(
+      `${label} expects redis://[user[:password]@]host:port[/db] or rediss://…, got a value that is not a URL`,
+    );
+  }
+  if (url.protocol !== "redis:" && url.protocol !== "rediss:") {
+    throw new UsageError(`${label} expects a redis:// or rediss:// URL, got ${url.protocol}//…`);
+  }
+  if (url.password !== "") {
+    throw new UsageError(
+      `${label}: put no password in the URL (a process list shows it): use --state-password-file or SOCKET2WEB_STATE_PASSWORD`,
+    );
+  }
+  if (url.hostname === "" || url.port === "") {
+    throw new UsageError(`${label} needs a host and a port: redis://HOST:PORT`);
+  }
+  if (url.pathname !== "" && url.pathname !== "/" && !/^\/\d{1,2}$/.test(url.pathname)) {
+    throw new UsageError(`${label}: the path can only be a database number (/0 … /99)`);
+  }
+  return text;
+}
+
 function parseWispPrefix(text: string, label: string): string {
   const valid = /^\/([A-Za-z0-9._~-]+\/)+$/.test(text);
   if (!valid || RESERVED_PATHS.some((path) => `${path}/`.startsWith(text))) {
@@ -375,6 +402,41 @@ export const SETTINGS = {
     description: "Most Wisp streams at once on one connection",
     default: 128,
     parse: whole(1, 65_535),
+  }),
+  state: value<string | undefined>({
+    hint: "url",
+    description:
+      "Share limits across instances through Redis or Valkey: redis://[user@]host:port[/db] or rediss://",
+    default: undefined,
+    parse: parseStateUrl,
+  }),
+  "state-password-file": optional({
+    hint: "file",
+    description: "Read the --state password from this file (not on the command line)",
+  }),
+  "state-password": optional({
+    hint: "password",
+    description: "The --state password (environment only)",
+    sources: ["env"],
+    secret: true,
+  }),
+  "state-ca": optional({
+    hint: "file",
+    description: "PEM CAs a rediss:// --state server may chain to, besides the system's",
+  }),
+  "state-lease": value({
+    hint: "seconds",
+    description:
+      "How long an instance's counts outlive it in the --state store when it dies without a word",
+    default: 15,
+    parse: whole(1, 3600),
+  }),
+  "state-fallback": value({
+    hint: "local|refuse",
+    description:
+      "While the --state store is unreachable: limits count in each process (local), or upgrades are refused",
+    default: "local" as "local" | "refuse",
+    parse: oneOf(["local", "refuse"] as const),
   }),
   console: toggle({
     description: "Serve the console page at GET /: talk to a socket service and watch its bytes",

@@ -27,6 +27,8 @@ export const REFUSAL_REASONS = [
   "rate_limit",
   /** The server is shutting down (HTTP 503 or close 1001). */
   "shutdown",
+  /** `--state-fallback refuse` while the shared store is unreachable (close 1013). */
+  "state_unavailable",
   /** Not a WebSocket upgrade the server accepts (HTTP 400: bad Host, subprotocol offered, …). */
   "bad_request",
   /** Raw sessions, whose target is opened before the upgrade: no route or token for the path. */

@@ -49,6 +49,8 @@ export const CloseReason = {
   /** Both close with 1013, like capacity: the client may retry later. */
   rateLimited: "too many connection attempts from your address, try again later",
   perIpLimit: "too many connections from your address, try again later",
+  /** Close 1013 with `--state-fallback refuse` while the shared store is unreachable. */
+  stateUnavailable: "connection limits unavailable, try again later",
   maxLifetime: "max lifetime reached",
   idleTimeout: "idle timeout",
   endedByOperator: "ended by operator",

@@ -54,4 +54,11 @@ export interface ServerConfig {
   readonly wisp: string | undefined;
   /** Most streams at once on one Wisp connection. */
   readonly wispMaxStreams: number;
+  /** `--state`: the Redis URL limits are shared through; undefined: in process. */
+  readonly state: string | undefined;
+  readonly statePasswordFile: string | undefined;
+  readonly stateCa: string | undefined;
+  /** Seconds an instance's counts outlive it in the store. */
+  readonly stateLease: number;
+  readonly stateFallback: "local" | "refuse";
 }

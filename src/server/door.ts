@@ -12,7 +12,6 @@ import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
 import { rawFrontEnd } from "../front-ends/raw/raw.ts";
 import { socket2web } from "../front-ends/socket2web/socket2web.ts";
 import { wisp } from "../front-ends/wisp.ts";
-import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
 import type { MetricsFactory, ProxyMetrics } from "../metrics/metrics.ts";
@@ -24,6 +23,7 @@ import { parseRule } from "../policy/rule.ts";
 import type { FlowLimits } from "../relay/types.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import { Session, type SessionContext } from "../session/session.ts";
+import { type AddressLimits, localAddressLimits } from "../state/address-limits.ts";
 import { VERSION } from "../version.ts";
 import type { ServerConfig } from "./config.ts";
 import { createIdleCollector, IDLE_COLLECT, type IdleCollector } from "./idle-collect.ts";
@@ -37,12 +37,6 @@ import type { TlsMaterial } from "./tls.ts";
  * sessions stay within a few GiB at worst.
  */
 export const DEFAULT_FLOW: FlowLimits = { highWater: 1024 * 1024, lowWater: 256 * 1024 };
-
-/**
- * Distinct client addresses the rate limiter remembers; past it the least recently seen is
- * forgotten (and starts again with a full bucket), so a flood of sources cannot grow memory.
- */
-const RATE_LIMIT_KEYS = 100_000;
 
 /**
  * Seconds a client may stay silent (no message, no pong) before it is taken for dead: Bun pings
@@ -77,6 +71,8 @@ export interface ServerDeps {
   readonly page?: PageRoute;
   /** A full garbage collection, run once the server falls quiet after a burst (default Bun.gc). */
   readonly collectGarbage?: () => void;
+  /** Rate and per-address limits shared by the fleet (`--state`); default: counted in process. */
+  readonly addressLimits?: AddressLimits;
   /** Wisp's credit and INFO wait (tests shorten them), and a set that holds the live connections. */
   readonly wispTuning?: WispTuning;
   /** This process's number among the workers (it prefixes session ids); undefined: no workers. */
@@ -136,15 +132,16 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     origin: deps.origin ?? createOriginCheck({ allow: [], require: false }),
     credentials,
     clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
-    rateLimiter:
-      config.rateLimit > 0
-        ? createRateLimiter({
-            capacity: config.rateLimitBurst || config.rateLimit,
-            refillPerSecond: config.rateLimit,
-            maxKeys: RATE_LIMIT_KEYS,
-          })
-        : undefined,
-    slots: createSlots(config),
+    slots: createSlots({
+      maxConnections: config.maxConnections,
+      addresses:
+        deps.addressLimits ??
+        localAddressLimits({
+          rate: config.rateLimit,
+          burst: config.rateLimitBurst,
+          maxPerAddress: config.maxConnectionsPerIp,
+        }),
+    }),
     policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
     resolver: deps.resolver,
     connectTimeout: config.connectTimeout,

@@ -15,6 +15,7 @@ import { fatal, flushAndExit } from "../process/exit.ts";
 import { fileLimitWarning, openFileLimit } from "../process/file-limit.ts";
 import { onShutdownSignal } from "../process/signals.ts";
 import { onSupervisorLost } from "../process/supervisor-link.ts";
+import { openAddressLimits } from "../state/open.ts";
 import { explainBindError } from "./bind-error.ts";
 import type { ServerConfig } from "./config.ts";
 import { featureLines } from "./feature-lines.ts";
@@ -58,6 +59,8 @@ export interface ServerSetup {
   /** Bearer tokens of the sessions API on --metrics-listen (--admin-token-file); unset: off. */
   readonly adminTokens?: TokenSet | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** `SOCKET2WEB_STATE_PASSWORD` (a secret: never in ServerConfig). */
+  readonly statePassword?: string | undefined;
 }
 
 /**
@@ -110,6 +113,12 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   const baseLogger = createLogger(config.logLevel, config.logFormat);
   const logger = id === undefined ? baseLogger : baseLogger.withTag(`worker ${id}`);
   const metrics = await serverMetrics(config, id === undefined ? "single" : "worker");
+  let addressLimits: Awaited<ReturnType<typeof openAddressLimits>>;
+  try {
+    addressLimits = await openAddressLimits(config, setup.statePassword, logger);
+  } catch (error) {
+    fatal((error as Error).message);
+  }
   let server: ProxyServer;
   try {
     server = startServer(config, {
@@ -119,6 +128,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       credentials: setup.credentials,
       origin: setup.origin,
       clientAddress: setup.clientAddress,
+      ...(addressLimits ? { addressLimits } : {}),
       ...(metrics ? { createMetrics: metrics.factory } : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
       ...(setup.adapters ? { adapters: setup.adapters } : {}),
@@ -139,6 +149,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     await server.shutdown();
+    await addressLimits?.close();
     logger.info("stopped");
     await flushAndExit(0);
   });
@@ -188,6 +199,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       logger.warn(`supervisor gone: closing ${server.sessions.size} sessions and exiting`);
       setTimeout(() => process.exit(1), ORPHAN_DEADLINE_MS).unref();
       await server.shutdown(ORPHAN_GRACE_MS);
+      await addressLimits?.close();
       await flushAndExit(1);
     });
   }

@@ -19,6 +19,7 @@ import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { invalidHandshake, ProxyError } from "../protocol/errors.ts";
+import { localAddressLimits } from "../state/address-limits.ts";
 import type { SessionClient } from "./client.ts";
 import type { SessionHooks } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
@@ -186,8 +187,10 @@ function setup(
       origin: createOriginCheck({ allow: [], require: false }),
       credentials: createCredentialCheck({}),
       clientAddress: createClientAddressResolver([]),
-      rateLimiter: undefined,
-      slots: createSlots({ maxConnections: 10, maxConnectionsPerIp: 0 }),
+      slots: createSlots({
+        maxConnections: 10,
+        addresses: localAddressLimits({ rate: 0, burst: 0, maxPerAddress: 0 }),
+      }),
       policy: createPolicy({ allow: [], deny: [] }),
       resolver: mapResolver({}),
       connectTimeout: 10,

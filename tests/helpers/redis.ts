@@ -13,14 +13,21 @@ export function missingRedisBinaries(): string[] {
   return REDIS_BINARIES.filter((name) => Bun.which(name) === null);
 }
 
+export interface RedisOptions {
+  /** The port to listen on (to start one again where it was); default a free one. */
+  readonly port?: number;
+  /** More arguments: `--requirepass`, TLS files… With `--tls-port`, `port` is the TLS port. */
+  readonly args?: readonly string[];
+  readonly tls?: boolean;
+}
+
 /** A throwaway redis-server on a free loopback port: no persistence, no unix socket. */
-export async function startRedis(): Promise<RunningRedis> {
-  const port = await freePort();
+export async function startRedis(options: RedisOptions = {}): Promise<RunningRedis> {
+  const port = options.port ?? (await freePort());
   const proc: Subprocess<"ignore", "pipe", "pipe"> = Bun.spawn(
     [
       "redis-server",
-      "--port",
-      String(port),
+      ...(options.tls ? ["--port", "0", "--tls-port", String(port)] : ["--port", String(port)]),
       "--bind",
       "127.0.0.1",
       "--save",
@@ -29,6 +36,7 @@ export async function startRedis(): Promise<RunningRedis> {
       "no",
       "--daemonize",
       "no",
+      ...(options.args ?? []),
     ],
     { stdin: "ignore", stdout: "pipe", stderr: "pipe" },
   );

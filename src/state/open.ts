@@ -1,0 +1,62 @@
+import { hostname } from "node:os";
+import type { Logger } from "../log/logger.ts";
+import { readSmallFile } from "../process/small-file.ts";
+import type { AddressLimits, LimitsMode } from "./address-limits.ts";
+import { redisAddressLimits } from "./redis-limits.ts";
+
+/** How long start-up waits for the store before it serves in the degraded mode meanwhile. */
+const FIRST_CONNECT_WAIT_MS = 2000;
+
+/** The settings of `--state` and of the limits it shares (as ServerConfig has them). */
+export interface StateSettings {
+  readonly state: string | undefined;
+  readonly statePasswordFile: string | undefined;
+  readonly stateCa: string | undefined;
+  readonly stateLease: number;
+  readonly stateFallback: "local" | "refuse";
+  readonly rateLimit: number;
+  readonly rateLimitBurst: number;
+  readonly maxConnectionsPerIp: number;
+}
+
+/**
+ * The address limits shared through `--state`, or undefined without it. The password comes from
+ * `--state-password-file` or `SOCKET2WEB_STATE_PASSWORD`, never the URL (a process list would show
+ * it); a file that cannot be read is an error naming it.
+ */
+export async function openAddressLimits(
+  config: StateSettings,
+  /** `SOCKET2WEB_STATE_PASSWORD`, used when no password file is named. */
+  statePassword: string | undefined,
+  logger: Logger,
+  onMode?: (mode: LimitsMode) => void,
+): Promise<(AddressLimits & { connected(): Promise<void> }) | undefined> {
+  if (config.state === undefined) return undefined;
+  const url = new URL(config.state);
+  const password =
+    config.statePasswordFile !== undefined
+      ? readSmallFile(config.statePasswordFile, "--state-password-file").trim()
+      : statePassword;
+  if (password !== undefined && password !== "") url.password = encodeURIComponent(password);
+  const ca = config.stateCa !== undefined ? readSmallFile(config.stateCa, "--state-ca") : undefined;
+  const limits = redisAddressLimits(
+    {
+      rate: config.rateLimit,
+      burst: config.rateLimitBurst,
+      maxPerAddress: config.maxConnectionsPerIp,
+    },
+    {
+      url: url.toString(),
+      ca,
+      // One name per process: workers of one instance count as instances of the fleet.
+      instance: `${hostname()}:${process.pid}`,
+      leaseMs: config.stateLease * 1000,
+      prefix: "socket2web",
+      fallback: config.stateFallback,
+      logger,
+      ...(onMode ? { onMode } : {}),
+    },
+  );
+  await Promise.race([limits.connected(), Bun.sleep(FIRST_CONNECT_WAIT_MS)]);
+  return limits;
+}

@@ -1,0 +1,219 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { missingRedisBinaries, type RunningRedis, startRedis } from "../helpers/redis.ts";
+import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
+import { makeCertificate, removeTempDir, tempDir } from "../helpers/tls-cert.ts";
+import { openClient, type TestClient } from "../helpers/ws-client.ts";
+
+// Three real proxy processes (one of them with two workers) share their per-address limit through
+// a real redis-server on loopback (`--state`). Every client here is 127.0.0.1: one address.
+
+const missing = missingRedisBinaries();
+const CONNECTED = "state: connected to Redis";
+const UNREACHABLE = "state: Redis unreachable";
+const PER_IP = { code: 1013, reason: "too many connections from your address, try again later" };
+
+let redis: RunningRedis;
+let target: TcpTarget;
+const proxies: RunningProxy[] = [];
+const clients: TestClient[] = [];
+
+/** A session through `proxy` to the echo target: connected, or closed with why. */
+async function session(proxy: RunningProxy): Promise<TestClient> {
+  const client = await openClient(proxy.url);
+  clients.push(client);
+  await client.nextJson();
+  client.send(
+    JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: target.port }),
+  );
+  return client;
+}
+
+async function connected(client: TestClient): Promise<void> {
+  expect(await client.nextJson()).toMatchObject({ status: "connected" });
+}
+
+async function healthz(proxy: RunningProxy): Promise<number> {
+  const answer = await fetch(`http://127.0.0.1:${proxy.port}/healthz`);
+  return ((await answer.json()) as { sessions: number }).sessions;
+}
+
+/** Retries `attempt` (bounded in count and time) until it returns true. */
+async function eventually(attempt: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 500; i++) {
+    if (await attempt()) return;
+    if (Date.now() > deadline) break;
+    await Bun.sleep(50);
+  }
+  throw new Error(`not reached within ${timeoutMs} ms`);
+}
+
+const stateArgs = (...more: string[]) => [
+  "--state",
+  `redis://127.0.0.1:${redis.port}`,
+  "--state-lease",
+  "2",
+  "--max-connections-per-ip",
+  "2",
+  ...more,
+];
+
+describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through Redis", () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+    target = startTcpTarget("echo");
+    proxies.push(await startProxy(stateArgs()));
+    proxies.push(await startProxy(stateArgs("--workers", "2")));
+    proxies.push(await startProxy(stateArgs()));
+    for (const proxy of proxies) await proxy.waitForOutput(CONNECTED);
+  }, 30_000);
+
+  afterAll(async () => {
+    for (const client of clients) client.close();
+    for (const proxy of proxies) await proxy.stop("SIGKILL");
+    await redis?.stop();
+    target?.stop();
+  });
+
+  test("a per-address limit of 2 holds across three instances and two workers", async () => {
+    const [a, b, c] = proxies as [RunningProxy, RunningProxy, RunningProxy];
+    const first = await session(a);
+    await connected(first);
+    const second = await session(b);
+    await connected(second);
+    // Whichever instance or worker the third reaches, the fleet already holds the address's two.
+    for (const proxy of [a, b, c]) {
+      const third = await openClient(proxy.url);
+      expect(await third.closed).toEqual(PER_IP);
+    }
+    // One leaves: its place is free for any instance.
+    first.close();
+    await eventually(async () => (await healthz(a)) === 0, 10_000);
+    const again = await session(c);
+    await connected(again);
+    second.close();
+    again.close();
+    await eventually(async () => (await healthz(b)) + (await healthz(c)) === 0, 10_000);
+  }, 30_000);
+
+  test("an instance killed without a word stops counting once its lease (2 s) is over", async () => {
+    const [a, , c] = proxies as [RunningProxy, RunningProxy, RunningProxy];
+    await connected(await session(a));
+    await connected(await session(a));
+    const refused = await openClient(c.url);
+    expect(await refused.closed).toEqual(PER_IP);
+    const killedAt = Date.now();
+    await a.stop("SIGKILL");
+    // Its two sessions count until the lease runs out, then no longer: bounded by the lease.
+    let admitted: TestClient | undefined;
+    await eventually(async () => {
+      const client = await openClient(c.url);
+      clients.push(client);
+      const greeting = await Promise.race([client.nextJson(), client.closed]);
+      if ("code" in greeting) return false;
+      client.send(
+        JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: target.port }),
+      );
+      const answer = await client.nextJson();
+      if (answer.status !== "connected") return false;
+      admitted = client;
+      return true;
+    }, 10_000);
+    expect(Date.now() - killedAt).toBeLessThan(2000 + 5000);
+    admitted?.close();
+  }, 30_000);
+
+  test("Redis gone: each process counts alone; back: fleet-wide again, counts resynchronised", async () => {
+    const [, b, c] = proxies as [RunningProxy, RunningProxy, RunningProxy];
+    const held = await session(c);
+    await connected(held);
+    await redis.stop();
+    await c.waitForOutput(UNREACHABLE, 10_000);
+    // Per process now: c holds one, so it takes one more, and refuses the next.
+    await connected(await session(c));
+    const refused = await openClient(c.url);
+    expect(await refused.closed).toEqual(PER_IP);
+    redis = await startRedis({ port: redis.port });
+    await eventually(
+      async () => (c.output().match(/state: connected to Redis/g) ?? []).length >= 2,
+      15_000,
+    );
+    await eventually(
+      async () => (b.output().match(/state: connected to Redis/g) ?? []).length >= 3,
+      15_000,
+    );
+    // c's two sessions are in the store again: b (another instance) refuses a third.
+    await eventually(async () => {
+      const third = await openClient(b.url);
+      const answer = await Promise.race([third.nextJson(), third.closed]);
+      third.close();
+      return "code" in answer && answer.code === 1013;
+    }, 10_000);
+    held.close();
+  }, 45_000);
+});
+
+describe.skipIf(missing.length > 0)("--state with a password and with TLS", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = tempDir();
+    target = target ?? startTcpTarget("echo");
+  });
+  afterAll(() => removeTempDir(dir));
+
+  test("a password from --state-password-file; a wrong one is reported, and limits stay local", async () => {
+    const guarded = await startRedis({ args: ["--requirepass", "fleet-secret"] });
+    try {
+      const right = join(dir, "right");
+      writeFileSync(right, "fleet-secret\n", { mode: 0o600 });
+      const ok = await startProxy([
+        "--state",
+        `redis://127.0.0.1:${guarded.port}`,
+        "--state-password-file",
+        right,
+      ]);
+      await ok.waitForOutput(CONNECTED);
+      await ok.stop();
+      const wrong = await startProxy(["--state", `redis://127.0.0.1:${guarded.port}`], {
+        SOCKET2WEB_STATE_PASSWORD: "not-it",
+      });
+      await wrong.waitForOutput(UNREACHABLE);
+      expect(wrong.output()).not.toContain("not-it");
+      await wrong.stop();
+    } finally {
+      await guarded.stop();
+    }
+  }, 30_000);
+
+  test("rediss:// to a TLS Redis whose certificate --state-ca trusts", async () => {
+    const cert = await makeCertificate(dir, "redis");
+    const secure = await startRedis({
+      tls: true,
+      args: [
+        "--tls-cert-file",
+        cert.certFile,
+        "--tls-key-file",
+        cert.keyFile,
+        "--tls-ca-cert-file",
+        cert.certFile,
+        "--tls-auth-clients",
+        "no",
+      ],
+    });
+    try {
+      const proxy = await startProxy([
+        "--state",
+        `rediss://127.0.0.1:${secure.port}`,
+        "--state-ca",
+        cert.certFile,
+      ]);
+      await proxy.waitForOutput(CONNECTED);
+      await proxy.stop();
+    } finally {
+      await secure.stop();
+    }
+  }, 30_000);
+});
