@@ -10,6 +10,7 @@ import { createClientAddressResolver } from "../net/client-address.ts";
 import type { ProxyProtocolVersion } from "../net/proxy-protocol.ts";
 import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
+import { localAddressLimits } from "../state/address-limits.ts";
 import { createAdmission, type ReachRequest } from "./admission.ts";
 import { Refusal } from "./refusal.ts";
 import { createSlots } from "./slots.ts";
@@ -37,8 +38,10 @@ function admission(serverDefault?: ProxyProtocolVersion) {
     origin: createOriginCheck({ allow: [], require: false }),
     credentials: createCredentialCheck({}),
     clientAddress: createClientAddressResolver([]),
-    rateLimiter: undefined,
-    slots: createSlots({ maxConnections: 10, maxConnectionsPerIp: 0 }),
+    slots: createSlots({
+      maxConnections: 10,
+      addresses: localAddressLimits({ rate: 0, burst: 0, maxPerAddress: 0 }),
+    }),
     policy: createPolicy({ allow: [], deny: [] }),
     resolver: mapResolver({ "app.test": ["127.0.0.1"] }),
     connectTimeout: 5,
