@@ -14,11 +14,14 @@ import {
   TokenListError,
   type TokenSet,
 } from "../auth/tokens.ts";
+import { createLogger } from "../log/logger.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 import type { TlsFiles } from "../server/tls.ts";
+import { stateCa, stateUrl } from "../state/open.ts";
+import { redisReplayGuard } from "../state/redis-replay.ts";
 import type { Origins } from "./load.ts";
 import { readSmallFile } from "./read-file.ts";
 import type { SettingKey, Settings } from "./settings.ts";
@@ -52,7 +55,7 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   const credentials = createCredentialCheck({
     ...(tokens ? { tokens } : {}),
     ...(tickets ? { tickets } : {}),
-    ...(singleUse(settings, origins, tickets) ? { singleUse: alwaysSingleUse() } : {}),
+    ...(singleUse(settings, origins, tickets) ? { singleUse: alwaysSingleUse(settings) } : {}),
   });
   const summary = [
     tokens ? `${tokens.size} static token${tokens.size === 1 ? "" : "s"}` : "",
@@ -71,10 +74,22 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   };
 }
 
-/** `--ticket-single-use`: every ticket, whoever it names (an access rule may narrow `applies`). */
-function alwaysSingleUse(): SingleUse {
+/**
+ * `--ticket-single-use`: every ticket, whoever it names (an access rule may narrow `applies`),
+ * remembered in this process, or by the fleet through `--state`.
+ */
+function alwaysSingleUse(settings: Settings): SingleUse {
+  const state = settings.state;
   return {
-    guard: createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES }),
+    guard:
+      state === undefined
+        ? createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES })
+        : redisReplayGuard({
+            url: stateUrl(state, settings["state-password-file"], settings["state-password"]),
+            ca: stateCa(settings["state-ca"]),
+            prefix: "socket2web",
+            logger: createLogger(settings["log-level"], settings["log-format"]),
+          }),
     applies: () => true,
   };
 }
@@ -92,10 +107,11 @@ function singleUse(
       `${label} needs tickets (--ticket-secret, --ticket-public-key or --ticket-jwks)`,
     );
   }
-  // Each worker would remember its own tickets: one could be used once per worker.
-  if (settings.workers !== 1) {
+  // Each worker would remember its own tickets: one could be used once per worker. With --state
+  // the fleet remembers them.
+  if (settings.workers !== 1 && settings.state === undefined) {
     throw new UsageError(
-      `${label} needs --workers 1: the used tickets are remembered in one process`,
+      `${label} needs --workers 1, or --state: the used tickets are remembered in one process`,
     );
   }
   return true;

@@ -24,6 +24,26 @@ export interface StateSettings {
  * `--state-password-file` or `SOCKET2WEB_STATE_PASSWORD`, never the URL (a process list would show
  * it); a file that cannot be read is an error naming it.
  */
+/** The URL to reach the store with, its password put in from a file or the environment. */
+export function stateUrl(
+  state: string,
+  passwordFile: string | undefined,
+  password: string | undefined,
+): string {
+  const url = new URL(state);
+  const secret =
+    passwordFile !== undefined
+      ? readSmallFile(passwordFile, "--state-password-file").trim()
+      : password;
+  if (secret !== undefined && secret !== "") url.password = encodeURIComponent(secret);
+  return url.toString();
+}
+
+/** The PEM CAs of `--state-ca`, read once. */
+export function stateCa(file: string | undefined): string | undefined {
+  return file !== undefined ? readSmallFile(file, "--state-ca") : undefined;
+}
+
 export async function openAddressLimits(
   config: StateSettings,
   /** `SOCKET2WEB_STATE_PASSWORD`, used when no password file is named. */
@@ -32,13 +52,8 @@ export async function openAddressLimits(
   onMode?: (mode: LimitsMode) => void,
 ): Promise<(AddressLimits & { connected(): Promise<void> }) | undefined> {
   if (config.state === undefined) return undefined;
-  const url = new URL(config.state);
-  const password =
-    config.statePasswordFile !== undefined
-      ? readSmallFile(config.statePasswordFile, "--state-password-file").trim()
-      : statePassword;
-  if (password !== undefined && password !== "") url.password = encodeURIComponent(password);
-  const ca = config.stateCa !== undefined ? readSmallFile(config.stateCa, "--state-ca") : undefined;
+  const url = stateUrl(config.state, config.statePasswordFile, statePassword);
+  const ca = stateCa(config.stateCa);
   const limits = redisAddressLimits(
     {
       rate: config.rateLimit,
@@ -46,7 +61,7 @@ export async function openAddressLimits(
       maxPerAddress: config.maxConnectionsPerIp,
     },
     {
-      url: url.toString(),
+      url,
       ca,
       // One name per process: workers of one instance count as instances of the fleet.
       instance: `${hostname()}:${process.pid}`,

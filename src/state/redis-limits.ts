@@ -1,4 +1,4 @@
-import { RedisClient } from "bun";
+import type { RedisClient } from "bun";
 import { createRateLimiter, type RateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
 import type {
@@ -7,6 +7,7 @@ import type {
   AddressVerdict,
   LimitsMode,
 } from "./address-limits.ts";
+import { redisConnection } from "./redis-connection.ts";
 import { ADMIT_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
 /** What the store needs besides the limits. */
@@ -28,16 +29,8 @@ export interface RedisLimitsOptions {
   readonly onMode?: (mode: LimitsMode) => void;
 }
 
-/** A verdict the store did not give in this long is taken from this process's own counts. */
-const COMMAND_TIMEOUT_MS = 250;
-/** Reconnect attempts back off from the first to the last delay, doubling, with jitter. */
-const RECONNECT_FIRST_MS = 100;
-const RECONNECT_LAST_MS = 5000;
 /** Distinct addresses the fallback rate limiter remembers (as in process). */
 const RATE_LIMIT_KEYS = 100_000;
-
-/** Raised by a store operation that did not answer in time. */
-class StoreTimeout extends Error {}
 
 /**
  * `--rate-limit` and `--max-connections-per-ip` counted across every instance sharing one Redis,
@@ -65,12 +58,7 @@ export function redisAddressLimits(
   const connKey = (key: string) => `${prefix}:conn:${key}`;
   const rateKey = (key: string) => `${prefix}:rate:${key}`;
   let mode: LimitsMode = "degraded";
-  let closed = false;
-  let client: RedisClient | undefined;
-  let reconnectDelay = RECONNECT_FIRST_MS;
-  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let renewTimer: ReturnType<typeof setInterval> | undefined;
-  const firstConnect = Promise.withResolvers<void>();
 
   /** Whether the mode has been told once: a store that is down from the start is said so too. */
   let told = false;
@@ -90,20 +78,11 @@ export function redisAddressLimits(
     options.onMode?.(next);
   };
 
-  const withTimeout = <T>(promise: Promise<T>): Promise<T> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    return Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new StoreTimeout("no answer in time")), COMMAND_TIMEOUT_MS);
-      }),
-    ]).finally(() => clearTimeout(timer));
-  };
-
   /** The lease on this instance's counts, and the counts themselves (they heal what drifted). */
   const renew = async (redis: RedisClient) => {
-    const leaseMs = String(options.leaseMs);
-    const writes: Promise<unknown>[] = [redis.send("SET", [aliveKey, "1", "PX", leaseMs])];
+    const writes: Promise<unknown>[] = [
+      redis.send("SET", [aliveKey, "1", "PX", String(options.leaseMs)]),
+    ];
     for (const [key, count] of held) {
       writes.push(redis.send("HSET", [connKey(key), instance, String(count)]));
       writes.push(redis.send("PEXPIRE", [connKey(key), String(options.leaseMs * 3)]));
@@ -111,59 +90,27 @@ export function redisAddressLimits(
     await Promise.all(writes);
   };
 
-  const scheduleReconnect = () => {
-    if (closed || reconnectTimer) return;
-    const delay = reconnectDelay * (0.5 + Math.random() / 2);
-    reconnectDelay = Math.min(RECONNECT_LAST_MS, reconnectDelay * 2);
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      void connect();
-    }, delay);
-    reconnectTimer.unref?.();
-  };
-
-  const connect = async () => {
-    if (closed) return;
-    const redis = new RedisClient(options.url, {
-      // A command for a store that is gone fails at once: nothing waits in an unbounded queue.
-      enableOfflineQueue: false,
-      // Reconnecting is ours: with backoff, and a resync of the counts on each success.
-      autoReconnect: false,
-      connectionTimeout: 2000,
-      ...(options.ca ? { tls: { ca: options.ca } } : {}),
-    });
-    redis.onclose = () => {
-      if (client !== redis) return;
-      client = undefined;
+  const connection = redisConnection({
+    url: options.url,
+    ca: options.ca,
+    prepare: (redis) => connection.timed(renew(redis)),
+    up() {
       clearInterval(renewTimer);
-      setMode("degraded", "connection closed");
-      scheduleReconnect();
-    };
-    try {
-      await withTimeout(redis.connect());
-      await withTimeout(renew(redis));
-    } catch (error) {
-      redis.close();
-      setMode("degraded", (error as Error).message);
-      scheduleReconnect();
-      return;
-    }
-    if (closed) {
-      redis.close();
-      return;
-    }
-    client = redis;
-    reconnectDelay = RECONNECT_FIRST_MS;
-    renewTimer = setInterval(
-      () => {
-        if (client === redis) void renew(redis).catch(() => redis.close());
-      },
-      Math.max(100, Math.floor(options.leaseMs / 3)),
-    );
-    renewTimer.unref?.();
-    setMode("fleet");
-    firstConnect.resolve();
-  };
+      renewTimer = setInterval(
+        () => {
+          const redis = connection.current();
+          if (redis) void renew(redis).catch(() => connection.drop());
+        },
+        Math.max(100, Math.floor(options.leaseMs / 3)),
+      );
+      renewTimer.unref?.();
+      setMode("fleet");
+    },
+    down(why) {
+      clearInterval(renewTimer);
+      setMode("degraded", why);
+    },
+  });
 
   const hold = (key: string) => held.set(key, (held.get(key) ?? 0) + 1);
 
@@ -178,19 +125,17 @@ export function redisAddressLimits(
     return "ok";
   };
 
-  void connect();
-
   return {
     get mode() {
       return mode;
     },
-    connected: () => firstConnect.promise,
+    connected: () => connection.firstUp,
     admitHere: (key) => (localRate && !localRate.take(key).allowed ? "rate_limit" : "ok"),
     async admit(key, wantSlot) {
-      const redis = client;
+      const redis = connection.current();
       if (redis) {
         try {
-          const answer = await withTimeout(
+          const answer = await connection.timed(
             redis.send("EVAL", [
               ADMIT_SCRIPT,
               "2",
@@ -210,10 +155,9 @@ export function redisAddressLimits(
             answer === 1 ? "rate_limit" : answer === 2 ? "per_ip" : "ok";
           if (verdict === "ok" && wantSlot) hold(key);
           return verdict;
-        } catch (error) {
+        } catch {
           // A store that does not answer in time is treated as gone until it reconnects.
-          if (client === redis) redis.close();
-          setMode("degraded", (error as Error).message);
+          if (connection.current() === redis) connection.drop();
         }
       }
       if (options.fallback === "refuse") return "unavailable";
@@ -225,19 +169,17 @@ export function redisAddressLimits(
       if (count <= 1) held.delete(key);
       else held.set(key, count - 1);
       // Best effort: a release that does not reach Redis is healed by the next renewal.
-      client?.send("EVAL", [RELEASE_SCRIPT, "1", connKey(key), instance]).catch(() => undefined);
+      connection
+        .current()
+        ?.send("EVAL", [RELEASE_SCRIPT, "1", connKey(key), instance])
+        .catch(() => undefined);
     },
     async close() {
-      closed = true;
-      clearTimeout(reconnectTimer);
       clearInterval(renewTimer);
-      const redis = client;
-      client = undefined;
-      if (redis) {
-        // This instance's counts leave with it rather than at the end of its lease.
-        await withTimeout(redis.send("DEL", [aliveKey])).catch(() => undefined);
-        redis.close();
-      }
+      const redis = connection.current();
+      // This instance's counts leave with it rather than at the end of its lease.
+      if (redis) await connection.timed(redis.send("DEL", [aliveKey])).catch(() => undefined);
+      connection.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { missingRedisBinaries, type RunningRedis, startRedis } from "../helpers/redis.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
@@ -156,11 +157,97 @@ describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through R
   }, 45_000);
 });
 
+describe.skipIf(missing.length > 0)(
+  "--state with --ticket-single-use: a ticket once per fleet",
+  () => {
+    const SECRET = "a-ticket-secret-of-at-least-32-bytes!!";
+    let dir: string;
+    let shared: RunningRedis;
+    let echo: TcpTarget;
+    const fleet: RunningProxy[] = [];
+    beforeAll(async () => {
+      dir = tempDir();
+      echo = startTcpTarget("echo");
+      shared = await startRedis();
+      const secretFile = join(dir, "secret");
+      writeFileSync(secretFile, SECRET, { mode: 0o600 });
+      const args = [
+        "--state",
+        `redis://127.0.0.1:${shared.port}`,
+        "--ticket-secret-file",
+        secretFile,
+        "--ticket-single-use",
+      ];
+      fleet.push(await startProxy(args));
+      fleet.push(await startProxy([...args, "--workers", "2"]));
+      for (const proxy of fleet) await proxy.waitForOutput(CONNECTED);
+    }, 30_000);
+    afterAll(async () => {
+      for (const proxy of fleet) await proxy.stop("SIGKILL");
+      await shared?.stop();
+      echo?.stop();
+      removeTempDir(dir);
+    });
+
+    const ticket = (jti: string) =>
+      new SignJWT({ jti })
+        .setProtectedHeader({ alg: "HS256" })
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(SECRET));
+
+    /** The status a handshake carrying `token` gets. */
+    async function statusWith(proxy: RunningProxy, token: string) {
+      const client = await openClient(proxy.url);
+      await client.nextJson();
+      client.send(
+        JSON.stringify({
+          protocol: "tcp",
+          target_ip: "127.0.0.1",
+          target_port: echo.port,
+          token,
+        }),
+      );
+      const status = await client.nextJson();
+      client.close();
+      return status;
+    }
+
+    test("used on one instance, refused on the others (and on the first again)", async () => {
+      const [one, two] = fleet as [RunningProxy, RunningProxy];
+      const used = await ticket("jti-once-1");
+      expect(await statusWith(one, used)).toMatchObject({ status: "connected" });
+      for (const proxy of [two, two, one]) {
+        expect(await statusWith(proxy, used)).toEqual({
+          status: "error",
+          error: "unauthorized",
+          reason: "a valid credential is required: the ticket was already used",
+        });
+      }
+      expect(await statusWith(two, await ticket("jti-once-2"))).toMatchObject({
+        status: "connected",
+      });
+    }, 30_000);
+
+    test("Redis gone: single-use tickets are refused, never accepted twice; back: accepted again", async () => {
+      const [one] = fleet as [RunningProxy, RunningProxy];
+      const port = shared.port;
+      await shared.stop();
+      await one.waitForOutput("single-use tickets are refused until it is back", 10_000);
+      const status = await statusWith(one, await ticket("jti-while-down"));
+      expect(status).toMatchObject({ status: "error", error: "unauthorized" });
+      shared = await startRedis({ port });
+      await one.waitForOutput("single-use tickets are checked in Redis again", 15_000);
+      expect(await statusWith(one, await ticket("jti-after"))).toMatchObject({
+        status: "connected",
+      });
+    }, 40_000);
+  },
+);
+
 describe.skipIf(missing.length > 0)("--state with a password and with TLS", () => {
   let dir: string;
   beforeAll(() => {
     dir = tempDir();
-    target = target ?? startTcpTarget("echo");
   });
   afterAll(() => removeTempDir(dir));
 
