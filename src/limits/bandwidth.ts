@@ -84,3 +84,17 @@ export function consumeAll(limits: readonly Bandwidth[], bytes: number): number 
   for (const limit of limits) wait = Math.max(wait, limit.consume(bytes));
   return wait;
 }
+
+/** Milliseconds `bytes` take at the slowest of `limits`. */
+export function timeAtRate(limits: readonly Bandwidth[], bytes: number): number {
+  let ms = 0;
+  for (const limit of limits) ms = Math.max(ms, (bytes * 1000) / limit.bytesPerSecond);
+  return ms;
+}
+
+/** The lowest rate of `limits`, in bytes per second (infinite for none). */
+export function slowestRate(limits: readonly Bandwidth[]): number {
+  let rate = Number.POSITIVE_INFINITY;
+  for (const limit of limits) rate = Math.min(rate, limit.bytesPerSecond);
+  return rate;
+}

@@ -1,5 +1,10 @@
 import type { TargetConnection } from "../adapters/types.ts";
-import { consumeAll, type SessionBandwidth } from "../limits/bandwidth.ts";
+import {
+  type Bandwidth,
+  consumeAll,
+  type SessionBandwidth,
+  timeAtRate,
+} from "../limits/bandwidth.ts";
 import { PauseGate } from "./pause-gate.ts";
 import type { ClientSide, FlowLimits, RelayObserver, RelayOptions } from "./types.ts";
 
@@ -19,6 +24,12 @@ export type PauseReason = "backlog" | "bandwidth" | "shutdown";
 const SHORTEST_PAUSE_MS = 4;
 
 type Direction = keyof SessionBandwidth;
+
+interface Waiting {
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Bytes read after the pause began. */
+  late: number;
+}
 
 /** A queue towards the target, as each transport keeps one: bytes or whole messages. */
 interface TargetQueue {
@@ -52,10 +63,10 @@ export abstract class BaseRelay {
   private readonly trackActivity: boolean;
   private endTargetWhenFlushed = false;
   private bandwidth: SessionBandwidth | undefined;
-  /** The one timer per direction that lifts its bandwidth pause. */
-  private readonly owed: Record<Direction, ReturnType<typeof setTimeout> | undefined> = {
-    up: undefined,
-    down: undefined,
+  /** Per direction: the one timer that lifts its bandwidth pause, and bytes read meanwhile. */
+  private readonly waits: Record<Direction, Waiting> = {
+    up: { timer: undefined, late: 0 },
+    down: { timer: undefined, late: 0 },
   };
 
   constructor({ client, limits, observer, trackActivity = false }: RelayOptions) {
@@ -87,6 +98,9 @@ export abstract class BaseRelay {
 
   limit(bandwidth: SessionBandwidth): void {
     this.bandwidth = bandwidth;
+    // What was read before the limits were known (while the target was being opened) counts too.
+    this.charge("up", this.bytesFromClient);
+    this.charge("down", this.bytesFromTarget);
   }
 
   freeze(): void {
@@ -145,21 +159,40 @@ export abstract class BaseRelay {
     const limits = this.bandwidth?.[direction];
     if (!limits || bytes === 0) return;
     const wait = consumeAll(limits, bytes);
-    // Already waiting: bytes that were on their way count, and are waited for at the next turn.
-    if (wait < SHORTEST_PAUSE_MS || this.owed[direction] !== undefined) return;
+    const waiting = this.waits[direction];
+    if (waiting.timer !== undefined) {
+      // A pause stops reading only after what the socket has already read (a WebSocket delivers
+      // the rest of its read, up to 512 KiB): those bytes are waited for before it reads again.
+      waiting.late += bytes;
+      return;
+    }
+    if (wait >= SHORTEST_PAUSE_MS) this.wait(direction, limits, wait);
+  }
+
+  private wait(direction: Direction, limits: readonly Bandwidth[], ms: number): void {
     const gate = direction === "up" ? this.clientGate : this.targetGate;
+    const waiting = this.waits[direction];
     gate.hold("bandwidth", true);
-    this.owed[direction] = setTimeout(() => {
-      this.owed[direction] = undefined;
+    const lift = () => {
+      // Without this wait for what arrived during the pause, a reader would stay that far ahead
+      // of its rate for ever.
+      const late = timeAtRate(limits, waiting.late);
+      waiting.late = 0;
+      if (late >= SHORTEST_PAUSE_MS) {
+        waiting.timer = setTimeout(lift, Math.ceil(late));
+        return;
+      }
+      waiting.timer = undefined;
       gate.hold("bandwidth", false);
-    }, Math.ceil(wait));
+    };
+    waiting.timer = setTimeout(lift, Math.ceil(ms));
   }
 
   /** Nothing more is read (the target is gone): the bandwidth timers have nothing to resume. */
   private stopWaiting(): void {
-    clearTimeout(this.owed.up);
-    clearTimeout(this.owed.down);
-    this.owed.up = undefined;
-    this.owed.down = undefined;
+    for (const waiting of [this.waits.up, this.waits.down]) {
+      clearTimeout(waiting.timer);
+      waiting.timer = undefined;
+    }
   }
 }

@@ -415,7 +415,10 @@ export class Session {
     this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
     this.proved = reached.grant;
     const bandwidth = this.context.bandwidthFor?.(this.principal, this.frontEnd);
-    if (bandwidth) relay.limit(bandwidth);
+    if (bandwidth) {
+      relay.limit(bandwidth);
+      this.hooks.limited?.(bandwidth);
+    }
     const opened = {
       protocol: adapter.name,
       transport: adapter.transport,
