@@ -181,7 +181,7 @@ function limit(name: string, up: readonly number[], down: readonly number[]): Se
 }
 
 function mbps(rate: number): string {
-  return `${(rate / MB).toFixed(1)} MB/s`;
+  return `${(rate / MB).toFixed(3)} MB/s`;
 }
 
 /** Within ±10 % of `rate`. */
