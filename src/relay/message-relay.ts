@@ -43,7 +43,7 @@ export class MessageRelay extends BaseRelay implements TargetRelay {
     this.held = undefined;
     for (let message = held?.shift(); message; message = held?.shift()) this.sendToClient(message);
     this.flushToTarget();
-    target.resume();
+    if (!this.targetGate.paused) target.resume();
   }
 
   /** Nothing to resume: the target is never paused, its surplus is dropped instead. */

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import type { TargetConnection } from "../adapters/types.ts";
+import { Bandwidth } from "../limits/bandwidth.ts";
 import { StreamRelay } from "./stream-relay.ts";
 import type { ClientSide } from "./types.ts";
 
@@ -182,5 +183,134 @@ describe("StreamRelay", () => {
     relay.targetDrained();
     expect(target.written).toHaveLength(10);
     expect(target.isEnded()).toBe(true);
+  });
+
+  describe("under bandwidth limits", () => {
+    /** A limit whose clock stands still: each wait is exactly what the bytes cost at the rate. */
+    const frozenLimit = (bytesPerSecond: number) =>
+      new Bandwidth({ bytesPerSecond, burstBytes: 1, now: () => 0 });
+
+    /** Resolves once `condition` holds (bounded: these waits are tens of ms). */
+    async function until(condition: () => boolean): Promise<void> {
+      for (let i = 0; i < 400 && !condition(); i++) await Bun.sleep(5);
+      expect(condition()).toBe(true);
+    }
+
+    test("a client ahead of its rate is paused, its bytes all delivered, and read again after the wait", async () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits });
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [] });
+      relay.fromClient(new Uint8Array(200)); // 20 ms at 10 kB/s
+      expect(client.isPaused()).toBe(true);
+      expect(target.written).toHaveLength(200);
+      await until(() => !client.isPaused());
+    });
+
+    test("the backlog lifting does not resume a client the limit still holds, nor the reverse", async () => {
+      let open = false;
+      const target = scriptedTarget(() => (open ? Number.MAX_SAFE_INTEGER : 0));
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits });
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [] });
+      // 1000 bytes: at the high-water mark, and 100 ms owed.
+      relay.fromClient(new Uint8Array(1000));
+      expect(client.isPaused()).toBe(true);
+      open = true;
+      relay.targetDrained();
+      expect(relay.pendingToTarget).toBe(0);
+      expect(client.isPaused()).toBe(true);
+      await until(() => !client.isPaused());
+      // The other way round: the wait ends while the target is still behind.
+      open = false;
+      const again = new StreamRelay({ client: client.side, limits });
+      again.attach(target.connection);
+      again.limit({ up: [frozenLimit(10_000)], down: [] });
+      again.fromClient(new Uint8Array(1000));
+      expect(client.isPaused()).toBe(true);
+      await Bun.sleep(150);
+      expect(client.isPaused()).toBe(true);
+      open = true;
+      again.targetDrained();
+      expect(client.isPaused()).toBe(false);
+    });
+
+    test("bytes read during the wait are waited for before reading again", async () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits });
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [] });
+      const began = performance.now();
+      relay.fromClient(new Uint8Array(100)); // 10 ms
+      // What the socket had already read arrives after the pause: 40 ms more.
+      relay.fromClient(new Uint8Array(400));
+      await until(() => !client.isPaused());
+      expect(performance.now() - began).toBeGreaterThanOrEqual(45);
+    });
+
+    test("a target ahead of its rate is paused and resumed; backpressure from the client is kept apart", async () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      let buffered = 0;
+      const relay = new StreamRelay({
+        client: {
+          send: (chunk) => {
+            buffered += chunk.byteLength;
+            return buffered >= limits.highWater ? -1 : chunk.byteLength;
+          },
+          bufferedAmount: () => buffered,
+          pause() {},
+          resume() {},
+          close() {},
+        },
+        limits,
+      });
+      relay.attach(target.connection);
+      relay.limit({ up: [], down: [frozenLimit(10_000)] });
+      relay.fromTarget(new Uint8Array(1000)); // 100 ms, and the client is behind
+      expect(target.isPaused()).toBe(true);
+      buffered = 0;
+      relay.clientDrained();
+      expect(target.isPaused()).toBe(true);
+      await until(() => !target.isPaused());
+    });
+
+    test("a frozen relay stays paused when its wait ends; a discarded one has no wait left", async () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits });
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [frozenLimit(10_000)] });
+      relay.fromClient(new Uint8Array(100));
+      relay.fromTarget(new Uint8Array(100));
+      relay.freeze();
+      await Bun.sleep(60);
+      expect(client.isPaused()).toBe(true);
+      expect(target.isPaused()).toBe(true);
+
+      const other = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const second = new StreamRelay({ client: recordingClient(() => false).side, limits });
+      second.attach(other.connection);
+      second.limit({ up: [], down: [frozenLimit(10_000)] });
+      second.fromTarget(new Uint8Array(100));
+      expect(other.isPaused()).toBe(true);
+      second.discard();
+      await Bun.sleep(60);
+      // Nothing resumed the target of a relay that was torn down.
+      expect(other.isPaused()).toBe(true);
+    });
+
+    test("bytes read before the limits were known count against them", () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits });
+      relay.fromClient(new Uint8Array(100));
+      expect(client.isPaused()).toBe(false);
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [] });
+      expect(client.isPaused()).toBe(true);
+    });
   });
 });

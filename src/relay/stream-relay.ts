@@ -16,7 +16,6 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
   protected readonly toTarget = new ByteQueue();
   /** Target bytes that arrived before `attach` (a TLS record read with the handshake). */
   private held: Uint8Array[] | undefined = [];
-  private targetPaused = false;
 
   fromClient(chunk: Uint8Array): void {
     this.countFromClient(chunk.byteLength);
@@ -46,13 +45,12 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
     this.held = undefined;
     for (const chunk of held) this.sendToClient(chunk);
     this.flushToTarget();
-    if (!this.targetPaused) target.resume();
+    if (!this.targetGate.paused) target.resume();
   }
 
   clientDrained(): void {
-    if (this.targetPaused && this.client.bufferedAmount() < this.limits.lowWater) {
-      this.targetPaused = false;
-      this.target?.resume();
+    if (this.targetGate.has("backlog") && this.client.bufferedAmount() < this.limits.lowWater) {
+      this.targetGate.hold("backlog", false);
       this.observer.targetPaused?.(false);
     }
   }
@@ -60,11 +58,10 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
   private sendToClient(chunk: Uint8Array): void {
     if (
       this.client.send(chunk) < 0 &&
-      !this.targetPaused &&
+      !this.targetGate.has("backlog") &&
       this.client.bufferedAmount() >= this.limits.highWater
     ) {
-      this.targetPaused = true;
-      this.target?.pause();
+      this.targetGate.hold("backlog", true);
       this.observer.targetPaused?.(true);
     }
   }

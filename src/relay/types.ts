@@ -1,4 +1,5 @@
 import type { TargetConnection } from "../adapters/types.ts";
+import type { SessionBandwidth } from "../limits/bandwidth.ts";
 
 /** The client's end of the relay: a WebSocket (or a stream multiplexed on one) with backpressure. */
 export interface ClientSide {
@@ -45,6 +46,14 @@ export interface TargetRelay {
   endTargetAfterFlush(): void;
   /** Drops whatever is still queued, for a relay that is being torn down. */
   discard(): void;
+  /**
+   * From now on each direction is read no faster than its limits allow: the side that is ahead
+   * stops being read until the limits are paid, its bytes are never dropped. A datagram target
+   * cannot be paused, so its messages towards the client are not slowed.
+   */
+  limit(bandwidth: SessionBandwidth): void;
+  /** A shutdown: neither side is read again; what is queued still flushes. */
+  freeze(): void;
 }
 
 /** What a relay tells the session about the target side as it happens. */

@@ -22,7 +22,7 @@ import { createPolicy, type Policy } from "../policy/policy.ts";
 import { parseRule } from "../policy/rule.ts";
 import type { FlowLimits } from "../relay/types.ts";
 import type { SessionHooks } from "../session/hooks.ts";
-import { Session, type SessionContext } from "../session/session.ts";
+import { type BandwidthFor, Session, type SessionContext } from "../session/session.ts";
 import { type AddressLimits, localAddressLimits } from "../state/address-limits.ts";
 import { VERSION } from "../version.ts";
 import type { ServerConfig } from "./config.ts";
@@ -77,6 +77,12 @@ export interface ServerDeps {
   readonly wispTuning?: WispTuning;
   /** This process's number among the workers (it prefixes session ids); undefined: no workers. */
   readonly worker?: string | undefined;
+  /**
+   * The bandwidth limits of each session, asked once it starts proxying (its principal is known
+   * then): a principal's shared `Bandwidth` in the lists of all its sessions, plus any of their own.
+   * Default: no limits.
+   */
+  readonly bandwidthFor?: BandwidthFor;
 }
 
 /** Everything the server's wiring uses, built once from the configuration. */
@@ -246,6 +252,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     metrics,
     flow: deps.flow ?? DEFAULT_FLOW,
     reach: admission.reach,
+    bandwidthFor: deps.bandwidthFor,
   };
   /** A Wisp stream is a session whose client side is the stream; its connection's clock bounds it. */
   const streamContext: SessionContext = {

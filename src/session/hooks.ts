@@ -1,4 +1,5 @@
 import type { Location } from "../adapters/types.ts";
+import type { SessionBandwidth } from "../limits/bandwidth.ts";
 import type { ClosedBy } from "../log/closed-by.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
 import type { SessionEnd } from "./end.ts";
@@ -50,6 +51,8 @@ export interface SessionHooks {
   targetPaused?(paused: boolean): void;
   /** The target can take more after a short write. */
   targetDrained?(): void;
+  /** The session's bytes are under these bandwidth limits from now on (told as it starts proxying). */
+  limited?(bandwidth: SessionBandwidth): void;
   /** The client's side has ended; the figures are final. */
   closed?(record: SessionRecord): void;
   /** Nothing of the session is held any more: its target is closed (or was never opened). */
@@ -63,6 +66,7 @@ const HOOK_NAMES: readonly HookName[] = [
   "fromTarget",
   "targetPaused",
   "targetDrained",
+  "limited",
   "closed",
   "released",
 ];

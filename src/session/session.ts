@@ -5,6 +5,7 @@ import type { ClientInfo, Reached, ReachRequest } from "../admission/admission.t
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
 import { ANONYMOUS, type Principal } from "../auth/principal.ts";
+import type { SessionBandwidth } from "../limits/bandwidth.ts";
 import type { ClosedBy } from "../log/closed-by.ts";
 import { fields, type Logger } from "../log/logger.ts";
 import { clientText } from "../log/safe-text.ts";
@@ -47,7 +48,18 @@ export interface SessionContext {
   ) => Promise<Reached>;
   /** Handshake and connect durations, as they happen (when metrics are on). */
   readonly metrics?: SessionObserver | undefined;
+  /**
+   * The bandwidth limits of a session of `principal`, asked once it starts proxying (only then is
+   * its principal known: the handshake's token is checked when its target is reached).
+   */
+  readonly bandwidthFor?: BandwidthFor | undefined;
 }
+
+/** The limits a session's bytes are under; undefined: none. */
+export type BandwidthFor = (
+  principal: Principal,
+  frontEnd: FrontEndName,
+) => SessionBandwidth | undefined;
 
 /** What one session is made of: who the client is, how it chooses a target, how it is told. */
 export interface SessionParts {
@@ -361,8 +373,7 @@ export class Session {
       return;
     }
     state.frozen = true;
-    this.client.pause();
-    state.target.pause();
+    state.relay.freeze();
   }
 
   close(code: number, reason: string, by: ClosedBy = "server"): void {
@@ -458,6 +469,11 @@ export class Session {
     this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
     this.proved = reached.grant;
     this.location = reached.location;
+    const bandwidth = this.context.bandwidthFor?.(this.principal, this.frontEnd);
+    if (bandwidth) {
+      relay.limit(bandwidth);
+      this.hooks.limited?.(bandwidth);
+    }
     const opened = {
       protocol: adapter.name,
       transport: adapter.transport,

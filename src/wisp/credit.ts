@@ -38,16 +38,24 @@ export class StreamCredit {
   private outstanding: number;
   /** A running average of the client's packet sizes; 0 before the first. */
   private typical = 0;
+  /** Bytes the window aims at: `limits.bytes`, or less for a stream under a bandwidth limit. */
+  private bytes: number;
 
   constructor(readonly limits: CreditLimits) {
     this.outstanding = limits.initial;
+    this.bytes = limits.bytes;
   }
 
   /** Packets the stream may have held and in flight now. */
   get window(): number {
-    const { initial, most, bytes } = this.limits;
+    const { initial, most } = this.limits;
     if (this.typical === 0) return initial;
-    return Math.max(1, Math.min(most, Math.floor(bytes / this.typical)));
+    return Math.max(1, Math.min(most, Math.floor(this.bytes / this.typical)));
+  }
+
+  /** Later windows aim at `bytes` (at most `limits.bytes`): a limited stream gets smaller grants. */
+  aimAt(bytes: number): void {
+    this.bytes = Math.min(this.limits.bytes, bytes);
   }
 
   /** Packets received that the target has not wholly taken. */

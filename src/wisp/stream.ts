@@ -1,4 +1,5 @@
 import type { Refusal } from "../admission/refusal.ts";
+import { slowestRate } from "../limits/bandwidth.ts";
 import type { ClosedBy } from "../log/closed-by.ts";
 import { CloseCode } from "../protocol/constants.ts";
 import { WispClose } from "../protocol/wisp-close.ts";
@@ -7,6 +8,13 @@ import type { SessionHooks } from "../session/hooks.ts";
 import type { StatusReporter } from "../session/status.ts";
 import { type CreditLimits, StreamCredit } from "./credit.ts";
 import { encodeClose, encodeContinue, encodeData, type StreamKind } from "./packet.ts";
+
+/**
+ * The credit window of a stream under a bandwidth limit, as time at its rate: small enough that
+ * the client's sends are spread out rather than sent a whole default window (1 MiB) at once, large
+ * enough that a round trip of up to this long still lets the stream reach its rate.
+ */
+const LIMITED_WINDOW_SECONDS = 0.2;
 
 /** What a stream needs of its connection: the shared WebSocket and the stream table. */
 export interface StreamLink {
@@ -112,6 +120,11 @@ export class WispStream implements SessionClient {
     targetDrained: () => this.afterTargetWrite(),
     targetPaused: (paused) => {
       this.targetPaused = paused;
+    },
+    // Credit is what a paused stream withholds, so a window far above what the limit lets through
+    // in a moment would arrive as one burst after each pause: the window is sized to the rate.
+    limited: ({ up }) => {
+      if (up.length > 0) this.credit.aimAt(slowestRate(up) * LIMITED_WINDOW_SECONDS);
     },
     // Nothing of the session is held any more: what it had not delivered was dropped with it.
     released: () => this.release(this.heldBytes),

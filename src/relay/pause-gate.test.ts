@@ -1,15 +1,17 @@
 import { describe, expect, it } from "bun:test";
-import { ReadGate } from "./read-gate.ts";
+import { PauseGate } from "./pause-gate.ts";
+
+type Reason = "authenticating" | "held-bytes" | "outbound";
 
 function socket() {
   const calls: string[] = [];
   return { calls, pause: () => calls.push("pause"), resume: () => calls.push("resume") };
 }
 
-describe("ReadGate", () => {
+describe("PauseGate", () => {
   it("pauses on the first reason and resumes only once the last is lifted", () => {
     const s = socket();
-    const gate = new ReadGate(s);
+    const gate = new PauseGate<Reason>(s);
     gate.hold("outbound", true);
     gate.hold("held-bytes", true);
     expect(s.calls).toEqual(["pause"]);
@@ -23,7 +25,7 @@ describe("ReadGate", () => {
 
   it("ignores a reason set twice or lifted when not set", () => {
     const s = socket();
-    const gate = new ReadGate(s);
+    const gate = new PauseGate<Reason>(s);
     gate.hold("authenticating", false);
     gate.hold("authenticating", true);
     gate.hold("authenticating", true);
@@ -35,7 +37,7 @@ describe("ReadGate", () => {
 
   it("after clear, nothing is resumed", () => {
     const s = socket();
-    const gate = new ReadGate(s);
+    const gate = new PauseGate<Reason>(s);
     gate.hold("outbound", true);
     gate.clear();
     gate.hold("outbound", false);
