@@ -20,6 +20,7 @@ export type RefusalCode =
   | "rate_limit"
   | "capacity"
   | "per_ip"
+  | "principal_limit"
   | "shutdown"
   | "bad_request"
   | "unknown_target";
@@ -102,6 +103,12 @@ export const REFUSALS: { readonly [Code in RefusalCode]: RefusalRow } = {
     wisp: WispClose.throttled,
     metric: "per_ip",
   },
+  principal_limit: {
+    http: 429,
+    close: CloseCode.tryAgainLater,
+    wisp: WispClose.throttled,
+    metric: "principal_limit",
+  },
   shutdown: {
     http: 503,
     close: CloseCode.goingAway,
@@ -148,6 +155,7 @@ const CLOSE_TEXT: Partial<Record<RefusalCode, string>> = {
   rate_limit: CloseReason.rateLimited,
   capacity: CloseReason.atCapacity,
   per_ip: CloseReason.perIpLimit,
+  principal_limit: CloseReason.principalLimit,
   shutdown: CloseReason.shuttingDown,
 };
 

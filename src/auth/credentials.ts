@@ -1,4 +1,4 @@
-import type { Principal } from "./principal.ts";
+import { ANONYMOUS, type Principal } from "./principal.ts";
 import type { TicketFailure, TicketPins, TicketVerifier } from "./tickets.ts";
 import type { TokenSet } from "./tokens.ts";
 
@@ -84,11 +84,13 @@ export function createCredentialCheck({ tokens, tickets }: CredentialSources): C
   return {
     required,
     async check(presented) {
-      if (!required) return { ok: true, kind: "anonymous" };
+      if (!required) return { ok: true, kind: "anonymous", principal: ANONYMOUS };
       if (presented === undefined || presented === "") {
         return credentialFailure("missing", "a credential is required");
       }
-      if (tokens?.matches(presented)) return { ok: true, kind: "token" };
+      const name = tokens?.nameOf(presented);
+      if (name !== undefined)
+        return { ok: true, kind: "token", principal: { name, source: "token" } };
       if (tickets !== undefined && COMPACT_JWS.test(presented)) {
         const result = await tickets.verify(presented);
         if (result.ok) return { ok: true, kind: "ticket", pins: result.pins };

@@ -1,5 +1,6 @@
 import type { OriginCheck } from "../auth/origin.ts";
 import { TOKEN_ENV } from "../client/modes/client-options.ts";
+import { identityHeader, loadAccess } from "../config/access.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -41,6 +42,12 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     ? { files: security.tls, material: await readTls(security.tls) }
     : undefined;
   const adapters = loadAdapters(settings, loaded.origins);
+  const identity = identityHeader(settings, loaded.origins);
+  const access = await loadAccess(
+    settings,
+    loaded.origins,
+    adapters.map((adapter) => adapter.name),
+  );
   if (settings["print-config"]) {
     process.stdout.write(formatSettings(loaded));
     return;
@@ -68,6 +75,13 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   for (const text of unknownEnvWarnings(deps.env, OTHER_ENV_NAMES)) {
     notices.push({ level: "warn", text });
   }
+  if (access) {
+    const { rules, fallback } = access.rules;
+    notices.push({
+      level: "info",
+      text: `access: ${count(rules.length, "rule")}${fallback ? " and a [default]" : ""} from ${access.path}`,
+    });
+  }
   if (fixed.routes.size > 0) {
     notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }
@@ -88,6 +102,8 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     clientAddress: security.clientAddress,
     resolver: resolution.resolver,
     adapters,
+    ...(access ? { access } : {}),
+    ...(identity ? { identity } : {}),
     notices,
     env: deps.env,
     fixedTargets: {

@@ -1,7 +1,13 @@
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
-import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "../auth/tokens.ts";
+import {
+  createTokenSet,
+  type NamedToken,
+  parseTokenFile,
+  parseTokenList,
+  TokenListError,
+} from "../auth/tokens.ts";
 import { AddressRangeError, parseAddressRange } from "../net/address.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { createPolicy, type Policy, type PolicyRules } from "../policy/policy.ts";
@@ -103,7 +109,7 @@ async function readText(path: string, label: string): Promise<string> {
 }
 
 async function loadTokens(settings: Settings, origins: Origins) {
-  const tokens: string[] = [];
+  const tokens: NamedToken[] = [];
   try {
     const file = settings["auth-token-file"];
     if (file !== undefined) {

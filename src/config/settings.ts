@@ -296,6 +296,18 @@ export const SETTINGS = {
     default: 0,
     parse: whole(0, 1_000_000, " (0 for the --rate-limit value)"),
   }),
+  "identity-header": optional({
+    security: true,
+    hint: "header",
+    description:
+      "Name each session's principal from this request header, believed only from --trust-proxy peers (e.g. X-Auth-Request-User)",
+  }),
+  access: optional({
+    security: true,
+    hint: "file",
+    description:
+      "TOML file of access rules per principal (targets, limits, bandwidth), re-read on change and SIGHUP",
+  }),
   "trust-proxy": list({
     security: true,
     hint: "cidr",

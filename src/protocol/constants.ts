@@ -47,6 +47,8 @@ export const CloseReason = {
   /** Both close with 1013, like capacity: the client may retry later. */
   rateLimited: "too many connection attempts from your address, try again later",
   perIpLimit: "too many connections from your address, try again later",
+  /** An access rule's max_sessions: 1013 too, the principal may retry once a session ends. */
+  principalLimit: "too many sessions for your principal, try again later",
   maxLifetime: "max lifetime reached",
   idleTimeout: "idle timeout",
   shuttingDown: "server shutting down",

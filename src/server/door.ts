@@ -2,8 +2,11 @@ import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import { createAdmission } from "../admission/admission.ts";
+import { createPrincipalAccess, type PrincipalAccess } from "../admission/principal-access.ts";
 import { createSlots } from "../admission/slots.ts";
+import type { AccessRules } from "../auth/access-rules.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import type { IdentityHeader } from "../auth/identity-header.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import { captureHooks } from "../capture/hooks.ts";
 import { type Capture, createCapture } from "../capture/sink.ts";
@@ -15,6 +18,7 @@ import { wisp } from "../front-ends/wisp.ts";
 import { createRateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
+import { OTHER } from "../metrics/labels.ts";
 import type { MetricsFactory, ProxyMetrics } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import type { Resolver } from "../net/resolver.ts";
@@ -77,6 +81,10 @@ export interface ServerDeps {
   readonly collectGarbage?: () => void;
   /** Wisp's credit and INFO wait (tests shorten them), and a set that holds the live connections. */
   readonly wispTuning?: WispTuning;
+  /** `--access`: rules per principal (replace them later with `door.access.replace`). */
+  readonly accessRules?: AccessRules;
+  /** `--identity-header`: the principal a trusted front proxy names. */
+  readonly identity?: IdentityHeader;
 }
 
 /** Everything the server's wiring uses, built once from the configuration. */
@@ -90,6 +98,8 @@ export interface Door extends FrontDoor {
   readonly idleCollector: IdleCollector;
   /** False once shutting down; admission refuses from then on. */
   readonly accepting: boolean;
+  /** The access rules in force; a reload replaces them. */
+  readonly access: PrincipalAccess;
   stopAccepting(): void;
 }
 
@@ -98,7 +108,11 @@ let nextSessionId = 1;
 export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   const sessions = new Set<Session>();
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
-  const metrics = deps.createMetrics?.(() => sessions, { protocols: registry.names() });
+  const metrics = deps.createMetrics?.(() => sessions, {
+    protocols: registry.names(),
+    // Read at each use: a reload's names count from then on.
+    principalLabel: (name) => (access.rules?.named.has(name) ? name : OTHER),
+  });
   const capture = config.capture
     ? createCapture(
         {
@@ -124,7 +138,12 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     tickets: false,
   };
   let accepting = true;
+  const policy = deps.policy ?? createPolicy({ allow: [], deny: [] });
+  const access = createPrincipalAccess(deps.accessRules, policy);
   const admission = createAdmission({
+    access,
+    identity: deps.identity,
+    principalRefused: (principal, reason) => metrics?.principalRefused(principal, reason),
     origin: deps.origin ?? createOriginCheck({ allow: [], require: false }),
     credentials,
     clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
@@ -137,7 +156,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
           })
         : undefined,
     slots: createSlots(config),
-    policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
+    policy,
     resolver: deps.resolver,
     connectTimeout: config.connectTimeout,
     accepting: () => accepting,
@@ -150,6 +169,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     stopAccepting() {
       accepting = false;
     },
+    access,
     frontEnds: [wisp, rawFrontEnd(fixedTargets), socket2web],
     sessions,
     metrics,
@@ -180,6 +200,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
         status: request.status,
         clientAddress: request.label ?? entrant.client.label,
         grant: entrant.grant,
+        identity: entrant.identity,
         hooks: [
           ...hooks,
           {
@@ -194,10 +215,12 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
                 protocol: record.protocol,
                 durationSeconds: record.durationMs / 1000,
                 dropped: record.dropped,
+                principal: record.principal,
               });
               logSessionSummary(deps.logger, {
                 session: record.id,
                 frontEnd: record.frontEnd,
+                principal: record.principal,
                 client: record.client,
                 protocol: record.protocol,
                 target: record.target,

@@ -1,5 +1,6 @@
 import type { Server, ServerWebSocket } from "bun";
 import { type Entrant, toldAfterUpgrade } from "../admission/admission.ts";
+import type { PrincipalAccess } from "../admission/principal-access.ts";
 import { Refusal } from "../admission/refusal.ts";
 import { textResponse } from "../admission/responses.ts";
 import type { AnyFrontEnd, Plan, Served } from "../front-ends/front-end.ts";
@@ -21,6 +22,10 @@ export interface ProxyServer extends Lifecycle {
   readonly url: string;
   readonly port: number;
   readonly sessions: ReadonlySet<Session>;
+  /** The access rules in force (`--access`); a reload replaces them. */
+  readonly access: PrincipalAccess;
+  /** Counts an access file reload that failed (the metric). */
+  accessReloadFailed(): void;
 }
 
 /** Where a WebSocket is: refused (closes at open), accepted (a plan), served, or closed. */
@@ -227,6 +232,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     url: `${deps.tls ? "wss" : "ws"}://${formatHostPort(config.ip, port)}`,
     port,
     sessions: door.sessions,
+    access: door.access,
+    accessReloadFailed: () => metrics?.accessReloadFailed(),
     ...lifecycle,
   };
 }

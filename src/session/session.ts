@@ -2,6 +2,7 @@ import { LogLevels } from "consola";
 import type { TargetConnection, TargetEvents } from "../adapters/types.ts";
 import { describeTarget } from "../admission/access.ts";
 import type { Reached, ReachRequest } from "../admission/admission.ts";
+import type { Lease } from "../admission/principal-access.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
 import { ANONYMOUS, type Principal } from "../auth/principal.ts";
@@ -60,6 +61,8 @@ export interface SessionParts {
   readonly clientAddress: string;
   /** A credential proved before the session began (an Authorization header, the URL). */
   readonly grant?: Grant | undefined;
+  /** The principal a trusted front proxy named (`--identity-header`). */
+  readonly identity?: Principal | undefined;
   /** Observers: capture, metrics, logs, the server's table, a Wisp stream's credit. */
   readonly hooks: readonly SessionHooks[];
 }
@@ -134,6 +137,10 @@ export class Session {
   private wasReleased = false;
   /** The credential its target was reached with, once reached. */
   private proved: Grant | undefined;
+  /** The principal admission established, even when it then refused the target. */
+  private identified: Principal | undefined;
+  /** The principal's access rule, held from the target's opening until the session is released. */
+  private lease: Lease | undefined;
   private readonly tracing: boolean;
   private readonly client: SessionClient;
   private readonly hooks: SessionHooks;
@@ -184,7 +191,13 @@ export class Session {
 
   /** Who the session belongs to: the name its credential gives, `anonymous` without one. */
   get principal(): Principal {
-    return (this.proved ?? this.parts.grant)?.principal ?? ANONYMOUS;
+    return (
+      this.proved?.principal ??
+      this.identified ??
+      this.parts.identity ??
+      this.parts.grant?.principal ??
+      ANONYMOUS
+    );
   }
 
   /** The adapter the session chose; undefined before its target is chosen. */
@@ -370,10 +383,21 @@ export class Session {
     this.describe(selection);
     const { relay } = connecting;
     const reached = await this.context.reach(
-      { adapter, target, grant: this.parts.grant, token },
+      {
+        adapter,
+        target,
+        grant: this.parts.grant,
+        token,
+        frontEnd: this.frontEnd,
+        identity: this.parts.identity,
+        identified: (principal) => {
+          this.identified = principal;
+        },
+      },
       this.targetEvents(relay),
       connecting.abort,
     );
+    this.holdLease(reached.lease);
     if (this.state !== connecting) {
       // The client left while the target was opening: it still gets what the client sent.
       relay.attach(reached.connection);
@@ -391,6 +415,7 @@ export class Session {
   ): void {
     if (this.state.kind !== "handshake") return;
     this.describe(selection);
+    this.holdLease(reached.lease);
     const relay = this.createRelay(selection);
     this.holdsTarget = true;
     this.proxying(selection, reached, relay, this.idleClock(relay));
@@ -542,9 +567,21 @@ export class Session {
     this.releaseIfDone();
   }
 
+  /** Counted against the principal's max_sessions until released; closed if a reload denies it. */
+  private holdLease(lease: Lease): void {
+    this.lease = lease;
+    lease.onRevoke((reason) => {
+      this.context.logger.info(
+        `session ${this.id} ${this.clientAddress}: closed: the reloaded access rules deny it: ${reason}`,
+      );
+      this.close(CloseCode.forbidden, "the access rules no longer allow this target");
+    });
+  }
+
   private releaseIfDone(): void {
     if (this.wasReleased || this.holdsTarget || this.state.kind !== "closed") return;
     this.wasReleased = true;
+    this.lease?.release();
     this.hooks.released?.();
   }
 
