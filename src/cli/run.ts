@@ -15,6 +15,7 @@ import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/tick
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { VERSION } from "../version.ts";
+import { ACCESS_EXAMPLES, accessArgs, accessCommand } from "./access.ts";
 import { type CommandHelp, flagsOfArgs, renderHelp, wantsColour } from "./help.ts";
 import { PROBE_EXAMPLES, probeArgs, probeCommand } from "./probe.ts";
 import { type ServeDeps, serve, serverFlags, serverFlagTakesValue } from "./serve.ts";
@@ -64,6 +65,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(ticketCommand as CommandDef),
     required: [],
     examples: TICKET_EXAMPLES,
+  },
+  access: {
+    command: accessCommand as CommandDef,
+    args: accessArgs,
+    description: descriptionOf(accessCommand as CommandDef),
+    required: [],
+    examples: ACCESS_EXAMPLES,
   },
   probe: {
     command: probeCommand as CommandDef,
