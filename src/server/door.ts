@@ -257,6 +257,8 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     metrics,
     flow: deps.flow ?? DEFAULT_FLOW,
     reach: admission.reach,
+    // A rule's idle_timeout needs the last byte's time, from the first reading of the file on.
+    trackActivity: deps.accessRules !== undefined,
   };
   /** A Wisp stream is a session whose client side is the stream; its connection's clock bounds it. */
   const streamContext: SessionContext = {

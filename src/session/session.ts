@@ -38,6 +38,8 @@ export interface SessionSettings {
 /** What every session of one server shares. */
 export interface SessionContext {
   readonly settings: SessionSettings;
+  /** Track the last byte's time even without --idle-timeout (an access rule may set one). */
+  readonly trackActivity?: boolean;
   readonly logger: Logger;
   readonly flow: FlowLimits;
   /** Opens a chosen target: grant and policy, resolution once, connect within the timeout. */
@@ -137,6 +139,8 @@ export class Session {
   private wasReleased = false;
   /** The credential its target was reached with, once reached. */
   private proved: Grant | undefined;
+  /** The access rule's own max_lifetime and idle_timeout clocks. */
+  private readonly ruleClocks: Clock[] = [];
   /** The principal admission established, even when it then refused the target. */
   private identified: Principal | undefined;
   /** The principal's access rule, held from the target's opening until the session is released. */
@@ -299,6 +303,7 @@ export class Session {
     }
     this.closeCode ??= code;
     this.lifetime?.stop();
+    for (const clock of this.ruleClocks) clock.stop();
     if (state.kind === "handshake") clearTimeout(state.timer);
     else state.idle.stop();
     // A connect under way delivers the client's bytes itself once it opens (see `connect`).
@@ -397,13 +402,14 @@ export class Session {
       this.targetEvents(relay),
       connecting.abort,
     );
-    this.holdLease(reached.lease);
     if (this.state !== connecting) {
       // The client left while the target was opening: it still gets what the client sent.
+      this.lease = reached.lease;
       relay.attach(reached.connection);
       this.endTargetAfterFlush(relay, reached.connection);
       return;
     }
+    this.holdLease(reached.lease, relay);
     this.proxying(selection, reached, relay, connecting.idle);
   }
 
@@ -415,8 +421,8 @@ export class Session {
   ): void {
     if (this.state.kind !== "handshake") return;
     this.describe(selection);
-    this.holdLease(reached.lease);
     const relay = this.createRelay(selection);
+    this.holdLease(reached.lease, relay);
     this.holdsTarget = true;
     this.proxying(selection, reached, relay, this.idleClock(relay));
     attach(this.targetEvents(relay));
@@ -455,7 +461,7 @@ export class Session {
     return createRelay(selection.adapter.transport, {
       client: this.relayClient(),
       limits: this.context.flow,
-      trackActivity: this.context.settings.idleTimeout > 0,
+      trackActivity: this.context.settings.idleTimeout > 0 || this.context.trackActivity === true,
       observer: this.relayObserver(),
     });
   }
@@ -567,9 +573,30 @@ export class Session {
     this.releaseIfDone();
   }
 
-  /** Counted against the principal's max_sessions until released; closed if a reload denies it. */
-  private holdLease(lease: Lease): void {
+  /**
+   * Counted against the principal's max_sessions until released; closed if a reload denies it. The
+   * rule's max_lifetime and idle_timeout run beside the server's clocks, so the shorter one wins.
+   */
+  private holdLease(lease: Lease, relay: Relay): void {
     this.lease = lease;
+    const { maxLifetime, idleTimeout } = lease.settings;
+    if (maxLifetime) {
+      const left = maxLifetime * 1000 - (performance.now() - this.startedAt);
+      this.ruleClocks.push(
+        lifetimeClock(Math.max(0, left) / 1000, () =>
+          this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+        ),
+      );
+    }
+    if (idleTimeout) {
+      this.ruleClocks.push(
+        idleClock(
+          idleTimeout * 1000,
+          () => relay.lastActivity,
+          () => this.close(CloseCode.idleTimeout, CloseReason.idleTimeout),
+        ),
+      );
+    }
     lease.onRevoke((reason) => {
       this.context.logger.info(
         `session ${this.id} ${this.clientAddress}: closed: the reloaded access rules deny it: ${reason}`,

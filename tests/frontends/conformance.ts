@@ -714,4 +714,86 @@ export function frontEndConformance(driver: FrontEndDriver): void {
       }, 30_000);
     },
   );
+
+  describe.skipIf(driver.cannot?.staticToken !== undefined)(
+    `${driver.variant}: --access limits (max_lifetime, idle_timeout, rate, protocols) and SIGHUP`,
+    () => {
+      const tokens = {
+        alice: "alice-token-1",
+        bob: "bob-token-2",
+        carol: "carol-token-3",
+        dave: "dave-token-4",
+      };
+      const rules = [
+        "[[rule]]",
+        'principals = ["alice"]',
+        "max_lifetime = 1",
+        "",
+        "[[rule]]",
+        'principals = ["bob"]',
+        "idle_timeout = 1",
+        "",
+        "[[rule]]",
+        'principals = ["carol"]',
+        "rate = 1",
+        "",
+        "[[rule]]",
+        'principals = ["dave"]',
+        'protocols = ["udp"]',
+        "",
+      ].join("\n");
+      const config = useConfiguration(driver, { echo: "echo" }, async ({ dir }) => {
+        const tokenFile = join(dir, "named-tokens");
+        await Bun.write(
+          tokenFile,
+          `${Object.entries(tokens)
+            .map(([name, token]) => `${name} ${token}`)
+            .join("\n")}\n`,
+        );
+        await Bun.write(join(dir, "access.toml"), rules);
+        return ["--auth-token-file", tokenFile, "--access", join(dir, "access.toml")];
+      });
+      const open = (name: keyof typeof tokens) =>
+        driver.open(config.proxy, config.target("echo"), { credential: tokens[name] });
+
+      test("max_lifetime: the rule's lifetime closes its principal's session as --max-lifetime does", async () => {
+        const session = await works(await open("alice"));
+        const signal = await bounded(session.closed, 10_000, "the lifetime close");
+        // A Wisp stream ends with CLOSE 0x02 (its connection, under its own clock, stays open).
+        expect<Signal[]>([{ close: 4000 }, { wisp: 0x02 }]).toContainEqual(signal);
+      }, 20_000);
+
+      test("idle_timeout: the rule's idle timeout closes a quiet session as --idle-timeout does", async () => {
+        const session = await works(await open("bob"));
+        expect(await bounded(session.closed, 10_000, "the idle close")).toEqual(
+          driver.signals.idle,
+        );
+      }, 20_000);
+
+      test("rate: past the principal's sessions per second, refused with try-again-later", async () => {
+        const first = await works(await open("carol"));
+        const second = await open("carol");
+        expect([{ close: 1013 }, { http: 429 }, { wisp: 0x49 }]).toContainEqual(
+          await refusal(second),
+        );
+        await closeAndWait(first);
+      }, 20_000);
+
+      test("protocols: an adapter the rule does not list is refused", async () => {
+        expect(await refusal(await open("dave"))).toEqual(driver.signals.forbidden);
+      }, 20_000);
+
+      test("SIGHUP re-reads the file", async () => {
+        await Bun.write(
+          join(config.dir, "access.toml"),
+          rules.replace('protocols = ["udp"]', 'protocols = ["tcp"]'),
+        );
+        config.proxy.proc.kill("SIGHUP");
+        await config.proxy.waitForOutput((text) =>
+          text.includes("SIGHUP received: reloaded 4 access rules"),
+        );
+        await closeAndWait(await works(await open("dave")));
+      }, 20_000);
+    },
+  );
 }
