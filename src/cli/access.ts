@@ -72,6 +72,27 @@ export function describeSettings(settings: AccessSettings): string[] {
   return lines;
 }
 
+/** The loaded rules for `--print-config`: comments, so the output stays a valid settings file. */
+export function formatAccessRules(path: string, rules: AccessRules): string {
+  const lines = [`# access rules from ${path} (first match wins):`];
+  for (const rule of rules.rules) {
+    const matches = [
+      rule.principals ? `principals ${JSON.stringify(rule.principals)}` : "",
+      ...(rule.claims ?? []).map(
+        (test) =>
+          `claim ${test.claim} holds ${test.values.map((v) => JSON.stringify(v)).join(" or ")}`,
+      ),
+    ].filter(Boolean);
+    lines.push(`# ${rule.label} (line ${rule.line}): ${matches.join(", ")}`);
+    lines.push(...describeSettings(rule).map((line) => `#${line}`));
+  }
+  if (rules.fallback) {
+    lines.push("# [default]: everyone else");
+    lines.push(...describeSettings(rules.fallback).map((line) => `#${line}`));
+  } else lines.push("# no [default]: everyone else gets the server's policy and limits");
+  return `${lines.join("\n")}\n`;
+}
+
 function claimsOf(texts: readonly string[]): Record<string, string | string[]> {
   const claims: Record<string, string | string[]> = {};
   for (const text of texts) {

@@ -18,6 +18,7 @@ import { TEST_HOSTS_ENV } from "../process/test-hosts.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { WORKER_ENV } from "../server/workers.ts";
+import { formatAccessRules } from "./access.ts";
 import type { FlagHelp } from "./help.ts";
 
 /** Variables read outside the settings table: not typos of a setting. */
@@ -50,6 +51,7 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   );
   if (settings["print-config"]) {
     process.stdout.write(formatSettings(loaded));
+    if (access) process.stdout.write(formatAccessRules(access.path, access.rules));
     return;
   }
   const config = toServerConfig(settings);

@@ -77,3 +77,12 @@ test("a file that does not validate: exit 2 with the line", async () => {
   expect(run.code).toBe(2);
   expect(run.stderr).toContain(`${bad}:4: protocols: unknown name "gopher"`);
 }, 30_000);
+
+test("--print-config shows the loaded rules after the settings", async () => {
+  const run = await runProxyCommand(["--print-config", "--access", file]);
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain(`access = "${file}"`);
+  expect(run.stdout).toContain(`# access rules from ${file} (first match wins):`);
+  expect(run.stdout).toContain('# rule 2 (line 6): principals ["alice","svc-*"]');
+  expect(run.stdout).toContain("# [default]: everyone else\n#  max_sessions = 1");
+}, 30_000);
