@@ -1,3 +1,4 @@
+import * as v from "valibot";
 import { PolicyRuleError, parseRule, type Rule } from "../policy/rule.ts";
 import type { AccessRule, AccessRules, AccessSettings, ClaimTest } from "./access-rules.ts";
 
@@ -68,22 +69,12 @@ function syntaxErrorLine(text: string): number | undefined {
   return 1;
 }
 
-const SETTING_KEYS = [
-  "allow",
-  "deny",
-  "protocols",
-  "front_ends",
-  "max_sessions",
-  "rate",
-  "max_lifetime",
-  "idle_timeout",
-  "bandwidth_up",
-  "bandwidth_down",
-  "session_bandwidth_up",
-  "session_bandwidth_down",
-  "single_use_tickets",
-] as const;
-const RULE_KEYS = ["name", "principals", "claims", ...SETTING_KEYS] as const;
+function claimTests(claims: Record<string, string | string[]>): ClaimTest[] {
+  return Object.entries(claims).map(([claim, wanted]) => ({
+    claim,
+    values: typeof wanted === "string" ? [wanted] : wanted,
+  }));
+}
 
 /**
  * Reads an access file's text: `[[rule]]` tables (first match wins) and an optional `[default]`.
@@ -118,11 +109,9 @@ export function parseAccessFile(
   const rules = rawRules.map((raw, index): AccessRule => {
     const line = where.table("rule", index);
     const check = new Checker(file, where, line, vocabulary);
-    const table = check.table(raw, "[[rule]]");
-    check.onlyKeys(table, RULE_KEYS);
-    const name = check.text(table, "name");
-    const principals = check.names(table, "principals");
-    const claims = check.claims(table);
+    const table = check.shape(RULE_SCHEMA, raw, "[[rule]]");
+    const { name, principals } = table;
+    const claims = table.claims && claimTests(table.claims);
     if (principals === undefined && claims === undefined) {
       throw new AccessFileError(
         `${file}:${line}: a rule needs principals or claims to match (use [default] for everyone else)`,
@@ -141,14 +130,73 @@ export function parseAccessFile(
   if (top.default !== undefined) {
     const line = where.table("default", -1);
     const check = new Checker(file, where, line, vocabulary);
-    const table = check.table(top.default, "[default]");
-    check.onlyKeys(table, SETTING_KEYS);
-    fallback = check.settings(table);
+    fallback = check.settings(check.shape(SETTINGS_SCHEMA, top.default, "[default]"));
   }
   return { rules, fallback, named };
 }
 
-/** Checks one table's keys, each error at the key's own line. */
+const nonEmptyString = (message: string) => v.pipe(v.string(message), v.nonEmpty(message));
+const stringList = (message: string) => v.array(nonEmptyString(message), message);
+const whole = (max: number) => {
+  const message = `must be a whole number from 0 to ${max}`;
+  return v.pipe(
+    v.number(message),
+    v.integer(message),
+    v.minValue(0, message),
+    v.maxValue(max, message),
+  );
+};
+const positive = (max: number) => {
+  const message = `must be a number above 0, at most ${max}`;
+  return v.pipe(v.number(message), v.gtValue(0, message), v.maxValue(max, message));
+};
+
+/** The keys `[default]` and every rule take. */
+const SETTING_ENTRIES = {
+  allow: v.optional(stringList("must be a list of non-empty strings")),
+  deny: v.optional(stringList("must be a list of non-empty strings")),
+  protocols: v.optional(stringList("must be a list of non-empty strings")),
+  front_ends: v.optional(stringList("must be a list of non-empty strings")),
+  max_sessions: v.optional(whole(MAX_RATE)),
+  rate: v.optional(positive(MAX_RATE)),
+  max_lifetime: v.optional(whole(MAX_SECONDS)),
+  idle_timeout: v.optional(whole(MAX_SECONDS)),
+  bandwidth_up: v.optional(whole(MAX_BYTES_PER_SECOND)),
+  bandwidth_down: v.optional(whole(MAX_BYTES_PER_SECOND)),
+  session_bandwidth_up: v.optional(whole(MAX_BYTES_PER_SECOND)),
+  session_bandwidth_down: v.optional(whole(MAX_BYTES_PER_SECOND)),
+  single_use_tickets: v.optional(v.boolean("must be true or false")),
+};
+const CLAIM_VALUE_MESSAGE = "each claim must be a string or a non-empty list of strings";
+const RULE_ENTRIES = {
+  name: v.optional(nonEmptyString("must be a non-empty string")),
+  principals: v.optional(
+    v.pipe(stringList("must be a list of non-empty strings"), v.minLength(1, "names no principal")),
+  ),
+  claims: v.optional(
+    v.pipe(
+      v.record(
+        v.string(),
+        v.union([v.string(), v.pipe(v.array(v.string()), v.minLength(1))], CLAIM_VALUE_MESSAGE),
+        'must be a table, e.g. claims = { groups = "ops" }',
+      ),
+      v.check((claims) => Object.keys(claims).length > 0, "tests no claim"),
+    ),
+  ),
+  ...SETTING_ENTRIES,
+};
+const keyList = (entries: object) => Object.keys(entries).join(", ");
+const SETTINGS_SCHEMA = v.strictObject(
+  SETTING_ENTRIES,
+  `unknown key (expected one of ${keyList(SETTING_ENTRIES)})`,
+);
+const RULE_SCHEMA = v.strictObject(
+  RULE_ENTRIES,
+  `unknown key (expected one of ${keyList(RULE_ENTRIES)})`,
+);
+type SettingsTable = v.InferOutput<typeof SETTINGS_SCHEMA>;
+
+/** Checks one table (its shape with the schema, then the rules and names), each error at its key's line. */
 class Checker {
   constructor(
     private readonly file: string,
@@ -162,84 +210,24 @@ class Checker {
     throw new AccessFileError(`${this.file}:${line}: ${key ? `${key}: ` : ""}${problem}`);
   }
 
-  table(raw: unknown, what: string): Table {
+  /** The table's shape, or the first issue at the line of the key it concerns. */
+  shape<Schema extends typeof SETTINGS_SCHEMA | typeof RULE_SCHEMA>(
+    schema: Schema,
+    raw: unknown,
+    what: string,
+  ): v.InferOutput<Schema> {
     if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
       this.fail(undefined, `${what} must be a table`);
     }
-    return raw as Table;
+    const result = v.safeParse(schema, raw);
+    if (result.success) return result.output;
+    const issue = result.issues[0];
+    const key = issue.path?.[0]?.key;
+    this.fail(typeof key === "string" ? key : undefined, issue.message);
   }
 
-  onlyKeys(table: Table, allowed: readonly string[]): void {
-    for (const key of Object.keys(table)) {
-      if (!allowed.includes(key))
-        this.fail(key, `unknown key (expected one of ${allowed.join(", ")})`);
-    }
-  }
-
-  text(table: Table, key: string): string | undefined {
-    const value = table[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== "string" || value.trim() === "")
-      this.fail(key, "must be a non-empty string");
-    return value;
-  }
-
-  list(table: Table, key: string): string[] | undefined {
-    const value = table[key];
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value) || value.some((item) => typeof item !== "string" || item === "")) {
-      this.fail(key, "must be a list of non-empty strings");
-    }
-    return value as string[];
-  }
-
-  names(table: Table, key: string): string[] | undefined {
-    const names = this.list(table, key);
-    if (names?.length === 0) this.fail(key, "names no principal");
-    return names;
-  }
-
-  claims(table: Table): ClaimTest[] | undefined {
-    const value = table.claims;
-    if (value === undefined) return undefined;
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      this.fail("claims", 'must be a table, e.g. claims = { groups = "ops" }');
-    }
-    const tests = Object.entries(value as Table).map(([claim, wanted]): ClaimTest => {
-      const values = typeof wanted === "string" ? [wanted] : wanted;
-      if (
-        !Array.isArray(values) ||
-        values.length === 0 ||
-        values.some((v) => typeof v !== "string")
-      ) {
-        this.fail("claims", `${claim} must be a string or a list of strings`);
-      }
-      return { claim, values: values as string[] };
-    });
-    if (tests.length === 0) this.fail("claims", "tests no claim");
-    return tests;
-  }
-
-  whole(table: Table, key: string, max: number): number | undefined {
-    const value = table[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > max) {
-      this.fail(key, `must be a whole number from 0 to ${max}`);
-    }
-    return value;
-  }
-
-  positive(table: Table, key: string, max: number): number | undefined {
-    const value = table[key];
-    if (value === undefined) return undefined;
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0 || value > max) {
-      this.fail(key, `must be a number above 0, at most ${max}`);
-    }
-    return value;
-  }
-
-  rules(table: Table, key: string): Rule[] | undefined {
-    return this.list(table, key)?.map((text) => {
+  rules(key: "allow" | "deny", texts: readonly string[] | undefined): Rule[] | undefined {
+    return texts?.map((text) => {
       try {
         return parseRule(text);
       } catch (error) {
@@ -249,33 +237,29 @@ class Checker {
     });
   }
 
-  oneOf(table: Table, key: string, known: readonly string[]): string[] | undefined {
-    const names = this.list(table, key);
+  oneOf(key: string, names: string[] | undefined, known: readonly string[]): string[] | undefined {
     const unknown = names?.find((name) => !known.includes(name));
-    if (unknown !== undefined)
+    if (unknown !== undefined) {
       this.fail(key, `unknown name "${unknown}" (known: ${known.join(", ")})`);
+    }
     return names;
   }
 
-  settings(table: Table): AccessSettings {
-    const allow = this.rules(table, "allow");
-    const deny = this.rules(table, "deny");
-    const single = table.single_use_tickets;
-    if (single !== undefined && typeof single !== "boolean") {
-      this.fail("single_use_tickets", "must be true or false");
-    }
+  settings(table: SettingsTable): AccessSettings {
+    const allow = this.rules("allow", table.allow);
+    const deny = this.rules("deny", table.deny);
     const settings: { -readonly [K in keyof AccessSettings]: AccessSettings[K] } = {
-      protocols: this.oneOf(table, "protocols", this.vocabulary.protocols),
-      frontEnds: this.oneOf(table, "front_ends", this.vocabulary.frontEnds),
-      maxSessions: this.whole(table, "max_sessions", MAX_RATE),
-      rate: this.positive(table, "rate", MAX_RATE),
-      maxLifetime: this.whole(table, "max_lifetime", MAX_SECONDS),
-      idleTimeout: this.whole(table, "idle_timeout", MAX_SECONDS),
-      bandwidthUp: this.whole(table, "bandwidth_up", MAX_BYTES_PER_SECOND),
-      bandwidthDown: this.whole(table, "bandwidth_down", MAX_BYTES_PER_SECOND),
-      sessionBandwidthUp: this.whole(table, "session_bandwidth_up", MAX_BYTES_PER_SECOND),
-      sessionBandwidthDown: this.whole(table, "session_bandwidth_down", MAX_BYTES_PER_SECOND),
-      singleUseTickets: single as boolean | undefined,
+      protocols: this.oneOf("protocols", table.protocols, this.vocabulary.protocols),
+      frontEnds: this.oneOf("front_ends", table.front_ends, this.vocabulary.frontEnds),
+      maxSessions: table.max_sessions,
+      rate: table.rate,
+      maxLifetime: table.max_lifetime,
+      idleTimeout: table.idle_timeout,
+      bandwidthUp: table.bandwidth_up,
+      bandwidthDown: table.bandwidth_down,
+      sessionBandwidthUp: table.session_bandwidth_up,
+      sessionBandwidthDown: table.session_bandwidth_down,
+      singleUseTickets: table.single_use_tickets,
     };
     if (allow || deny) settings.targets = { allow: allow ?? [], deny: deny ?? [] };
     // Absent keys stay absent, so that printing a rule shows only what it sets.
