@@ -239,11 +239,16 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           abort,
         );
         const opened = location as Location;
-        lease.opened({
+        const deniedSince = lease.opened({
           protocol: adapter.name,
           host: adapter.endpoint === "network" ? adapter.locate(target).host : undefined,
           location: opened,
         });
+        if (deniedSince !== undefined) {
+          // The rules were reloaded while it opened, and now deny it: as if they had been first.
+          connection.destroy();
+          throw new Refusal("forbidden", "not allowed for this principal", deniedSince);
+        }
         return { connection, location: opened, grant: proved, lease };
       } catch (error) {
         lease?.release();

@@ -30,8 +30,11 @@ export interface Lease {
   /** Which rule applied (`rule 2`, its name, `default` or `-`). */
   readonly rule: string;
   readonly settings: AccessSettings;
-  /** The target it opened: from now on a reload that denies it revokes the lease. */
-  opened(target: LeasedTarget): void;
+  /**
+   * The target it opened: from now on a reload that denies it revokes the lease. Returns why the
+   * rules deny it already, when they were reloaded while it was being opened (else undefined).
+   */
+  opened(target: LeasedTarget): string | undefined;
   /** The session's close, called when a reloaded rule denies its target. */
   onRevoke(revoke: (reason: string) => void): void;
   release(): void;
@@ -78,6 +81,8 @@ export function createPrincipalAccess(
   serverPolicy: Policy,
 ): PrincipalAccess {
   let rules = initial;
+  /** Counts reloads, so that a lease taken before one knows its target must be checked again. */
+  let generation = 0;
   const counts = new Map<string, number>();
   const live = new Set<LiveLease>();
   /** One limiter per distinct rate, keyed by principal: rules reloaded with a new rate start afresh. */
@@ -145,6 +150,7 @@ export function createPrincipalAccess(
       }
       counts.set(name, (counts.get(name) ?? 0) + 1);
       let released = false;
+      const admittedIn = generation;
       const entry: LiveLease = {
         target: undefined,
         revoke: undefined,
@@ -154,6 +160,9 @@ export function createPrincipalAccess(
           settings,
           opened(target) {
             entry.target = target;
+            const now = rules;
+            if (admittedIn === generation || now === undefined) return undefined;
+            return deniedNow(entry, now, serverPolicy);
           },
           onRevoke(revoke) {
             entry.revoke = revoke;
@@ -173,6 +182,7 @@ export function createPrincipalAccess(
     },
     replace(next) {
       rules = next;
+      generation++;
       let revoked = 0;
       for (const entry of [...live]) {
         const reason = deniedNow(entry, next, serverPolicy);
