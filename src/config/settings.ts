@@ -218,7 +218,8 @@ export const SETTINGS = {
   "auth-token-file": optional({
     security: true,
     hint: "file",
-    description: "Require a credential: static tokens, one per line",
+    description:
+      "Require a credential: static tokens, one per line (TOKEN, or NAME TOKEN to name its principal)",
   }),
   "auth-tokens": optional({
     security: true,
