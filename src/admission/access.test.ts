@@ -26,7 +26,10 @@ describe("grantFor", () => {
   });
 
   it("checks the handshake token otherwise; a bad one is unauthorized with its class, not the token", async () => {
-    expect(await grantFor(credentials, undefined, "t0ken")).toEqual({ ok: true, kind: "token" });
+    expect(await grantFor(credentials, undefined, "t0ken")).toMatchObject({
+      ok: true,
+      kind: "token",
+    });
     const error = await grantFor(credentials, undefined, "nope").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AccessDenied);
     expect((error as AccessDenied).message).toBe(

@@ -12,6 +12,7 @@ import { mapResolver } from "../net/resolver.ts";
 import { createPolicy } from "../policy/policy.ts";
 import { localAddressLimits } from "../state/address-limits.ts";
 import { createAdmission, type ReachRequest } from "./admission.ts";
+import { createPrincipalAccess } from "./principal-access.ts";
 import { Refusal } from "./refusal.ts";
 import { createSlots } from "./slots.ts";
 
@@ -43,6 +44,7 @@ function admission(serverDefault?: ProxyProtocolVersion) {
       addresses: localAddressLimits({ rate: 0, burst: 0, maxPerAddress: 0 }),
     }),
     policy: createPolicy({ allow: [], deny: [] }),
+    access: createPrincipalAccess(undefined, createPolicy({ allow: [], deny: [] })),
     resolver: mapResolver({ "app.test": ["127.0.0.1"] }),
     connectTimeout: 5,
     proxyProtocol: serverDefault,
@@ -72,6 +74,7 @@ async function received(
       client: CLIENT,
       sessionId: 42,
       ...request,
+      frontEnd: "socket2web",
     },
     events,
     new AbortController(),
@@ -127,6 +130,7 @@ describe("the PROXY protocol header a target gets", () => {
         target: udp.parse({ target_ip: "127.0.0.1", target_port: target.port }),
         grant: { ok: true, kind: "anonymous" },
         token: undefined,
+        frontEnd: "socket2web",
       },
       events,
       new AbortController(),

@@ -10,8 +10,11 @@ import {
   credentialFailure,
   type Grant,
 } from "../auth/credentials.ts";
+import { type IdentityHeader, identityFromHeader } from "../auth/identity-header.ts";
 import type { OriginCheck } from "../auth/origin.ts";
+import { ANONYMOUS as NOBODY, type Principal } from "../auth/principal.ts";
 import { fields, type Logger } from "../log/logger.ts";
+import type { RefusalReason } from "../metrics/labels.ts";
 import type { ClientAddressResolver } from "../net/client-address.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import {
@@ -26,6 +29,7 @@ import { CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import { checkedLocations, grantFor } from "./access.ts";
 import { connectWithin } from "./connect.ts";
+import type { Lease, PrincipalAccess, RuleRefusal } from "./principal-access.ts";
 import { Refusal } from "./refusal.ts";
 import type { Slot, Slots } from "./slots.ts";
 
@@ -44,6 +48,8 @@ export interface Entrant {
   readonly client: ClientInfo;
   /** The credential an Authorization header or the upgrade URL proved; undefined: none yet. */
   readonly grant: Grant | undefined;
+  /** The principal a trusted front proxy named (`--identity-header`); it outranks the credential's. */
+  readonly identity?: Principal | undefined;
   readonly slot: Slot;
 }
 
@@ -70,14 +76,22 @@ export interface ReachRequest {
   readonly client?: ClientInfo | undefined;
   /** The session a PROXY protocol v2 header names (PP2_TYPE_UNIQUE_ID), as the log line does. */
   readonly sessionId?: number | undefined;
+  /** The front end the session came in by (access rules may restrict it). */
+  readonly frontEnd: string;
+  /** The entrant's identity-header principal, if any. */
+  readonly identity?: Principal | undefined;
+  /** Told the principal as soon as it is known, so that a refused session's log line names it. */
+  readonly identified?: ((principal: Principal) => void) | undefined;
 }
 
 /** A target reached: open, at a location the policy passed. */
 export interface Reached {
   readonly connection: TargetConnection;
   readonly location: Location;
-  /** The credential the target was reached with (the upgrade's, or the handshake's token). */
+  /** The credential the target was reached with (the upgrade's, or the handshake's token), with its principal. */
   readonly grant: Grant;
+  /** The principal's rule, held until the session is released (it must call `lease.release()`). */
+  readonly lease: Lease;
 }
 
 export interface AdmissionDeps {
@@ -94,9 +108,32 @@ export interface AdmissionDeps {
   /** False once shutting down. */
   readonly accepting: () => boolean;
   readonly logger: Logger;
+  /** The access file's rules per principal. */
+  readonly access: PrincipalAccess;
+  /** `--identity-header` and the peers it is believed from. */
+  readonly identity?: IdentityHeader | undefined;
+  /** Counts a session refused once its principal was known (metrics). */
+  readonly principalRefused?: (principal: string, reason: RefusalReason) => void;
 }
 
-const ANONYMOUS: Grant = { ok: true, kind: "anonymous" };
+const ANONYMOUS: Grant = { ok: true, kind: "anonymous", principal: NOBODY };
+
+/** The principal a session goes by: a trusted proxy's header, else its credential's, else anonymous. */
+export function principalOf(grant: Grant | undefined, identity: Principal | undefined): Principal {
+  return identity ?? grant?.principal ?? NOBODY;
+}
+
+function ruleRefusal(refused: RuleRefusal): Refusal {
+  switch (refused.kind) {
+    case "front_end":
+    case "protocol":
+      return new Refusal("forbidden", "not allowed for this principal", refused.reason);
+    case "max_sessions":
+      return new Refusal("principal_limit", CloseReason.principalLimit, refused.reason);
+    case "rate":
+      return new Refusal("rate_limit", CloseReason.rateLimited, refused.reason);
+  }
+}
 
 /** Refusals that are told by upgrading and closing (so a browser can read them), not over HTTP. */
 const TOLD_AFTER_UPGRADE: ReadonlySet<Refusal["code"]> = new Set([
@@ -104,6 +141,7 @@ const TOLD_AFTER_UPGRADE: ReadonlySet<Refusal["code"]> = new Set([
   "capacity",
   "per_ip",
   "state_unavailable",
+  "principal_limit",
   "shutdown",
 ]);
 
@@ -132,6 +170,8 @@ export interface Admission {
 
 export function createAdmission(deps: AdmissionDeps): Admission {
   const { logger } = deps;
+  /** A header from an untrusted peer is logged once: a client may send it on every upgrade. */
+  let untrustedLogged = false;
   const turned = (refusal: Refusal, client: ClientInfo): Turned => {
     const level = refusal.code === "rate_limit" || refusal.code === "per_ip" ? "debug" : "info";
     logger[level](
@@ -162,18 +202,35 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         slot.release();
         return turned(grant, client);
       }
-      return { client, grant, slot };
+      const named = identityFromHeader(deps.identity, request.headers, peer?.address ?? "");
+      if (named.kind === "untrusted" && !untrustedLogged) {
+        untrustedLogged = true;
+        logger.warn(
+          `ignored ${deps.identity?.header} from ${client.label}: not a --trust-proxy peer (logged once)`,
+        );
+      }
+      if (named.kind !== "named") return { client, grant, slot };
+      const identity = named.principal;
+      return { client, grant: grant && { ...grant, principal: identity }, identity, slot };
     },
 
     stream: (client) => deps.slots.stream(client.address),
 
     async reach(request, events, abort) {
-      const { adapter, target, grant, token } = request;
+      const { adapter, target, grant, token, frontEnd, identity, identified } = request;
+      let lease: Lease | undefined;
+      let principal: Principal | undefined;
       try {
-        const proved = await grantFor(deps.credentials, grant, token);
+        const credential = await grantFor(deps.credentials, grant, token);
+        principal = principalOf(credential, identity);
+        identified?.(principal);
+        const proved: Grant = { ...credential, principal };
+        const admitted = deps.access.admit(principal, frontEnd, adapter.name);
+        if (!admitted.ok) throw ruleRefusal(admitted);
+        lease = admitted.lease;
         const header = proxyHeaderFor(request, proved, deps.proxyProtocol);
         const locations = await checkedLocations(
-          deps.policy,
+          admitted.policy,
           deps.resolver,
           proved,
           adapter,
@@ -199,10 +256,25 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           },
           abort,
         );
-        return { connection, location: location as Location, grant: proved };
+        const opened = location as Location;
+        const deniedSince = lease.opened({
+          protocol: adapter.name,
+          host: adapter.endpoint === "network" ? adapter.locate(target).host : undefined,
+          location: opened,
+        });
+        if (deniedSince !== undefined) {
+          // The rules were reloaded while it opened, and now deny it: as if they had been first.
+          connection.destroy();
+          throw new Refusal("forbidden", "not allowed for this principal", deniedSince);
+        }
+        return { connection, location: opened, grant: proved, lease };
       } catch (error) {
-        if (error instanceof ProxyError) throw Refusal.of(error);
-        throw error;
+        lease?.release();
+        const refusal = error instanceof ProxyError ? Refusal.of(error) : error;
+        if (refusal instanceof Refusal && principal !== undefined) {
+          deps.principalRefused?.(principal.name, refusal.row.metric);
+        }
+        throw refusal;
       }
     },
   };

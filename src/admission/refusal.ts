@@ -20,6 +20,7 @@ export type RefusalCode =
   | "rate_limit"
   | "capacity"
   | "per_ip"
+  | "principal_limit"
   | "shutdown"
   | "state_unavailable"
   | "bad_request"
@@ -109,6 +110,12 @@ export const REFUSALS: { readonly [Code in RefusalCode]: RefusalRow } = {
     wisp: WispClose.throttled,
     metric: "state_unavailable",
   },
+  principal_limit: {
+    http: 429,
+    close: CloseCode.tryAgainLater,
+    wisp: WispClose.throttled,
+    metric: "principal_limit",
+  },
   shutdown: {
     http: 503,
     close: CloseCode.goingAway,
@@ -155,6 +162,7 @@ const CLOSE_TEXT: Partial<Record<RefusalCode, string>> = {
   rate_limit: CloseReason.rateLimited,
   capacity: CloseReason.atCapacity,
   per_ip: CloseReason.perIpLimit,
+  principal_limit: CloseReason.principalLimit,
   shutdown: CloseReason.shuttingDown,
   state_unavailable: CloseReason.stateUnavailable,
 };

@@ -9,7 +9,7 @@ import {
 } from "./credentials.ts";
 import { createMemoryReplayGuard } from "./replay.ts";
 import { createTicketVerifier, type TicketVerifier } from "./tickets.ts";
-import { createTokenSet } from "./tokens.ts";
+import { createTokenSet, unnamedPrincipal } from "./tokens.ts";
 
 const SECRET = "0123456789abcdef0123456789abcdef";
 const TOKEN = "static-token-1";
@@ -29,14 +29,22 @@ describe("createCredentialCheck", () => {
   it("needs nothing when nothing is configured", async () => {
     const check = createCredentialCheck({});
     expect(check.required).toBe(false);
-    expect(await check.check(undefined)).toEqual({ ok: true, kind: "anonymous" });
+    expect(await check.check(undefined)).toEqual({
+      ok: true,
+      kind: "anonymous",
+      principal: { name: "anonymous", source: "anonymous" },
+    });
     expect(createCredentialCheck({ tokens: createTokenSet([]) }).required).toBe(false);
   });
 
   it("accepts a static token and refuses others", async () => {
     const check = createCredentialCheck({ tokens: createTokenSet([TOKEN]) });
     expect(check.required).toBe(true);
-    expect(await check.check(TOKEN)).toEqual({ ok: true, kind: "token" });
+    expect(await check.check(TOKEN)).toEqual({
+      ok: true,
+      kind: "token",
+      principal: { name: unnamedPrincipal(TOKEN), source: "token" },
+    });
     const missing = {
       ok: false,
       failure: "missing",
@@ -60,7 +68,11 @@ describe("createCredentialCheck", () => {
     if (!result.ok || result.kind !== "ticket") throw new Error(JSON.stringify(result));
     expect(result.pins.allow?.map((rule) => rule.text)).toEqual(["10.0.0.1:22"]);
     expect(result.pins.protocols).toEqual(["tcp"]);
-    expect(await check.check(TOKEN)).toEqual({ ok: true, kind: "token" });
+    expect(await check.check(TOKEN)).toEqual({
+      ok: true,
+      kind: "token",
+      principal: { name: unnamedPrincipal(TOKEN), source: "token" },
+    });
   });
 
   it("says why a ticket failed, without the ticket", async () => {

@@ -1,4 +1,4 @@
-import type { Principal } from "./principal.ts";
+import { ANONYMOUS, type Principal } from "./principal.ts";
 import type { ReplayGuard } from "./replay.ts";
 import { ticketPrincipal } from "./ticket-principal.ts";
 import type { TicketFailure, TicketPins, TicketVerifier } from "./tickets.ts";
@@ -108,11 +108,13 @@ export function createCredentialCheck({
   return {
     required,
     async check(presented) {
-      if (!required) return { ok: true, kind: "anonymous" };
+      if (!required) return { ok: true, kind: "anonymous", principal: ANONYMOUS };
       if (presented === undefined || presented === "") {
         return credentialFailure("missing", "a credential is required");
       }
-      if (tokens?.matches(presented)) return { ok: true, kind: "token" };
+      const name = tokens?.nameOf(presented);
+      if (name !== undefined)
+        return { ok: true, kind: "token", principal: { name, source: "token" } };
       if (tickets !== undefined && COMPACT_JWS.test(presented)) {
         const result = await tickets.verify(presented);
         if (!result.ok) {

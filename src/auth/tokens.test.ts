@@ -1,11 +1,32 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { createTokenSet, parseTokenFile, parseTokenList, TokenListError } from "./tokens.ts";
+import {
+  createTokenSet,
+  parseTokenFile,
+  parseTokenList,
+  TokenListError,
+  unnamedPrincipal,
+} from "./tokens.ts";
 
 describe("parseTokenFile", () => {
   it("reads one token a line, skipping blanks and comments, trimming", () => {
     const text = "# tokens for the proxy\n\nalpha-1\r\n  beta_2  \n\t# indented comment\ngamma=\n";
-    expect(parseTokenFile(text)).toEqual(["alpha-1", "beta_2", "gamma="]);
+    expect(parseTokenFile(text).map((t) => t.token)).toEqual(["alpha-1", "beta_2", "gamma="]);
+  });
+
+  it("names a token by NAME TOKEN; an unnamed one by its digest's first 8 hex digits", () => {
+    const parsed = parseTokenFile("alice \t alpha-1\nbeta_2\n");
+    expect(parsed).toEqual([
+      { token: "alpha-1", name: "alice" },
+      // sha256("beta_2") starts with these digits
+      { token: "beta_2", name: unnamedPrincipal("beta_2") },
+    ]);
+    expect(unnamedPrincipal("beta_2")).toMatch(/^token:[0-9a-f]{8}$/);
+    expect(unnamedPrincipal("abc")).toBe("token:ba7816bf");
+  });
+
+  it("refuses a line of three fields, naming the line", () => {
+    expect(() => parseTokenFile("a b c\n", "/etc/tokens")).toThrow("/etc/tokens line 1:");
   });
 
   it("names the line but never the token", () => {
@@ -27,7 +48,7 @@ describe("parseTokenFile", () => {
 
 describe("parseTokenList", () => {
   it("splits on commas and ignores empty items", () => {
-    expect(parseTokenList(" a1, b2 ,,c3,")).toEqual(["a1", "b2", "c3"]);
+    expect(parseTokenList(" a1, b2 ,,c3,").map((t) => t.token)).toEqual(["a1", "b2", "c3"]);
     expect(parseTokenList(undefined)).toEqual([]);
     expect(parseTokenList("")).toEqual([]);
   });
@@ -47,6 +68,13 @@ describe("createTokenSet", () => {
     for (const wrong of ["", "alpha-", "alpha-12", "ALPHA-1", " alpha-1", "beta_2\n"]) {
       expect(set.matches(wrong)).toBe(false);
     }
+  });
+
+  it("tells the matching token's name", () => {
+    const named = createTokenSet([{ token: "t1", name: "alice" }, "t2"]);
+    expect(named.nameOf("t1")).toBe("alice");
+    expect(named.nameOf("t2")).toBe(unnamedPrincipal("t2"));
+    expect(named.nameOf("t3")).toBeUndefined();
   });
 
   it("an empty set matches nothing", () => {

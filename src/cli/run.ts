@@ -16,6 +16,7 @@ import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/tick
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
 import { VERSION } from "../version.ts";
+import { ACCESS_EXAMPLES, accessArgs, accessCommand } from "./access.ts";
 import { type CommandHelp, flagsOfArgs, renderHelp, wantsColour } from "./help.ts";
 import { PROBE_EXAMPLES, probeArgs, probeCommand } from "./probe.ts";
 import { type ServeDeps, serve, serverFlags, serverFlagTakesValue } from "./serve.ts";
@@ -72,6 +73,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(sessionsCommand as CommandDef),
     required: ["admin"],
     examples: SESSIONS_EXAMPLES,
+  },
+  access: {
+    command: accessCommand as CommandDef,
+    args: accessArgs,
+    description: descriptionOf(accessCommand as CommandDef),
+    required: [],
+    examples: ACCESS_EXAMPLES,
   },
   probe: {
     command: probeCommand as CommandDef,

@@ -1,6 +1,7 @@
 import type { OriginCheck } from "../auth/origin.ts";
 import { TOKEN_ENV } from "../client/modes/client-options.ts";
 import { ADMIN_TOKEN_ENV } from "../client/modes/sessions.ts";
+import { identityHeader, loadAccess } from "../config/access.ts";
 import { loadAdapters } from "../config/adapters.ts";
 import { checkCapture } from "../config/capture.ts";
 import { openProxyWarning } from "../config/exposure.ts";
@@ -18,6 +19,7 @@ import { TEST_HOSTS_ENV } from "../process/test-hosts.ts";
 import { type Notice, runServer } from "../server/start.ts";
 import { loadTls, type TlsFiles, TlsLoadError } from "../server/tls.ts";
 import { WORKER_ENV } from "../server/workers.ts";
+import { formatAccessRules } from "./access.ts";
 import type { FlagHelp } from "./help.ts";
 
 /** Variables read outside the settings table: not typos of a setting. */
@@ -42,8 +44,15 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     ? { files: security.tls, material: await readTls(security.tls) }
     : undefined;
   const adapters = loadAdapters(settings, loaded.origins);
+  const identity = identityHeader(settings, loaded.origins);
+  const access = await loadAccess(
+    settings,
+    loaded.origins,
+    adapters.map((adapter) => adapter.name),
+  );
   if (settings["print-config"]) {
     process.stdout.write(formatSettings(loaded));
+    if (access) process.stdout.write(formatAccessRules(access.path, access.rules));
     return;
   }
   const config = toServerConfig(settings);
@@ -69,6 +78,13 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
   for (const text of unknownEnvWarnings(deps.env, OTHER_ENV_NAMES)) {
     notices.push({ level: "warn", text });
   }
+  if (access) {
+    const { rules, fallback } = access.rules;
+    notices.push({
+      level: "info",
+      text: `access: ${count(rules.length, "rule")}${fallback ? " and a [default]" : ""} from ${access.path}`,
+    });
+  }
   if (fixed.routes.size > 0) {
     notices.push({ level: "info", text: `raw sessions: ${count(fixed.routes.size, "route")}` });
   }
@@ -89,6 +105,8 @@ export async function serve(args: readonly string[], deps: ServeDeps): Promise<v
     clientAddress: security.clientAddress,
     resolver: resolution.resolver,
     adapters,
+    ...(access ? { access } : {}),
+    ...(identity ? { identity } : {}),
     notices,
     env: deps.env,
     adminTokens: security.adminTokens,

@@ -9,6 +9,7 @@ import { createMemoryReplayGuard, DEFAULT_REPLAY_ENTRIES } from "../auth/replay.
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
 import {
   createTokenSet,
+  type NamedToken,
   parseTokenFile,
   parseTokenList,
   TokenListError,
@@ -169,7 +170,7 @@ async function readText(path: string, label: string): Promise<string> {
 }
 
 async function loadTokens(settings: Settings, origins: Origins) {
-  const tokens: string[] = [];
+  const tokens: NamedToken[] = [];
   try {
     const file = settings["auth-token-file"];
     if (file !== undefined) {

@@ -246,7 +246,8 @@ export const SETTINGS = {
   "auth-token-file": optional({
     security: true,
     hint: "file",
-    description: "Require a credential: static tokens, one per line",
+    description:
+      "Require a credential: static tokens, one per line (TOKEN, or NAME TOKEN to name its principal)",
   }),
   "auth-tokens": optional({
     security: true,
@@ -354,6 +355,18 @@ export const SETTINGS = {
     description: "Upgrades one client address may make at once, 0 for the --rate-limit value",
     default: 0,
     parse: whole(0, 1_000_000, " (0 for the --rate-limit value)"),
+  }),
+  "identity-header": optional({
+    security: true,
+    hint: "header",
+    description:
+      "Name each session's principal from this request header, believed only from --trust-proxy peers (e.g. X-Auth-Request-User)",
+  }),
+  access: optional({
+    security: true,
+    hint: "file",
+    description:
+      "TOML file of access rules per principal (targets, limits, bandwidth), re-read on change and SIGHUP",
   }),
   "trust-proxy": list({
     security: true,

@@ -1,5 +1,7 @@
 import type { Entrant } from "../admission/admission.ts";
 import { missingCredential, Refusal } from "../admission/refusal.ts";
+import type { Grant } from "../auth/credentials.ts";
+import { UNNAMED_PREFIX } from "../auth/tokens.ts";
 import { type WispAccess, WispConnection } from "../wisp/connection.ts";
 import { WISP_CREDIT } from "../wisp/credit.ts";
 import { matchWispPath, wispSubprotocol } from "../wisp/endpoint.ts";
@@ -41,6 +43,19 @@ export const wisp = defineFrontEnd<WispClaim>({
   },
 });
 
+/**
+ * The password extension's user name names the principal when the password is an unnamed static
+ * token (a token shared by several people says nothing of who uses it). A named token or a ticket
+ * keeps its own name: a client-chosen user name never replaces a name the operator or an issuer
+ * gave, so it cannot be used to match another principal's access rule.
+ */
+function wispPrincipal(grant: Grant, username: string): Grant {
+  const name = username.trim();
+  const unnamed = grant.kind === "token" && grant.principal?.name.startsWith(UNNAMED_PREFIX);
+  if (!unnamed || name === "") return grant;
+  return { ...grant, principal: { name, source: "wisp" } };
+}
+
 function serveWisp(
   ws: ClientSocket,
   id: number,
@@ -55,9 +70,9 @@ function serveWisp(
     ? { kind: "open", grant: entrant.grant }
     : {
         kind: "password",
-        async authenticate(password) {
+        async authenticate(password, username) {
           const result = await admission.credentials.check(password);
-          if (result.ok) return result;
+          if (result.ok) return wispPrincipal(result, username);
           logger.info(`refused a Wisp password from ${entrant.client.label}: ${result.reason}`);
           return undefined;
         },

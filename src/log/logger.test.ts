@@ -95,6 +95,7 @@ test("session summary: the text line as before, and the same facts as JSON field
   const summary = {
     session: 4,
     frontEnd: "raw",
+    principal: "alice",
     client: "127.0.0.1",
     protocol: "tcp",
     target: "127.0.0.1:6379",
@@ -107,14 +108,15 @@ test("session summary: the text line as before, and the same facts as JSON field
   const text = capture();
   logSessionSummary(createLogger("info", "text", text.streams), summary);
   expect(text.out.join("")).toContain(
-    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw",
+    "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw principal=alice",
   );
   const json = capture();
   logSessionSummary(createLogger("info", "json", json.streams), { ...summary, error: "forbidden" });
   expect(JSON.parse(json.out[0] as string)).toMatchObject({
-    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw",
+    msg: "session 4 127.0.0.1 -> tcp 127.0.0.1:6379 up 2.0 KiB down 10 B 1.234s close 1000 by target frontend=raw principal=alice",
     session: 4,
     frontend: "raw",
+    principal: "alice",
     client: "127.0.0.1",
     protocol: "tcp",
     target: "127.0.0.1:6379",

@@ -9,6 +9,8 @@ export interface SessionSummary {
   readonly session: number;
   /** The client protocol it came in by (socket2web, raw, wisp). */
   readonly frontEnd: string;
+  /** Who it belongs to (`anonymous` without a credential). */
+  readonly principal: string;
   readonly client: string;
   /** The adapter and `host:port`, once the handshake named them. */
   readonly protocol?: string | undefined;
@@ -37,10 +39,12 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
     `session ${summary.session} ${summary.client} -> ${target}` +
       ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
       ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode} by ${summary.closedBy}` +
-      `${droppedNote(summary)} frontend=${summary.frontEnd}`,
+      `${droppedNote(summary)} frontend=${summary.frontEnd}` +
+      ` principal=${clientText(summary.principal)}`,
     fields({
       session: summary.session,
       frontend: summary.frontEnd,
+      principal: summary.principal,
       client: summary.client,
       protocol: summary.protocol,
       target: summary.target,

@@ -23,8 +23,10 @@ export const REFUSAL_REASONS = [
   "capacity",
   /** --max-connections-per-ip reached (close 1013). */
   "per_ip",
-  /** --rate-limit exceeded (close 1013). */
+  /** --rate-limit exceeded, or an access rule's rate (close 1013). */
   "rate_limit",
+  /** An access rule's max_sessions for the principal reached (close 1013). */
+  "principal_limit",
   /** The server is shutting down (HTTP 503 or close 1001). */
   "shutdown",
   /** `--state-fallback refuse` while the shared store is unreachable (close 1013). */

@@ -45,6 +45,8 @@ export interface FinishedSession extends SessionFigures {
   readonly durationSeconds?: number | undefined;
   /** Datagrams lost where UDP loses them (messages transports only). */
   readonly dropped?: { readonly toClient: number; readonly toTarget: number } | undefined;
+  /** Who the session belonged to. */
+  readonly principal?: string | undefined;
 }
 
 /** One process's metrics as prom-client's JSON, for a supervisor to add up (see aggregate.ts). */
@@ -62,6 +64,10 @@ export interface ProxyMetrics {
   handshakeReceived(seconds: number): void;
   /** Seconds spent opening the target (resolving, checking and connecting), and how it ended. */
   targetConnect(protocol: string, seconds: number, outcome: ConnectOutcome): void;
+  /** A session of `principal` refused (by its access rule, the policy, a limit…). */
+  principalRefused(principal: string, reason: RefusalReason): void;
+  /** An access file reload that did not parse or validate (the old rules stayed). */
+  accessReloadFailed(): void;
   /** Bytes written into --capture files. */
   captureWritten(bytes: number): void;
   /** A session --capture-max-total left out. */
@@ -76,6 +82,11 @@ export type SessionObserver = Pick<ProxyMetrics, "handshakeReceived" | "targetCo
 export interface MetricsOptions {
   /** The adapters' names: the `protocol` label's values (anything else is `other`). */
   readonly protocols?: readonly string[];
+  /**
+   * The `principal` label of a principal's name: its own only when the access file names it
+   * literally, so the label's values stay as few as the file's names (default: all `other`).
+   */
+  readonly principalLabel?: (name: string) => string;
 }
 
 export type MetricsFactory = (
@@ -198,6 +209,37 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
     help: "Sessions the capture filter selected but --capture-max-total left out",
     registers: [registry],
   });
+  const principalOf = (name: string | undefined) =>
+    name === undefined ? OTHER : (options.principalLabel?.(name) ?? OTHER);
+  const principalSessions = new Counter({
+    name: "socket2web_principal_sessions_total",
+    help: "Finished sessions by principal (names the access file gives; every other principal is 'other')",
+    labelNames: ["principal"],
+    registers: [registry],
+  });
+  const principalRefusals = new Counter({
+    name: "socket2web_principal_refused_total",
+    help: "Sessions refused once their principal was known, by principal and reason",
+    labelNames: ["principal", "reason"],
+    registers: [registry],
+  });
+  const principalBytes = new Counter({
+    name: "socket2web_principal_bytes_total",
+    help: "Payload bytes of finished sessions, by principal and direction",
+    labelNames: ["principal", "direction"],
+    registers: [registry],
+  });
+  const principalSeconds = new Counter({
+    name: "socket2web_principal_session_seconds_total",
+    help: "Seconds sessions lasted, added when each finishes, by principal",
+    labelNames: ["principal"],
+    registers: [registry],
+  });
+  const accessReloadFailures = new Counter({
+    name: "socket2web_access_reload_failures_total",
+    help: "Reloads of the --access file that did not parse or validate (the old rules stayed)",
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: "socket2web_session_duration_seconds",
     help: "Session lifetime from the WebSocket opening to its close, by protocol",
@@ -216,6 +258,11 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
         closed_by: closedByLabel(session.closedBy),
       });
       if (session.error) errors.inc({ error: errorOf(session.error) });
+      const principal = principalOf(session.principal);
+      principalSessions.inc({ principal });
+      principalBytes.inc({ principal, direction: "client_to_target" }, session.bytesFromClient);
+      principalBytes.inc({ principal, direction: "target_to_client" }, session.bytesFromTarget);
+      principalSeconds.inc({ principal }, session.durationSeconds ?? 0);
       if (session.durationSeconds !== undefined) {
         duration.observe({ protocol: protocolOf(session.protocol) }, session.durationSeconds);
       }
@@ -231,6 +278,15 @@ export const createMetrics: MetricsFactory = (live, options = {}) => {
         frontend: frontEndOf(frontEnd),
         reason: (REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : OTHER,
       });
+    },
+    principalRefused(principal, reason) {
+      principalRefusals.inc({
+        principal: principalOf(principal),
+        reason: (REFUSAL_REASONS as readonly string[]).includes(reason) ? reason : OTHER,
+      });
+    },
+    accessReloadFailed() {
+      accessReloadFailures.inc();
     },
     handshakeReceived(seconds) {
       handshake.observe(seconds);

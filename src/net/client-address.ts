@@ -26,14 +26,7 @@ export type ClientAddressResolver = (peer: string, forwardedFor?: string | null)
  * walk at the proxy that wrote it.
  */
 export function createClientAddressResolver(trusted: readonly string[]): ClientAddressResolver {
-  const ranges: AddressRange[] = trusted.map((text) => {
-    try {
-      return parseAddressRange(text);
-    } catch (error) {
-      if (error instanceof AddressRangeError) throw new TrustProxyError(text, error.message);
-      throw error;
-    }
-  });
+  const ranges = trustedRanges(trusted);
 
   return (peer, forwardedFor) => {
     const peerAddress = parseAddress(peer);
@@ -50,6 +43,28 @@ export function createClientAddressResolver(trusted: readonly string[]): ClientA
     }
     // Every hop was a trusted proxy: the left-most is as far as the chain goes.
     return current.toString();
+  };
+}
+
+function trustedRanges(trusted: readonly string[]): AddressRange[] {
+  return trusted.map((text) => {
+    try {
+      return parseAddressRange(text);
+    } catch (error) {
+      if (error instanceof AddressRangeError) throw new TrustProxyError(text, error.message);
+      throw error;
+    }
+  });
+}
+
+/** Whether the direct peer is a trusted proxy (`--trust-proxy`): only its headers are believed. */
+export type PeerTrust = (peer: string) => boolean;
+
+export function createPeerTrust(trusted: readonly string[]): PeerTrust {
+  const ranges = trustedRanges(trusted);
+  return (peer) => {
+    const address = parseAddress(peer);
+    return address !== null && ranges.some((range) => rangeContains(range, address));
   };
 }
 

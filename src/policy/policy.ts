@@ -51,6 +51,11 @@ export interface Policy {
   checkHost(host: string, port: number, protocol?: string): Decision;
   /** Only targets both this policy and the ticket's `allow` rules allow. */
   intersect(ticketRules: readonly Rule[]): Policy;
+  /**
+   * Only targets this policy allows and an access rule's `allow` (none: any) and `deny` pass too:
+   * a rule narrows, never widens (it reopens no built-in denied class either). `who` names it.
+   */
+  narrow(rules: PolicyRules, who: string): Policy;
 }
 
 interface Layer {
@@ -134,6 +139,29 @@ function ticketLayer(rules: readonly Rule[]): Layer {
   };
 }
 
+function ruleLayer({ allow, deny: denyRules }: PolicyRules, who: string): Layer {
+  const allowList = [...allow];
+  const denyList = [...denyRules];
+  const mayNeedAddress = allowList.some((rule) => rule.target.kind === "address");
+  return {
+    check(target) {
+      const denied = denyList.find((rule) => ruleMatches(rule, target, "deny"));
+      if (denied) return deny(`denied by ${who}'s rule ${denied.text}`);
+      if (allowList.length === 0 || allowList.some((rule) => ruleMatches(rule, target, "allow"))) {
+        return ALLOWED;
+      }
+      return deny(`${describe(target)} is not allowed by ${who}`);
+    },
+    checkHost(host, port, protocol) {
+      const denied = denyList.find((rule) => nameMatches(rule, host, port, protocol, "deny"));
+      if (denied) return deny(`denied by ${who}'s rule ${denied.text}`);
+      const allowed = (rule: Rule) => nameMatches(rule, host, port, protocol, "allow");
+      if (allowList.length === 0 || mayNeedAddress || allowList.some(allowed)) return ALLOWED;
+      return deny(`${host}:${port} is not allowed by ${who}`);
+    },
+  };
+}
+
 function describe(target: PolicyTarget): string {
   const address = target.address.toString();
   const where = target.address.kind() === "ipv6" ? `[${address}]` : address;
@@ -197,6 +225,9 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
     },
     intersect(ticketRules) {
       return layeredPolicy([...layers, ticketLayer(ticketRules)]);
+    },
+    narrow(rules, who) {
+      return layeredPolicy([...layers, ruleLayer(rules, who)]);
     },
   };
 }

@@ -51,6 +51,8 @@ export const CloseReason = {
   perIpLimit: "too many connections from your address, try again later",
   /** Close 1013 with `--state-fallback refuse` while the shared store is unreachable. */
   stateUnavailable: "connection limits unavailable, try again later",
+  /** An access rule's max_sessions: 1013 too, the principal may retry once a session ends. */
+  principalLimit: "too many sessions for your principal, try again later",
   maxLifetime: "max lifetime reached",
   idleTimeout: "idle timeout",
   endedByOperator: "ended by operator",

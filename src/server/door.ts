@@ -2,8 +2,12 @@ import { builtinAdapters } from "../adapters/index.ts";
 import { createRegistry } from "../adapters/registry.ts";
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
 import { createAdmission } from "../admission/admission.ts";
+import { createPrincipalAccess, type PrincipalAccess } from "../admission/principal-access.ts";
+import { principalBandwidth } from "../admission/principal-bandwidth.ts";
 import { createSlots } from "../admission/slots.ts";
+import type { AccessRules } from "../auth/access-rules.ts";
 import { type CredentialCheck, createCredentialCheck } from "../auth/credentials.ts";
+import type { IdentityHeader } from "../auth/identity-header.ts";
 import { createOriginCheck, type OriginCheck } from "../auth/origin.ts";
 import { captureHooks } from "../capture/hooks.ts";
 import { type Capture, createCapture } from "../capture/sink.ts";
@@ -12,8 +16,10 @@ import type { FixedTargets } from "../front-ends/raw/fixed-targets.ts";
 import { rawFrontEnd } from "../front-ends/raw/raw.ts";
 import { socket2web } from "../front-ends/socket2web/socket2web.ts";
 import { wisp } from "../front-ends/wisp.ts";
+import { Bandwidth } from "../limits/bandwidth.ts";
 import type { Logger } from "../log/logger.ts";
 import { logSessionSummary } from "../log/session-summary.ts";
+import { OTHER } from "../metrics/labels.ts";
 import type { MetricsFactory, ProxyMetrics } from "../metrics/metrics.ts";
 import { type ClientAddressResolver, createClientAddressResolver } from "../net/client-address.ts";
 import { versionOf } from "../net/proxy-protocol.ts";
@@ -83,6 +89,10 @@ export interface ServerDeps {
    * Default: no limits.
    */
   readonly bandwidthFor?: BandwidthFor;
+  /** `--access`: rules per principal (replace them later with `door.access.replace`). */
+  readonly accessRules?: AccessRules;
+  /** `--identity-header`: the principal a trusted front proxy names. */
+  readonly identity?: IdentityHeader;
 }
 
 /** Everything the server's wiring uses, built once from the configuration. */
@@ -98,6 +108,8 @@ export interface Door extends FrontDoor {
   readonly idleCollector: IdleCollector;
   /** False once shutting down; admission refuses from then on. */
   readonly accepting: boolean;
+  /** The access rules in force; a reload replaces them. */
+  readonly access: PrincipalAccess;
   stopAccepting(): void;
 }
 
@@ -106,7 +118,11 @@ let nextSessionId = 1;
 export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   const sessions = new Set<Session>();
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
-  const metrics = deps.createMetrics?.(() => sessions, { protocols: registry.names() });
+  const metrics = deps.createMetrics?.(() => sessions, {
+    protocols: registry.names(),
+    // Read at each use: a reload's names count from then on.
+    principalLabel: (name) => (access.rules?.named.has(name) ? name : OTHER),
+  });
   const table =
     config.adminTokenFile === undefined ? undefined : createSessionTable(sessions, deps.worker);
   const capture = config.capture
@@ -134,7 +150,12 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     tickets: false,
   };
   let accepting = true;
+  const policy = deps.policy ?? createPolicy({ allow: [], deny: [] });
+  const access = createPrincipalAccess(deps.accessRules, policy);
   const admission = createAdmission({
+    access,
+    identity: deps.identity,
+    principalRefused: (principal, reason) => metrics?.principalRefused(principal, reason),
     origin: deps.origin ?? createOriginCheck({ allow: [], require: false }),
     credentials,
     clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
@@ -148,7 +169,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
           maxPerAddress: config.maxConnectionsPerIp,
         }),
     }),
-    policy: deps.policy ?? createPolicy({ allow: [], deny: [] }),
+    policy,
     resolver: deps.resolver,
     connectTimeout: config.connectTimeout,
     proxyProtocol: versionOf(config.proxyProtocol),
@@ -162,6 +183,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     stopAccepting() {
       accepting = false;
     },
+    access,
     frontEnds: [wisp, rawFrontEnd(fixedTargets), socket2web],
     sessions,
     metrics,
@@ -198,6 +220,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
         peer: entrant.client.label,
         wisp: request.wisp,
         grant: entrant.grant,
+        identity: entrant.identity,
         hooks: [
           ...hooks,
           {
@@ -212,10 +235,12 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
                 protocol: record.protocol,
                 durationSeconds: record.durationMs / 1000,
                 dropped: record.dropped,
+                principal: record.principal,
               });
               logSessionSummary(deps.logger, {
                 session: record.id,
                 frontEnd: record.frontEnd,
+                principal: record.principal,
                 client: record.client,
                 protocol: record.protocol,
                 target: record.target,
@@ -252,7 +277,11 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     metrics,
     flow: deps.flow ?? DEFAULT_FLOW,
     reach: admission.reach,
-    bandwidthFor: deps.bandwidthFor,
+    bandwidthFor:
+      deps.bandwidthFor ??
+      principalBandwidth(access, (bytesPerSecond) => new Bandwidth({ bytesPerSecond })),
+    // A rule's idle_timeout needs the last byte's time, from the first reading of the file on.
+    trackActivity: deps.accessRules !== undefined,
   };
   /** A Wisp stream is a session whose client side is the stream; its connection's clock bounds it. */
   const streamContext: SessionContext = {

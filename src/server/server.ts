@@ -1,5 +1,6 @@
 import type { Server, ServerWebSocket } from "bun";
 import { type Entrant, toldAfterUpgrade } from "../admission/admission.ts";
+import type { PrincipalAccess } from "../admission/principal-access.ts";
 import { Refusal } from "../admission/refusal.ts";
 import { textResponse } from "../admission/responses.ts";
 import type { AnyFrontEnd, Plan, Served } from "../front-ends/front-end.ts";
@@ -24,6 +25,10 @@ export interface ProxyServer extends Lifecycle {
   readonly sessions: ReadonlySet<Session>;
   /** The sessions API's view of this process (with --admin-token-file). */
   readonly table: SessionTable | undefined;
+  /** The access rules in force (`--access`); a reload replaces them. */
+  readonly access: PrincipalAccess;
+  /** Counts an access file reload that failed (the metric). */
+  accessReloadFailed(): void;
 }
 
 /** Where a WebSocket is: refused (closes at open), accepted (a plan), served, or closed. */
@@ -231,6 +236,8 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
     port,
     sessions: door.sessions,
     table: door.table,
+    access: door.access,
+    accessReloadFailed: () => metrics?.accessReloadFailed(),
     ...lifecycle,
   };
 }

@@ -1,5 +1,8 @@
 import type { AnyProtocolAdapter } from "../adapters/types.ts";
+import type { AccessRules } from "../auth/access-rules.ts";
+import type { AccessSource } from "../auth/access-source.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
+import type { IdentityHeader } from "../auth/identity-header.ts";
 import type { JwksSource } from "../auth/jwks-source.ts";
 import type { OriginCheck } from "../auth/origin.ts";
 import type { TokenSet } from "../auth/tokens.ts";
@@ -58,6 +61,10 @@ export interface ServerSetup {
   readonly page?: PageRoute;
   /** Bearer tokens of the sessions API on --metrics-listen (--admin-token-file); unset: off. */
   readonly adminTokens?: TokenSet | undefined;
+  /** `--access`: rules per principal, re-read on change and on SIGHUP. */
+  readonly access?: AccessSource;
+  /** `--identity-header`. */
+  readonly identity?: IdentityHeader;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** `SOCKET2WEB_STATE_PASSWORD` (a secret: never in ServerConfig). */
   readonly statePassword?: string | undefined;
@@ -135,6 +142,8 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       ...(setup.fixedTargets ? { fixedTargets: setup.fixedTargets } : {}),
       ...(setup.page ? { page: setup.page } : {}),
       worker: id,
+      ...(setup.access ? { accessRules: setup.access.rules } : {}),
+      ...(setup.identity ? { identity: setup.identity } : {}),
     });
   } catch (error) {
     fatal(explainBindError(error, config));
@@ -143,7 +152,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   // Before the first line: whoever reads "listening on" may signal at once, and must be heard.
   keepRunningOnBugs(logger);
   setup.ticketKeys?.report((level, text) => logger[level](text));
-  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, logger);
+  onReloadSignal(server, setup.tls?.files, setup.fixedTargets?.tokens, setup.access, logger);
   onShutdownSignal(async (signal) => {
     stopping = true;
     logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
@@ -215,10 +224,18 @@ function onReloadSignal(
   server: ProxyServer,
   files: TlsFiles | undefined,
   tokens: TokenSource | undefined,
+  access: AccessSource | undefined,
   logger: Logger,
 ): void {
   tokens?.watch((outcome) => reportTokens(tokens, outcome, "changed", logger));
+  const accessReloaded = (outcome: AccessRules | Error, why: string) =>
+    reportAccess(server, access as AccessSource, outcome, why, logger);
+  access?.watch((outcome) => accessReloaded(outcome, "changed"));
   process.on("SIGHUP", () => {
+    access?.reload().then(
+      (rules) => accessReloaded(rules, "SIGHUP received"),
+      (error: unknown) => accessReloaded(error as Error, "SIGHUP received"),
+    );
     if (tokens) {
       tokens.reload().then(
         (snapshot) => reportTokens(tokens, snapshot, "SIGHUP received", logger),
@@ -226,7 +243,9 @@ function onReloadSignal(
       );
     }
     if (!files) {
-      if (!tokens) logger.info("SIGHUP received: no TLS certificate or token file to reload");
+      if (!tokens && !access) {
+        logger.info("SIGHUP received: no TLS certificate, token file or access file to reload");
+      }
       return;
     }
     loadTls(files).then(
@@ -264,5 +283,28 @@ function keepRunningOnBugs(logger: Logger): void {
   );
   process.on("unhandledRejection", (error) =>
     logger.error("internal error (still serving):", error),
+  );
+}
+
+/**
+ * New rules apply to new sessions; an open session whose target they deny is closed (4403). A
+ * file that does not parse or validate leaves the old rules and is logged with its line.
+ */
+function reportAccess(
+  server: ProxyServer,
+  access: AccessSource,
+  outcome: AccessRules | Error,
+  why: string,
+  logger: Logger,
+): void {
+  if (outcome instanceof Error) {
+    server.accessReloadFailed();
+    logger.error(`${why}: kept the old access rules: ${outcome.message}`);
+    return;
+  }
+  const closed = server.access.replace(outcome);
+  logger.info(
+    `${why}: reloaded ${count(outcome.rules.length, "access rule")} from ${access.path}` +
+      (closed > 0 ? `; closed ${count(closed, "session")} whose target they deny` : ""),
   );
 }

@@ -8,6 +8,7 @@ import {
   type TargetEvents,
 } from "../adapters/types.ts";
 import { createAdmission } from "../admission/admission.ts";
+import { createPrincipalAccess } from "../admission/principal-access.ts";
 import { createSlots } from "../admission/slots.ts";
 import { createCredentialCheck } from "../auth/credentials.ts";
 import { createOriginCheck } from "../auth/origin.ts";
@@ -196,6 +197,7 @@ function setup(
       connectTimeout: 10,
       accepting: () => true,
       logger,
+      access: createPrincipalAccess(undefined, createPolicy({ allow: [], deny: [] })),
     }).reach,
   };
   const selection: Selection = {

@@ -2,6 +2,7 @@ import { LogLevels } from "consola";
 import type { Location, TargetConnection, TargetEvents } from "../adapters/types.ts";
 import { describeTarget } from "../admission/access.ts";
 import type { ClientInfo, Reached, ReachRequest } from "../admission/admission.ts";
+import type { Lease } from "../admission/principal-access.ts";
 import { Refusal } from "../admission/refusal.ts";
 import type { Grant } from "../auth/credentials.ts";
 import { ANONYMOUS, type Principal } from "../auth/principal.ts";
@@ -38,6 +39,8 @@ export interface SessionSettings {
 /** What every session of one server shares. */
 export interface SessionContext {
   readonly settings: SessionSettings;
+  /** Track the last byte's time even without --idle-timeout (an access rule may set one). */
+  readonly trackActivity?: boolean;
   readonly logger: Logger;
   readonly flow: FlowLimits;
   /** Opens a chosen target: grant and policy, resolution once, connect within the timeout. */
@@ -78,6 +81,8 @@ export interface SessionParts {
   readonly wisp?: WispTag | undefined;
   /** A credential proved before the session began (an Authorization header, the URL). */
   readonly grant?: Grant | undefined;
+  /** The principal a trusted front proxy named (`--identity-header`). */
+  readonly identity?: Principal | undefined;
   /** Observers: capture, metrics, logs, the server's table, a Wisp stream's credit. */
   readonly hooks: readonly SessionHooks[];
 }
@@ -170,6 +175,12 @@ export class Session {
   private targetReadPaused = false;
   /** The credential its target was reached with, once reached. */
   private proved: Grant | undefined;
+  /** The access rule's own max_lifetime and idle_timeout clocks. */
+  private readonly ruleClocks: Clock[] = [];
+  /** The principal admission established, even when it then refused the target. */
+  private identified: Principal | undefined;
+  /** The principal's access rule, held from the target's opening until the session is released. */
+  private lease: Lease | undefined;
   private readonly tracing: boolean;
   private readonly client: SessionClient;
   private readonly hooks: SessionHooks;
@@ -220,7 +231,13 @@ export class Session {
 
   /** Who the session belongs to: the name its credential gives, `anonymous` without one. */
   get principal(): Principal {
-    return (this.proved ?? this.parts.grant)?.principal ?? ANONYMOUS;
+    return (
+      this.proved?.principal ??
+      this.identified ??
+      this.parts.identity ??
+      this.parts.grant?.principal ??
+      ANONYMOUS
+    );
   }
 
   /** The client's address (without a Wisp stream's label). */
@@ -345,6 +362,7 @@ export class Session {
     }
     this.closeCode ??= code;
     this.lifetime?.stop();
+    for (const clock of this.ruleClocks) clock.stop();
     if (state.kind === "handshake") clearTimeout(state.timer);
     else state.idle.stop();
     // A connect under way delivers the client's bytes itself once it opens (see `connect`).
@@ -435,16 +453,23 @@ export class Session {
         token,
         client: this.parts.clientInfo,
         sessionId: this.parts.id,
+        frontEnd: this.frontEnd,
+        identity: this.parts.identity,
+        identified: (principal) => {
+          this.identified = principal;
+        },
       },
       this.targetEvents(relay),
       connecting.abort,
     );
     if (this.state !== connecting) {
       // The client left while the target was opening: it still gets what the client sent.
+      this.lease = reached.lease;
       relay.attach(reached.connection);
       this.endTargetAfterFlush(relay, reached.connection);
       return;
     }
+    this.holdLease(reached.lease, relay);
     this.proxying(selection, reached, relay, connecting.idle);
   }
 
@@ -457,6 +482,7 @@ export class Session {
     if (this.state.kind !== "handshake") return;
     this.describe(selection);
     const relay = this.createRelay(selection);
+    this.holdLease(reached.lease, relay);
     this.holdsTarget = true;
     this.proxying(selection, reached, relay, this.idleClock(relay));
     attach(this.targetEvents(relay));
@@ -501,7 +527,7 @@ export class Session {
     return createRelay(selection.adapter.transport, {
       client: this.relayClient(),
       limits: this.context.flow,
-      trackActivity: this.context.settings.idleTimeout > 0,
+      trackActivity: this.context.settings.idleTimeout > 0 || this.context.trackActivity === true,
       observer: this.relayObserver(),
     });
   }
@@ -616,9 +642,42 @@ export class Session {
     this.releaseIfDone();
   }
 
+  /**
+   * Counted against the principal's max_sessions until released; closed if a reload denies it. The
+   * rule's max_lifetime and idle_timeout run beside the server's clocks, so the shorter one wins.
+   */
+  private holdLease(lease: Lease, relay: Relay): void {
+    this.lease = lease;
+    const { maxLifetime, idleTimeout } = lease.settings;
+    if (maxLifetime) {
+      const left = maxLifetime * 1000 - (performance.now() - this.startedAt);
+      this.ruleClocks.push(
+        lifetimeClock(Math.max(0, left) / 1000, () =>
+          this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+        ),
+      );
+    }
+    if (idleTimeout) {
+      this.ruleClocks.push(
+        idleClock(
+          idleTimeout * 1000,
+          () => relay.lastActivity,
+          () => this.close(CloseCode.idleTimeout, CloseReason.idleTimeout),
+        ),
+      );
+    }
+    lease.onRevoke((reason) => {
+      this.context.logger.info(
+        `session ${this.id} ${this.clientAddress}: closed: the reloaded access rules deny it: ${reason}`,
+      );
+      this.close(CloseCode.forbidden, "the access rules no longer allow this target");
+    });
+  }
+
   private releaseIfDone(): void {
     if (this.wasReleased || this.holdsTarget || this.state.kind !== "closed") return;
     this.wasReleased = true;
+    this.lease?.release();
     this.hooks.released?.();
   }
 

@@ -51,7 +51,7 @@ export type WispAccess =
   | {
       readonly kind: "password";
       /** The grant for this password (a token or ticket), or undefined when it is not valid. */
-      authenticate(password: string): Promise<Grant | undefined>;
+      authenticate(password: string, username: string): Promise<Grant | undefined>;
     };
 
 /** What the connection asks of the server for each stream: a session with this client side. */
@@ -387,8 +387,8 @@ export class WispConnection {
     if (access.kind !== "password") return;
     this.state = "authenticating";
     this.gate.hold("authenticating", true);
-    // The user name is ignored: the password is the token or ticket.
-    access.authenticate(credentials.password).then(
+    // The password is the token or ticket; the user name may name the principal (see wisp.ts).
+    access.authenticate(credentials.password, credentials.username).then(
       (grant) => this.authenticated(grant),
       (error: unknown) => {
         this.options.logger.error(`${this.options.label}: credential check failed:`, error);

@@ -54,6 +54,9 @@ export function closeReasonForCode(code: number): number {
       return WispClose.transferTimeout;
     case CloseCode.internalError:
       return WispClose.networkError;
+    // Reloaded access rules deny the stream's target: as a CONNECT to it would be refused.
+    case CloseCode.forbidden:
+      return WispClose.blocked;
     // A datagram larger than the target's transport carries: the client sent what cannot be.
     case CloseCode.messageTooBig:
       return WispClose.invalid;

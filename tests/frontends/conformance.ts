@@ -556,4 +556,245 @@ export function frontEndConformance(driver: FrontEndDriver): void {
       expect(await bounded(session.closed, 10_000, "the lifetime close")).toEqual({ close: 4000 });
     }, 20_000);
   });
+
+  // Principals and --access rules: the same on every front end (docs/security.md, Principals).
+  describe.skipIf(driver.cannot?.staticToken !== undefined)(
+    `${driver.variant}: principals and --access rules`,
+    () => {
+      const tokens = { alice: "alice-token-1", bob: "bob-token-2", carol: "carol-token-3" };
+      const unnamed = "unnamed-token-4";
+      const accessFile = () => join(config.dir, "access.toml");
+      const rules = (deniedPort: number, extra = "") =>
+        [
+          "[[rule]]",
+          'principals = ["alice"]',
+          "max_sessions = 1",
+          extra,
+          "",
+          "[[rule]]",
+          'name = "bob"',
+          'principals = ["b*"]',
+          `deny = ["127.0.0.1:${deniedPort}"]`,
+          "",
+          "[[rule]]",
+          'principals = ["carol"]',
+          `front_ends = ["${driver.frontend === "wisp" ? "raw" : "wisp"}"]`,
+          "",
+        ].join("\n");
+      const config = useConfiguration(
+        driver,
+        { echo: "echo", denied: "echo", reloaded: "echo" },
+        async ({ targets, dir }) => {
+          const tokenFile = join(dir, "named-tokens");
+          await Bun.write(
+            tokenFile,
+            `${Object.entries(tokens)
+              .map(([name, token]) => `${name} ${token}`)
+              .join("\n")}\n${unnamed}\n`,
+          );
+          const denied = targets.find((t) => t.name === "denied")?.port ?? 0;
+          await Bun.write(join(dir, "access.toml"), rules(denied));
+          return [
+            "--auth-token-file",
+            tokenFile,
+            "--access",
+            join(dir, "access.toml"),
+            "--metrics",
+          ];
+        },
+      );
+      const open = (name: keyof typeof tokens | "unnamed", target = "echo") =>
+        driver.open(config.proxy, config.target(target), {
+          credential: name === "unnamed" ? unnamed : tokens[name],
+        });
+      /** A principal's cap tells the client to retry later, as each front end says it. */
+      const TRY_LATER: Signal[] = [{ close: 1013 }, { http: 429 }, { wisp: 0x49 }];
+
+      test("the session line names the principal: a named token's name, an unnamed one's digest", async () => {
+        await closeAndWait(await works(await open("bob")));
+        await closeAndWait(await works(await open("unnamed")));
+        const digest = new Bun.CryptoHasher("sha256").update(unnamed).digest("hex").slice(0, 8);
+        await config.proxy.waitForOutput((text) => text.includes(`principal=token:${digest}`));
+        const port = config.target("echo").port;
+        const lines = sessionLines(config.proxy.output(), "tcp", port);
+        expect(lines.some((line) => line.endsWith("principal=bob"))).toBe(true);
+        expect(lines.some((line) => line.endsWith(`principal=token:${digest}`))).toBe(true);
+      }, 20_000);
+
+      test("max_sessions: a principal's second session at once is refused; after the first ends, it works", async () => {
+        const first = await works(await open("alice"));
+        const second = await open("alice");
+        expect(TRY_LATER).toContainEqual(await refusal(second));
+        // Another principal is not held back by alice's cap.
+        await closeAndWait(await works(await open("bob")));
+        await closeAndWait(first);
+        // The cap is given back once the first session is released (bounded retries).
+        let again: Outcome | undefined;
+        for (let i = 0; i < 50; i++) {
+          again = await open("alice");
+          if (again.opened) break;
+          await Bun.sleep(50);
+        }
+        await closeAndWait(await works(again as Outcome));
+        const refused = seriesOf(await scrape(config.proxy), "socket2web_principal_refused_total");
+        expect(
+          refused.find(
+            (s) => s.labels.principal === "alice" && s.labels.reason === "principal_limit",
+          )?.value,
+        ).toBeGreaterThan(0);
+      }, 20_000);
+
+      test("a rule's deny narrows the server's policy for its principals only", async () => {
+        expect(await refusal(await open("bob", "denied"))).toEqual(driver.signals.forbidden);
+        await closeAndWait(await works(await open("alice", "denied")));
+      }, 20_000);
+
+      test("front_ends: a principal limited to another front end is refused", async () => {
+        expect(await refusal(await open("carol"))).toEqual(driver.signals.forbidden);
+      }, 20_000);
+
+      test("metrics per principal: names of the file get their own label, others share 'other'", async () => {
+        await closeAndWait(await works(await open("unnamed")));
+        const text = await scrape(config.proxy);
+        const sessions = seriesOf(text, "socket2web_principal_sessions_total");
+        const labels = sessions.map((s) => s.labels.principal);
+        expect(labels).toContain("other");
+        expect(labels.every((l) => ["alice", "carol", "other"].includes(l as string))).toBe(true);
+        const bytes = seriesOf(text, "socket2web_principal_bytes_total").filter(
+          (s) => s.labels.principal === "other" && s.labels.direction === "client_to_target",
+        );
+        expect(bytes[0]?.value).toBeGreaterThan(0);
+        expect(seriesOf(text, "socket2web_principal_session_seconds_total").length).toBeGreaterThan(
+          0,
+        );
+      }, 20_000);
+
+      test("reload: a broken file keeps the old rules (logged with its line, counted); a rule that now denies an open session's target closes it", async () => {
+        const reloaded = config.target("reloaded");
+        const denied = config.target("denied").port;
+        const open = await works(
+          await driver.open(config.proxy, reloaded, { credential: tokens.bob }),
+        );
+        await Bun.write(
+          accessFile(),
+          `${rules(denied)}\n[[rule]]\nprincipals = ["x"]\nmax_sessions = "two"\n`,
+        );
+        await config.proxy.waitForOutput(
+          (text) => /kept the old access rules: .*access\.toml:\d+: max_sessions/.test(text),
+          10_000,
+        );
+        expect(config.proxy.output()).toMatch(/access\.toml:17: max_sessions/);
+        const failures = seriesOf(
+          await scrape(config.proxy),
+          "socket2web_access_reload_failures_total",
+        );
+        expect(failures[0]?.value).toBeGreaterThan(0);
+        // The old rules still hold: bob's denied target stays denied, the open session is untouched.
+        expect(
+          await refusal(
+            await driver.open(config.proxy, config.target("denied"), { credential: tokens.bob }),
+          ),
+        ).toEqual(driver.signals.forbidden);
+        const data = randomBytes(8);
+        open.send(data);
+        expect(Buffer.from(await open.read(8))).toEqual(Buffer.from(data));
+        // Now bob's rule also denies the target bob's open session uses.
+        await Bun.write(
+          accessFile(),
+          rules(denied).replace(
+            `deny = ["127.0.0.1:${denied}"]`,
+            `deny = ["127.0.0.1:${denied}", "127.0.0.1:${reloaded.port}"]`,
+          ),
+        );
+        const signal = await bounded(open.closed, 10_000, "the revoked session's close");
+        // 4403 as a forbidden target (a Wisp stream: CLOSE 0x48, its connection stays open).
+        expect<Signal[]>([{ close: 4403 }, { wisp: 0x48 }]).toContainEqual(signal);
+        await config.proxy.waitForOutput((text) => text.includes("whose target they deny"));
+        // Restores the file for any later case.
+        await Bun.write(accessFile(), rules(denied));
+      }, 30_000);
+    },
+  );
+
+  describe.skipIf(driver.cannot?.staticToken !== undefined)(
+    `${driver.variant}: --access limits (max_lifetime, idle_timeout, rate, protocols) and SIGHUP`,
+    () => {
+      const tokens = {
+        alice: "alice-token-1",
+        bob: "bob-token-2",
+        carol: "carol-token-3",
+        dave: "dave-token-4",
+      };
+      const rules = [
+        "[[rule]]",
+        'principals = ["alice"]',
+        "max_lifetime = 1",
+        "",
+        "[[rule]]",
+        'principals = ["bob"]',
+        "idle_timeout = 1",
+        "",
+        "[[rule]]",
+        'principals = ["carol"]',
+        "rate = 1",
+        "",
+        "[[rule]]",
+        'principals = ["dave"]',
+        'protocols = ["udp"]',
+        "",
+      ].join("\n");
+      const config = useConfiguration(driver, { echo: "echo" }, async ({ dir }) => {
+        const tokenFile = join(dir, "named-tokens");
+        await Bun.write(
+          tokenFile,
+          `${Object.entries(tokens)
+            .map(([name, token]) => `${name} ${token}`)
+            .join("\n")}\n`,
+        );
+        await Bun.write(join(dir, "access.toml"), rules);
+        return ["--auth-token-file", tokenFile, "--access", join(dir, "access.toml")];
+      });
+      const open = (name: keyof typeof tokens) =>
+        driver.open(config.proxy, config.target("echo"), { credential: tokens[name] });
+
+      test("max_lifetime: the rule's lifetime closes its principal's session as --max-lifetime does", async () => {
+        const session = await works(await open("alice"));
+        const signal = await bounded(session.closed, 10_000, "the lifetime close");
+        // A Wisp stream ends with CLOSE 0x02 (its connection, under its own clock, stays open).
+        expect<Signal[]>([{ close: 4000 }, { wisp: 0x02 }]).toContainEqual(signal);
+      }, 20_000);
+
+      test("idle_timeout: the rule's idle timeout closes a quiet session as --idle-timeout does", async () => {
+        const session = await works(await open("bob"));
+        expect(await bounded(session.closed, 10_000, "the idle close")).toEqual(
+          driver.signals.idle,
+        );
+      }, 20_000);
+
+      test("rate: past the principal's sessions per second, refused with try-again-later", async () => {
+        const first = await works(await open("carol"));
+        const second = await open("carol");
+        expect([{ close: 1013 }, { http: 429 }, { wisp: 0x49 }]).toContainEqual(
+          await refusal(second),
+        );
+        await closeAndWait(first);
+      }, 20_000);
+
+      test("protocols: an adapter the rule does not list is refused", async () => {
+        expect(await refusal(await open("dave"))).toEqual(driver.signals.forbidden);
+      }, 20_000);
+
+      test("SIGHUP re-reads the file", async () => {
+        await Bun.write(
+          join(config.dir, "access.toml"),
+          rules.replace('protocols = ["udp"]', 'protocols = ["tcp"]'),
+        );
+        config.proxy.proc.kill("SIGHUP");
+        await config.proxy.waitForOutput((text) =>
+          text.includes("SIGHUP received: reloaded 4 access rules"),
+        );
+        await closeAndWait(await works(await open("dave")));
+      }, 20_000);
+    },
+  );
 }

@@ -118,6 +118,8 @@ export async function openWispSession(
   headers: Record<string, string>,
   target: { host: string; port: number; transport: Transport },
   credential: string | undefined,
+  /** The password extension's user name. */
+  username = "",
 ): Promise<Outcome> {
   let peer: RawWisp;
   try {
@@ -138,7 +140,7 @@ export async function openWispSession(
           UDP_EXTENSION,
           {
             id: ExtensionId.passwordAuth,
-            payload: encodePasswordPayload({ username: "", password: credential }),
+            payload: encodePasswordPayload({ username, password: credential }),
           },
         ]
       : [UDP_EXTENSION];

@@ -149,6 +149,8 @@ async function openBeforeUpgrade(
         proxyProtocol,
         client: entrant.client,
         sessionId,
+        frontEnd: "raw",
+        identity: entrant.identity,
       },
       latch.events,
       new AbortController(),
@@ -168,7 +170,9 @@ async function openBeforeUpgrade(
         );
       },
       discard() {
-        if (!taken) reached.connection.destroy();
+        if (taken) return;
+        reached.connection.destroy();
+        reached.lease.release();
       },
     };
   } catch (error) {
@@ -191,6 +195,16 @@ function describe(selection: Selection): string {
   return formatHostPort(host, port);
 }
 
+/**
+ * Without a credential that names someone, a token-file entry's principal is its token: the name
+ * websockify clients already use for the target (the token is in the URL, so no secret is logged
+ * that the access log does not already hold).
+ */
+function tokenFilePrincipal(grant: Grant, token: string): Grant {
+  if (grant.kind !== "anonymous") return grant;
+  return { ...grant, principal: { name: token, source: "token-file" } };
+}
+
 /** Which target the URL names, and the credential it is opened with. */
 async function targetAndGrant(
   claim: RawClaim,
@@ -205,7 +219,7 @@ async function targetAndGrant(
   const fromFile = targets.tokens?.lookup(claim.token);
   if (fromFile) {
     // The token names the target, it proves nothing: a required credential must come in a header.
-    if (grant) return { target: fromFile, grant };
+    if (grant) return { target: fromFile, grant: tokenFilePrincipal(grant, claim.token) };
     return missingCredential(
       "token file entry found, but a credential is required and no Authorization header was sent",
     );

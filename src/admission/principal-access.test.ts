@@ -1,0 +1,82 @@
+import { describe, expect, it } from "bun:test";
+import { parseAccessFile } from "../auth/access-file.ts";
+import { createPolicy } from "../policy/policy.ts";
+import { createPrincipalAccess } from "./principal-access.ts";
+
+const VOCABULARY = { protocols: ["tcp", "udp"], frontEnds: ["socket2web", "raw", "wisp"] };
+const parse = (text: string) => parseAccessFile(text, "access.toml", VOCABULARY);
+const open = createPolicy({ allow: [], deny: [] });
+const alice = { name: "alice", source: "token" } as const;
+const target = (port: number) => ({
+  protocol: "tcp",
+  host: "10.0.0.5",
+  location: { kind: "network", address: "10.0.0.5", port } as const,
+});
+
+describe("createPrincipalAccess", () => {
+  it("counts a principal's sessions against max_sessions until each lease is released", () => {
+    const access = createPrincipalAccess(
+      parse('[[rule]]\nprincipals = ["alice"]\nmax_sessions = 1\n'),
+      open,
+    );
+    const first = access.admit(alice, "raw", "tcp");
+    if (!first.ok) throw new Error(first.reason);
+    const second = access.admit(alice, "wisp", "tcp");
+    expect(second.ok ? "" : second.kind).toBe("max_sessions");
+    first.lease.release();
+    first.lease.release();
+    expect(access.held("alice")).toBe(0);
+    expect(access.admit(alice, "raw", "tcp").ok).toBe(true);
+  });
+
+  it("narrows the server's policy by the rule, and refuses front ends and protocols it leaves out", () => {
+    const access = createPrincipalAccess(
+      parse(
+        '[[rule]]\nprincipals = ["alice"]\nallow = ["10.0.0.0/8:22"]\nprotocols = ["tcp"]\nfront_ends = ["raw"]\n',
+      ),
+      open,
+    );
+    const admitted = access.admit(alice, "raw", "tcp");
+    if (!admitted.ok) throw new Error(admitted.reason);
+    expect(admitted.policy.check({ address: "10.0.0.5", port: 22 }).allowed).toBe(true);
+    expect(admitted.policy.check({ address: "10.0.0.5", port: 80 }).allowed).toBe(false);
+    const wisp = access.admit(alice, "wisp", "tcp");
+    expect(wisp.ok ? "" : wisp.kind).toBe("front_end");
+    const udp = access.admit(alice, "raw", "udp");
+    expect(udp.ok ? "" : udp.kind).toBe("protocol");
+  });
+
+  it("a reload revokes the open sessions whose target the new rules deny, and only those", () => {
+    const access = createPrincipalAccess(parse('[[rule]]\nprincipals = ["alice"]\n'), open);
+    const revoked: string[] = [];
+    for (const port of [22, 80]) {
+      const admitted = access.admit(alice, "raw", "tcp");
+      if (!admitted.ok) throw new Error(admitted.reason);
+      expect(admitted.lease.opened(target(port))).toBeUndefined();
+      admitted.lease.onRevoke((reason) => revoked.push(`${port}: ${reason}`));
+    }
+    const closed = access.replace(
+      parse('[[rule]]\nprincipals = ["alice"]\ndeny = ["10.0.0.5:80"]\n'),
+    );
+    expect(closed).toBe(1);
+    expect(revoked).toEqual(["80: denied by rule 1's rule 10.0.0.5:80"]);
+  });
+
+  it("a session whose rules were reloaded while its target opened is checked against the new ones", () => {
+    const access = createPrincipalAccess(parse('[[rule]]\nprincipals = ["alice"]\n'), open);
+    const admitted = access.admit(alice, "raw", "tcp");
+    if (!admitted.ok) throw new Error(admitted.reason);
+    access.replace(parse('[[rule]]\nprincipals = ["alice"]\nallow = ["10.0.0.5:22"]\n'));
+    expect(admitted.lease.opened(target(80))).toContain("not allowed by rule 1");
+  });
+
+  it("rate: sessions per second for the principal", () => {
+    const access = createPrincipalAccess(
+      parse('[[rule]]\nprincipals = ["alice"]\nrate = 1\n'),
+      open,
+    );
+    expect(access.admit(alice, "raw", "tcp").ok).toBe(true);
+    const second = access.admit(alice, "raw", "tcp");
+    expect(second.ok ? "" : second.kind).toBe("rate");
+  });
+});

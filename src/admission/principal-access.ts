@@ -1,0 +1,218 @@
+import type { Location } from "../adapters/types.ts";
+import {
+  type AccessRules,
+  type AccessSettings,
+  choiceLabel,
+  chooseRule,
+  type RuleChoice,
+  settingsOf,
+} from "../auth/access-rules.ts";
+import type { Principal } from "../auth/principal.ts";
+import { createRateLimiter, type RateLimiter } from "../limits/rate-limit.ts";
+import type { Policy } from "../policy/policy.ts";
+
+/** Principals whose rate buckets are remembered at most (the least recently seen is forgotten). */
+const RATE_KEYS = 100_000;
+
+/** Where a session's target is, to check it again when the rules change. */
+export interface LeasedTarget {
+  readonly protocol: string;
+  readonly host: string | undefined;
+  readonly location: Location;
+}
+
+/**
+ * A session's hold on its principal's rule: it counts against `max_sessions` until released, and
+ * is revoked when a reloaded rule denies its target.
+ */
+export interface Lease {
+  readonly principal: Principal;
+  /** Which rule applied (`rule 2`, its name, `default` or `-`). */
+  readonly rule: string;
+  readonly settings: AccessSettings;
+  /**
+   * The target it opened: from now on a reload that denies it revokes the lease. Returns why the
+   * rules deny it already, when they were reloaded while it was being opened (else undefined).
+   */
+  opened(target: LeasedTarget): string | undefined;
+  /** The session's close, called when a reloaded rule denies its target. */
+  onRevoke(revoke: (reason: string) => void): void;
+  release(): void;
+}
+
+/** Why the rule refuses a session before its target is resolved. */
+export type RuleRefusal =
+  | { readonly kind: "front_end" | "protocol"; readonly reason: string }
+  | { readonly kind: "max_sessions" | "rate"; readonly reason: string };
+
+export type RuleAdmission =
+  | {
+      readonly ok: true;
+      readonly choice: RuleChoice;
+      /** The server's policy narrowed by the rule (the server's own when it sets no targets). */
+      readonly policy: Policy;
+      /** Counted against max_sessions from now until released. */
+      readonly lease: Lease;
+    }
+  | ({ readonly ok: false; readonly choice: RuleChoice } & RuleRefusal);
+
+/** The access file's rules as admission applies them; `replace` swaps them (a reload). */
+export interface PrincipalAccess {
+  readonly rules: AccessRules | undefined;
+  /** Checks front end, protocol, the principal's rate and session count, and takes a lease. */
+  admit(principal: Principal, frontEnd: string, protocol: string): RuleAdmission;
+  /**
+   * New rules for new sessions. Open sessions keep theirs, except that one whose target the new
+   * rule (with the server's policy) denies is revoked. Returns how many were.
+   */
+  replace(rules: AccessRules): number;
+  /** Sessions each principal holds now (for tests and metrics). */
+  held(name: string): number;
+}
+
+interface LiveLease {
+  readonly lease: Lease;
+  target: LeasedTarget | undefined;
+  revoke: ((reason: string) => void) | undefined;
+}
+
+export function createPrincipalAccess(
+  initial: AccessRules | undefined,
+  serverPolicy: Policy,
+): PrincipalAccess {
+  let rules = initial;
+  /** Counts reloads, so that a lease taken before one knows its target must be checked again. */
+  let generation = 0;
+  const counts = new Map<string, number>();
+  const live = new Set<LiveLease>();
+  /** One limiter per distinct rate, keyed by principal: rules reloaded with a new rate start afresh. */
+  const limiters = new Map<number, RateLimiter>();
+  const limiterFor = (rate: number): RateLimiter => {
+    let limiter = limiters.get(rate);
+    if (!limiter) {
+      limiter = createRateLimiter({
+        capacity: Math.max(1, rate),
+        refillPerSecond: rate,
+        maxKeys: RATE_KEYS,
+      });
+      limiters.set(rate, limiter);
+    }
+    return limiter;
+  };
+  const policyFor = (choice: RuleChoice): Policy => {
+    const targets = settingsOf(choice).targets;
+    return targets ? serverPolicy.narrow(targets, choiceLabel(choice)) : serverPolicy;
+  };
+
+  return {
+    get rules() {
+      return rules;
+    },
+    admit(principal, frontEnd, protocol) {
+      const choice: RuleChoice = rules
+        ? chooseRule(rules, principal)
+        : { kind: "none", why: "no access file" };
+      const settings = settingsOf(choice);
+      const label = choiceLabel(choice);
+      if (settings.frontEnds && !settings.frontEnds.includes(frontEnd)) {
+        return {
+          ok: false,
+          choice,
+          kind: "front_end",
+          reason: `${label} does not allow front end ${frontEnd}`,
+        };
+      }
+      if (settings.protocols && !settings.protocols.includes(protocol)) {
+        return {
+          ok: false,
+          choice,
+          kind: "protocol",
+          reason: `${label} does not allow protocol ${protocol}`,
+        };
+      }
+      const name = principal.name;
+      const max = settings.maxSessions;
+      if (max !== undefined && (counts.get(name) ?? 0) >= max) {
+        return {
+          ok: false,
+          choice,
+          kind: "max_sessions",
+          reason: `${name} holds ${max} sessions, the most ${label} allows`,
+        };
+      }
+      if (settings.rate !== undefined && !limiterFor(settings.rate).take(name).allowed) {
+        return {
+          ok: false,
+          choice,
+          kind: "rate",
+          reason: `${name} exceeds ${settings.rate} sessions per second (${label})`,
+        };
+      }
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      let released = false;
+      const admittedIn = generation;
+      const entry: LiveLease = {
+        target: undefined,
+        revoke: undefined,
+        lease: {
+          principal,
+          rule: label,
+          settings,
+          opened(target) {
+            entry.target = target;
+            const now = rules;
+            if (admittedIn === generation || now === undefined) return undefined;
+            return deniedNow(entry, now, serverPolicy);
+          },
+          onRevoke(revoke) {
+            entry.revoke = revoke;
+          },
+          release() {
+            if (released) return;
+            released = true;
+            live.delete(entry);
+            const left = (counts.get(name) ?? 1) - 1;
+            if (left > 0) counts.set(name, left);
+            else counts.delete(name);
+          },
+        },
+      };
+      live.add(entry);
+      return { ok: true, choice, policy: policyFor(choice), lease: entry.lease };
+    },
+    replace(next) {
+      rules = next;
+      generation++;
+      let revoked = 0;
+      for (const entry of [...live]) {
+        const reason = deniedNow(entry, next, serverPolicy);
+        if (reason === undefined || entry.revoke === undefined) continue;
+        revoked++;
+        entry.revoke(reason);
+      }
+      return revoked;
+    },
+    held: (name) => counts.get(name) ?? 0,
+  };
+}
+
+/** Why the new rules deny an open session's target (or its protocol), or undefined. */
+function deniedNow(entry: LiveLease, rules: AccessRules, serverPolicy: Policy): string | undefined {
+  if (entry.target === undefined) return undefined;
+  const choice = chooseRule(rules, entry.lease.principal);
+  const settings = settingsOf(choice);
+  const { protocol, host, location } = entry.target;
+  if (settings.protocols && !settings.protocols.includes(protocol)) {
+    return `${choiceLabel(choice)} no longer allows protocol ${protocol}`;
+  }
+  // A rule's allow and deny name network targets; a path target answers to `protocols` only.
+  if (location.kind !== "network" || !settings.targets) return undefined;
+  const policy = serverPolicy.narrow(settings.targets, choiceLabel(choice));
+  const decision = policy.check({
+    ...(host !== undefined && host !== location.address ? { host } : {}),
+    address: location.address,
+    port: location.port,
+    protocol,
+  });
+  return decision.allowed ? undefined : decision.reason;
+}

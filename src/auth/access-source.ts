@@ -1,0 +1,85 @@
+import { type FSWatcher, watch } from "node:fs";
+import { readFile, stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import {
+  AccessFileError,
+  type AccessVocabulary,
+  MAX_ACCESS_FILE_BYTES,
+  parseAccessFile,
+} from "./access-file.ts";
+import type { AccessRules } from "./access-rules.ts";
+
+/** Editors and `cp` write a file in several steps: one re-read after the last of them. */
+const RELOAD_DEBOUNCE_MS = 250;
+
+/** `--access FILE`: its rules, re-read on change and on demand (SIGHUP). */
+export interface AccessSource {
+  readonly path: string;
+  readonly rules: AccessRules;
+  /** Reads the file again; on failure the previous rules stay and the AccessFileError is thrown. */
+  reload(): Promise<AccessRules>;
+  /** Re-reads after the file changes; `report` hears each outcome. */
+  watch(report: (outcome: AccessRules | Error) => void): void;
+  close(): void;
+}
+
+/** Reads and checks the file; every problem is an AccessFileError (`FILE:LINE: …` when it has a line). */
+export async function readAccessFile(
+  path: string,
+  vocabulary: AccessVocabulary,
+): Promise<AccessRules> {
+  let text: string;
+  try {
+    const info = await stat(path);
+    if (info.size > MAX_ACCESS_FILE_BYTES) {
+      throw new AccessFileError(`${path}: larger than ${MAX_ACCESS_FILE_BYTES} bytes`);
+    }
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if (error instanceof AccessFileError) throw error;
+    throw new AccessFileError(
+      `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  return parseAccessFile(text, path, vocabulary);
+}
+
+export async function loadAccessSource(
+  path: string,
+  vocabulary: AccessVocabulary,
+): Promise<AccessSource> {
+  let current = await readAccessFile(path, vocabulary);
+  let watcher: FSWatcher | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const source: AccessSource = {
+    path,
+    get rules() {
+      return current;
+    },
+    async reload() {
+      current = await readAccessFile(path, vocabulary);
+      return current;
+    },
+    watch(report) {
+      if (watcher) return;
+      // A file replaced by rename is a new inode: watching its directory sees it.
+      const name = basename(path);
+      watcher = watch(dirname(path), (_event, changed) => {
+        if (changed !== null && changed !== name) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          source.reload().then(report, (error: unknown) => report(error as Error));
+        }, RELOAD_DEBOUNCE_MS);
+        timer.unref?.();
+      });
+      watcher.on("error", (error) => report(error));
+      watcher.unref?.();
+    },
+    close() {
+      clearTimeout(timer);
+      watcher?.close();
+      watcher = undefined;
+    },
+  };
+  return source;
+}
