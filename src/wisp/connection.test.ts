@@ -65,12 +65,18 @@ class FakeSession implements StreamSession {
   }
 }
 
-function setUp(version: 1 | 2, access: WispAccess, packets = 8, bytes = Number.POSITIVE_INFINITY) {
+function setUp(
+  version: 1 | 2,
+  access: WispAccess,
+  packets = 8,
+  bytes = Number.POSITIVE_INFINITY,
+  most = packets,
+) {
   const socket = new FakeSocket();
   const sessions: FakeSession[] = [];
   const connection = new WispConnection(socket, {
     version,
-    credit: { initial: packets, most: packets, bytes },
+    credit: { initial: packets, most, bytes },
     outbound: { high: 1000, low: 100 },
     maxStreams: 4,
     adapters: { tcp },
@@ -124,6 +130,34 @@ describe("WispConnection", () => {
     session.pendingToTarget = 0;
     session.client.resume();
     expect(socket.sent.at(-1)).toEqual({ type: "continue", streamId: 1, bufferRemaining: 8 });
+  });
+
+  it("a client whose credit a CONTINUE replaced, then a shrinking window, is not left waiting", async () => {
+    // A small first packet, then 64 KiB ones: the window shrinks from 128 to 16 packets.
+    const { socket, connection } = setUp(1, open, 32, 1024 * 1024, 128);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    connection.message(encodeData(1, new Uint8Array(16)));
+    const continues = () =>
+      socket.sent.filter((p) => p.type === "continue" && p.streamId === 1) as {
+        bufferRemaining: number;
+      }[];
+    // As wisp-js does: the credit is whatever the last CONTINUE said; spend it all.
+    let credit = continues().at(-1)?.bufferRemaining ?? 0;
+    expect(credit).toBeGreaterThan(0);
+    let sent = 0;
+    while (credit > 0 && sent < 1000) {
+      const before = continues().length;
+      connection.message(encodeData(1, new Uint8Array(64 * 1024)));
+      credit--;
+      sent++;
+      if (continues().length > before)
+        credit = (continues().at(-1) as { bufferRemaining: number }).bufferRemaining;
+    }
+    const granted = continues().length;
+    // Out of credit, everything taken by the target: a CONTINUE must come (bounded wait).
+    for (let i = 0; i < 100 && continues().length === granted; i++) await Bun.sleep(5);
+    expect(continues().length).toBeGreaterThan(granted);
+    expect(continues().at(-1)?.bufferRemaining).toBeGreaterThan(0);
   });
 
   it("the stream limit answers 0x49; a CLOSE frees the slot and ends only that session", () => {

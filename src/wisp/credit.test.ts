@@ -12,6 +12,31 @@ function client(capacity: number) {
 }
 
 describe("StreamCredit", () => {
+  it("a window that shrank after a CONTINUE replaced unspent credit grants again once forgotten", () => {
+    // A small first packet makes a long window; 64 KiB packets then shrink it to 16.
+    const credit = new StreamCredit({ initial: 32, most: 128, bytes: 1024 * 1024 });
+    credit.received(16);
+    credit.settle(0);
+    const first = credit.grant() as number;
+    expect(first).toBe(97); // 128 - 31 still counted as outstanding (the client may spend them)
+    // The client replaced its 31 with 97 and spends them all on 64 KiB packets.
+    for (let i = 0; i < first; i++) credit.received(64 * 1024);
+    credit.settle(0);
+    // 31 phantom packets still count as outstanding, over half the new window of 16: no grant.
+    expect(credit.grant()).toBeUndefined();
+    credit.forgetUnspent();
+    expect(credit.grant()).toBe(16);
+  });
+
+  it("forgets nothing while the target still holds packets", () => {
+    const credit = new StreamCredit(packets(8));
+    for (let i = 0; i < 3; i++) credit.received(10);
+    credit.settle(10); // one packet still held; 5 of the first 8 may still come
+    expect(credit.grant()).toBeUndefined();
+    credit.forgetUnspent();
+    expect(credit.grant()).toBeUndefined();
+  });
+
   it("grants again once half the credit may be spent, not only at zero", () => {
     const credit = new StreamCredit(packets(8));
     for (let i = 0; i < 3; i++) credit.received(10);

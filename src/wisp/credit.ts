@@ -38,6 +38,7 @@ export class StreamCredit {
   private outstanding: number;
   /** A running average of the client's packet sizes; 0 before the first. */
   private typical = 0;
+  private packetsReceived = 0;
   /** Bytes the window aims at: `limits.bytes`, or less for a stream under a bandwidth limit. */
   private bytes: number;
 
@@ -70,6 +71,7 @@ export class StreamCredit {
   received(size: number): boolean {
     if (this.outstanding === 0) return false;
     this.outstanding--;
+    this.packetsReceived++;
     this.typical = this.typical === 0 ? size : this.typical + (size - this.typical) / 8;
     this.sizes.push(size);
     this.heldBytes += size;
@@ -93,6 +95,20 @@ export class StreamCredit {
       this.sizes = this.sizes.slice(this.head);
       this.head = 0;
     }
+  }
+
+  /** Packets received so far: a client that sent none for a while has none it means to send. */
+  get receivedCount(): number {
+    return this.packetsReceived;
+  }
+
+  /**
+   * The target took everything and no packet came for a while: whatever the bound still counts as
+   * outstanding is credit the client no longer has (a CONTINUE replaced it before it was spent,
+   * and a window that shrank since would never grant again). Forget it, so `grant` can.
+   */
+  forgetUnspent(): void {
+    if (this.held === 0) this.outstanding = 0;
   }
 
   /** The CONTINUE value to send now, if one is due. */

@@ -44,6 +44,9 @@ export interface StreamSession {
 }
 
 /** The CLOSE reason for the close code a session ends its client with. */
+/** How long a stream whose target took everything waits for a packet before it grants afresh. */
+const STALL_MS = 50;
+
 export function closeReasonForCode(code: number): number {
   switch (code) {
     case CloseCode.normal:
@@ -80,6 +83,7 @@ export class WispStream implements SessionClient {
   private gone = false;
   /** The relay asked to stop reading the client: no new credit until it resumes. */
   private blocked = false;
+  private stallTimer: ReturnType<typeof setTimeout> | undefined;
   private targetPaused = false;
   /**
    * Bytes received from the client that the target has not taken, counted here rather than asked
@@ -213,6 +217,25 @@ export class WispStream implements SessionClient {
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
     if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
+    else if (this.credit.held === 0) this.watchForStall();
+  }
+
+  /**
+   * Nothing held, yet no grant is due: the client may still have credit, or may have lost it to a
+   * CONTINUE that replaced it (then it waits for ever). If no packet comes within STALL_MS, it is
+   * the latter: forget the credit it no longer has and grant afresh.
+   */
+  private watchForStall(): void {
+    if (this.stallTimer) return;
+    const before = this.credit.receivedCount;
+    this.stallTimer = setTimeout(() => {
+      this.stallTimer = undefined;
+      if (this.gone || this.blocked) return;
+      // Packets came meanwhile: look again after a quiet period from the last of them.
+      if (this.credit.receivedCount === before) this.credit.forgetUnspent();
+      this.afterTargetWrite();
+    }, STALL_MS);
+    this.stallTimer.unref?.();
   }
 
   private sendClose(reason: number): void {

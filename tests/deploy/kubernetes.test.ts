@@ -62,6 +62,32 @@ test("every manifest passes the Kubernetes schema (kubernetes-models validation)
   }
 });
 
+test("the try-it Redis (deploy/kubernetes/redis/) passes the schema and uses the Secret's --state password", async () => {
+  const redisDir = join(DIR, "redis");
+  const objects = parseAllDocuments(readFileSync(join(redisDir, "redis.yaml"), "utf8")).map(
+    (doc) => doc.toJS() as Yaml,
+  );
+  expect(objects.map((object) => object.kind).sort()).toEqual(["Deployment", "Service"]);
+  for (const object of objects) {
+    const module = await import(modelPath(object.apiVersion, object.kind));
+    expect(() => new module[object.kind](object).validate()).not.toThrow();
+  }
+  const kustomization = parseAllDocuments(
+    readFileSync(join(redisDir, "kustomization.yaml"), "utf8"),
+  )[0]?.toJS();
+  expect(kustomization.resources).toEqual(["redis.yaml"]);
+  const secretKeys = Object.keys(byKind("Secret").stringData);
+  expect(secretKeys).toContain("state-password");
+  const env = byKind("Deployment").spec.template.spec.containers[0].env;
+  expect(env).toContainEqual({
+    name: "SOCKET2WEB_STATE_PASSWORD",
+    valueFrom: { secretKeyRef: { name: "socket2web", key: "state-password" } },
+  });
+  const service = objects.find((object) => object.kind === "Service");
+  const settings = byKind("ConfigMap").data["socket2web.toml"] as string;
+  expect(settings).toContain(`state = "redis://${service?.metadata.name}:6379"`);
+});
+
 test("a manifest with a wrong type fails that validation (the check has teeth)", async () => {
   const { Deployment } = await import("kubernetes-models/apps/v1/Deployment");
   const broken = structuredClone(byKind("Deployment"));

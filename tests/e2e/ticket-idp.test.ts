@@ -217,7 +217,7 @@ describe.skipIf(missing !== undefined)(
         "2",
       ]);
       expect(workers.stderr).toContain(
-        "--ticket-single-use needs --workers 1: the used tickets are remembered in one process",
+        "--ticket-single-use needs --workers 1, or --state: the used tickets are remembered in one process",
       );
       const issuer = await runStartupError(["--ticket-issuer", ISSUER]);
       expect(issuer.stderr).toContain("--ticket-issuer needs tickets");
