@@ -11,6 +11,7 @@ import {
   forwardArgs,
   forwardCommand,
 } from "../client/modes/forward.ts";
+import { SOCKS_EXAMPLES, SOCKS_REQUIRED, socksArgs, socksCommand } from "../client/modes/socks.ts";
 import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/ticket.ts";
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
@@ -50,6 +51,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(forwardCommand as CommandDef),
     required: FORWARD_REQUIRED,
     examples: FORWARD_EXAMPLES,
+  },
+  socks: {
+    command: socksCommand as CommandDef,
+    args: socksArgs,
+    description: descriptionOf(socksCommand as CommandDef),
+    required: SOCKS_REQUIRED,
+    examples: SOCKS_EXAMPLES,
   },
   connect: {
     command: connectCommand as CommandDef,
