@@ -5,6 +5,7 @@ import { createLogger } from "../../log/logger.ts";
 import { formatHostPort } from "../../net/host-port.ts";
 import { fatal } from "../../process/exit.ts";
 import { onShutdownSignal } from "../../process/signals.ts";
+import { Socket2WebError } from "../errors.ts";
 import {
   logLevelFlag,
   type ProxyEndpointOptions,
@@ -26,8 +27,11 @@ import {
 import type { LocalCredential, LocalRequest } from "./local-proxy-handshake.ts";
 import { successReply } from "./local-proxy-handshake.ts";
 import { failureOfError, failureReply } from "./local-proxy-refusal.ts";
+import { MuxSession } from "./mux-session.ts";
+import { explainFailure } from "./refusal.ts";
 import { checkServer } from "./server-check.ts";
 import { TcpBridge } from "./tcp-bridge.ts";
+import { WispMux } from "./wisp-mux.ts";
 
 const {
   target: _target,
@@ -38,6 +42,7 @@ const {
 
 export const DEFAULT_SOCKS_MAX_CONNECTIONS = 1024;
 export const DEFAULT_SOCKS_HANDSHAKE_SECONDS = 10;
+export const DEFAULT_PING_SECONDS = 15;
 
 export const socksArgs = {
   listen: {
@@ -62,6 +67,16 @@ export const socksArgs = {
     description: `Seconds a local client has to send its complete request (default ${DEFAULT_SOCKS_HANDSHAKE_SECONDS})`,
     valueHint: "seconds",
   },
+  mux: {
+    type: "boolean",
+    description:
+      "Carry every local connection as a stream of one Wisp connection (--server names the server's --wisp prefix)",
+  },
+  "ping-interval": {
+    type: "string",
+    description: `With --mux: ping the server this often; no answer by the next ping reconnects (default ${DEFAULT_PING_SECONDS})`,
+    valueHint: "seconds",
+  },
   ...logLevelFlag,
 } as const;
 
@@ -81,6 +96,8 @@ export interface SocksOptions {
   credential: LocalCredential | undefined;
   maxConnections: number;
   handshakeTimeoutMs: number;
+  /** One Wisp connection for every local connection, pinged this often; undefined without --mux. */
+  mux: { pingIntervalMs: number } | undefined;
   logLevel: ReturnType<typeof parseLogLevel>;
 }
 
@@ -106,6 +123,13 @@ function parseCredential(value: unknown): LocalCredential | undefined {
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+function parsePingInterval(value: unknown): number {
+  const ms = parseSeconds("ping-interval", value ?? String(DEFAULT_PING_SECONDS), 3600);
+  if (ms < 100)
+    throw new UsageError(`--ping-interval expects at least 0.1 seconds, got ${describe(value)}`);
+  return ms;
+}
+
 export function toSocksOptions(
   args: RawArgs,
   env: Record<string, string | undefined>,
@@ -123,6 +147,8 @@ export function toSocksOptions(
       args["handshake-timeout"] ?? String(DEFAULT_SOCKS_HANDSHAKE_SECONDS),
       3600,
     ),
+    mux:
+      args.mux === true ? { pingIntervalMs: parsePingInterval(args["ping-interval"]) } : undefined,
     logLevel: parseLogLevel(args["log-level"]),
   };
 }
@@ -160,6 +186,49 @@ function perConnectionOpener(
     if (request.early.byteLength > 0) bridge.onData(request.early);
     return bridge;
   };
+}
+
+/** Every local connection as a stream of one Wisp connection. */
+function muxOpener(mux: WispMux, lingerMs: number, report: LocalConnectionContext["report"]) {
+  return (socket: Socket<LocalConnection>, request: LocalRequest): LocalSession => {
+    const session = new MuxSession(socket, request, { mux, lingerMs, report });
+    session.start();
+    return session;
+  };
+}
+
+/** The Wisp connection's headers: the user's, and --token as the credential the server reads. */
+function muxHeaders(endpoint: ProxyEndpointOptions): Record<string, string> {
+  const { headers, token } = endpoint;
+  const hasAuthorization = Object.keys(headers).some(
+    (name) => name.toLowerCase() === "authorization",
+  );
+  return token === undefined || hasAuthorization
+    ? headers
+    : { ...headers, Authorization: `Bearer ${token}` };
+}
+
+/** Opens the Wisp connection once before listening, so that a wrong --server is reported at start-up. */
+async function startMux(
+  options: SocksOptions,
+  pingIntervalMs: number,
+  report: LocalConnectionContext["report"],
+): Promise<WispMux> {
+  const endpoint = { ...options.endpoint, headers: muxHeaders(options.endpoint) };
+  const mux = new WispMux({
+    url: endpoint.server,
+    webSocket: webSocketFactory(endpoint),
+    connectTimeoutMs: endpoint.timeoutMs || 30_000,
+    pingIntervalMs,
+    report,
+  });
+  const problem = await mux.whenReady();
+  if (problem !== undefined) {
+    mux.stop();
+    const error = new Socket2WebError("network_error", problem);
+    fatal(`socks: ${await explainFailure(endpoint, endpoint.server, error)}`);
+  }
+  return mux;
 }
 
 /** The local listener: every connection reads its handshake, then its session carries it. */
@@ -211,13 +280,20 @@ export const socksCommand = defineCommand({
     const options = toSocksOptions(args, process.env, rawArgs);
     const logger = createLogger(options.logLevel).withTag("socks");
     const report: LocalConnectionContext["report"] = (level, line) => logger[level](line);
-    const check = await checkServer(options.endpoint);
-    if (!check.ok) fatal(`socks: ${check.problem}`);
-    const webSocket = webSocketFactory(options.endpoint);
+    let open: LocalConnectionContext["open"];
+    let mux: WispMux | undefined;
+    if (options.mux) {
+      mux = await startMux(options, options.mux.pingIntervalMs, report);
+      open = muxOpener(mux, options.endpoint.lingerMs, report);
+    } else {
+      const check = await checkServer(options.endpoint);
+      if (!check.ok) fatal(`socks: ${check.problem}`);
+      open = perConnectionOpener(options, webSocketFactory(options.endpoint), report);
+    }
     const context: LocalConnectionContext = {
       credential: options.credential,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
-      open: perConnectionOpener(options, webSocket, report),
+      open,
       report,
     };
     let running: ReturnType<typeof startSocks>;
@@ -227,13 +303,14 @@ export const socksCommand = defineCommand({
       fatal(`socks: ${explainListenError(error, options.listen)}`);
     }
     logger.info(
-      `listening on ${formatHostPort(options.listen.host, running.listener.port)} (SOCKS5 and HTTP proxy), through ${options.endpoint.server.origin}`,
+      `listening on ${formatHostPort(options.listen.host, running.listener.port)} (SOCKS5 and HTTP proxy), through ${options.endpoint.server.origin}${mux ? " (one Wisp connection)" : ""}`,
     );
     onShutdownSignal(async () => {
       running.listener.stop(false);
       for (const connection of running.connections) connection.stop();
       const deadline = Date.now() + SHUTDOWN_GRACE_MS;
       while (running.connections.size > 0 && Date.now() < deadline) await Bun.sleep(20);
+      mux?.stop();
       process.exit(0);
     });
   },
