@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { launchChromium } from "../helpers/browser.ts";
 import { type RunningForward, runWithInput, startForward } from "../helpers/client-cli.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
 import { socksNetcatMissing, sshdMissing, sshThroughSocks, startSshd } from "../helpers/sshd.ts";
@@ -56,7 +57,7 @@ async function curl(...args: string[]) {
   return { ...result, body: new TextDecoder().decode(result.stdout) };
 }
 
-describe.skipIf(curlPath === null)("socket2web socks with curl", () => {
+describe.skipIf(curlPath === null)("socket2web socks with real programs", () => {
   const sshSkip = sshdMissing() ?? socksNetcatMissing();
   if (sshSkip) console.log(`skipping the ssh test: ${sshSkip}`);
   test.skipIf(sshSkip !== undefined)(
@@ -130,6 +131,29 @@ describe.skipIf(curlPath === null)("socket2web socks with curl", () => {
     // The plain form shows the server's reason in the body.
     const plain = await curl("-x", `http://${proxy}`, `http://127.0.0.2:${web.port}/`);
     expect(plain.body).toContain("forbidden");
+  }, 30_000);
+
+  test("headless Chromium loads a loopback page through socks5://, resolving no name itself", async () => {
+    const browser = await launchChromium({
+      label: "the socks browser test",
+      profilePrefix: "socket2web-socks-chromium-",
+      args: [
+        `--proxy-server=socks5://127.0.0.1:${socks.port}`,
+        // Chromium sends loopback directly unless told otherwise; and it may resolve nothing.
+        "--proxy-bypass-list=<-loopback>",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+      ],
+    });
+    if (!browser) return;
+    try {
+      const page = await browser.page();
+      const response = await page.goto(`http://localhost:${web.port}/from-chromium`);
+      expect(response?.status()).toBe(200);
+      expect((await page.innerText("body")).trim()).toBe(PAGE.trim());
+      await socks.waitForLines(new RegExp(`→ localhost:${web.port}: closed`), 1, 10_000);
+    } finally {
+      await browser.close();
+    }
   }, 30_000);
 
   test("a UDP ASSOCIATE gets 0x07", async () => {
