@@ -149,7 +149,7 @@ describe.skipIf(curlPath === null)("socket2web socks with real programs", () => 
       const page = await browser.page();
       const response = await page.goto(`http://localhost:${web.port}/from-chromium`);
       expect(response?.status()).toBe(200);
-      expect((await page.innerText("body")).trim()).toBe(PAGE.trim());
+      expect((await page.textContent("body"))?.trim()).toBe(PAGE.trim());
       await socks.waitForLines(new RegExp(`→ localhost:${web.port}: closed`), 1, 10_000);
     } finally {
       await browser.close();
