@@ -7,6 +7,8 @@ import { socksNetcatMissing, sshdMissing, sshThroughSocks, startSshd } from "../
 import { eventually } from "../helpers/streams.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 
+/** The server resolves names from this table alone, never DNS. */
+const TEST_HOSTS = { SOCKET2WEB_TEST_HOSTS: JSON.stringify({ localhost: ["127.0.0.1"] }) };
 const PROXY_ARGS = ["--wisp", "/wisp/", "--wisp-max-streams", "256", "--deny", "127.0.0.2"];
 const DOWNLOADS = 200;
 const CURLS = 4;
@@ -53,7 +55,7 @@ beforeAll(async () => {
       return new Response(body(Number(path)));
     },
   });
-  proxy = await startProxy(PROXY_ARGS);
+  proxy = await startProxy(PROXY_ARGS, TEST_HOSTS);
   socks = await startForward(
     ["--server", `${proxy.url}/wisp/`, "--mux", "--ping-interval", "2", "--timeout", "5"],
     "socks",
@@ -163,7 +165,7 @@ describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
       1,
       5000,
     );
-    proxy = await startProxy(PROXY_ARGS, {}, port);
+    proxy = await startProxy(PROXY_ARGS, TEST_HOSTS, port);
     const again = await curl("--socks5", through, `http://127.0.0.1:${web.port}/7`);
     expect(again.stderr).toBe("");
     expect(sha(again.stdout)).toBe(sha(body(7)));

@@ -12,7 +12,11 @@ import {
 } from "../helpers/tls-cert.ts";
 
 // 127.0.0.2 is loopback too: the server's policy refuses it, so one target fails while others pass.
-const fixture = useProxyAndEcho(["--deny", "127.0.0.2"]);
+// The server resolves only localhost, from a table (never DNS): Chromium asks the proxy for
+// Google's hosts even with its background networking off, and those names must not be looked up.
+const fixture = useProxyAndEcho(["--deny", "127.0.0.2"], {
+  SOCKET2WEB_TEST_HOSTS: JSON.stringify({ localhost: ["127.0.0.1"] }),
+});
 const PAGE = "hello through socks\n";
 
 let web: ReturnType<typeof Bun.serve>;
