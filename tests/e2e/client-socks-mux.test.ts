@@ -148,6 +148,68 @@ describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
     expect(socks.output().match(/connected to ws:/g)?.length).toBe(1);
   }, 60_000);
 
+  test("an upload whose first write is small and the rest large is never starved of credit", async () => {
+    // A request head, then a bulk body: the pattern that once left a stream with no credit.
+    const total = 16 * 1024 * 1024;
+    let received = 0;
+    const sink = Bun.listen({
+      hostname: "127.0.0.1",
+      port: 0,
+      socket: {
+        data(_socket, chunk) {
+          received += chunk.byteLength;
+        },
+      },
+    });
+    try {
+      let replies = 0;
+      const client = await Bun.connect({
+        hostname: "127.0.0.1",
+        port: socks.port,
+        socket: {
+          data(_socket, chunk) {
+            replies += chunk.byteLength;
+          },
+          drain: () => pump(),
+        },
+      });
+      client.write(
+        Uint8Array.of(
+          0x05,
+          0x01,
+          0x00,
+          0x05,
+          0x01,
+          0x00,
+          0x01,
+          127,
+          0,
+          0,
+          1,
+          sink.port >> 8,
+          sink.port & 0xff,
+        ),
+      );
+      await eventually(() => replies === 12, 5000, "the SOCKS5 replies");
+      client.write(new Uint8Array(16));
+      await eventually(() => received === 16, 5000, "the small first write");
+      const body = new Uint8Array(64 * 1024);
+      let sent = 16;
+      const pump = () => {
+        while (sent < total) {
+          const written = client.write(body.subarray(0, Math.min(body.byteLength, total - sent)));
+          sent += Math.max(written, 0);
+          if (written < body.byteLength) return;
+        }
+      };
+      pump();
+      await eventually(() => received === total, 10_000, "the whole upload at the target");
+      client.end();
+    } finally {
+      sink.stop(true);
+    }
+  }, 30_000);
+
   test("the server killed mid-stream: the open stream fails with a clear line, new connections work once it is back", async () => {
     const through = `127.0.0.1:${socks.port}`;
     const inFlight = curl("--socks5", through, `http://127.0.0.1:${web.port}/slow`);

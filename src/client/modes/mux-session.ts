@@ -7,15 +7,23 @@ import type { LocalSocket } from "./tcp-bridge.ts";
 import type { MuxStream, WispMux } from "./wisp-mux.ts";
 
 /**
- * Bytes from the target a local client may leave unread before its stream is closed: Wisp has no
- * credit towards the client, so this is the bound on what one stream holds in this process.
+ * Bytes from the target a local client may leave unread before its stream is closed. Wisp has no
+ * credit towards the client and Bun's WebSocket client cannot stop reading, so a local client
+ * slower than its target is bounded here: per stream, and for all streams of the process.
  */
-export const MAX_UNREAD_BYTES = 8 * 1024 * 1024;
+export const MAX_UNREAD_BYTES = 32 * 1024 * 1024;
+export const MAX_UNREAD_TOTAL_BYTES = 256 * 1024 * 1024;
+
+/** Unread bytes of every stream, for the process-wide bound. */
+export interface UnreadTotal {
+  bytes: number;
+}
 
 export interface MuxSessionContext {
   readonly mux: WispMux;
   /** Quiet time after the local side ended before the stream is closed; 0 waits for the target. */
   readonly lingerMs: number;
+  readonly unread: UnreadTotal;
   report(level: "info" | "warn", line: string): void;
 }
 
@@ -70,6 +78,7 @@ export class MuxSession implements LocalSession {
 
   onClose(): void {
     this.localClosed = true;
+    this.dropUnread();
     clearTimeout(this.lingerTimer);
     this.stream?.close();
   }
@@ -101,13 +110,15 @@ export class MuxSession implements LocalSession {
       chunk = chunk.subarray(Math.max(written, 0));
     }
     this.unread.push(chunk);
-    this.unreadBytes += chunk.byteLength;
-    if (this.unreadBytes > MAX_UNREAD_BYTES) {
+    this.count(chunk.byteLength);
+    const total = this.context.unread.bytes;
+    if (this.unreadBytes > MAX_UNREAD_BYTES || total > MAX_UNREAD_TOTAL_BYTES) {
       this.context.report(
         "warn",
-        `${this.label}: the local client left more than ${MAX_UNREAD_BYTES} B unread; closing`,
+        `${this.label}: the local client left ${this.unreadBytes} B unread (bounds: ${MAX_UNREAD_BYTES} B a stream, ${MAX_UNREAD_TOTAL_BYTES} B in all); closing`,
       );
       this.stream?.close();
+      this.dropUnread();
       this.socket.end();
     }
   }
@@ -116,7 +127,7 @@ export class MuxSession implements LocalSession {
     while (this.unread.length > 0) {
       const chunk = this.unread[0] as Uint8Array;
       const written = Math.max(this.socket.write(chunk), 0);
-      this.unreadBytes -= written;
+      this.count(-written);
       if (written < chunk.byteLength) {
         this.unread[0] = chunk.subarray(written);
         return;
@@ -124,6 +135,16 @@ export class MuxSession implements LocalSession {
       this.unread.shift();
     }
     if (this.remoteDone) this.socket.end();
+  }
+
+  private count(bytes: number): void {
+    this.unreadBytes += bytes;
+    this.context.unread.bytes += bytes;
+  }
+
+  private dropUnread(): void {
+    this.count(-this.unreadBytes);
+    this.unread = [];
   }
 
   /** The local side ended: close the stream once nothing has come from the target for a while. */

@@ -190,8 +190,9 @@ function perConnectionOpener(
 
 /** Every local connection as a stream of one Wisp connection. */
 function muxOpener(mux: WispMux, lingerMs: number, report: LocalConnectionContext["report"]) {
+  const unread = { bytes: 0 };
   return (socket: Socket<LocalConnection>, request: LocalRequest): LocalSession => {
-    const session = new MuxSession(socket, request, { mux, lingerMs, report });
+    const session = new MuxSession(socket, request, { mux, lingerMs, unread, report });
     session.start();
     return session;
   };

@@ -11,8 +11,14 @@ import {
 } from "../../wisp/packet.ts";
 import type { WebSocketFactory } from "./client-socket.ts";
 
-/** A DATA payload sent is at most this: each costs one packet of credit, whatever its size. */
-export const MAX_SEND_BYTES = 64 * 1024;
+/**
+ * A DATA payload sent is at most this: each costs one packet of credit, whatever its size. 8 KiB
+ * keeps the server's window at its full 128 packets whatever the traffic: its window is 1 MiB over
+ * the typical packet size, and a window that shrinks (a small first packet, such as a request
+ * head, then 64 KiB ones) can leave more credit counted as outstanding than half the new window,
+ * after which this server never grants again (docs/client.md, `--mux`).
+ */
+export const MAX_SEND_BYTES = 8 * 1024;
 /** Past this many bytes queued on the WebSocket, streams wait before sending more DATA. */
 const WEBSOCKET_HIGH_WATER = 4 * 1024 * 1024;
 const DRAIN_POLL_MS = 5;
