@@ -83,6 +83,7 @@ export const socksArgs = {
 export const SOCKS_REQUIRED = ["listen", "server"] as const;
 export const SOCKS_EXAMPLES = [
   "socket2web socks --listen 127.0.0.1:1080 --server wss://proxy.example.com",
+  "socket2web socks --listen 127.0.0.1:1080 --server wss://proxy.example.com/wisp/ --mux",
   "curl --socks5-hostname 127.0.0.1:1080 http://intranet.internal/",
 ];
 
@@ -141,7 +142,11 @@ export function toSocksOptions(
     endpoint: { ...server, protocol: "tcp", fields: {}, targetLabel: "" },
     listen,
     credential: parseCredential(args["proxy-user"]),
-    maxConnections: parseCount("max-connections", args["max-connections"], 1024),
+    maxConnections: parseCount(
+      "max-connections",
+      args["max-connections"],
+      DEFAULT_SOCKS_MAX_CONNECTIONS,
+    ),
     handshakeTimeoutMs: parseSeconds(
       "handshake-timeout",
       args["handshake-timeout"] ?? String(DEFAULT_SOCKS_HANDSHAKE_SECONDS),
