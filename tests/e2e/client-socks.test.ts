@@ -109,7 +109,7 @@ describe.skipIf(curlPath === null)("socket2web socks with real programs", () => 
     expect(run.body).toBe("secure page\n");
   }, 30_000);
 
-  test("the server's refusals in each protocol's own terms: policy 0x02/403, refused 0x05/502", async () => {
+  test("the server's refusals in each protocol's own terms: policy 0x02/403, refused 0x05/502, unresolvable 0x04", async () => {
     const proxy = `127.0.0.1:${socks.port}`;
     const [denied, deniedHttp, refused, refusedHttp, ok] = await Promise.all([
       curl("--socks5", proxy, `http://127.0.0.2:${web.port}/`),
@@ -131,6 +131,9 @@ describe.skipIf(curlPath === null)("socket2web socks with real programs", () => 
     expect(deniedHttp.stderr).toMatch(/403/);
     expect(refused.stderr).toMatch(/SOCKS5.*\(5\)/);
     expect(refusedHttp.stderr).toMatch(/502/);
+    // A name the server cannot resolve is host unreachable.
+    const unknown = await curl("--socks5-hostname", proxy, `http://nosuch.test:${web.port}/`);
+    expect(unknown.stderr).toMatch(/SOCKS5.*\(4\)/);
     expect(ok.body).toBe(PAGE);
     // The plain form shows the server's reason in the body.
     const plain = await curl("-x", `http://${proxy}`, `http://127.0.0.2:${web.port}/`);
@@ -157,6 +160,29 @@ describe.skipIf(curlPath === null)("socket2web socks with real programs", () => 
       await socks.waitForLines(new RegExp(`→ localhost:${web.port}: closed`), 1, 10_000);
     } finally {
       await browser.close();
+    }
+  }, 30_000);
+
+  test("--proxy-user: SOCKS5 user/password and HTTP Proxy-Authorization, refused without them", async () => {
+    const guarded = await startForward(
+      ["--server", fixture.proxy.url, "--proxy-user", "alice:s3cret"],
+      "socks",
+    );
+    try {
+      const at = `127.0.0.1:${guarded.port}`;
+      const url = `http://127.0.0.1:${web.port}/`;
+      const [socksOk, socksNone, httpOk, httpNone] = await Promise.all([
+        curl("--proxy-user", "alice:s3cret", "--socks5", at, url),
+        curl("--socks5", at, url),
+        curl("-x", `http://alice:s3cret@${at}`, url),
+        curl("-x", `http://${at}`, "-w", "%{http_code}", url),
+      ]);
+      expect(socksOk.body).toBe(PAGE);
+      expect(httpOk.body).toBe(PAGE);
+      expect(socksNone.exitCode).not.toBe(0);
+      expect(httpNone.body).toEndWith("407");
+    } finally {
+      await guarded.stop();
     }
   }, 30_000);
 
