@@ -42,6 +42,7 @@ test-deps: ## install the real programs the end-to-end tests drive (apt; sudo wh
 	bash tests/setup/install-redis.sh
 	bash tests/setup/install-chromium.sh
 	bash tests/setup/install-ssh-client.sh
+	bash tests/setup/install-socks-tools.sh
 	bash tests/setup/install-vnc.sh
 	bash tests/setup/install-operations-tools.sh
 	bash tests/setup/install-tshark.sh

@@ -4,7 +4,7 @@
 //   --quick          smaller sizes, one repeat
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    lean-relay, socket2web, socket2web-tls, socket2web-url, socket2web-route,
-//                    socket2web-bin)
+//                    socket2web-bin; opt-in: forward, socks, socks-mux)
 //   --phases=a,b     only these phases (stream, sessions, startup, wisp)
 //   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
 //   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
         "Forking relays (socat, websockify) and ws-ceiling (1 fd per session) are not affected.",
     );
   }
-  const rows = ROWS.filter((r) => !onlyRows || onlyRows.includes(r.id));
+  // Opt-in rows run only when --rows names them.
+  const rows = ROWS.filter((r) => (onlyRows ? onlyRows.includes(r.id) : !r.optIn));
   const results: Results = {
     startedAt: new Date().toISOString(),
     finishedAt: "",

@@ -1,5 +1,6 @@
 // Opens one session on a row, in the row's dialect.
 import type { Conn } from "./conn.ts";
+import { dialSocks } from "./dial-socks.ts";
 import { dialTcp } from "./dial-tcp.ts";
 import { dialWisp } from "./dial-wisp.ts";
 import { dialWs } from "./dial-ws.ts";
@@ -30,6 +31,14 @@ export function dial(endpoint: Endpoint, timeoutMs: number): Promise<Conn> {
     }
     case "ws-raw":
       return dialWs({ url: endpoint.url, handshake: null, protocols: ["binary"], timeoutMs });
+    case "socks5":
+      return dialSocks(
+        endpoint.host,
+        endpoint.port,
+        endpoint.targetHost,
+        endpoint.targetPort,
+        timeoutMs,
+      );
     case "wisp":
       return dialWisp(endpoint.url, endpoint.targetHost, endpoint.targetPort, timeoutMs);
   }

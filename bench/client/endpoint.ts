@@ -16,5 +16,7 @@ export type Endpoint =
   | { dialect: "s2w-url"; url: string; targetHost: string; targetPort: number }
   /** A WebSocket relayed to a fixed target (websockify): binary frames from the first byte. */
   | { dialect: "ws-raw"; url: string }
+  /** A local SOCKS5 proxy (socket2web socks): CONNECT to the target by its IPv4 address. */
+  | { dialect: "socks5"; host: string; port: number; targetHost: string; targetPort: number }
   /** A Wisp server, through wisp-js's own client library: one connection, one stream. */
   | { dialect: "wisp"; url: string; targetHost: string; targetPort: number };

@@ -10,6 +10,7 @@ import {
   socket2webTls,
   socket2webUrlForm,
 } from "./socket2web.ts";
+import { forwardClient, socksClient, socksMuxClient } from "./socket2web-clients.ts";
 import { websockify } from "./websockify.ts";
 import { wispJs } from "./wisp-js.ts";
 import { wsCeiling } from "./ws-ceiling.ts";
@@ -26,4 +27,7 @@ export const ROWS: readonly Row[] = [
   socket2webUrlForm,
   socket2webRoute,
   socket2webBinary,
+  forwardClient,
+  socksClient,
+  socksMuxClient,
 ];

@@ -30,6 +30,8 @@ export interface Row {
   maxSessions?: number;
   /** Forks a process per connection: nothing stays behind after close, so no leak cycle. */
   forks?: boolean;
+  /** Left out of a run unless `--rows` names it (the client commands' rows: two processes each). */
+  optIn?: boolean;
   /** A variant measured for session set-up only (its data path is another row's). */
   sessionsOnly?: boolean;
 }

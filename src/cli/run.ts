@@ -12,6 +12,7 @@ import {
   forwardCommand,
 } from "../client/modes/forward.ts";
 import { SESSIONS_EXAMPLES, sessionsArgs, sessionsCommand } from "../client/modes/sessions.ts";
+import { SOCKS_EXAMPLES, SOCKS_REQUIRED, socksArgs, socksCommand } from "../client/modes/socks.ts";
 import { TICKET_EXAMPLES, ticketArgs, ticketCommand } from "../client/modes/ticket.ts";
 import { readFlags } from "../config/sources.ts";
 import { UsageError } from "../config/usage-error.ts";
@@ -52,6 +53,13 @@ const CLIENT_COMMANDS: Readonly<Record<string, ClientCommand>> = {
     description: descriptionOf(forwardCommand as CommandDef),
     required: FORWARD_REQUIRED,
     examples: FORWARD_EXAMPLES,
+  },
+  socks: {
+    command: socksCommand as CommandDef,
+    args: socksArgs,
+    description: descriptionOf(socksCommand as CommandDef),
+    required: SOCKS_REQUIRED,
+    examples: SOCKS_EXAMPLES,
   },
   connect: {
     command: connectCommand as CommandDef,

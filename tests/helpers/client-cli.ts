@@ -38,9 +38,15 @@ export interface RunningForward {
   stop(): Promise<number>;
 }
 
-/** Starts `socket2web forward --listen 127.0.0.1:0 …` and waits for the port it picked. */
-export async function startForward(args: string[]): Promise<RunningForward> {
-  const proc = Bun.spawn([...clientCommand(), "forward", "--listen", "127.0.0.1:0", ...args], {
+/**
+ * Starts `socket2web forward --listen 127.0.0.1:0 …` (or another listening command: `socks`) and
+ * waits for the port it picked.
+ */
+export async function startForward(
+  args: string[],
+  command: "forward" | "socks" = "forward",
+): Promise<RunningForward> {
+  const proc = Bun.spawn([...clientCommand(), command, "--listen", "127.0.0.1:0", ...args], {
     stdin: "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -57,7 +63,7 @@ export async function startForward(args: string[]): Promise<RunningForward> {
     while (matching(pattern).length < count) {
       if (Date.now() > deadline || proc.exitCode !== null) {
         throw new Error(
-          `forward output never had ${count} lines matching ${pattern}; output:\n${output.text()}`,
+          `${command} output never had ${count} lines matching ${pattern}; output:\n${output.text()}`,
         );
       }
       await Bun.sleep(10);

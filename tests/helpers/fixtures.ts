@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from "bun:test";
-import { type RunningProxy, startProxy } from "./proxy.ts";
+import { type ChildEnv, type RunningProxy, startProxy } from "./proxy.ts";
 import { startTcpTarget, type TcpTarget } from "./targets.ts";
 
 export interface ProxyAndEcho {
@@ -8,12 +8,12 @@ export interface ProxyAndEcho {
 }
 
 /** One proxy process and one echo target for a whole test file, stopped after it. */
-export function useProxyAndEcho(args: string[] = []): ProxyAndEcho {
+export function useProxyAndEcho(args: string[] = [], env: ChildEnv = {}): ProxyAndEcho {
   let proxy: RunningProxy | undefined;
   let echo: TcpTarget | undefined;
   beforeAll(async () => {
     echo = startTcpTarget("echo");
-    proxy = await startProxy(args);
+    proxy = await startProxy(args, env);
   });
   afterAll(async () => {
     await proxy?.stop();

@@ -40,10 +40,17 @@ export function childEnv(extra: ChildEnv = {}): Record<string, string> {
   return env;
 }
 
-/** Starts a real proxy process on a free loopback port and waits until it accepts connections. */
-export async function startProxy(args: string[] = [], env: ChildEnv = {}): Promise<RunningProxy> {
+/**
+ * Starts a real proxy process on a free loopback port (or `fixedPort`: a restart on the port a
+ * client knows) and waits until it accepts connections.
+ */
+export async function startProxy(
+  args: string[] = [],
+  env: ChildEnv = {},
+  fixedPort?: number,
+): Promise<RunningProxy> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const proc = Bun.spawn(
       [...proxyCommand(), "--ip", "127.0.0.1", "--port", String(port), ...args],
       {

@@ -127,18 +127,39 @@ function rejectPositionals(args: RawArgs): void {
     throw new UsageError(`unexpected argument ${JSON.stringify(String(extra[0]))}`);
 }
 
+/** How to reach the server, without a target: what `socks` shares with `forward`. */
+export type ServerEndpointOptions = Omit<
+  ProxyEndpointOptions,
+  "protocol" | "fields" | "targetLabel"
+>;
+
 export function toProxyEndpointOptions(
   args: RawArgs,
   env: Record<string, string | undefined>,
   rawArgs: readonly string[] = [],
 ): ProxyEndpointOptions {
-  rejectPositionals(args);
-  const server = parseServerUrl(args.server);
+  // --server first, then --target: the order a user reads the command line in.
+  parseServerUrl(args.server);
   const target = parseTarget(
     args.target,
     optionalString("protocol", args.protocol),
     repeatedFlag(rawArgs, "field"),
   );
+  return {
+    ...toServerEndpointOptions(args, env, rawArgs),
+    protocol: target.protocol,
+    fields: target.fields,
+    targetLabel: target.label,
+  };
+}
+
+export function toServerEndpointOptions(
+  args: RawArgs,
+  env: Record<string, string | undefined>,
+  rawArgs: readonly string[] = [],
+): ServerEndpointOptions {
+  rejectPositionals(args);
+  const server = parseServerUrl(args.server);
   const token = optionalString("token", args.token) ?? (env[TOKEN_ENV] || undefined);
   const headers = parseHeaders(repeatedFlag(rawArgs, "header"), args.origin);
   const ca = optionalString("ca", args.ca);
@@ -153,19 +174,18 @@ export function toProxyEndpointOptions(
   );
   const lingerMs = parseSeconds("linger", args.linger ?? String(DEFAULT_LINGER_SECONDS), 3600);
   const handshake = args["greeting-handshake"] === true ? "message" : "url";
-  return {
-    server,
-    protocol: target.protocol,
-    fields: target.fields,
-    targetLabel: target.label,
-    token,
-    headers,
-    ca,
-    insecure,
-    timeoutMs,
-    lingerMs,
-    handshake,
-  };
+  return { server, token, headers, ca, insecure, timeoutMs, lingerMs, handshake };
+}
+
+/** `--log-level`, default info. */
+export function parseLogLevel(value: unknown): LogLevelName {
+  const level = value ?? "info";
+  if (!LOG_LEVEL_NAMES.includes(level as LogLevelName)) {
+    throw new UsageError(
+      `--log-level expects one of ${LOG_LEVEL_NAMES.join(", ")}, got ${describe(level)}`,
+    );
+  }
+  return level as LogLevelName;
 }
 
 export function toForwardOptions(
@@ -175,17 +195,8 @@ export function toForwardOptions(
 ): ForwardOptions {
   // --listen first: it is the flag a user of `forward` is most likely to get wrong.
   const listen = parseHostPort("listen", args.listen, { allowPortZero: true });
-  const level = args["log-level"] ?? "info";
-  if (!LOG_LEVEL_NAMES.includes(level as LogLevelName)) {
-    throw new UsageError(
-      `--log-level expects one of ${LOG_LEVEL_NAMES.join(", ")}, got ${describe(level)}`,
-    );
-  }
-  return {
-    ...toProxyEndpointOptions(args, env, rawArgs),
-    listen,
-    logLevel: level as LogLevelName,
-  };
+  const logLevel = parseLogLevel(args["log-level"]);
+  return { ...toProxyEndpointOptions(args, env, rawArgs), listen, logLevel };
 }
 
 /** The citty flags shared by `forward` and `connect`. */

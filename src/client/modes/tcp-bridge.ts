@@ -6,8 +6,21 @@ import { connectThroughProxy, sessionUrl, type WebSocketFactory } from "./client
 import { closeWhenQuiet } from "./linger.ts";
 import { explainFailure } from "./refusal.ts";
 
+/** What a bridge needs of its local socket (a forward's socket, or a socks client's after its handshake). */
+export type LocalSocket = Pick<
+  Socket<unknown>,
+  "pause" | "resume" | "write" | "end" | "setNoDelay" | "remoteAddress" | "remotePort"
+>;
+
+/** Answers a local proxy protocol owes its client once the session's outcome is known (`socks`). */
+export interface BridgeReply {
+  connected(): Uint8Array;
+  failed(error: unknown): Uint8Array;
+}
+
 export interface BridgeContext {
   options: ProxyEndpointOptions;
+  reply?: BridgeReply;
   webSocket: WebSocketFactory;
   /** The session's one log line. */
   report(level: "info" | "warn", line: string): void;
@@ -33,7 +46,7 @@ export class TcpBridge {
   private readonly label: string;
 
   constructor(
-    private readonly socket: Socket<TcpBridge>,
+    private readonly socket: LocalSocket,
     private readonly context: BridgeContext,
   ) {
     this.label = `${formatHostPort(socket.remoteAddress, socket.remotePort ?? 0)} → ${context.options.targetLabel}`;
@@ -87,6 +100,8 @@ export class TcpBridge {
     if (this.localClosed) {
       connection.close(1000, "client closed");
     } else {
+      const answer = this.context.reply?.connected();
+      if (answer && answer.byteLength > 0) this.socket.write(answer);
       this.writer = connection.writable.getWriter();
       for (const chunk of this.early.splice(0)) this.send(chunk);
       if (!this.waitingForRoom) this.resume();
@@ -105,6 +120,8 @@ export class TcpBridge {
   }
 
   private onFailed(error: unknown): void {
+    const answer = this.localClosed ? undefined : this.context.reply?.failed(error);
+    if (answer && answer.byteLength > 0) this.socket.write(answer);
     this.socket.end();
     const { options } = this.context;
     // A server that stopped answering since start-up gets the same plain explanation.
