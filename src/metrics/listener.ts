@@ -10,6 +10,8 @@ export interface MetricsSource {
   ready(): boolean;
   /** Live sessions for /healthz; left out where the process does not know (a supervisor). */
   sessions?(): number;
+  /** With `--state`: `fleet` while limits are shared, `degraded` while counted alone (/readyz says). */
+  limits?(): string;
   /** The sessions API (/sessions…, with --admin-token-file); absent: those paths are off. */
   admin?: AdminRoute | undefined;
 }
@@ -75,7 +77,11 @@ export async function answerMetricsRequest(
     return json(source.sessions ? { status: "ok", sessions: source.sessions() } : { status: "ok" });
   }
   if (path === "/readyz") {
-    return source.ready() ? json({ status: "ready" }) : json({ status: "shutting down" }, 503);
+    // A store that is down degrades the limits, not the service: still ready, and says so.
+    const limits = source.limits?.();
+    return source.ready()
+      ? json({ status: "ready", ...(limits ? { limits } : {}) })
+      : json({ status: "shutting down" }, 503);
   }
   const body = await source.render();
   return new Response(request.method === "HEAD" ? null : body, {

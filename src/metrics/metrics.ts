@@ -87,6 +87,8 @@ export interface MetricsOptions {
    * literally, so the label's values stay as few as the file's names (default: all `other`).
    */
   readonly principalLabel?: (name: string) => string;
+  /** With `--state`: whether the limits are fleet-wide now (`fleet`) or counted alone. */
+  readonly limitsMode?: () => string;
 }
 
 export type MetricsFactory = (
@@ -114,6 +116,17 @@ const DIRECTIONS = ["client_to_target", "target_to_client"] as const;
 export const createMetrics: MetricsFactory = (live, options = {}) => {
   const registry = new Registry();
   registerProcessMetrics(registry);
+  const { limitsMode } = options;
+  if (limitsMode) {
+    new Gauge({
+      name: "socket2web_state_connected",
+      help: "1 while the --state store is reachable and limits are fleet-wide, 0 while this process counts alone",
+      registers: [registry],
+      collect() {
+        this.set(limitsMode() === "fleet" ? 1 : 0);
+      },
+    });
+  }
   const protocolOf = protocolLabeller(options.protocols ?? ["tcp"]);
   const errorOf = (error: string) => (Object.hasOwn(ERROR_CLOSE_CODES, error) ? error : OTHER);
   /** Finished sessions' bytes, by `direction protocol`. */

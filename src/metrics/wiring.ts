@@ -55,6 +55,7 @@ export interface ServerMetrics {
     ready: () => boolean,
     sessions: () => number,
     admin?: AdminRoute,
+    limits?: () => string,
   ): MetricsListener | undefined;
 }
 
@@ -76,7 +77,7 @@ export async function serverMetrics(
       built = link ? { ...metrics, render: link(metrics.snapshot).total } : metrics;
       return built;
     },
-    listen(ready, sessions, admin) {
+    listen(ready, sessions, admin, limits) {
       const metrics = built;
       if (!metrics) return undefined;
       return listen(settings, {
@@ -85,6 +86,7 @@ export async function serverMetrics(
         ready,
         sessions,
         admin,
+        ...(limits ? { limits } : {}),
       });
     },
   };

@@ -118,8 +118,17 @@ let nextSessionId = 1;
 export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   const sessions = new Set<Session>();
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
+  const addresses =
+    deps.addressLimits ??
+    localAddressLimits({
+      rate: config.rateLimit,
+      burst: config.rateLimitBurst,
+      maxPerAddress: config.maxConnectionsPerIp,
+    });
+  const shared = deps.addressLimits;
   const metrics = deps.createMetrics?.(() => sessions, {
     protocols: registry.names(),
+    ...(shared ? { limitsMode: () => shared.mode } : {}),
     // Read at each use: a reload's names count from then on.
     principalLabel: (name) => (access.rules?.named.has(name) ? name : OTHER),
   });
@@ -161,13 +170,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     clientAddress: deps.clientAddress ?? createClientAddressResolver([]),
     slots: createSlots({
       maxConnections: config.maxConnections,
-      addresses:
-        deps.addressLimits ??
-        localAddressLimits({
-          rate: config.rateLimit,
-          burst: config.rateLimitBurst,
-          maxPerAddress: config.maxConnectionsPerIp,
-        }),
+      addresses,
     }),
     policy,
     resolver: deps.resolver,

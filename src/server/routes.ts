@@ -4,6 +4,8 @@ import type { ProxyMetrics, RefusalReason } from "../metrics/metrics.ts";
 
 export interface RouteHandlers {
   ready(): boolean;
+  /** With `--state`: `fleet` or `degraded`, for /readyz. */
+  limits?: (() => string) | undefined;
   sessions(): number;
   /** Present when --metrics is on. */
   metrics: ProxyMetrics | undefined;
@@ -69,8 +71,9 @@ export function routeRequest(
   }
   if (pathname === "/readyz") {
     if (!reads) return methodNotAllowed();
+    const limits = handlers.limits?.();
     return handlers.ready()
-      ? jsonResponse({ status: "ready" })
+      ? jsonResponse({ status: "ready", ...(limits ? { limits } : {}) })
       : jsonResponse({ status: "shutting down" }, 503);
   }
   const { metrics } = handlers;

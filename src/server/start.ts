@@ -185,6 +185,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
         () => !stopping,
         () => server.sessions.size,
         setup.adminTokens && server.table && createSessionsApi(setup.adminTokens, server.table),
+        addressLimits ? () => (addressLimits as NonNullable<typeof addressLimits>).mode : undefined,
       );
       if (listener) {
         logger.info(
