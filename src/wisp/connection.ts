@@ -166,7 +166,6 @@ export class WispConnection {
         return sent;
       },
       bufferedAmount: () => (this.state === "closed" ? 0 : socket.getBufferedAmount()),
-      openStreams: () => this.streams.size,
       finished: (stream) => this.streamDone(stream),
       held: (stream, bytes, open) => {
         if (this.state === "closed") return;

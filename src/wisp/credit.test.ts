@@ -111,23 +111,6 @@ describe("StreamCredit", () => {
     expect(credit.grant()).toBe(128);
   });
 
-  it("shares the connection's bytes among its open streams, up to the stream's own", () => {
-    const limits = { initial: 4, most: 128, bytes: 1024 * 1024, connectionBytes: 4 * 1024 * 1024 };
-    let open = 1;
-    const credit = new StreamCredit(limits, () => open);
-    credit.received(50 * 1024);
-    expect(credit.window).toBe(20); // alone: its own 1 MiB
-    open = 10;
-    expect(credit.windowBytes).toBe(Math.floor((4 * 1024 * 1024) / 10));
-    expect(credit.window).toBe(8);
-    open = 200; // a share below one packet still lets one packet through
-    expect(credit.window).toBe(1);
-    open = 10;
-    credit.settle(0);
-    // 3 of the initial 4 still outstanding, half of 8 allows a grant: the room left.
-    expect(credit.grant()).toBe(5);
-  });
-
   it("keeps a window of one packet for packets larger than the byte budget", () => {
     const credit = new StreamCredit({ initial: 2, most: 128, bytes: 1024 });
     credit.received(4096);

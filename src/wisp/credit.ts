@@ -6,11 +6,6 @@ export interface CreditLimits {
   readonly most: number;
   /** Bytes held and in flight that grants aim at, once the stream's packet size is known. */
   readonly bytes: number;
-  /**
-   * Bytes all of a connection's open streams aim at together: each stream's window is an equal
-   * share, never above `bytes` (and never below one packet). Unset: every stream gets `bytes`.
-   */
-  readonly connectionBytes?: number;
 }
 
 /**
@@ -44,26 +39,15 @@ export class StreamCredit {
   /** A running average of the client's packet sizes; 0 before the first. */
   private typical = 0;
 
-  /** `streams`: the connection's open streams now, among which `connectionBytes` is shared. */
-  constructor(
-    readonly limits: CreditLimits,
-    private readonly streams: () => number = () => 1,
-  ) {
+  constructor(readonly limits: CreditLimits) {
     this.outstanding = limits.initial;
-  }
-
-  /** Bytes this stream's grants aim at: its share of the connection's, at most `bytes`. */
-  get windowBytes(): number {
-    const { bytes, connectionBytes } = this.limits;
-    if (connectionBytes === undefined) return bytes;
-    return Math.min(bytes, Math.floor(connectionBytes / Math.max(1, this.streams())));
   }
 
   /** Packets the stream may have held and in flight now. */
   get window(): number {
-    const { initial, most } = this.limits;
+    const { initial, most, bytes } = this.limits;
     if (this.typical === 0) return initial;
-    return Math.max(1, Math.min(most, Math.floor(this.windowBytes / this.typical)));
+    return Math.max(1, Math.min(most, Math.floor(bytes / this.typical)));
   }
 
   /** Packets received that the target has not wholly taken. */
@@ -120,14 +104,6 @@ export class StreamCredit {
  * Each TCP stream's flow control towards its target. The first packets' size is unknown, so the
  * credit every stream starts with is small (wisp-js's server offers 128, which lets 8 MiB of
  * 64 KiB packets in at once); later grants size the window to about the relay's high-water mark,
- * up to 128 packets for small ones. Streams of one connection share 4 MiB: one or up to four
- * streams keep 1 MiB each (a round trip's worth on a real network), ten keep about 400 KiB each,
- * so what waits for the targets stays near 4 MiB per connection rather than 1 MiB per stream, and
- * is still in cache when it is written (docs/benchmarks/ANALYSIS.md, "Wisp: where the bytes wait").
+ * up to 128 packets for small ones.
  */
-export const WISP_CREDIT: CreditLimits = {
-  initial: 32,
-  most: 128,
-  bytes: 1024 * 1024,
-  connectionBytes: 4 * 1024 * 1024,
-};
+export const WISP_CREDIT: CreditLimits = { initial: 32, most: 128, bytes: 1024 * 1024 };

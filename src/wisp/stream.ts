@@ -16,8 +16,6 @@ export interface StreamLink {
    */
   send(packet: Uint8Array): number;
   bufferedAmount(): number;
-  /** Streams of the connection open now (they share its credit). */
-  openStreams(): number;
   /** The stream's client side has ended: it leaves the table (its session may still flush). */
   finished(stream: WispStream): void;
   /**
@@ -89,7 +87,7 @@ export class WispStream implements SessionClient {
     private readonly link: StreamLink,
     credit: CreditLimits,
   ) {
-    this.credit = new StreamCredit(credit, () => link.openStreams());
+    this.credit = new StreamCredit(credit);
   }
 
   /** How the session reports its outcome: nothing on success, CLOSE with the reason on failure. */
