@@ -16,8 +16,7 @@ class FakeSocket {
   buffered = 0;
   closed: { code?: number; reason?: string } | undefined;
   sendBinary(data: Uint8Array): number {
-    // A copy, as Bun's WebSocket keeps one: DATA packets share a reused buffer.
-    this.sent.push(decodePacket(data.slice()));
+    this.sent.push(decodePacket(data));
     return this.buffered > 0 ? -1 : data.byteLength;
   }
   getBufferedAmount(): number {
