@@ -7,7 +7,9 @@
 //                    socket2web-bin)
 //   --phases=a,b     only these phases (stream, sessions, startup, wisp, wispmark)
 //   --wispmark-seconds=N, --wispmark-repeats=N, --wispmark-servers=a,b   the WispMark phase's
-//                    window, repeats and servers (socket2web, socket2web-bin, wisp-js)
+//                    window, repeats and servers (socket2web, socket2web-bin, wisp-js, and
+//                    socket2web-base: BENCH_WISPMARK_BASE_ENTRY=other/src/main.ts);
+//   --wispmark-shapes=1,10,5x10   only these stream counts
 //   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
 //   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
           ...numberFlag("wispmark-seconds", "seconds"),
           ...numberFlag("wispmark-repeats", "repeats"),
           ...(flag("wispmark-servers") ? { only: flag("wispmark-servers")?.split(",") } : {}),
+          ...(flag("wispmark-shapes") ? { shapes: flag("wispmark-shapes")?.split(",") } : {}),
         },
         budget,
         log,
@@ -201,7 +204,8 @@ async function main(): Promise<void> {
     // A run of the Wisp phases alone leaves the main report of the last full run as it is.
     if ([...phases].some((phase) => phase !== "wisp" && phase !== "wispmark"))
       writeMainReport(results, outDir, machine);
-    else log(`wrote ${outDir}/wisp.md, wisp.json`);
+    else if (results.wisp) log(`wrote ${outDir}/wisp.md, wisp.json`);
+    if (phases.has("wispmark")) log(`wrote ${outDir}/wispmark.md, wispmark.json`);
   }
 }
 

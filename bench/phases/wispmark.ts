@@ -70,9 +70,22 @@ function socket2web(id: string, label: string, command: string[], exists: string
   };
 }
 
+const BASE_ENTRY = process.env.BENCH_WISPMARK_BASE_ENTRY;
+
 const SERVERS: Server[] = [
   socket2web("socket2web", "socket2web --wisp (source)", [BUN, "run", SOURCE_ENTRY], SOURCE_ENTRY),
   socket2web("socket2web-bin", "socket2web --wisp (binary)", [BINARY], BINARY),
+  // An A/B beside the source row: another checkout's src/main.ts (for example the commit before).
+  ...(BASE_ENTRY
+    ? [
+        socket2web(
+          "socket2web-base",
+          "socket2web --wisp (base checkout)",
+          [BUN, "run", BASE_ENTRY],
+          BASE_ENTRY,
+        ),
+      ]
+    : []),
   {
     id: "wisp-js",
     label: "wisp-js server (Node.js, its CLI)",
@@ -169,7 +182,14 @@ async function measure(
 }
 
 export async function wispmarkPhase(
-  options: { quick: boolean; seconds?: number; repeats?: number; only?: string[] },
+  options: {
+    quick: boolean;
+    seconds?: number;
+    repeats?: number;
+    /** Only these servers, only these shapes (ids). */
+    only?: string[];
+    shapes?: string[];
+  },
   budget: Budget,
   log: (line: string) => void,
 ): Promise<WispmarkResults> {
@@ -197,7 +217,9 @@ export async function wispmarkPhase(
     const ready = await echo.waitForLine((l) => l.startsWith('{"port"'), 10_000);
     const target = { proc: echo, port: (JSON.parse(ready) as { port: number }).port, seq: 1 };
     for (let repeat = 0; repeat < repeats; repeat++) {
-      for (const shape of WISPMARK_SHAPES) {
+      for (const shape of WISPMARK_SHAPES.filter(
+        (s) => options.shapes === undefined || options.shapes.includes(s.id),
+      )) {
         for (const server of rotate(runnable, repeat)) {
           if (!budget.allows((seconds + 10) * 1000)) {
             results.errors.push("time budget spent: later WispMark runs skipped");
@@ -268,6 +290,7 @@ export function wispmarkReport(results: WispmarkResults): string[] {
   ];
   for (const server of measured) {
     for (const { id: shape } of WISPMARK_SHAPES) {
+      if (!results.runs[server.id]?.[shape]) continue;
       const rate = pick(server.id, shape, "mibPerSecond");
       const cpu = pick(server.id, shape, "cpuPerMib");
       lines.push(
