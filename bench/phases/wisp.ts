@@ -349,5 +349,10 @@ export function wispReport(results: WispResults): string[] {
   if (results.errors.length > 0) {
     lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
   }
+  lines.push(
+    "",
+    "WispMark's method (wisp-js client processes at 1, 10 and 5 × 10 streams, 50 KiB sends to an",
+    "echo target): [wispmark.md](wispmark.md), `bun run bench/run.ts --phases=wispmark`.",
+  );
   return lines;
 }
