@@ -5,7 +5,11 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    lean-relay, socket2web, socket2web-tls, socket2web-url, socket2web-route,
 //                    socket2web-bin; opt-in: forward, socks, socks-mux)
-//   --phases=a,b     only these phases (stream, sessions, startup, wisp)
+//   --phases=a,b     only these phases (stream, sessions, startup, wisp, wispmark)
+//   --wispmark-seconds=N, --wispmark-repeats=N, --wispmark-servers=a,b   the WispMark phase's
+//                    window, repeats and servers (socket2web, socket2web-bin, wisp-js, and
+//                    socket2web-base: BENCH_WISPMARK_BASE_ENTRY=other/src/main.ts);
+//   --wispmark-shapes=1,10,5x10   only these stream counts
 //   --counts=a,b     session counts instead of the configured ones; --session-repeats=N likewise
 //   --out=NAME       write under docs/benchmarks/NAME/ (a partial run beside the full report)
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,6 +22,7 @@ import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
 import { streamPhase } from "./phases/stream.ts";
 import { wispPhase, wispReport } from "./phases/wisp.ts";
+import { wispmarkPhase, wispmarkReport } from "./phases/wispmark.ts";
 import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
 import { consoleSummary } from "./report/console.ts";
 import { describeMachine } from "./report/machine.ts";
@@ -32,6 +37,12 @@ function flag(name: string): string | undefined {
   const arg = process.argv.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
   if (arg === undefined) return undefined;
   return arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : "";
+}
+
+/** `--name=N` as `{ [key]: N }`, or nothing when absent. */
+function numberFlag<K extends string>(name: string, key: K): { [P in K]?: number } {
+  const value = flag(name);
+  return value ? ({ [key]: Number(value) } as { [P in K]?: number }) : {};
 }
 
 const t0 = Date.now();
@@ -49,7 +60,9 @@ async function main(): Promise<void> {
   if (sessionRepeats) config.sessions.repeats = Number(sessionRepeats);
   const budget = new Budget(config.budgetMs);
   const onlyRows = flag("rows")?.split(",");
-  const phases = new Set(flag("phases")?.split(",") ?? ["stream", "sessions", "startup", "wisp"]);
+  const phases = new Set(
+    flag("phases")?.split(",") ?? ["stream", "sessions", "startup", "wisp", "wispmark"],
+  );
   const outName = flag("out") ?? (quick ? "quick" : "");
   if (!/^[a-z0-9-]*$/.test(outName)) throw new Error("--out takes a plain folder name");
   const outDir = `${ROOT}docs/benchmarks${outName ? `/${outName}` : ""}`;
@@ -147,6 +160,24 @@ async function main(): Promise<void> {
         log,
       );
     }
+    if (phases.has("wispmark")) {
+      log("wispmark: wisp-js client processes, 50 KiB sends to an echo target");
+      const wispmark = await wispmarkPhase(
+        {
+          quick,
+          ...numberFlag("wispmark-seconds", "seconds"),
+          ...numberFlag("wispmark-repeats", "repeats"),
+          ...(flag("wispmark-servers") ? { only: flag("wispmark-servers")?.split(",") } : {}),
+          ...(flag("wispmark-shapes") ? { shapes: flag("wispmark-shapes")?.split(",") } : {}),
+        },
+        budget,
+        log,
+      );
+      const lines = wispmarkReport(wispmark);
+      writeFileSync(`${outDir}/wispmark.md`, `${lines.join("\n")}\n`);
+      writeFileSync(`${outDir}/wispmark.json`, `${JSON.stringify(wispmark, null, 2)}\n`);
+      for (const line of lines.filter((l) => l.startsWith("|"))) log(line);
+    }
     if (phases.has("sessions")) {
       log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
       await sessionsPhase(runnable, ctx, config, budget, results, log);
@@ -171,9 +202,11 @@ async function main(): Promise<void> {
       writeFileSync(`${outDir}/wisp.json`, `${JSON.stringify(results.wisp, null, 2)}\n`);
       for (const line of wispLines.filter((l) => l.startsWith("|"))) log(line);
     }
-    // A run of the Wisp phase alone leaves the main report of the last full run as it is.
-    if ([...phases].some((phase) => phase !== "wisp")) writeMainReport(results, outDir, machine);
-    else log(`wrote ${outDir}/wisp.md, wisp.json`);
+    // A run of the Wisp phases alone leaves the main report of the last full run as it is.
+    if ([...phases].some((phase) => phase !== "wisp" && phase !== "wispmark"))
+      writeMainReport(results, outDir, machine);
+    else if (results.wisp) log(`wrote ${outDir}/wisp.md, wisp.json`);
+    if (phases.has("wispmark")) log(`wrote ${outDir}/wispmark.md, wispmark.json`);
   }
 }
 

@@ -22,7 +22,12 @@ export async function ensureBinary(notes: string[], log: (line: string) => void)
   if (!existsSync(SOURCE_ENTRY) || process.env.BENCH_SOCKET2WEB_BIN) return;
   if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= newestMtime(`${ROOT}src`)) return;
   log("dist/socket2web missing or older than src/: running make build");
-  const build = spawnTracked("make build", ["make", "build"], { cwd: ROOT });
+  // `-o node_modules/.installed`: never reinstall packages from here. In a worktree whose
+  // node_modules is a link to a shared install, a fresh checkout's package.json looks newer than
+  // that install, and `deps` (npm ci) through the link emptied the shared folder once.
+  const build = spawnTracked("make build", ["make", "-o", "node_modules/.installed", "build"], {
+    cwd: ROOT,
+  });
   const done = await Promise.race([
     build.proc.exited,
     Bun.sleep(BUILD_TIMEOUT_MS).then(() => null),

@@ -173,13 +173,15 @@ export async function sessionsPhase(
   log: (line: string) => void,
 ): Promise<void> {
   for (const count of config.sessions.counts) {
-    const eligible = rows.filter((row) => count <= (row.maxSessions ?? Number.POSITIVE_INFINITY));
+    const eligible = rows.filter(
+      (row) => count <= (row.maxSessions?.count ?? Number.POSITIVE_INFINITY),
+    );
     for (const row of rows) {
       if (!eligible.includes(row)) {
         slot(results.sessions, row.id, newByCount)[String(count)] = {
           runs: [],
           errors: [],
-          skipped: `skipped: fails past ~500 concurrent (select())`,
+          skipped: `skipped: ${row.maxSessions?.why ?? "above this row's session limit"}`,
         };
       }
     }

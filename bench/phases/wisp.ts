@@ -117,30 +117,31 @@ function cpuSeconds(root: number): number {
 /** Linux's USER_HZ. */
 const CLOCK_TICKS = 100;
 
-const CLIENT_BUNDLE = `${ROOT}.tmp/wisp-client/client.mjs`;
-
 /**
- * The command that starts the wisp-js client: Node.js on a bundle of bench/wisp/client.ts (Node
+ * The command that starts a wisp-js client: Node.js on a bundle of bench/wisp/NAME.ts (Node
  * does not run TypeScript), `ws` left to Node's resolution as wisp-js expects; Bun when Node is
  * missing or the bundle fails.
  */
-async function clientCommand(): Promise<{ command: string[]; runtime: string }> {
+export async function wispClientCommand(
+  name = "client",
+): Promise<{ command: string[]; runtime: string }> {
   const node = Bun.which("node");
   if (node) {
     const built = await Bun.build({
-      entrypoints: [`${ROOT}bench/wisp/client.ts`],
+      entrypoints: [`${ROOT}bench/wisp/${name}.ts`],
       target: "node",
       format: "esm",
       external: ["ws"],
-      naming: "client.mjs",
+      naming: `${name}.mjs`,
       outdir: `${ROOT}.tmp/wisp-client`,
     });
     if (built.success) {
       const version = Bun.spawnSync([node, "--version"]).stdout.toString().trim();
-      return { command: [node, CLIENT_BUNDLE], runtime: `Node.js ${version}` };
+      const bundle = `${ROOT}.tmp/wisp-client/${name}.mjs`;
+      return { command: [node, bundle], runtime: `Node.js ${version}` };
     }
   }
-  return { command: [BUN, "run", `${ROOT}bench/wisp/client.ts`], runtime: `Bun ${Bun.version}` };
+  return { command: [BUN, "run", `${ROOT}bench/wisp/${name}.ts`], runtime: `Bun ${Bun.version}` };
 }
 
 async function runClient(
@@ -190,7 +191,7 @@ export async function wispPhase(
     errors: [],
   };
   const where = `${target.host}:${target.port}`;
-  const client = await clientCommand();
+  const client = await wispClientCommand();
   results.clientRuntime = client.runtime;
   log(`wisp: the wisp-js client runs on ${client.runtime}`);
   for (let repeat = 0; repeat < repeats; repeat++) {
@@ -348,5 +349,10 @@ export function wispReport(results: WispResults): string[] {
   if (results.errors.length > 0) {
     lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
   }
+  lines.push(
+    "",
+    "WispMark's method (wisp-js client processes at 1, 10 and 5 × 10 streams, 50 KiB sends to an",
+    "echo target): [wispmark.md](wispmark.md), `bun run bench/run.ts --phases=wispmark`.",
+  );
   return lines;
 }

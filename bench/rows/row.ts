@@ -26,8 +26,8 @@ export interface Row {
   /** Null when the row can run here, else why not. */
   unavailable(): string | null;
   start(ctx: RowContext): Promise<RunningRow>;
-  /** Largest session count worth trying (websockify's select() loop gives up near 500). */
-  maxSessions?: number;
+  /** Largest session count worth trying, and why no larger one is (said in the report). */
+  maxSessions?: { readonly count: number; readonly why: string };
   /** Forks a process per connection: nothing stays behind after close, so no leak cycle. */
   forks?: boolean;
   /** Left out of a run unless `--rows` names it (the client commands' rows: two processes each). */

@@ -7,7 +7,7 @@ export const websockify: Row = {
   label: "websockify (Python)",
   unavailable: () =>
     Bun.which("websockify") ? null : "websockify not installed (bench/install-peers.sh)",
-  maxSessions: 1000,
+  maxSessions: { count: 1000, why: "fails past ~500 concurrent (select())" },
   forks: true,
   async start(ctx) {
     const { proc, port } = await startListening("websockify", (p) => [
