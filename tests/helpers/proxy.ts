@@ -127,3 +127,14 @@ export async function runStartupError(args: string[], env: ChildEnv = {}): Promi
   const port = String(await closedPort());
   return runProxyCommand(["--ip", "127.0.0.1", "--port", port, ...args], { env });
 }
+
+/**
+ * CPU time a process has used so far, in milliseconds (utime + stime from /proc, at the kernel's
+ * 100 ticks per second): what the process itself spent, whatever else loads the machine.
+ */
+export function cpuMillis(pid: number): number {
+  const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
