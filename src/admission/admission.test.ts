@@ -4,6 +4,8 @@ import { createConsola, LogLevels } from "consola";
 import { tcp } from "../adapters/tcp.ts";
 import type { TargetEvents } from "../adapters/types.ts";
 import { udp } from "../adapters/udp.ts";
+import { parseAccessFile } from "../auth/access-file.ts";
+import type { AccessRules } from "../auth/access-rules.ts";
 import { createCredentialCheck, type Grant } from "../auth/credentials.ts";
 import { createOriginCheck } from "../auth/origin.ts";
 import { createClientAddressResolver } from "../net/client-address.ts";
@@ -34,7 +36,7 @@ afterAll(() => target.stop(true));
 const events: TargetEvents = { data() {}, drain() {}, end() {}, error() {} };
 const CLIENT = { label: "10.1.2.3:4567", address: "10.1.2.3", port: 4567 };
 
-function admission(serverDefault?: ProxyProtocolVersion) {
+function admission(serverDefault?: ProxyProtocolVersion, rules?: AccessRules) {
   return createAdmission({
     origin: createOriginCheck({ allow: [], require: false }),
     credentials: createCredentialCheck({}),
@@ -44,7 +46,7 @@ function admission(serverDefault?: ProxyProtocolVersion) {
       addresses: localAddressLimits({ rate: 0, burst: 0, maxPerAddress: 0 }),
     }),
     policy: createPolicy({ allow: [], deny: [] }),
-    access: createPrincipalAccess(undefined, createPolicy({ allow: [], deny: [] })),
+    access: createPrincipalAccess(rules, createPolicy({ allow: [], deny: [] })),
     resolver: mapResolver({ "app.test": ["127.0.0.1"] }),
     connectTimeout: 5,
     proxyProtocol: serverDefault,
@@ -57,6 +59,7 @@ function admission(serverDefault?: ProxyProtocolVersion) {
 async function received(
   serverDefault: ProxyProtocolVersion | undefined,
   request: Partial<ReachRequest>,
+  rules?: AccessRules,
 ): Promise<string> {
   const next = new Promise<string>((resolve) => {
     let text = "";
@@ -65,7 +68,7 @@ async function received(
       if (text.endsWith("hello")) resolve(text);
     };
   });
-  const reached = await admission(serverDefault).reach(
+  const reached = await admission(serverDefault, rules).reach(
     {
       adapter: tcp,
       target: tcp.parse({ target_ip: "app.test", target_port: target.port }),
@@ -91,7 +94,20 @@ const ticket = (proxyProtocol: "v1" | "v2" | "off"): Grant => ({
   pins: { proxyProtocol },
 });
 
+/** An access file whose one rule gives every principal this PROXY protocol setting. */
+const ruleSaying = (setting: "v1" | "v2" | "off") =>
+  parseAccessFile(`[[rule]]\nprincipals = ["*"]\nproxy_protocol = "${setting}"\n`, "access.toml", {
+    protocols: ["tcp", "udp"],
+    frontEnds: ["socket2web", "raw", "wisp"],
+  });
+
 describe("the PROXY protocol header a target gets", () => {
+  test("an access rule's proxy_protocol: over the server default, under a route's own setting", async () => {
+    expect(await received(undefined, {}, ruleSaying("v1"))).toStartWith("PROXY TCP4 10.1.2.3 ");
+    expect(await received("v1", {}, ruleSaying("off"))).toBe("hello");
+    expect(await received(undefined, { proxyProtocol: "off" }, ruleSaying("v1"))).toBe("hello");
+  });
+
   test("none unless configured: the client's bytes only", async () => {
     expect(await received(undefined, {})).toBe("hello");
   });

@@ -4,6 +4,7 @@ import type {
   TargetConnection,
   TargetEvents,
 } from "../adapters/types.ts";
+import { settingsOf } from "../auth/access-rules.ts";
 import {
   bearerFromAuthorization,
   type CredentialCheck,
@@ -228,7 +229,13 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         const admitted = deps.access.admit(principal, frontEnd, adapter.name);
         if (!admitted.ok) throw ruleRefusal(admitted);
         lease = admitted.lease;
-        const header = proxyHeaderFor(request, proved, deps.proxyProtocol);
+        // The target's own setting (route, token file) first, then the principal's rule.
+        const ruled = request.proxyProtocol ?? settingsOf(admitted.choice).proxyProtocol;
+        const header = proxyHeaderFor(
+          { ...request, proxyProtocol: ruled },
+          proved,
+          deps.proxyProtocol,
+        );
         const locations = await checkedLocations(
           admitted.policy,
           deps.resolver,

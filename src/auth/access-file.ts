@@ -166,6 +166,7 @@ const SETTING_ENTRIES = {
   session_bandwidth_up: v.optional(whole(MAX_BYTES_PER_SECOND)),
   session_bandwidth_down: v.optional(whole(MAX_BYTES_PER_SECOND)),
   single_use_tickets: v.optional(v.boolean("must be true or false")),
+  proxy_protocol: v.optional(v.picklist(["v1", "v2", "off"], "must be v1, v2 or off")),
 };
 const CLAIM_VALUE_MESSAGE = "each claim must be a string or a non-empty list of strings";
 const RULE_ENTRIES = {
@@ -260,6 +261,7 @@ class Checker {
       sessionBandwidthUp: table.session_bandwidth_up,
       sessionBandwidthDown: table.session_bandwidth_down,
       singleUseTickets: table.single_use_tickets,
+      proxyProtocol: table.proxy_protocol,
     };
     if (allow || deny) settings.targets = { allow: allow ?? [], deny: deny ?? [] };
     // Absent keys stay absent, so that printing a rule shows only what it sets.

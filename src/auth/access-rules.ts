@@ -1,3 +1,4 @@
+import type { ProxyProtocolSetting } from "../net/proxy-protocol.ts";
 import type { PolicyRules } from "../policy/policy.ts";
 import type { Principal } from "./principal.ts";
 
@@ -25,6 +26,11 @@ export interface AccessSettings {
   readonly sessionBandwidthDown?: number;
   /** Tickets of these principals must be single use (read by the ticket verifier). */
   readonly singleUseTickets?: boolean;
+  /**
+   * A PROXY protocol header to the principal's targets: wins over a ticket's claim and the server
+   * default; a route's or token-file entry's own setting wins over it.
+   */
+  readonly proxyProtocol?: ProxyProtocolSetting;
 }
 
 /** A test of one claim: the claim equals the value, or (an array claim) contains it. */

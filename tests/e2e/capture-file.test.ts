@@ -13,7 +13,7 @@ import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { missingRedisBinaries, startRedis } from "../helpers/redis.ts";
 import { concat } from "../helpers/targets.ts";
 import {
-  expertInfo,
+  captureProblems,
   followTcp,
   frameFields,
   redisValues,
@@ -73,21 +73,6 @@ async function writeCapture(
 const sent = (events: readonly Event[], from: Event["from"]) =>
   concat(events.filter((event) => event.from === from).map((event) => event.bytes));
 
-/**
- * Expert warnings and errors about the packets themselves (IP, TCP, UDP, checksums); notes and
- * chats are normal TCP life, and random payload may look malformed to an application dissector
- * that guesses by port, which is not the capture's doing.
- */
-async function problems(path: string): Promise<string> {
-  const text = await expertInfo(path);
-  const sections = text.split(/\n(?=\w[^\n]* \(\d+\)\n)/);
-  return sections
-    .filter((section) => /^(Errors|Warnings) \(/.test(section))
-    .flatMap((section) => section.split("\n"))
-    .filter((line) => /\s(IPv4|IPv6|TCP|UDP|Frame|Raw)\s/.test(line))
-    .join("\n");
-}
-
 describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
   test("follow,tcp,raw gives back each direction's bytes exactly, 1 MiB random among mixed sizes", async () => {
     const events: Event[] = [
@@ -104,7 +89,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     expect(stream.client.byteLength).toBe(sent(events, "client").byteLength);
     expect(sha256(stream.client)).toBe(sha256(sent(events, "client")));
     expect(sha256(stream.server)).toBe(sha256(sent(events, "target")));
-    expect(await problems(path)).toBe("");
+    expect(await captureProblems(path)).toBe("");
   }, 60_000);
 
   test("segments carry at most 65,495 payload bytes and sequence numbers follow the bytes", async () => {
@@ -154,7 +139,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
       const resets = frames.filter(([, , reset]) => reset === "1" || reset === "True").length;
       expect(resets).toBe(how.endsWith("reset") ? 1 : 0);
       expect(comment).toContain('WebSocket closed with code 1011 reason "target failed"');
-      expect(await problems(path)).toBe("");
+      expect(await captureProblems(path)).toBe("");
     },
     60_000,
   );
@@ -174,7 +159,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
       expect(sha256(stream.server)).toBe(sha256(sent(events, "target")));
       const [first] = await frameFields(path, ["ipv6.src", "ipv6.dst"]);
       expect(first).toEqual(["::1", target === "::1" ? "::1" : "::ffff:127.0.0.1"]);
-      expect(await problems(path)).toBe("");
+      expect(await captureProblems(path)).toBe("");
     }
   }, 60_000);
 
@@ -206,7 +191,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     expect(new TextDecoder().decode(stream.client)).toBe("GET");
     expect(stream.server.byteLength).toBeGreaterThan(90_000);
     expect(sha256(stream.server)).toBe(sha256(big.subarray(0, stream.server.byteLength)));
-    expect(await problems(path)).toBe("");
+    expect(await captureProblems(path)).toBe("");
   }, 60_000);
 
   test("a UDP session shows one datagram per message, close code on the last", async () => {
@@ -235,7 +220,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
     ]);
     expect(frames[0]?.[2]).toBe(Buffer.from("ping").toString("hex"));
     expect(frames.at(-1)?.[3]).toContain("WebSocket closed with code 1000");
-    expect(await problems(path)).toBe("");
+    expect(await captureProblems(path)).toBe("");
   }, 60_000);
 
   const noRedis = missingRedisBinaries().length > 0;
@@ -296,7 +281,7 @@ describe.skipIf(tsharkMissing())("pcapng capture files read by tshark", () => {
         expect(values).toContain("greeting");
         expect(values).toContain("hello");
         expect(values).toContain("PONG");
-        expect(await problems(path)).toBe("");
+        expect(await captureProblems(path)).toBe("");
       } finally {
         relay.stop(true);
         await redis.stop();
