@@ -31,7 +31,8 @@ let dir: string;
 let haproxy: RunningHaproxy;
 let nginx: RunningNginx;
 let echo: TcpTarget;
-const proxies: Record<"v1" | "v2" | "ipv6" | "none" | "tickets", RunningProxy> = {} as never;
+const proxies: Record<"v1" | "v2" | "ipv6" | "none" | "tickets" | "ruled", RunningProxy> =
+  {} as never;
 let requests = 0;
 
 /** An HTTP request for a path of its own, so that each test finds its own log line. */
@@ -113,7 +114,9 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
         `pp2: 127.0.0.1:${nginx.port} proxy-protocol=v2`,
       ].join("\n"),
     );
-    const [v1, v2, ipv6, none, tickets] = await Promise.all([
+    const access = join(dir, "access.toml");
+    writeFileSync(access, '[[rule]]\nname = "pp"\nprincipals = ["*"]\nproxy_protocol = "v1"\n');
+    const [v1, v2, ipv6, none, tickets, ruled] = await Promise.all([
       startProxy([...common, ...routes("v1")], HOSTS),
       startProxy([...common, ...routes("v2")], HOSTS),
       startProxy(
@@ -131,8 +134,9 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
       ),
       startProxy([...common, "--token-file", tokens], HOSTS),
       startProxy(["--ticket-secret", SECRET], HOSTS),
+      startProxy([...common, "--access", access], HOSTS),
     ]);
-    Object.assign(proxies, { v1, v2, ipv6, none, tickets });
+    Object.assign(proxies, { v1, v2, ipv6, none, tickets, ruled });
     // Said at start-up: a target that does not expect the header would take it as data.
     await v2.waitForOutput(
       "PROXY protocol v2 header to every target, unless its route, token file entry or ticket says otherwise",
@@ -295,6 +299,13 @@ describe.skipIf(missing !== undefined)("PROXY protocol to targets (HAProxy, ngin
       expect(await logged(haproxy, first)).toContain("client=127.0.0.1:");
       const second = await viaRoute(`${proxies.none.url}/?token=pp2`);
       expect(await logged(nginx, second)).toContain("client=127.0.0.1:");
+    });
+
+    test("an access rule's proxy_protocol, for its principals' sessions on every front end", async () => {
+      const own = await viaOwnProtocol(proxies.ruled.url, haproxy.port);
+      expect(await logged(haproxy, own)).toContain("client=127.0.0.1:");
+      const stream = await viaWisp(`${proxies.ruled.url}/wisp/`, haproxy.port);
+      expect(await logged(haproxy, stream)).toContain("client=127.0.0.1:");
     });
 
     test("a ticket's proxy_protocol claim", async () => {

@@ -98,15 +98,15 @@ export function expertInfo(file: string): Promise<string> {
 }
 
 /**
- * What the expert info holds against the capture itself: errors and warnings of the frame, IP,
- * TCP or UDP layers. Chats and notes are normal TCP life, and random payload may look malformed to
+ * What the expert info holds against the capture itself: errors of the frame, IP,
+ * TCP or UDP layers. Warnings (a reset), chats and notes are normal TCP life, and random payload may look malformed to
  * an application dissector that guesses by port or by content, which is not the capture's doing.
  */
 export async function captureProblems(file: string): Promise<string> {
   const text = await expertInfo(file);
   const sections = text.split(/\n(?=\w[^\n]* \(\d+\)\n)/);
   return sections
-    .filter((section) => /^(Errors|Warns|Warnings) \(/.test(section))
+    .filter((section) => /^Errors \(/.test(section))
     .flatMap((section) => section.split("\n"))
     .filter((line) => /\s(IPv4|IPv6|TCP|UDP|Frame|Raw)\s/.test(line))
     .join("\n");
