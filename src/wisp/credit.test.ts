@@ -26,6 +26,9 @@ describe("StreamCredit", () => {
     expect(credit.grant()).toBeUndefined();
     credit.forgetUnspent();
     expect(credit.grant()).toBe(16);
+    // Had the client been slow rather than stalled, what it still had is no violation.
+    for (let i = 0; i < 16 + 31; i++) expect(credit.received(64 * 1024)).toBe(true);
+    expect(credit.received(64 * 1024)).toBe(false);
   });
 
   it("forgets nothing while the target still holds packets", () => {

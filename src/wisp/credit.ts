@@ -39,6 +39,8 @@ export class StreamCredit {
   /** A running average of the client's packet sizes; 0 before the first. */
   private typical = 0;
   private packetsReceived = 0;
+  /** Credit forgotten by `forgetUnspent` that a slow client may still spend. */
+  private slack = 0;
   /** Bytes the window aims at: `limits.bytes`, or less for a stream under a bandwidth limit. */
   private bytes: number;
 
@@ -69,8 +71,9 @@ export class StreamCredit {
    * client sent beyond its CONTINUE): the packet is not counted, the caller refuses it.
    */
   received(size: number): boolean {
-    if (this.outstanding === 0) return false;
-    this.outstanding--;
+    if (this.outstanding > 0) this.outstanding--;
+    else if (this.slack > 0) this.slack--;
+    else return false;
     this.packetsReceived++;
     this.typical = this.typical === 0 ? size : this.typical + (size - this.typical) / 8;
     this.sizes.push(size);
@@ -108,7 +111,11 @@ export class StreamCredit {
    * and a window that shrank since would never grant again). Forget it, so `grant` can.
    */
   forgetUnspent(): void {
-    if (this.held === 0) this.outstanding = 0;
+    if (this.held !== 0) return;
+    // Still tolerated, should it come after all (a slow client, not a stalled one): a packet
+    // under it is no violation, but no grant waits for it.
+    this.slack += this.outstanding;
+    this.outstanding = 0;
   }
 
   /** The CONTINUE value to send now, if one is due. */
