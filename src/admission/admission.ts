@@ -133,6 +133,10 @@ function ruleRefusal(refused: RuleRefusal): Refusal {
       return new Refusal("principal_limit", CloseReason.principalLimit, refused.reason);
     case "rate":
       return new Refusal("rate_limit", CloseReason.rateLimited, refused.reason);
+    case "revoked":
+      return new Refusal("forbidden", "this principal's sessions are suspended", refused.reason);
+    case "unavailable":
+      return new Refusal("state_unavailable", CloseReason.stateUnavailable, refused.reason);
   }
 }
 
@@ -226,7 +230,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         principal = principalOf(credential, identity);
         identified?.(principal);
         const proved: Grant = { ...credential, principal };
-        const admitted = deps.access.admit(principal, frontEnd, adapter.name);
+        const admitted = await deps.access.admit(principal, frontEnd, adapter.name);
         if (!admitted.ok) throw ruleRefusal(admitted);
         lease = admitted.lease;
         // The target's own setting (route, token file) first, then the principal's rule.

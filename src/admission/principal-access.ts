@@ -8,11 +8,8 @@ import {
   settingsOf,
 } from "../auth/access-rules.ts";
 import type { Principal } from "../auth/principal.ts";
-import { createRateLimiter, type RateLimiter } from "../limits/rate-limit.ts";
 import type { Policy } from "../policy/policy.ts";
-
-/** Principals whose rate buckets are remembered at most (the least recently seen is forgotten). */
-const RATE_KEYS = 100_000;
+import { type CountLimits, type Counts, type CountVerdict, localCounts } from "../state/counts.ts";
 
 /** Where a session's target is, to check it again when the rules change. */
 export interface LeasedTarget {
@@ -41,9 +38,10 @@ export interface Lease {
 }
 
 /** Why the rule refuses a session before its target is resolved. */
-export type RuleRefusal =
-  | { readonly kind: "front_end" | "protocol"; readonly reason: string }
-  | { readonly kind: "max_sessions" | "rate"; readonly reason: string };
+export interface RuleRefusal {
+  readonly kind: "front_end" | "protocol" | "max_sessions" | "rate" | "revoked" | "unavailable";
+  readonly reason: string;
+}
 
 export type RuleAdmission =
   | {
@@ -59,8 +57,15 @@ export type RuleAdmission =
 /** The access file's rules as admission applies them; `replace` swaps them (a reload). */
 export interface PrincipalAccess {
   readonly rules: AccessRules | undefined;
-  /** Checks front end, protocol, the principal's rate and session count, and takes a lease. */
-  admit(principal: Principal, frontEnd: string, protocol: string): RuleAdmission;
+  /**
+   * Checks front end, protocol, a revocation, the principal's rate and session count, and takes a
+   * lease. Asks the shared store (one round trip) only when the rule sets a rate or a session cap.
+   */
+  admit(
+    principal: Principal,
+    frontEnd: string,
+    protocol: string,
+  ): RuleAdmission | Promise<RuleAdmission>;
   /**
    * New rules for new sessions. Open sessions keep theirs, except that one whose target the new
    * rule (with the server's policy) denies is revoked. Returns how many were.
@@ -76,32 +81,72 @@ interface LiveLease {
   revoke: ((reason: string) => void) | undefined;
 }
 
+export interface PrincipalAccessOptions {
+  /** Where `max_sessions` and `rate` are counted: in process (default), or the fleet's store. */
+  readonly counts?: Counts;
+  /** Until when (ms since the epoch) a principal's new sessions are refused, if they are. */
+  readonly revokedUntil?: (name: string) => number | undefined;
+}
+
 export function createPrincipalAccess(
   initial: AccessRules | undefined,
   serverPolicy: Policy,
+  options: PrincipalAccessOptions = {},
 ): PrincipalAccess {
   let rules = initial;
   /** Counts reloads, so that a lease taken before one knows its target must be checked again. */
   let generation = 0;
+  const store = options.counts ?? localCounts();
+  /** Sessions each principal holds in this process (whatever its rule counts). */
   const counts = new Map<string, number>();
   const live = new Set<LiveLease>();
-  /** One limiter per distinct rate, keyed by principal: rules reloaded with a new rate start afresh. */
-  const limiters = new Map<number, RateLimiter>();
-  const limiterFor = (rate: number): RateLimiter => {
-    let limiter = limiters.get(rate);
-    if (!limiter) {
-      limiter = createRateLimiter({
-        capacity: Math.max(1, rate),
-        refillPerSecond: rate,
-        maxKeys: RATE_KEYS,
-      });
-      limiters.set(rate, limiter);
-    }
-    return limiter;
-  };
   const policyFor = (choice: RuleChoice): Policy => {
     const targets = settingsOf(choice).targets;
     return targets ? serverPolicy.narrow(targets, choiceLabel(choice)) : serverPolicy;
+  };
+
+  /** A lease on the rule; `counted`: it holds a slot in the store, given back on release. */
+  const lease = (
+    principal: Principal,
+    choice: RuleChoice,
+    counted: boolean,
+    /** The rules' generation the choice was made in. */
+    admittedIn: number,
+  ): RuleAdmission => {
+    const name = principal.name;
+    const settings = settingsOf(choice);
+    const label = choiceLabel(choice);
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+    let released = false;
+    const entry: LiveLease = {
+      target: undefined,
+      revoke: undefined,
+      lease: {
+        principal,
+        rule: label,
+        settings,
+        opened(target) {
+          entry.target = target;
+          const now = rules;
+          if (admittedIn === generation || now === undefined) return undefined;
+          return deniedNow(entry, now, serverPolicy);
+        },
+        onRevoke(revoke) {
+          entry.revoke = revoke;
+        },
+        release() {
+          if (released) return;
+          released = true;
+          live.delete(entry);
+          if (counted) store.release(`principal:${name}`);
+          const left = (counts.get(name) ?? 1) - 1;
+          if (left > 0) counts.set(name, left);
+          else counts.delete(name);
+        },
+      },
+    };
+    live.add(entry);
+    return { ok: true, choice, policy: policyFor(choice), lease: entry.lease };
   };
 
   return {
@@ -109,6 +154,7 @@ export function createPrincipalAccess(
       return rules;
     },
     admit(principal, frontEnd, protocol) {
+      const chosenIn = generation;
       const choice: RuleChoice = rules
         ? chooseRule(rules, principal)
         : { kind: "none", why: "no access file" };
@@ -131,54 +177,30 @@ export function createPrincipalAccess(
         };
       }
       const name = principal.name;
+      const until = options.revokedUntil?.(name);
+      if (until !== undefined) {
+        return {
+          ok: false,
+          choice,
+          kind: "revoked",
+          reason: `${name}'s sessions are refused until ${new Date(until).toISOString()} (ended by an operator)`,
+        };
+      }
       const max = settings.maxSessions;
-      if (max !== undefined && (counts.get(name) ?? 0) >= max) {
-        return {
-          ok: false,
-          choice,
-          kind: "max_sessions",
-          reason: `${name} holds ${max} sessions, the most ${label} allows`,
-        };
-      }
-      if (settings.rate !== undefined && !limiterFor(settings.rate).take(name).allowed) {
-        return {
-          ok: false,
-          choice,
-          kind: "rate",
-          reason: `${name} exceeds ${settings.rate} sessions per second (${label})`,
-        };
-      }
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      let released = false;
-      const admittedIn = generation;
-      const entry: LiveLease = {
-        target: undefined,
-        revoke: undefined,
-        lease: {
-          principal,
-          rule: label,
-          settings,
-          opened(target) {
-            entry.target = target;
-            const now = rules;
-            if (admittedIn === generation || now === undefined) return undefined;
-            return deniedNow(entry, now, serverPolicy);
-          },
-          onRevoke(revoke) {
-            entry.revoke = revoke;
-          },
-          release() {
-            if (released) return;
-            released = true;
-            live.delete(entry);
-            const left = (counts.get(name) ?? 1) - 1;
-            if (left > 0) counts.set(name, left);
-            else counts.delete(name);
-          },
-        },
+      const rate = settings.rate;
+      if (max === undefined && rate === undefined) return lease(principal, choice, false, chosenIn);
+      const key = `principal:${name}`;
+      const limits: CountLimits = {
+        most: max ?? 0,
+        capacity: Math.max(1, rate ?? 0),
+        rate: rate ?? 0,
       };
-      live.add(entry);
-      return { ok: true, choice, policy: policyFor(choice), lease: entry.lease };
+      const decide = (verdict: CountVerdict): RuleAdmission => {
+        if (verdict === "ok") return lease(principal, choice, max !== undefined, chosenIn);
+        return { ok: false, choice, ...limitRefusal(verdict, name, label, settings) };
+      };
+      const verdict = store.admit(key, limits, max !== undefined);
+      return verdict instanceof Promise ? verdict.then(decide) : decide(verdict);
     },
     replace(next) {
       rules = next;
@@ -194,6 +216,32 @@ export function createPrincipalAccess(
     },
     held: (name) => counts.get(name) ?? 0,
   };
+}
+
+/** What a store's verdict against a rule's limits tells the client and the log. */
+function limitRefusal(
+  verdict: Exclude<CountVerdict, "ok">,
+  name: string,
+  label: string,
+  settings: AccessSettings,
+): RuleRefusal {
+  switch (verdict) {
+    case "full":
+      return {
+        kind: "max_sessions",
+        reason: `${name} holds ${settings.maxSessions} sessions, the most ${label} allows`,
+      };
+    case "rate_limit":
+      return {
+        kind: "rate",
+        reason: `${name} exceeds ${settings.rate} sessions per second (${label})`,
+      };
+    case "unavailable":
+      return {
+        kind: "unavailable",
+        reason: `the shared state is unreachable, so ${name}'s ${label} limits cannot be counted`,
+      };
+  }
 }
 
 /** Why the new rules deny an open session's target (or its protocol), or undefined. */

@@ -29,7 +29,9 @@ import { parseRule } from "../policy/rule.ts";
 import type { FlowLimits } from "../relay/types.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import { type BandwidthFor, Session, type SessionContext } from "../session/session.ts";
-import { type AddressLimits, localAddressLimits } from "../state/address-limits.ts";
+import { addressLimits } from "../state/address-limits.ts";
+import { type Counts, localCounts } from "../state/counts.ts";
+import { createRevocations, type Revocations } from "../state/revocations.ts";
 import { VERSION } from "../version.ts";
 import type { ServerConfig } from "./config.ts";
 import { createIdleCollector, IDLE_COLLECT, type IdleCollector } from "./idle-collect.ts";
@@ -77,8 +79,13 @@ export interface ServerDeps {
   readonly page?: PageRoute;
   /** A full garbage collection, run once the server falls quiet after a burst (default Bun.gc). */
   readonly collectGarbage?: () => void;
-  /** Rate and per-address limits shared by the fleet (`--state`); default: counted in process. */
-  readonly addressLimits?: AddressLimits;
+  /**
+   * Where the address and principal limits count: shared by the fleet (`--state`); default: in
+   * process.
+   */
+  readonly counts?: Counts;
+  /** Principals an operator refused until a time; default: this process's own. */
+  readonly revocations?: Revocations;
   /** Wisp's credit and INFO wait (tests shorten them), and a set that holds the live connections. */
   readonly wispTuning?: WispTuning;
   /** This process's number among the workers (it prefixes session ids); undefined: no workers. */
@@ -118,14 +125,14 @@ let nextSessionId = 1;
 export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   const sessions = new Set<Session>();
   const registry = createRegistry(deps.adapters ?? builtinAdapters, `socket2web/${VERSION}`);
-  const addresses =
-    deps.addressLimits ??
-    localAddressLimits({
-      rate: config.rateLimit,
-      burst: config.rateLimitBurst,
-      maxPerAddress: config.maxConnectionsPerIp,
-    });
-  const shared = deps.addressLimits;
+  const counts = deps.counts ?? localCounts();
+  const addresses = addressLimits(counts, {
+    rate: config.rateLimit,
+    burst: config.rateLimitBurst,
+    maxPerAddress: config.maxConnectionsPerIp,
+  });
+  const revocations = deps.revocations ?? createRevocations();
+  const shared = deps.counts;
   const metrics = deps.createMetrics?.(() => sessions, {
     protocols: registry.names(),
     ...(shared ? { limitsMode: () => shared.mode } : {}),
@@ -133,7 +140,9 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
     principalLabel: (name) => (access.rules?.named.has(name) ? name : OTHER),
   });
   const table =
-    config.adminTokenFile === undefined ? undefined : createSessionTable(sessions, deps.worker);
+    config.adminTokenFile === undefined
+      ? undefined
+      : createSessionTable(sessions, deps.worker, revocations);
   const capture = config.capture
     ? createCapture(
         {
@@ -160,7 +169,10 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
   };
   let accepting = true;
   const policy = deps.policy ?? createPolicy({ allow: [], deny: [] });
-  const access = createPrincipalAccess(deps.accessRules, policy);
+  const access = createPrincipalAccess(deps.accessRules, policy, {
+    counts,
+    revokedUntil: revocations.until,
+  });
   const admission = createAdmission({
     access,
     identity: deps.identity,

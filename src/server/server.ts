@@ -6,7 +6,7 @@ import type { Served } from "../front-ends/front-end.ts";
 import { formatHostPort } from "../net/host-port.ts";
 import { CloseReason } from "../protocol/constants.ts";
 import type { Session } from "../session/session.ts";
-import type { AddressLimits } from "../state/address-limits.ts";
+import type { Counts } from "../state/counts.ts";
 import type { ServerConfig } from "./config.ts";
 import { buildDoor, type ServerDeps } from "./door.ts";
 import { guarded } from "./guard.ts";
@@ -91,7 +91,7 @@ export function startServer(config: ServerConfig, deps: ServerDeps): ProxyServer
         return routeRequest(request, {
           logger,
           ready: () => door.accepting,
-          limits: deps.addressLimits ? () => (deps.addressLimits as AddressLimits).mode : undefined,
+          limits: deps.counts ? () => (deps.counts as Counts).mode : undefined,
           sessions: () => door.sessions.size,
           // With only --metrics-listen, the proxy's port does not serve /metrics.
           metrics: config.metrics ? metrics : undefined,

@@ -18,13 +18,16 @@ import { fatal, flushAndExit } from "../process/exit.ts";
 import { fileLimitWarning, openFileLimit } from "../process/file-limit.ts";
 import { onShutdownSignal } from "../process/signals.ts";
 import { onSupervisorLost } from "../process/supervisor-link.ts";
-import { openAddressLimits } from "../state/open.ts";
+import { openSharedState, type SharedState } from "../state/open.ts";
+import { createRevocations } from "../state/revocations.ts";
 import { explainBindError } from "./bind-error.ts";
 import type { ServerConfig } from "./config.ts";
 import { featureLines } from "./feature-lines.ts";
 import type { PageRoute } from "./routes.ts";
 import { type ProxyServer, startServer } from "./server.ts";
 import { createSessionsApi } from "./sessions/api.ts";
+import { fleetSessions } from "./sessions/fleet.ts";
+import type { SessionsBackend, SessionTable } from "./sessions/table.ts";
 import { linkWorkerSessions, superviseSessions } from "./sessions/workers.ts";
 import { SHUTDOWN_DEADLINE_MS } from "./shutdown.ts";
 import { loadTls, type TlsFiles, type TlsMaterial } from "./tls.ts";
@@ -81,7 +84,9 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     const logger = createLogger(setup.config.logLevel, setup.config.logFormat);
     const metrics = await supervisorMetrics(setup.config, setup.config.workers, logger);
     let running: RunningWorkers = new Map();
-    const sessions = setup.adminTokens ? superviseSessions(() => running) : undefined;
+    const sessions = setup.adminTokens
+      ? superviseSessions(() => running, setup.config.state !== undefined)
+      : undefined;
     const workers = await superviseWorkers(
       setup.config,
       logger,
@@ -120,9 +125,10 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   const baseLogger = createLogger(config.logLevel, config.logFormat);
   const logger = id === undefined ? baseLogger : baseLogger.withTag(`worker ${id}`);
   const metrics = await serverMetrics(config, id === undefined ? "single" : "worker");
-  let addressLimits: Awaited<ReturnType<typeof openAddressLimits>>;
+  const revocations = createRevocations();
+  let state: SharedState | undefined;
   try {
-    addressLimits = await openAddressLimits(config, setup.statePassword, logger);
+    state = await openSharedState(config, setup.statePassword, revocations, logger);
   } catch (error) {
     fatal((error as Error).message);
   }
@@ -135,7 +141,8 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       credentials: setup.credentials,
       origin: setup.origin,
       clientAddress: setup.clientAddress,
-      ...(addressLimits ? { addressLimits } : {}),
+      ...(state ? { counts: state.counts } : {}),
+      revocations,
       ...(metrics ? { createMetrics: metrics.factory } : {}),
       ...(setup.tls ? { tls: setup.tls.material } : {}),
       ...(setup.adapters ? { adapters: setup.adapters } : {}),
@@ -158,7 +165,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     logger.info(`${signal} received: closing ${server.sessions.size} sessions`);
     setTimeout(() => process.exit(0), SHUTDOWN_DEADLINE_MS).unref();
     await server.shutdown();
-    await addressLimits?.close();
+    await state?.close();
     logger.info("stopped");
     await flushAndExit(0);
   });
@@ -178,14 +185,17 @@ export async function runServer(setup: ServerSetup): Promise<void> {
     }),
   );
   for (const line of featureLines(server.url, config)) logger.info(line.text, fields(line.fields));
+  const sessionsBackend = server.table && sharedSessions(server.table, state);
   // Only the supervisor serves --metrics-listen when there are workers.
   if (id === undefined) {
     try {
       const listener = metrics?.listen(
         () => !stopping,
         () => server.sessions.size,
-        setup.adminTokens && server.table && createSessionsApi(setup.adminTokens, server.table),
-        addressLimits ? () => (addressLimits as NonNullable<typeof addressLimits>).mode : undefined,
+        setup.adminTokens &&
+          sessionsBackend &&
+          createSessionsApi(setup.adminTokens, sessionsBackend),
+        state ? () => (state as SharedState).counts.mode : undefined,
       );
       if (listener) {
         logger.info(
@@ -200,7 +210,7 @@ export async function runServer(setup: ServerSetup): Promise<void> {
   for (const notice of setup.notices) logger[notice.level](notice.text);
   const fileWarning = fileLimitWarning(config.maxConnections, openFileLimit());
   if (fileWarning) logger.warn(fileWarning);
-  if (id !== undefined && server.table) linkWorkerSessions(server.table);
+  if (id !== undefined && sessionsBackend) linkWorkerSessions(sessionsBackend);
   if (id !== undefined) {
     onSupervisorLost(async () => {
       // A signal's shutdown is already under way, bounded by its own deadline.
@@ -209,10 +219,21 @@ export async function runServer(setup: ServerSetup): Promise<void> {
       logger.warn(`supervisor gone: closing ${server.sessions.size} sessions and exiting`);
       setTimeout(() => process.exit(1), ORPHAN_DEADLINE_MS).unref();
       await server.shutdown(ORPHAN_GRACE_MS);
-      await addressLimits?.close();
+      await state?.close();
       await flushAndExit(1);
     });
   }
+}
+
+/**
+ * This process's sessions for the API; with `--state`, the fleet's too, and this process answers
+ * the fleet's questions about its own.
+ */
+function sharedSessions(table: SessionTable, state: SharedState | undefined): SessionsBackend {
+  if (!state) return table;
+  const fleet = fleetSessions(table, state.fleet);
+  state.fleet.serve(fleet.answer);
+  return fleet.backend;
 }
 
 /**

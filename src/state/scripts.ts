@@ -2,10 +2,10 @@
 // script reads the lease keys of other instances, which a cluster would not allow.
 
 /**
- * KEYS: the address's connection counts (a hash: instance → slots), its rate bucket (a hash).
- * ARGV: this instance, slots per address (0: none), bucket capacity (0: no rate limit), refill
+ * KEYS: the key's slot counts (a hash: instance → slots), its rate bucket (a hash).
+ * ARGV: this instance, slots per key (0: none), bucket capacity (0: no rate limit), refill
  * per second, "1" to hold a slot, the lease key prefix, ms the counts live, ms the bucket lives.
- * Returns 0 (admitted; a slot held if asked), 1 (rate limited), 2 (address at its limit).
+ * Returns 0 (admitted; a slot held if asked), 1 (rate limited), 2 (the key holds its most).
  */
 export const ADMIT_SCRIPT = `
 local time = redis.call('TIME')
@@ -42,7 +42,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[7])
 return 0
 `;
 
-/** KEYS: the address's connection counts. ARGV: this instance. Gives one slot back. */
+/** KEYS: the key's slot counts. ARGV: this instance. Gives one slot back. */
 export const RELEASE_SCRIPT = `
 local left = redis.call('HINCRBY', KEYS[1], ARGV[1], -1)
 if left <= 0 then redis.call('HDEL', KEYS[1], ARGV[1]) end

@@ -23,9 +23,10 @@ const VIEW: SessionView = {
 function backendWithEvents() {
   const listeners = new Set<(event: SessionEvent) => void>();
   const backend: SessionsBackend = {
+    fleetWide: false,
     list: async () => ({ sessions: [], total: 0 }),
     kill: async () => "unknown",
-    killPrincipal: async () => [],
+    killPrincipal: async () => ({ ended: [] }),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

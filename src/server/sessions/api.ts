@@ -11,6 +11,8 @@ export const MAX_QUEUED_EVENTS = 1000;
 /** A comment line this often keeps an idle stream open through proxies and shows it is alive. */
 const HEARTBEAT_MS = 15_000;
 export const SESSIONS_PATH = "/sessions";
+const NOT_FLEET =
+  "scope=fleet and ?instance= need --state: without it each instance knows only its own sessions";
 export const EVENTS_PATH = "/sessions/events";
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
@@ -62,7 +64,12 @@ export function createSessionsApi(tokens: TokenSet, backend: SessionsBackend): A
       if (request.method === "GET") {
         const query = parseQuery(url.searchParams);
         if (typeof query === "string") return problem(400, query);
-        return json(pageOf(await backend.list(query), query));
+        if (query.scope === "fleet" && !backend.fleetWide) return problem(400, NOT_FLEET);
+        try {
+          return json(pageOf(await backend.list(query), query));
+        } catch (error) {
+          return problem(503, (error as Error).message);
+        }
       }
       if (request.method === "DELETE") return killPrincipal(backend, url.searchParams);
       return notAllowed("GET, DELETE");
@@ -75,15 +82,29 @@ export function createSessionsApi(tokens: TokenSet, backend: SessionsBackend): A
       );
     }
     if (request.method !== "DELETE") return notAllowed("DELETE");
-    const outcome = await backend.kill(id);
-    if (outcome === "unknown") return problem(404, `no live session ${JSON.stringify(id)}`);
+    const unknown = [...url.searchParams.keys()].find((key) => key !== "instance");
+    if (unknown !== undefined) {
+      return problem(400, `DELETE /sessions/ID takes only ?instance=NAME, not ${unknown}`);
+    }
+    const instance = url.searchParams.get("instance") ?? undefined;
+    if (instance === "") return problem(400, "instance is empty: give a name or leave it out");
+    if (instance !== undefined && !backend.fleetWide) return problem(400, NOT_FLEET);
+    const outcome = await backend.kill(id, instance);
+    const where = instance === undefined ? "" : ` on ${instance}`;
+    if (outcome === "unknown") return problem(404, `no live session ${JSON.stringify(id)}${where}`);
+    if (outcome === "unanswered") {
+      return problem(
+        504,
+        `instance ${instance} did not answer: it is gone, or the shared state is unreachable`,
+      );
+    }
     if (outcome === "flushing") {
       return problem(
         409,
-        `session ${id} has already ended; its target is being given its last bytes`,
+        `session ${id}${where} has already ended; its target is being given its last bytes`,
       );
     }
-    return json({ ended: [id] });
+    return json({ ended: [id], ...(instance !== undefined ? { instance } : {}) });
   };
 }
 
@@ -100,14 +121,45 @@ function notAllowed(allow: string): Response {
   return problem(405, `method not allowed here: use ${allow}`, { allow });
 }
 
+/** The longest a principal can be refused by one kill: a mistyped year does not lock it out for ever. */
+export const MAX_REFUSAL_DAYS = 366;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
+/** `until` as ms since the epoch, or a sentence saying what is wrong with it. */
+export function refusalUntil(text: string, now = Date.now()): number | string {
+  const at = RFC3339.test(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(at)) {
+    return `until must be a time with its zone, such as 2026-12-31T18:00:00Z; got ${JSON.stringify(text)}`;
+  }
+  if (at <= now) return `until is in the past: ${text}`;
+  if (at - now > MAX_REFUSAL_DAYS * 86_400_000) {
+    return `until is more than ${MAX_REFUSAL_DAYS} days away: ${text}`;
+  }
+  return at;
+}
+
 async function killPrincipal(backend: SessionsBackend, params: URLSearchParams): Promise<Response> {
   const names = params.getAll("principal");
-  const others = [...params.keys()].filter((key) => key !== "principal");
-  if (names.length !== 1 || others.length > 0 || names[0] === "") {
+  const untils = params.getAll("until");
+  const others = [...params.keys()].filter((key) => key !== "principal" && key !== "until");
+  if (names.length !== 1 || others.length > 0 || names[0] === "" || untils.length > 1) {
     // Never a kill of everything by a mistyped query.
-    return problem(400, "DELETE /sessions takes exactly one parameter: ?principal=NAME");
+    return problem(
+      400,
+      "DELETE /sessions takes exactly one ?principal=NAME, and optionally one &until=TIME",
+    );
   }
-  return json({ ended: await backend.killPrincipal(names[0] as string) });
+  const until = untils[0] === undefined ? undefined : refusalUntil(untils[0]);
+  if (typeof until === "string") return problem(400, until);
+  try {
+    const ended = await backend.killPrincipal(names[0] as string, until);
+    return json({
+      ...ended,
+      ...(until !== undefined ? { refused_until: new Date(until).toISOString() } : {}),
+    });
+  } catch (error) {
+    return problem(503, (error as Error).message);
+  }
 }
 
 function eventStream(backend: SessionsBackend, query: SessionQuery, signal: AbortSignal): Response {

@@ -33,7 +33,13 @@ describe("parseQuery", () => {
   });
 
   test("defaults: oldest first, 100 a page", () => {
-    expect(query("")).toEqual({ sort: "started", descending: false, offset: 0, limit: 100 });
+    expect(query("")).toEqual({
+      sort: "started",
+      descending: false,
+      offset: 0,
+      limit: 100,
+      scope: "instance",
+    });
     expect(query("sort=-bytes_up&principal=alice")).toMatchObject({
       sort: "bytes_up",
       descending: true,

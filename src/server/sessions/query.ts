@@ -9,6 +9,8 @@ export interface SessionQuery {
   readonly descending: boolean;
   readonly offset: number;
   readonly limit: number;
+  /** `instance`: this instance's sessions (its workers' too); `fleet`: every instance's (`--state`). */
+  readonly scope: "instance" | "fleet";
 }
 
 export const SORT_KEYS = [
@@ -28,7 +30,7 @@ const MAX_OFFSET = 10_000_000;
 
 /** The parameters each filter reads; anything else is an error, so a typo never widens a kill. */
 const FILTERS = ["principal", "target", "frontend"] as const;
-const KNOWN = new Set<string>([...FILTERS, "sort", "offset", "limit"]);
+const KNOWN = new Set<string>([...FILTERS, "sort", "offset", "limit", "scope"]);
 
 /** A query string's meaning, or a sentence saying what is wrong with it. */
 export function parseQuery(params: URLSearchParams): SessionQuery | string {
@@ -48,7 +50,11 @@ export function parseQuery(params: URLSearchParams): SessionQuery | string {
   if (typeof offset === "string") return offset;
   const limit = wholeParam(params, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT);
   if (typeof limit === "string") return limit;
-  const query: SessionQuery = { sort, descending, offset, limit };
+  const scope = params.get("scope") ?? "instance";
+  if (scope !== "instance" && scope !== "fleet") {
+    return `scope must be instance or fleet, got ${JSON.stringify(scope)}`;
+  }
+  const query: SessionQuery = { sort, descending, offset, limit, scope };
   const filters: Record<string, string> = {};
   for (const name of FILTERS) {
     const value = params.get(name);
@@ -119,7 +125,13 @@ export function sortViews(
   query: Pick<SessionQuery, "sort" | "descending">,
 ): SessionView[] {
   const sign = query.descending ? -1 : 1;
-  return views.sort((a, b) => sign * compareBy(query.sort, a, b) || compareIds(a.id, b.id));
+  return views.sort(
+    (a, b) =>
+      sign * compareBy(query.sort, a, b) ||
+      compareIds(a.id, b.id) ||
+      // Across a fleet ids repeat: the instance decides.
+      (a.instance ?? "").localeCompare(b.instance ?? ""),
+  );
 }
 
 /** What one process (or the supervisor, for all of them) answers. */
@@ -127,6 +139,8 @@ export interface SessionPage {
   readonly sessions: readonly SessionView[];
   /** Sessions matching the filters, on every page. */
   readonly total: number;
+  /** Across a fleet: instances that heard the question and did not answer in time. */
+  readonly unanswered?: number;
 }
 
 /** Filters, sorts and keeps the first `offset + limit`: enough for any merge of such lists. */
@@ -148,6 +162,7 @@ export function pageOf(selected: SessionPage, query: SessionQuery) {
     offset: query.offset,
     limit: query.limit,
     next_offset: next < selected.total ? next : null,
+    ...(selected.unanswered !== undefined ? { unanswered: selected.unanswered } : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { CloseCode, CloseReason } from "../../protocol/constants.ts";
 import type { SessionHooks } from "../../session/hooks.ts";
 import type { Session } from "../../session/session.ts";
+import type { Revocations } from "../../state/revocations.ts";
 import { type SessionPage, type SessionQuery, selectViews } from "./query.ts";
 import { type SessionView, sessionId, viewOf } from "./view.ts";
 
@@ -16,15 +17,34 @@ export type SessionEvent =
       readonly reason: string;
     };
 
-/** `ended`: closed now; `flushing`: its client had already gone; `unknown`: no such session. */
-export type KillOutcome = "ended" | "flushing" | "unknown";
+/**
+ * `ended`: closed now; `flushing`: its client had already gone; `unknown`: no such session;
+ * `unanswered`: the instance named did not answer (it is gone, or the shared state is down).
+ */
+export type KillOutcome = "ended" | "flushing" | "unknown" | "unanswered";
 
-/** What the sessions API asks of the sessions: one process's, or the supervisor's for all. */
+/** The sessions a kill by principal ended. */
+export interface PrincipalEnded {
+  /** Their ids (unique per instance). */
+  readonly ended: readonly string[];
+  /** Across a fleet: the ids each instance ended. */
+  readonly instances?: Readonly<Record<string, readonly string[]>>;
+  /** Across a fleet: instances that heard the kill and did not answer in time. */
+  readonly unanswered?: number;
+}
+
+/** What the sessions API asks of the sessions: one process's, the supervisor's, or the fleet's. */
 export interface SessionsBackend {
+  /** Whether it reaches the fleet (`--state`): `scope=fleet` and kills naming an instance. */
+  readonly fleetWide: boolean;
   list(query: SessionQuery): Promise<SessionPage>;
-  kill(id: string): Promise<KillOutcome>;
-  /** Ends every session of the principal whose client is still there; the ids ended. */
-  killPrincipal(name: string): Promise<string[]>;
+  /** Ends a session; `instance` names the fleet instance holding it (default: this one). */
+  kill(id: string, instance?: string): Promise<KillOutcome>;
+  /**
+   * Ends every session of the principal whose client is still there; with `untilMs`, its new
+   * sessions are refused until then.
+   */
+  killPrincipal(name: string, untilMs?: number): Promise<PrincipalEnded>;
   /** Events from now on; returns the way to stop them. */
   subscribe(listener: (event: SessionEvent) => void): () => void;
 }
@@ -45,6 +65,7 @@ export function endByOperator(session: Session): boolean {
 export function createSessionTable(
   sessions: ReadonlySet<Session>,
   worker: string | undefined,
+  revocations: Revocations,
 ): SessionTable {
   const listeners = new Set<(event: SessionEvent) => void>();
   const emit = (event: SessionEvent) => {
@@ -55,6 +76,7 @@ export function createSessionTable(
     return undefined;
   };
   return {
+    fleetWide: false,
     async list(query) {
       return selectViews(
         [...sessions].map((session) => viewOf(session, worker)),
@@ -66,7 +88,9 @@ export function createSessionTable(
       if (!session) return "unknown";
       return endByOperator(session) ? "ended" : "flushing";
     },
-    async killPrincipal(name) {
+    async killPrincipal(name, untilMs) {
+      // First, so that no session of the principal slips in while these close.
+      if (untilMs !== undefined) revocations.revoke(name, untilMs);
       const ended: string[] = [];
       // A copy: closing may release a session, which leaves the set.
       for (const session of [...sessions]) {
@@ -74,7 +98,7 @@ export function createSessionTable(
           ended.push(sessionId(session.id, worker));
         }
       }
-      return ended;
+      return { ended };
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -30,6 +30,8 @@ export interface SessionView {
   readonly paused: "client" | "target" | "both" | null;
   /** A Wisp stream: its connection id and stream id. */
   readonly wisp?: { readonly connection: number; readonly stream: number };
+  /** In a fleet's list (`scope=fleet`): the instance holding it (`HOST:PID`). */
+  readonly instance?: string;
 }
 
 /** `flushing`: the client has gone; the target is still being given what the client sent. */

@@ -1,6 +1,6 @@
 import type { ParentChannel, WorkerChannel } from "../../metrics/aggregate.ts";
 import { mergePages, type SessionPage, type SessionQuery } from "./query.ts";
-import type { KillOutcome, SessionEvent, SessionsBackend, SessionTable } from "./table.ts";
+import type { KillOutcome, PrincipalEnded, SessionEvent, SessionsBackend } from "./table.ts";
 import { workerOfId } from "./view.ts";
 
 /**
@@ -20,8 +20,8 @@ const HELLO = "socket2web.sessions.hello";
 
 type Call =
   | { readonly op: "list"; readonly query: SessionQuery }
-  | { readonly op: "kill"; readonly session: string }
-  | { readonly op: "killPrincipal"; readonly principal: string };
+  | { readonly op: "kill"; readonly session: string; readonly instance?: string }
+  | { readonly op: "killPrincipal"; readonly principal: string; readonly until?: number };
 
 type ToWorker =
   | { readonly type: typeof CALL; readonly id: number; readonly call: Call }
@@ -40,9 +40,12 @@ const typeOf = (message: unknown): unknown =>
     ? (message as { type?: unknown }).type
     : undefined;
 
-/** Worker side: answers the supervisor's calls from this worker's table, and sends its events. */
+/**
+ * Worker side: answers the supervisor's calls from this worker's sessions (or, for the fleet's
+ * questions, through them to the fleet), and sends its events.
+ */
 export function linkWorkerSessions(
-  table: SessionTable,
+  sessions: SessionsBackend,
   channel: ParentChannel = process as unknown as ParentChannel,
 ): void {
   let unsubscribe: (() => void) | undefined;
@@ -58,7 +61,7 @@ export function linkWorkerSessions(
     if (type === SUBSCRIBE) {
       const on = (message as { on?: unknown }).on === true;
       if (on && !unsubscribe) {
-        unsubscribe = table.subscribe((event) => send({ type: EVENT, event }));
+        unsubscribe = sessions.subscribe((event) => send({ type: EVENT, event }));
       } else if (!on && unsubscribe) {
         unsubscribe();
         unsubscribe = undefined;
@@ -69,11 +72,14 @@ export function linkWorkerSessions(
     const { id, call } = message as Extract<ToWorker, { type: typeof CALL }>;
     const answer =
       call.op === "list"
-        ? table.list(call.query)
+        ? sessions.list(call.query)
         : call.op === "kill"
-          ? table.kill(call.session)
-          : table.killPrincipal(call.principal);
-    void answer.then((result) => send({ type: ANSWER, id, result }));
+          ? sessions.kill(call.session, call.instance)
+          : sessions.killPrincipal(call.principal, call.until);
+    void answer.then(
+      (result) => send({ type: ANSWER, id, result }),
+      (error: unknown) => send({ type: ANSWER, id, result: { error: (error as Error).message } }),
+    );
   });
   send({ type: HELLO });
 }
@@ -84,9 +90,14 @@ export interface SupervisorSessions {
   receive(workerId: number, message: unknown): boolean;
 }
 
-/** Supervisor side: the sessions API's backend over every running worker. */
+/**
+ * Supervisor side: the sessions API's backend over every running worker. With `fleetWide`
+ * (`--state`) each worker is an instance of the fleet: a question for the fleet goes to one
+ * worker, which asks the fleet (its siblings included).
+ */
 export function superviseSessions(
   workers: () => ReadonlyMap<number, WorkerChannel>,
+  fleetWide = false,
   timeoutMs = WORKER_ANSWER_TIMEOUT_MS,
 ): SupervisorSessions {
   let nextId = 1;
@@ -120,12 +131,23 @@ export function superviseSessions(
       }
     });
   const askAll = (call: Call) => Promise.all([...workers().values()].map((w) => ask(w, call)));
+  /** One worker's answer for the fleet; an error it relays (the fleet unreachable) is thrown. */
+  const askFleet = async (call: Call): Promise<unknown> => {
+    const [channel] = workers().values();
+    const answer = channel ? await ask(channel, call) : undefined;
+    if (answer === undefined) throw new Error("no worker answered for the fleet");
+    const error = (answer as { error?: unknown }).error;
+    if (typeof error === "string") throw new Error(error);
+    return answer;
+  };
   const subscribeAll = (on: boolean) => {
     for (const channel of workers().values()) tell(channel, { type: SUBSCRIBE, on });
   };
 
   const backend: SessionsBackend = {
+    fleetWide,
     async list(query) {
+      if (query.scope === "fleet") return (await askFleet({ op: "list", query })) as SessionPage;
       const answers = await askAll({ op: "list", query });
       const pages = answers.filter(
         (answer): answer is SessionPage =>
@@ -135,16 +157,36 @@ export function superviseSessions(
       );
       return mergePages(pages, query);
     },
-    async kill(id) {
+    async kill(id, instance) {
+      if (instance !== undefined) {
+        const outcome = await askFleet({ op: "kill", session: id, instance }).catch(
+          () => "unanswered",
+        );
+        return outcome as KillOutcome;
+      }
       const worker = workerOfId(id);
       const channel = worker === undefined ? undefined : workers().get(Number(worker));
       if (!channel) return "unknown";
       const outcome = await ask(channel, { op: "kill", session: id });
       return outcome === "ended" || outcome === "flushing" ? (outcome as KillOutcome) : "unknown";
     },
-    async killPrincipal(principal) {
-      const answers = await askAll({ op: "killPrincipal", principal });
-      return answers.flatMap((ended) => (Array.isArray(ended) ? (ended as string[]) : []));
+    async killPrincipal(principal, until) {
+      const call: Call = {
+        op: "killPrincipal",
+        principal,
+        ...(until !== undefined ? { until } : {}),
+      };
+      if (fleetWide) return (await askFleet(call)) as PrincipalEnded;
+      const answers = await askAll(call);
+      return {
+        ended: answers.flatMap((answer) =>
+          typeof answer === "object" &&
+          answer !== null &&
+          Array.isArray((answer as PrincipalEnded).ended)
+            ? (answer as PrincipalEnded).ended
+            : [],
+        ),
+      };
     },
     subscribe(listener) {
       listeners.add(listener);

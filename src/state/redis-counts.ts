@@ -1,17 +1,17 @@
 import type { RedisClient } from "bun";
-import { createRateLimiter, type RateLimiter } from "../limits/rate-limit.ts";
 import type { Logger } from "../log/logger.ts";
-import type {
-  AddressLimitSettings,
-  AddressLimits,
-  AddressVerdict,
-  LimitsMode,
-} from "./address-limits.ts";
+import {
+  type CountLimits,
+  type Counts,
+  type CountVerdict,
+  type LimitsMode,
+  localCountsState,
+} from "./counts.ts";
 import { redisConnection } from "./redis-connection.ts";
 import { ADMIT_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
 /** What the store needs besides the limits. */
-export interface RedisLimitsOptions {
+export interface RedisCountsOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`, the password already in it. */
   readonly url: string;
   /** PEM CAs a `rediss://` server may chain to, besides the system's. */
@@ -29,31 +29,22 @@ export interface RedisLimitsOptions {
   readonly onMode?: (mode: LimitsMode) => void;
 }
 
-/** Distinct addresses the fallback rate limiter remembers (as in process). */
-const RATE_LIMIT_KEYS = 100_000;
+const ANSWERS: Record<number, CountVerdict> = { 0: "ok", 1: "rate_limit", 2: "full" };
 
 /**
- * `--rate-limit` and `--max-connections-per-ip` counted across every instance sharing one Redis,
- * in one round trip per upgrade (a script that takes the rate token, drops the counts of
- * instances whose lease has run out, and holds a slot if there is room).
+ * Slots and rate tokens counted across every instance sharing one Redis, in one round trip per
+ * admission (a script that takes the rate token, drops the counts of instances whose lease has run
+ * out, and holds a slot if there is room).
  *
  * Each instance keeps its own counts here too: it renews a lease on them every third of the
  * lease and rewrites them, so counts heal after a Redis restart and a dead instance's vanish once
- * its lease runs out. While Redis is unreachable the same counts decide alone (or the upgrade is
+ * its lease runs out. While Redis is unreachable the same counts decide alone (or the admission is
  * refused, with `fallback: "refuse"`); nothing is queued for Redis meanwhile.
  */
-export function redisAddressLimits(
-  settings: AddressLimitSettings,
-  options: RedisLimitsOptions,
-): AddressLimits & { connected(): Promise<void> } {
+export function redisCounts(options: RedisCountsOptions): Counts & { connected(): Promise<void> } {
   const { logger, prefix, instance } = options;
-  const capacity = settings.rate > 0 ? settings.burst || settings.rate : 0;
-  const localRate: RateLimiter | undefined =
-    settings.rate > 0
-      ? createRateLimiter({ capacity, refillPerSecond: settings.rate, maxKeys: RATE_LIMIT_KEYS })
-      : undefined;
-  /** Slots this instance holds per address, whoever decided them. */
-  const held = new Map<string, number>();
+  /** Slots this instance holds per key, whoever decided them, and the fallback's rate buckets. */
+  const own = localCountsState();
   const aliveKey = `${prefix}:alive:${instance}`;
   const connKey = (key: string) => `${prefix}:conn:${key}`;
   const rateKey = (key: string) => `${prefix}:rate:${key}`;
@@ -83,7 +74,7 @@ export function redisAddressLimits(
     const writes: Promise<unknown>[] = [
       redis.send("SET", [aliveKey, "1", "PX", String(options.leaseMs)]),
     ];
-    for (const [key, count] of held) {
+    for (const [key, count] of own.entries()) {
       writes.push(redis.send("HSET", [connKey(key), instance, String(count)]));
       writes.push(redis.send("PEXPIRE", [connKey(key), String(options.leaseMs * 3)]));
     }
@@ -112,17 +103,11 @@ export function redisAddressLimits(
     },
   });
 
-  const hold = (key: string) => held.set(key, (held.get(key) ?? 0) + 1);
-
   /** This process's own verdict: its rate bucket and the slots it holds. */
-  const localVerdict = (key: string, wantSlot: boolean): AddressVerdict => {
-    if (localRate && !localRate.take(key).allowed) return "rate_limit";
-    if (!wantSlot) return "ok";
-    if (settings.maxPerAddress > 0 && (held.get(key) ?? 0) >= settings.maxPerAddress) {
-      return "per_ip";
-    }
-    hold(key);
-    return "ok";
+  const localVerdict = (key: string, limits: CountLimits, hold: boolean): CountVerdict => {
+    if (!own.takeRate(key, limits)) return "rate_limit";
+    if (!hold) return "ok";
+    return own.hold(key, limits.most) ? "ok" : "full";
   };
 
   return {
@@ -130,10 +115,12 @@ export function redisAddressLimits(
       return mode;
     },
     connected: () => connection.firstUp,
-    admitHere: (key) => (localRate && !localRate.take(key).allowed ? "rate_limit" : "ok"),
-    async admit(key, wantSlot) {
+    admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
+    held: own.held,
+    async admit(key, limits, hold) {
       const redis = connection.current();
       if (redis) {
+        const capacity = limits.rate > 0 ? limits.capacity || limits.rate : 0;
         try {
           const answer = await connection.timed(
             redis.send("EVAL", [
@@ -142,18 +129,17 @@ export function redisAddressLimits(
               connKey(key),
               rateKey(key),
               instance,
-              String(settings.maxPerAddress),
+              String(limits.most),
               String(capacity),
-              String(settings.rate),
-              wantSlot ? "1" : "0",
+              String(limits.rate),
+              hold ? "1" : "0",
               `${prefix}:alive:`,
               String(options.leaseMs * 3),
-              String(Math.max(1000, Math.ceil((capacity / Math.max(settings.rate, 1)) * 1000))),
+              String(Math.max(1000, Math.ceil((capacity / Math.max(limits.rate, 1)) * 1000))),
             ]),
           );
-          const verdict: AddressVerdict =
-            answer === 1 ? "rate_limit" : answer === 2 ? "per_ip" : "ok";
-          if (verdict === "ok" && wantSlot) hold(key);
+          const verdict = ANSWERS[answer as number] ?? "ok";
+          if (verdict === "ok" && hold) own.add(key);
           return verdict;
         } catch {
           // A store that does not answer in time is treated as gone until it reconnects.
@@ -161,13 +147,10 @@ export function redisAddressLimits(
         }
       }
       if (options.fallback === "refuse") return "unavailable";
-      return localVerdict(key, wantSlot);
+      return localVerdict(key, limits, hold);
     },
     release(key) {
-      const count = held.get(key);
-      if (count === undefined) return;
-      if (count <= 1) held.delete(key);
-      else held.set(key, count - 1);
+      if (!own.remove(key)) return;
       // Best effort: a release that does not reach Redis is healed by the next renewal.
       connection
         .current()

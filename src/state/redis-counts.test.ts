@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { missingRedisBinaries, type RunningRedis, startRedis } from "../../tests/helpers/redis.ts";
 import { createLogger } from "../log/logger.ts";
-import type { LimitsMode } from "./address-limits.ts";
-import { redisAddressLimits } from "./redis-limits.ts";
+import { addressLimits } from "./address-limits.ts";
+import type { LimitsMode } from "./counts.ts";
+import { type RedisCountsOptions, redisCounts } from "./redis-counts.ts";
 
 // Against a real redis-server on loopback: two stores in this process stand for two instances.
 const missing = missingRedisBinaries();
@@ -22,7 +23,7 @@ const store = (
   leaseMs = 3000,
   modes?: LimitsMode[],
 ) =>
-  redisAddressLimits(
+  sharedAddressLimits(
     { rate, burst: rate, maxPerAddress },
     {
       url: `redis://127.0.0.1:${redis.port}`,
@@ -31,9 +32,21 @@ const store = (
       prefix: `t${prefix}`,
       fallback: "local",
       logger,
-      ...(modes ? { onMode: (mode) => modes.push(mode) } : {}),
+      ...(modes ? { onMode: (mode: LimitsMode) => modes.push(mode) } : {}),
     },
   );
+
+/** Address limits over a store of their own, with the store's connected() and close(). */
+function sharedAddressLimits(
+  settings: Parameters<typeof addressLimits>[1],
+  options: RedisCountsOptions,
+) {
+  const counts = redisCounts(options);
+  return Object.assign(addressLimits(counts, settings), {
+    connected: counts.connected,
+    close: counts.close,
+  });
+}
 
 describe.skipIf(missing.length > 0)("address limits shared through Redis", () => {
   test("a per-address limit holds across instances, and a release frees a slot for any of them", async () => {
@@ -68,7 +81,7 @@ describe.skipIf(missing.length > 0)("address limits shared through Redis", () =>
     // Another instance holds the address's one slot under a lease it no longer renews (it died).
     const raw = new Bun.RedisClient(`redis://127.0.0.1:${redis.port}`);
     await raw.send("SET", [`t${prefix}:alive:ghost`, "1", "PX", "300"]);
-    await raw.send("HSET", [`t${prefix}:conn:10.0.0.3`, "ghost", "1"]);
+    await raw.send("HSET", [`t${prefix}:conn:ip:10.0.0.3`, "ghost", "1"]);
     expect(await survivor.admit("10.0.0.3", true)).toBe("per_ip");
     let verdict = "";
     for (let i = 0; i < 200; i++) {
@@ -79,7 +92,7 @@ describe.skipIf(missing.length > 0)("address limits shared through Redis", () =>
     expect(verdict).toBe("ok");
     expect(survivor.mode).toBe("fleet");
     // The dead instance's count is gone from the store, not just ignored.
-    expect(await raw.send("HGET", [`t${prefix}:conn:10.0.0.3`, "ghost"])).toBeNull();
+    expect(await raw.send("HGET", [`t${prefix}:conn:ip:10.0.0.3`, "ghost"])).toBeNull();
     raw.close();
     await survivor.close();
   });
@@ -88,7 +101,7 @@ describe.skipIf(missing.length > 0)("address limits shared through Redis", () =>
     prefix++;
     const own = await startRedis();
     const modes: LimitsMode[] = [];
-    const a = redisAddressLimits(
+    const a = sharedAddressLimits(
       { rate: 0, burst: 0, maxPerAddress: 1 },
       {
         url: `redis://127.0.0.1:${own.port}`,
@@ -110,7 +123,7 @@ describe.skipIf(missing.length > 0)("address limits shared through Redis", () =>
     for (let i = 0; i < 600 && a.mode !== "fleet"; i++) await Bun.sleep(10);
     expect(modes).toEqual(["fleet", "degraded", "fleet"]);
     const raw = new Bun.RedisClient(`redis://127.0.0.1:${own.port}`);
-    expect(await raw.send("HGET", ["r:conn:10.0.0.4", "a"])).toBe("1");
+    expect(await raw.send("HGET", ["r:conn:ip:10.0.0.4", "a"])).toBe("1");
     raw.close();
     await a.close();
     await back.stop();

@@ -1,0 +1,125 @@
+import { createRateLimiter, type RateLimiter } from "../limits/rate-limit.ts";
+
+/** What the limits say of one more session (or upgrade) under a key. */
+export type CountVerdict =
+  | "ok"
+  | "rate_limit"
+  /** The key holds its most already. */
+  | "full"
+  /** The shared store is unreachable and `--state-fallback refuse` says not to count alone. */
+  | "unavailable";
+
+/** Where the counts behind the verdicts live now. */
+export type LimitsMode =
+  /** In this process (no `--state`). */
+  | "local"
+  /** In the shared store: every instance and worker counts together. */
+  | "fleet"
+  /** The shared store is unreachable: this process counts alone until it is back. */
+  | "degraded";
+
+/** The limits one key is held to; 0 turns one off. */
+export interface CountLimits {
+  /** Slots held at once. */
+  readonly most: number;
+  /** Rate tokens taken at once (the bucket's size). */
+  readonly capacity: number;
+  /** Rate tokens per second. */
+  readonly rate: number;
+}
+
+/**
+ * Slots and rate tokens per key (`ip:ADDRESS`, `principal:NAME`), asked once per admission: with
+ * a shared store one round trip, in process synchronous.
+ */
+export interface Counts {
+  /** A rate token and, when `hold`, a slot under `key`. */
+  admit(key: string, limits: CountLimits, hold: boolean): CountVerdict | Promise<CountVerdict>;
+  /** A rate token decided in this process alone, at once (a Wisp stream on an admitted connection). */
+  admitHere(key: string, limits: CountLimits): CountVerdict;
+  /** Gives back a slot `admit` held. */
+  release(key: string): void;
+  /** Slots this process holds under `key` now. */
+  held(key: string): number;
+  readonly mode: LimitsMode;
+  close(): Promise<void>;
+}
+
+/**
+ * Distinct keys each rate limiter remembers; past it the least recently seen is forgotten (and
+ * starts again with a full bucket), so a flood of sources cannot grow memory.
+ */
+const RATE_LIMIT_KEYS = 100_000;
+
+/** This process's own slots and rate buckets: the whole truth in process, the fallback of a store. */
+export interface LocalCounts {
+  /** A rate token from the bucket `limits` describe; true when taken (or no rate is set). */
+  takeRate(key: string, limits: CountLimits): boolean;
+  /** A slot if the key holds fewer than `most` here (or no most is set). */
+  hold(key: string, most: number): boolean;
+  /** Counts a slot decided elsewhere (the store). */
+  add(key: string): void;
+  /** Gives one slot back; false when the key held none. */
+  remove(key: string): boolean;
+  held(key: string): number;
+  /** Every key with slots held, for handing to a store. */
+  entries(): IterableIterator<[string, number]>;
+}
+
+export function localCountsState(): LocalCounts {
+  /** One limiter per distinct (capacity, rate): rules reloaded with new rates start afresh. */
+  const limiters = new Map<string, RateLimiter>();
+  const held = new Map<string, number>();
+  const add = (key: string) => held.set(key, (held.get(key) ?? 0) + 1);
+  return {
+    takeRate(key, limits) {
+      if (!(limits.rate > 0)) return true;
+      const capacity = Math.max(1, limits.capacity || limits.rate);
+      const shape = `${capacity}/${limits.rate}`;
+      let limiter = limiters.get(shape);
+      if (!limiter) {
+        limiter = createRateLimiter({
+          capacity,
+          refillPerSecond: limits.rate,
+          maxKeys: RATE_LIMIT_KEYS,
+        });
+        limiters.set(shape, limiter);
+      }
+      return limiter.take(key).allowed;
+    },
+    hold(key, most) {
+      if (most > 0 && (held.get(key) ?? 0) >= most) return false;
+      add(key);
+      return true;
+    },
+    add,
+    remove(key) {
+      const count = held.get(key);
+      if (count === undefined) return false;
+      if (count <= 1) held.delete(key);
+      else held.set(key, count - 1);
+      return true;
+    },
+    held: (key) => held.get(key) ?? 0,
+    entries: () => held.entries(),
+  };
+}
+
+/** The counts kept in this process alone (no `--state`). */
+export function localCounts(): Counts {
+  const own = localCountsState();
+  return {
+    mode: "local",
+    admit(key, limits, hold) {
+      if (!own.takeRate(key, limits)) return "rate_limit";
+      if (!hold) return "ok";
+      return own.hold(key, limits.most) ? "ok" : "full";
+    },
+    admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
+    release(key) {
+      own.remove(key);
+    },
+    held: own.held,
+    async close() {},
+  };
+}
