@@ -5,7 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CloseCode, CloseReason } from "../../src/protocol/constants.ts";
 import { freePort } from "../helpers/ports.ts";
-import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
+import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { missingRedisBinaries, type RunningRedis, startRedis } from "../helpers/redis.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
@@ -255,6 +255,37 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
     expect(past.status).toBe(400);
     expect(await past.text()).toContain("until is in the past");
   }, 45_000);
+
+  test("socket2web sessions: list --fleet shows each instance; kill --principal --until reaches all", async () => {
+    const flags = [
+      "--admin",
+      proxies[0]?.admin as string,
+      "--admin-token-file",
+      join(dir, "admin"),
+    ];
+    const table = await runProxyCommand(["sessions", "list", "--fleet", ...flags]);
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^INSTANCE +ID +PRINCIPAL/);
+    expect(table.stdout).toMatch(/\n\S+:\d+ +\S+ +bob /);
+    const until = new Date(Date.now() + 60_000).toISOString();
+    const killed = await runProxyCommand([
+      "sessions",
+      "kill",
+      "--principal",
+      "bob",
+      "--until",
+      until,
+      ...flags,
+    ]);
+    expect(killed.stdout).toContain(`new sessions of bob are refused until ${until}`);
+    expect(killed.stdout).toMatch(/^ended [1-9]\d* sessions?: /);
+    expect(await refused(proxies[1]?.proxy as RunningProxy, "bob")).toMatchObject({
+      code: CloseCode.forbidden,
+    });
+    const misuse = await runProxyCommand(["sessions", "kill", "3", "--until", until, ...flags]);
+    expect(misuse.code).toBe(2);
+    expect(misuse.stderr).toContain("--until goes with --principal");
+  }, 30_000);
 
   test("no count drifts: a principal's slots on instances killed over and over come back, exactly", async () => {
     const [a] = proxies.map((member) => member.proxy) as [RunningProxy];

@@ -11,6 +11,9 @@ export const SESSIONS_EXAMPLES = [
   "SOCKET2WEB_ADMIN_TOKEN=… socket2web sessions list --admin http://127.0.0.1:9090 --principal alice --json",
   "socket2web sessions kill w2-17 --admin http://127.0.0.1:9090 --admin-token-file admin-token",
   "socket2web sessions kill --principal alice --admin http://127.0.0.1:9090 --admin-token-file admin-token",
+  "socket2web sessions kill --principal alice --until 2026-12-31T18:00:00Z --admin http://127.0.0.1:9090 --admin-token-file admin-token",
+  "socket2web sessions list --fleet --admin http://127.0.0.1:9090 --admin-token-file admin-token",
+  "socket2web sessions kill 17 --instance edge-2:4242 --admin http://127.0.0.1:9090 --admin-token-file admin-token",
   "socket2web sessions tail --admin http://127.0.0.1:9090 --admin-token-file admin-token",
 ];
 
@@ -53,6 +56,22 @@ export const sessionsArgs = {
     valueHint: "count",
   },
   offset: { type: "string", description: "list: skip this many", valueHint: "count" },
+  fleet: {
+    type: "boolean",
+    description:
+      "list: every instance's sessions, each with its instance (the server needs --state)",
+  },
+  instance: {
+    type: "string",
+    description: "kill ID: the fleet instance holding it (HOST:PID, as list --fleet shows it)",
+    valueHint: "name",
+  },
+  until: {
+    type: "string",
+    description:
+      "kill --principal: also refuse its new sessions until this time (e.g. 2026-12-31T18:00:00Z)",
+    valueHint: "time",
+  },
   json: { type: "boolean", description: "Print JSON (one object; tail: one per line) for scripts" },
 } as const;
 
@@ -157,11 +176,14 @@ interface View {
   bytes_down: number;
   paused: string | null;
   wisp?: { connection: number; stream: number };
+  instance?: string;
 }
 
 /** A table for people: one row per session, columns as wide as their widest cell. */
 export function formatTable(views: readonly View[]): string {
+  const fleet = views.some((view) => view.instance !== undefined);
   const header = [
+    ...(fleet ? ["INSTANCE"] : []),
     "ID",
     "PRINCIPAL",
     "CLIENT",
@@ -175,6 +197,7 @@ export function formatTable(views: readonly View[]): string {
     "PAUSED",
   ];
   const rows = views.map((view) => [
+    ...(fleet ? [view.instance ?? "-"] : []),
     view.id,
     view.principal,
     view.client,
@@ -213,8 +236,15 @@ async function list(client: AdminClient, args: Args): Promise<void> {
       sort: text(args.sort),
       limit: text(args.limit),
       offset: text(args.offset),
+      scope: args.fleet ? "fleet" : undefined,
     }),
-  )) as { sessions: View[]; total: number; offset: number; next_offset: number | null };
+  )) as {
+    sessions: View[];
+    total: number;
+    offset: number;
+    next_offset: number | null;
+    unanswered?: number;
+  };
   if (args.json) {
     process.stdout.write(`${JSON.stringify(answer)}\n`);
     return;
@@ -223,6 +253,9 @@ async function list(client: AdminClient, args: Args): Promise<void> {
   const shown = answer.sessions.length;
   const more = answer.next_offset === null ? "" : `; --offset ${answer.next_offset} for more`;
   process.stdout.write(`${shown} of ${answer.total} sessions${more}\n`);
+  if (answer.unanswered) {
+    process.stderr.write(`${answer.unanswered} instance(s) did not answer in time: not shown\n`);
+  }
 }
 
 async function kill(client: AdminClient, args: Args, ids: readonly string[]): Promise<void> {
@@ -230,11 +263,27 @@ async function kill(client: AdminClient, args: Args, ids: readonly string[]): Pr
   if ((principal === undefined) === (ids.length === 0) || ids.length > 1) {
     throw new UsageError("kill takes one session ID, or --principal NAME (and no ID)");
   }
+  const instance = text(args.instance);
+  const until = text(args.until);
+  if (instance !== undefined && principal !== undefined) {
+    throw new UsageError(
+      "--instance goes with a session ID: a kill by --principal reaches every instance",
+    );
+  }
+  if (until !== undefined && principal === undefined) {
+    throw new UsageError("--until goes with --principal: it refuses that principal's new sessions");
+  }
   const response =
     principal === undefined
-      ? await client.request("DELETE", `/sessions/${encodeURIComponent(ids[0] as string)}`)
-      : await client.request("DELETE", "/sessions", { principal });
-  const answer = (await answerOf(response)) as { ended: string[] };
+      ? await client.request("DELETE", `/sessions/${encodeURIComponent(ids[0] as string)}`, {
+          instance,
+        })
+      : await client.request("DELETE", "/sessions", { principal, until });
+  const answer = (await answerOf(response)) as {
+    ended: string[];
+    refused_until?: string;
+    unanswered?: number;
+  };
   if (args.json) {
     process.stdout.write(`${JSON.stringify(answer)}\n`);
     return;
@@ -243,6 +292,14 @@ async function kill(client: AdminClient, args: Args, ids: readonly string[]): Pr
   process.stdout.write(
     `ended ${count} session${count === 1 ? "" : "s"}${count ? `: ${answer.ended.join(", ")}` : ""}\n`,
   );
+  if (answer.refused_until) {
+    process.stdout.write(
+      `new sessions of ${principal} are refused until ${answer.refused_until}\n`,
+    );
+  }
+  if (answer.unanswered) {
+    process.stderr.write(`${answer.unanswered} instance(s) did not answer in time\n`);
+  }
 }
 
 /** One event for people: `opened w1-3 anonymous 127.0.0.1:5000 socket2web tcp 127.0.0.1:22`. */

@@ -1,6 +1,6 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, it, test } from "bun:test";
 import { createTokenSet } from "../../auth/tokens.ts";
-import { createSessionsApi, MAX_QUEUED_EVENTS } from "./api.ts";
+import { createSessionsApi, MAX_QUEUED_EVENTS, refusalUntil } from "./api.ts";
 import type { SessionEvent, SessionsBackend } from "./table.ts";
 import type { SessionView } from "./view.ts";
 
@@ -91,5 +91,24 @@ describe("GET /sessions/events", () => {
     expect(text).not.toContain('"id":"1"');
     await reader.cancel();
     expect(listeners.size).toBe(0);
+  });
+});
+
+describe("refusalUntil", () => {
+  const now = Date.parse("2026-12-06T10:00:00Z");
+  it.each([
+    ["2026-12-06T11:00:00Z", Date.parse("2026-12-06T11:00:00Z")],
+    ["2026-12-06T12:00:00+01:00", Date.parse("2026-12-06T11:00:00Z")],
+    ["2026-12-06T10:30:00.250Z", Date.parse("2026-12-06T10:30:00.250Z")],
+  ])("%s is a time to refuse until", (text, at) => {
+    expect(refusalUntil(text, now)).toBe(at);
+  });
+  it.each([
+    ["2026-12-06T11:00:00", "until must be a time with its zone"],
+    ["tomorrow", "until must be a time with its zone"],
+    ["2026-12-06T09:00:00Z", "until is in the past"],
+    ["2028-12-06T09:00:00Z", "more than 366 days away"],
+  ])("%s: %s", (text, message) => {
+    expect(String(refusalUntil(text, now))).toContain(message);
   });
 });
