@@ -17,6 +17,7 @@ const TOKENS: Record<string, string> = {
   alice: "alice-token-0123456789abcdef",
   bob: "bob-token-0123456789abcdef",
   carol: "carol-token-0123456789abcdef",
+  "bob-2": "bob-2-token-0123456789abcdef",
 };
 /** Told by the close alone: the protocol's status frames carry only its own error codes. */
 const PRINCIPAL_LIMIT = {
@@ -321,4 +322,41 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
     first.close();
     second.close();
   }, 90_000);
+
+  test("Redis gone: fleet questions are a 503 naming it, open sessions carry every byte; back: the fleet answers again", async () => {
+    const [a, b] = proxies as [
+      { proxy: RunningProxy; admin: string },
+      { proxy: RunningProxy; admin: string },
+    ];
+    const open = await opened(a.proxy, "bob-2");
+    const echoed = async (bytes: Uint8Array) => {
+      open.send(bytes);
+      expect(await open.readBytes(bytes.length, 10_000)).toEqual(bytes);
+    };
+    await echoed(crypto.getRandomValues(new Uint8Array(20_000)));
+    const port = redis.port;
+    await redis.stop();
+    await a.proxy.waitForOutput("state: Redis unreachable", 10_000);
+    await echoed(crypto.getRandomValues(new Uint8Array(20_000)));
+    const down = await call(a.admin, "GET", "/sessions?scope=fleet");
+    expect(down.status).toBe(503);
+    expect(await down.text()).toContain("the shared state (Redis) is unreachable");
+    const soon = encodeURIComponent(new Date(Date.now() + 60_000).toISOString());
+    const kill = await call(b.admin, "DELETE", `/sessions?principal=nobody&until=${soon}`);
+    expect(kill.status).toBe(503);
+    expect(await kill.text()).toContain("the revocation cannot be stored");
+    const killNow = await call(b.admin, "DELETE", "/sessions?principal=nobody");
+    expect(killNow.status).toBe(503);
+    // This instance's own list needs no Redis.
+    expect((await call(a.admin, "GET", "/sessions")).status).toBe(200);
+    redis = await startRedis({ port });
+    await eventually(async () => {
+      const response = await call(b.admin, "GET", "/sessions?scope=fleet&principal=bob-2");
+      if (response.status !== 200) return false;
+      const list = (await response.json()) as ListAnswer;
+      return list.total === 1 && list.unanswered === 0;
+    }, 20_000);
+    await echoed(crypto.getRandomValues(new Uint8Array(20_000)));
+    open.close();
+  }, 60_000);
 });
