@@ -7,6 +7,7 @@ import { CloseCode, CloseReason } from "../../src/protocol/constants.ts";
 import { freePort } from "../helpers/ports.ts";
 import { type RunningProxy, runProxyCommand, startProxy } from "../helpers/proxy.ts";
 import { missingRedisBinaries, type RunningRedis, startRedis } from "../helpers/redis.ts";
+import { eventuallyAsync } from "../helpers/streams.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { openClient, type TestClient } from "../helpers/ws-client.ts";
@@ -44,17 +45,6 @@ const proxies: { proxy: RunningProxy; admin: string }[] = [];
 const clients: TestClient[] = [];
 /** alice's two sessions, held from the first test until the kill by principal ends them. */
 const alices: TestClient[] = [];
-
-/** Retries `attempt` (bounded in count and time) until it returns true. */
-async function eventually(attempt: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 500; i++) {
-    if (await attempt()) return;
-    if (Date.now() > deadline) break;
-    await Bun.sleep(50);
-  }
-  throw new Error(`not reached within ${timeoutMs} ms`);
-}
 
 type Outcome =
   | { readonly opened: true; readonly client: TestClient }
@@ -122,7 +112,7 @@ async function startMember(...more: string[]) {
     ...more,
   ]);
   const workers = more.includes("--workers") ? 2 : 1;
-  await eventually(
+  await eventuallyAsync(
     async () => (proxy.output().match(/state: connected to Redis/g) ?? []).length >= workers,
     15_000,
   );
@@ -298,19 +288,19 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
       await doomed.proxy.stop("SIGKILL");
       // Its two slots count until its lease (2 s) runs out, then no longer.
       let back: TestClient | undefined;
-      await eventually(async () => {
+      await eventuallyAsync(async () => {
         const outcome = await session(a, "carol");
         if (outcome.opened) back = outcome.client;
         return outcome.opened;
       }, 10_000);
       back?.close();
-      await eventually(
+      await eventuallyAsync(
         async () => (await fleetList(proxies[1]?.admin as string, "&principal=carol")).total === 0,
         10_000,
       );
     }
     // Exactly the cap, neither more (a count lost) nor less (a dead instance's count kept).
-    await eventually(async () => {
+    await eventuallyAsync(async () => {
       const outcome = await session(a, "carol");
       if (!outcome.opened) return false;
       outcome.client.close();
@@ -350,7 +340,7 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
     // This instance's own list needs no Redis.
     expect((await call(a.admin, "GET", "/sessions")).status).toBe(200);
     redis = await startRedis({ port });
-    await eventually(async () => {
+    await eventuallyAsync(async () => {
       const response = await call(b.admin, "GET", "/sessions?scope=fleet&principal=bob-2");
       if (response.status !== 200) return false;
       const list = (await response.json()) as ListAnswer;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
 import { missingRedisBinaries, type RunningRedis, startRedis } from "../helpers/redis.ts";
+import { eventuallyAsync } from "../helpers/streams.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { makeCertificate, removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { openClient, type TestClient } from "../helpers/ws-client.ts";
@@ -39,17 +40,6 @@ async function connected(client: TestClient): Promise<void> {
 async function healthz(proxy: RunningProxy): Promise<number> {
   const answer = await fetch(`http://127.0.0.1:${proxy.port}/healthz`);
   return ((await answer.json()) as { sessions: number }).sessions;
-}
-
-/** Retries `attempt` (bounded in count and time) until it returns true. */
-async function eventually(attempt: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 500; i++) {
-    if (await attempt()) return;
-    if (Date.now() > deadline) break;
-    await Bun.sleep(50);
-  }
-  throw new Error(`not reached within ${timeoutMs} ms`);
 }
 
 const stateArgs = (...more: string[]) => [
@@ -92,12 +82,12 @@ describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through R
     }
     // One leaves: its place is free for any instance.
     first.close();
-    await eventually(async () => (await healthz(a)) === 0, 10_000);
+    await eventuallyAsync(async () => (await healthz(a)) === 0, 10_000);
     const again = await session(c);
     await connected(again);
     second.close();
     again.close();
-    await eventually(async () => (await healthz(b)) + (await healthz(c)) === 0, 10_000);
+    await eventuallyAsync(async () => (await healthz(b)) + (await healthz(c)) === 0, 10_000);
   }, 30_000);
 
   test("an instance killed without a word stops counting once its lease (2 s) is over", async () => {
@@ -110,7 +100,7 @@ describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through R
     await a.stop("SIGKILL");
     // Its two sessions count until the lease runs out, then no longer: bounded by the lease.
     let admitted: TestClient | undefined;
-    await eventually(async () => {
+    await eventuallyAsync(async () => {
       const client = await openClient(c.url);
       clients.push(client);
       const greeting = await Promise.race([client.nextJson(), client.closed]);
@@ -138,16 +128,16 @@ describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through R
     const refused = await openClient(c.url);
     expect(await refused.closed).toEqual(PER_IP);
     redis = await startRedis({ port: redis.port });
-    await eventually(
+    await eventuallyAsync(
       async () => (c.output().match(/state: connected to Redis/g) ?? []).length >= 2,
       15_000,
     );
-    await eventually(
+    await eventuallyAsync(
       async () => (b.output().match(/state: connected to Redis/g) ?? []).length >= 3,
       15_000,
     );
     // c's two sessions are in the store again: b (another instance) refuses a third.
-    await eventually(async () => {
+    await eventuallyAsync(async () => {
       const third = await openClient(b.url);
       const answer = await Promise.race([third.nextJson(), third.closed]);
       third.close();

@@ -64,3 +64,18 @@ export async function eventually(
     await Bun.sleep(10);
   }
 }
+
+/** Retries `attempt` (bounded in count and time) until it resolves true. */
+export async function eventuallyAsync(
+  attempt: () => Promise<boolean>,
+  timeoutMs: number,
+  what = "the condition",
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000; i++) {
+    if (await attempt()) return;
+    if (Date.now() > deadline) break;
+    await Bun.sleep(50);
+  }
+  throw new Error(`${what}: not reached within ${timeoutMs} ms`);
+}
