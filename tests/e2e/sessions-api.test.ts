@@ -498,9 +498,32 @@ test("--workers 2: the supervisor lists, kills and tails the sessions of every w
     expect((await client?.closed)?.code).toBe(4100);
   }
   expect((await admin.call("DELETE", "/sessions/w9-1")).status).toBe(404);
-  const rest = await admin.call("DELETE", "/sessions?principal=anonymous");
-  expect(((await rest.json()) as { ended: string[] }).ended).toHaveLength(14);
+  // Without --state there is no fleet to ask.
+  const fleet = await admin.call("GET", "/sessions?scope=fleet");
+  expect(fleet.status).toBe(400);
+  expect(await fleet.text()).toContain("need --state");
+  // A kill with `until` reaches every worker, and each refuses the principal from then on.
+  const until = new Date(Date.now() + 60_000).toISOString();
+  const rest = await admin.call(
+    "DELETE",
+    `/sessions?principal=anonymous&until=${encodeURIComponent(until)}`,
+  );
+  const ended = (await rest.json()) as { ended: string[]; refused_until: string };
+  expect(ended.ended).toHaveLength(14);
+  expect(ended.refused_until).toBe(until);
   for (const client of clients) expect((await client.closed).code).toBe(4100);
+  for (let i = 0; i < 4; i++) {
+    const { client, status } = await connectThrough(proxy.url, tcp(echo.port));
+    expect(status).toMatchObject({
+      status: "error",
+      error: "forbidden",
+      reason: "this principal's sessions are suspended",
+    });
+    expect((await client.closed).code).toBe(4403);
+  }
+  expect(proxy.output()).toContain(
+    `anonymous's sessions are refused until ${until} (ended by an operator)`,
+  );
   await events.cancel();
   expect(await proxy.stop()).toBe(0);
   echo.stop();
