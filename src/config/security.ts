@@ -112,28 +112,19 @@ function singleUseOf(
 }
 
 /**
- * Used tickets remembered in this process, or by the fleet through `--state`; made at the first
- * single-use ticket, so that an access file that never asks for one opens no Redis connection.
+ * Used tickets remembered in this process, or by the fleet through `--state` (connected now, so
+ * that the first ticket finds Redis ready rather than refused as if it were down).
  */
 function replayGuard(settings: Settings): ReplayGuard {
-  let guard: ReplayGuard | undefined;
-  const create = (): ReplayGuard => {
-    const state = settings.state;
-    return state === undefined
-      ? createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES })
-      : redisReplayGuard({
-          url: stateUrl(state, settings["state-password-file"], settings["state-password"]),
-          ca: stateCa(settings["state-ca"]),
-          prefix: "socket2web",
-          logger: createLogger(settings["log-level"], settings["log-format"]),
-        });
-  };
-  return {
-    claim(jti, expiresAt) {
-      guard ??= create();
-      return guard.claim(jti, expiresAt);
-    },
-  };
+  const state = settings.state;
+  return state === undefined
+    ? createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES })
+    : redisReplayGuard({
+        url: stateUrl(state, settings["state-password-file"], settings["state-password"]),
+        ca: stateCa(settings["state-ca"]),
+        prefix: "socket2web",
+        logger: createLogger(settings["log-level"], settings["log-format"]),
+      });
 }
 
 /** Whether `--ticket-single-use` is on, and usable: tickets to use, one process to remember them. */
