@@ -158,7 +158,7 @@ describe("single_use_tickets in the access file", () => {
     }
   }, 30_000);
 
-  test("with several workers and no --state the key is a start-up error at its line", async () => {
+  test("with several workers and no --state the key is a start-up error at its line, and a reload that adds it is refused", async () => {
     const access = join(dir, "workers.toml");
     writeAccess(access, '[[rule]]\nprincipals = ["kiosk-*"]\n\nsingle_use_tickets = true\n');
     const run = await runStartupError([
@@ -173,6 +173,34 @@ describe("single_use_tickets in the access file", () => {
     expect(run.stderr).toContain(
       `--access: ${access}:4: single_use_tickets: needs --workers 1, or --state: the used tickets are remembered in one process`,
     );
+    // Added by a reload: each worker keeps its old rules, and says why.
+    writeAccess(access, '[[rule]]\nprincipals = ["kiosk-*"]\n');
+    const proxy = await startProxy([
+      "--allow",
+      "127.0.0.1",
+      "--ticket-secret-file",
+      secretFile,
+      "--access",
+      access,
+      "--workers",
+      "2",
+    ]);
+    try {
+      await proxy.waitForOutput(
+        (text) => (text.match(/\[worker \d\].*listening on/g) ?? []).length === 2,
+      );
+      writeAccess(access, '[[rule]]\nprincipals = ["kiosk-*"]\nsingle_use_tickets = true\n');
+      const kept = new RegExp(
+        `kept the old access rules: ${access.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3: single_use_tickets: needs --workers 1, or --state`,
+        "g",
+      );
+      await proxy.waitForOutput((text) => (text.match(kept) ?? []).length >= 2);
+      const kiosk = await ticket({ sub: "kiosk-1", jti: "kiosk-workers-1" });
+      expect(await outcome(proxy, kiosk)).toBe("connected");
+      expect(await outcome(proxy, kiosk)).toBe("connected");
+    } finally {
+      await proxy.stop();
+    }
   }, 20_000);
 });
 
