@@ -21,7 +21,7 @@ export async function loadAccess(
       frontEnds: FRONT_ENDS,
       // As for --ticket-single-use: each worker would remember its own tickets, so one could be
       // used once per worker. Checked at every reload too: the key may be added later.
-      ...(settings.workers !== 1 && settings.state === undefined
+      ...(settings.workers !== 1 && settings.state === undefined && ticketsConfigured(settings)
         ? {
             singleUseRefused:
               "needs --workers 1, or --state: the used tickets are remembered in one process",
@@ -34,6 +34,15 @@ export async function loadAccess(
     }
     throw error;
   }
+}
+
+function ticketsConfigured(settings: Settings): boolean {
+  return (
+    settings["ticket-secret"] !== undefined ||
+    settings["ticket-secret-file"] !== undefined ||
+    settings["ticket-public-key"] !== undefined ||
+    settings["ticket-jwks"] !== undefined
+  );
 }
 
 /** `--identity-header NAME`, believed from `--trust-proxy` peers only. */

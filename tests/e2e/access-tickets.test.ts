@@ -173,6 +173,9 @@ describe("single_use_tickets in the access file", () => {
     expect(run.stderr).toContain(
       `--access: ${access}:4: single_use_tickets: needs --workers 1, or --state: the used tickets are remembered in one process`,
     );
+    // Without tickets the key concerns nobody: no error.
+    const tokensOnly = await startProxy(["--access", access, "--workers", "2"]);
+    await tokensOnly.stop();
     // Added by a reload: each worker keeps its old rules, and says why.
     writeAccess(access, '[[rule]]\nprincipals = ["kiosk-*"]\n');
     const proxy = await startProxy([
