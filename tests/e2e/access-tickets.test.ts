@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SignJWT } from "jose";
+import { echoOutcome } from "../helpers/echo-outcome.ts";
 import { type RunningProxy, runStartupError, startProxy } from "../helpers/proxy.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
-import { connectThrough } from "../helpers/ws-client.ts";
 
 const SECRET = "access-rules-ticket-secret-0123456789";
 
@@ -44,33 +44,10 @@ function writeAccess(path: string, text: string): void {
   renameSync(`${path}.new`, path);
 }
 
-/**
- * A Socket2Web session to `target` with the ticket in the handshake: "connected" (after an echo),
- * or the refusal's status, reason and close code.
- */
-async function outcome(proxy: RunningProxy, credential: string, target = echo): Promise<string> {
-  const { client, status } = await connectThrough(proxy.url, {
-    protocol: "tcp",
-    target_ip: "127.0.0.1",
-    target_port: target.port,
-    token: credential,
-  });
-  if (status.status === "connected") {
-    client.send("ping");
-    const echoed = new TextDecoder().decode(await client.readBytes(4));
-    client.close(1000);
-    await client.closed;
-    return echoed === "ping" ? "connected" : `echoed ${echoed}`;
-  }
-  const { code, reason } = await client.closed;
-  // An error status, then a close whose reason is exactly its `error` (protocol.md).
-  expect(status.status).toBe("error");
-  expect(reason).toBe(String(status.error));
-  return `${reason}: ${String(status.reason)} ${code}`;
-}
+const outcome = (proxy: RunningProxy, credential: string, target = echo) =>
+  echoOutcome(proxy.url, target.port, credential);
 
-const unauthorized = (words: string) =>
-  `unauthorized: a valid credential is required: ${words} 4401`;
+const unauthorized = (words: string) => `a valid credential is required: ${words} 4401`;
 
 describe("single_use_tickets in the access file", () => {
   test("a rule's tickets are accepted once (the handshake and the header alike), need a jti, and a reload turns it on for another rule", async () => {
@@ -234,8 +211,7 @@ describe("a claim rule decides a ticket principal's targets", () => {
     try {
       const ops = await ticket({ sub: "alice", groups: ["dev", "ops"] });
       const dev = await ticket({ sub: "bob", groups: ["dev"] });
-      const forbidden = (target: TcpTarget) =>
-        `forbidden: 127.0.0.1:${target.port} is not allowed 4403`;
+      const forbidden = (target: TcpTarget) => `127.0.0.1:${target.port} is not allowed 4403`;
       const otherBefore = await other.connectionsSoFar();
       expect(await outcome(proxy, ops, echo)).toBe("connected");
       expect(await outcome(proxy, ops, other)).toBe(forbidden(other));
