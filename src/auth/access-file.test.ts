@@ -79,6 +79,20 @@ describe("parseAccessFile", () => {
     );
   });
 
+  it("single_use_tickets = true is an error at its line where used tickets are not remembered in one place", () => {
+    const refused = { ...VOCABULARY, singleUseRefused: "needs --workers 1, or --state" };
+    const text =
+      '[[rule]]\nprincipals = ["x"]\nsingle_use_tickets = false\n[default]\n\nsingle_use_tickets = true\n';
+    expect(() => parseAccessFile(text, "access.toml", refused)).toThrow(
+      new AccessFileError("access.toml:6: single_use_tickets: needs --workers 1, or --state"),
+    );
+    // false asks nothing of the server.
+    expect(
+      parseAccessFile('[[rule]]\nprincipals = ["x"]\nsingle_use_tickets = false\n', "a", refused)
+        .rules[0]?.singleUseTickets,
+    ).toBe(false);
+  });
+
   it("a rule that matches nobody in particular is an error at its header", () => {
     expect(errorOf('[[rule]]\nprincipals = ["a"]\n\n[[rule]]\nmax_sessions = 1\n')).toStartWith(
       "access.toml:4: a rule needs principals or claims",

@@ -11,6 +11,8 @@ export class AccessFileError extends Error {
 export interface AccessVocabulary {
   readonly protocols: readonly string[];
   readonly frontEnds: readonly string[];
+  /** Why `single_use_tickets = true` cannot be kept here (used tickets not remembered in one place). */
+  readonly singleUseRefused?: string | undefined;
 }
 
 /** Longest file read; an access file for thousands of principals is far smaller. */
@@ -247,6 +249,10 @@ class Checker {
   }
 
   settings(table: SettingsTable): AccessSettings {
+    const refused = this.vocabulary.singleUseRefused;
+    if (table.single_use_tickets === true && refused !== undefined) {
+      this.fail("single_use_tickets", refused);
+    }
     const allow = this.rules("allow", table.allow);
     const deny = this.rules("deny", table.deny);
     const settings: { -readonly [K in keyof AccessSettings]: AccessSettings[K] } = {

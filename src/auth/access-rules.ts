@@ -119,6 +119,18 @@ export function settingsOf(choice: RuleChoice): AccessSettings {
   return choice.kind === "rule" ? choice.rule : choice.kind === "default" ? choice.settings : {};
 }
 
+/**
+ * Why the principal's tickets must be single use (its rule, or `[default]`, sets
+ * `single_use_tickets = true`), for the log; undefined: they may be reused.
+ */
+export function singleUseRule(rules: AccessRules, principal: Principal): string | undefined {
+  const choice = chooseRule(rules, principal);
+  if (settingsOf(choice).singleUseTickets !== true) return undefined;
+  return choice.kind === "rule"
+    ? `access ${choice.rule.label} (line ${choice.rule.line})`
+    : "access [default]";
+}
+
 /** The name a choice goes by in logs. */
 export function choiceLabel(choice: RuleChoice): string {
   return choice.kind === "rule" ? choice.rule.label : choice.kind === "default" ? "default" : "-";

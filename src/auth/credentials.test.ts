@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from "bun:test";
 import { SignJWT } from "jose";
+import { parseAccessFile } from "./access-file.ts";
+import { singleUseRule } from "./access-rules.ts";
 import {
   bearerFromAuthorization,
   type CredentialFailureClass,
@@ -134,7 +136,7 @@ describe("ticket principals", () => {
 describe("single-use tickets", () => {
   const singleUse = (maxEntries = 100) => ({
     guard: createMemoryReplayGuard({ maxEntries }),
-    applies: () => true,
+    reason: () => "--ticket-single-use",
   });
 
   it("accepts a ticket once; a replay is refused with its own class", async () => {
@@ -144,7 +146,8 @@ describe("single-use tickets", () => {
     expect(await check.check(once)).toEqual({
       ok: false,
       failure: "replayed",
-      reason: "ticket rejected (replayed): its jti was used before",
+      reason:
+        "ticket rejected (replayed): its jti was used before (single use by --ticket-single-use)",
       clientReason: "a valid credential is required: the ticket was already used",
     });
     // Another ticket with the same jti is the same ticket to the guard.
@@ -159,7 +162,7 @@ describe("single-use tickets", () => {
     expect(await check.check(await ticket({ sub: "alice" }))).toMatchObject({
       failure: "invalid_claims",
       reason:
-        "ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to 256 characters",
+        "ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to 256 characters (single use by --ticket-single-use)",
     });
     expect((await check.check(await ticket({ jti: "a" }))).ok).toBe(true);
     expect((await check.check(await ticket({ jti: "b" }))).ok).toBe(true);
@@ -175,17 +178,49 @@ describe("single-use tickets", () => {
     expect((await check.check(await ticket({ jti: "j-9" }))).ok).toBe(true);
   });
 
-  it("applies only where the switch says (an access rule may decide per principal)", async () => {
+  it("applies only where the access rules say, as they are at each ticket (a reload turns it on)", async () => {
+    const parse = (text: string) =>
+      parseAccessFile(text, "access.toml", { protocols: ["tcp"], frontEnds: ["socket2web"] });
+    const access = {
+      rules: parse(
+        '[[rule]]\nname = "kiosks"\nprincipals = ["kiosk-*"]\nsingle_use_tickets = true\n' +
+          '[[rule]]\nclaims = { groups = "ops" }\nsingle_use_tickets = false\n',
+      ),
+    };
     const check = createCredentialCheck({
       tickets,
-      singleUse: { ...singleUse(), applies: (principal) => principal.name === "kiosk" },
+      singleUse: { ...singleUse(), reason: (principal) => singleUseRule(access.rules, principal) },
     });
-    const staff = await ticket({ sub: "staff" });
+    const staff = await ticket({ sub: "staff", groups: ["ops"] });
     expect((await check.check(staff)).ok).toBe(true);
     expect((await check.check(staff)).ok).toBe(true);
-    const kiosk = await ticket({ sub: "kiosk", jti: "k-1" });
+    const kiosk = await ticket({ sub: "kiosk-1", jti: "k-1" });
     expect((await check.check(kiosk)).ok).toBe(true);
-    expect(await check.check(kiosk)).toMatchObject({ failure: "replayed" });
+    expect(await check.check(kiosk)).toMatchObject({
+      failure: "replayed",
+      reason:
+        "ticket rejected (replayed): its jti was used before (single use by access kiosks (line 1))",
+    });
+    expect(await check.check(await ticket({ sub: "kiosk-2" }))).toMatchObject({
+      failure: "invalid_claims",
+      reason:
+        "ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to 256 characters (single use by access kiosks (line 1))",
+      clientReason: "a valid credential is required: the ticket's claims are not valid",
+    });
+    // A reload: [default] now makes every other principal's tickets single use.
+    access.rules = parse(
+      '[[rule]]\nprincipals = ["kiosk-*"]\n[default]\nsingle_use_tickets = true\n',
+    );
+    const reused = await ticket({ sub: "staff", jti: "s-1" });
+    expect((await check.check(reused)).ok).toBe(true);
+    expect(await check.check(reused)).toMatchObject({
+      failure: "replayed",
+      reason:
+        "ticket rejected (replayed): its jti was used before (single use by access [default])",
+    });
+    // The kiosks' rule no longer says so: their tickets may be reused.
+    expect((await check.check(kiosk)).ok).toBe(true);
+    expect((await check.check(kiosk)).ok).toBe(true);
   });
 });
 

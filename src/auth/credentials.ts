@@ -84,17 +84,17 @@ export interface CredentialCheck {
 export interface CredentialSources {
   readonly tokens?: TokenSet;
   readonly tickets?: TicketVerifier;
-  /** Tickets that may be used once only (`--ticket-single-use`). */
+  /** Tickets that may be used once only (`--ticket-single-use`, or an access rule's). */
   readonly singleUse?: SingleUse;
 }
 
 export interface SingleUse {
   readonly guard: ReplayGuard;
   /**
-   * Whether this ticket's holder must use it once only: always, for `--ticket-single-use`; an
-   * access rule may decide per principal.
+   * Why this ticket's holder must use it once only (`--ticket-single-use`, or the access rule
+   * that says so, asked at each ticket); undefined: it may reuse it.
    */
-  readonly applies: (principal: Principal) => boolean;
+  readonly reason: (principal: Principal) => string | undefined;
 }
 
 const COMPACT_JWS = /^[\w-]+\.[\w-]+\.[\w-]*$/;
@@ -124,8 +124,9 @@ export function createCredentialCheck({
           );
         }
         const principal = ticketPrincipal(result.claims, presented);
-        if (singleUse?.applies(principal)) {
-          const refused = await claimOnce(singleUse.guard, result.claims);
+        const singleUseBy = singleUse?.reason(principal);
+        if (singleUse && singleUseBy !== undefined) {
+          const refused = await claimOnce(singleUse.guard, result.claims, singleUseBy);
           if (refused) return refused;
         }
         return { ok: true, kind: "ticket", pins: result.pins, principal };
@@ -139,24 +140,28 @@ export function createCredentialCheck({
 async function claimOnce(
   guard: ReplayGuard,
   claims: { readonly jti?: unknown; readonly exp?: unknown },
+  by: string,
 ): Promise<CredentialFailure | undefined> {
   const { jti, exp } = claims;
   if (typeof jti !== "string" || jti === "" || jti.length > MAX_JTI_LENGTH) {
     return credentialFailure(
       "invalid_claims",
-      `ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to ${MAX_JTI_LENGTH} characters`,
+      `ticket rejected (invalid_claims): a single-use ticket needs a jti of 1 to ${MAX_JTI_LENGTH} characters (single use by ${by})`,
     );
   }
   if (typeof exp !== "number") {
     // `exp` bounds how long the id is remembered: without it, it would be forever.
     return credentialFailure(
       "invalid_claims",
-      "ticket rejected (invalid_claims): a single-use ticket needs exp",
+      `ticket rejected (invalid_claims): a single-use ticket needs exp (single use by ${by})`,
     );
   }
   const claim = await guard.claim(jti, exp * 1000);
   if (claim === "replayed") {
-    return credentialFailure("replayed", "ticket rejected (replayed): its jti was used before");
+    return credentialFailure(
+      "replayed",
+      `ticket rejected (replayed): its jti was used before (single use by ${by})`,
+    );
   }
   if (claim === "full") {
     return credentialFailure(

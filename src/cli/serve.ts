@@ -38,18 +38,19 @@ export interface ServeDeps {
 export async function serve(args: readonly string[], deps: ServeDeps): Promise<void> {
   const loaded = await loadSettings(args, deps.env);
   const { settings } = loaded;
-  const security = await buildSecurity(settings, loaded.origins);
-  const fixed = await loadFixedTargets(settings, loaded.origins);
-  const tls = security.tls
-    ? { files: security.tls, material: await readTls(security.tls) }
-    : undefined;
   const adapters = loadAdapters(settings, loaded.origins);
-  const identity = identityHeader(settings, loaded.origins);
   const access = await loadAccess(
     settings,
     loaded.origins,
     adapters.map((adapter) => adapter.name),
   );
+  // The credential check reads the access rules as reloaded (their `single_use_tickets`).
+  const security = await buildSecurity(settings, loaded.origins, access);
+  const fixed = await loadFixedTargets(settings, loaded.origins);
+  const tls = security.tls
+    ? { files: security.tls, material: await readTls(security.tls) }
+    : undefined;
+  const identity = identityHeader(settings, loaded.origins);
   if (settings["print-config"]) {
     process.stdout.write(formatSettings(loaded));
     if (access) process.stdout.write(formatAccessRules(access.path, access.rules));

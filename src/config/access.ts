@@ -16,13 +16,33 @@ export async function loadAccess(
   const path = settings.access;
   if (path === undefined) return undefined;
   try {
-    return await loadAccessSource(path, { protocols, frontEnds: FRONT_ENDS });
+    return await loadAccessSource(path, {
+      protocols,
+      frontEnds: FRONT_ENDS,
+      // As for --ticket-single-use: each worker would remember its own tickets, so one could be
+      // used once per worker. Checked at every reload too: the key may be added later.
+      ...(settings.workers !== 1 && settings.state === undefined && ticketsConfigured(settings)
+        ? {
+            singleUseRefused:
+              "needs --workers 1, or --state: the used tickets are remembered in one process",
+          }
+        : {}),
+    });
   } catch (error) {
     if (error instanceof AccessFileError) {
       throw new UsageError(`${origins.access.label}: ${error.message}`);
     }
     throw error;
   }
+}
+
+function ticketsConfigured(settings: Settings): boolean {
+  return (
+    settings["ticket-secret"] !== undefined ||
+    settings["ticket-secret-file"] !== undefined ||
+    settings["ticket-public-key"] !== undefined ||
+    settings["ticket-jwks"] !== undefined
+  );
 }
 
 /** `--identity-header NAME`, believed from `--trust-proxy` peers only. */

@@ -1,3 +1,4 @@
+import { type AccessRules, singleUseRule } from "../auth/access-rules.ts";
 import {
   type CredentialCheck,
   createCredentialCheck,
@@ -5,7 +6,11 @@ import {
 } from "../auth/credentials.ts";
 import { createJwksSource, JwksLoadError, type JwksSource } from "../auth/jwks-source.ts";
 import { createOriginCheck, type OriginCheck, OriginPatternError } from "../auth/origin.ts";
-import { createMemoryReplayGuard, DEFAULT_REPLAY_ENTRIES } from "../auth/replay.ts";
+import {
+  createMemoryReplayGuard,
+  DEFAULT_REPLAY_ENTRIES,
+  type ReplayGuard,
+} from "../auth/replay.ts";
 import { createTicketVerifier, TicketConfigError, type TicketVerifier } from "../auth/tickets.ts";
 import {
   createTokenSet,
@@ -44,8 +49,16 @@ export interface Security {
   readonly adminTokens: TokenSet | undefined;
 }
 
-/** Every problem is a UsageError naming the setting's source; secrets never appear in one. */
-export async function buildSecurity(settings: Settings, origins: Origins): Promise<Security> {
+/**
+ * Every problem is a UsageError naming the setting's source; secrets never appear in one.
+ * `access`: the access file's rules as they are now (a reload replaces them), for its
+ * `single_use_tickets`.
+ */
+export async function buildSecurity(
+  settings: Settings,
+  origins: Origins,
+  access?: { readonly rules: AccessRules },
+): Promise<Security> {
   const rules: PolicyRules = {
     allow: parseRules(settings.allow, origins.allow),
     deny: parseRules(settings.deny, origins.deny),
@@ -56,7 +69,7 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
   const credentials = createCredentialCheck({
     ...(tokens ? { tokens } : {}),
     ...(tickets ? { tickets } : {}),
-    ...(singleUse(settings, origins, tickets) ? { singleUse: alwaysSingleUse(settings) } : {}),
+    ...singleUseOf(settings, origins, tickets, access),
   });
   const summary = [
     tokens ? `${tokens.size} static token${tokens.size === 1 ? "" : "s"}` : "",
@@ -76,23 +89,42 @@ export async function buildSecurity(settings: Settings, origins: Origins): Promi
 }
 
 /**
- * `--ticket-single-use`: every ticket, whoever it names (an access rule may narrow `applies`),
- * remembered in this process, or by the fleet through `--state`.
+ * Which tickets are single use: every one with `--ticket-single-use`; else, with an access file,
+ * those whose principal's rule (in the rules as reloaded) sets `single_use_tickets`. The guard
+ * exists whenever the file is given, since a reload may add the key.
  */
-function alwaysSingleUse(settings: Settings): SingleUse {
-  const state = settings.state;
+function singleUseOf(
+  settings: Settings,
+  origins: Origins,
+  tickets: TicketVerifier | undefined,
+  access: { readonly rules: AccessRules } | undefined,
+): { singleUse?: SingleUse } {
+  if (singleUse(settings, origins, tickets)) {
+    return { singleUse: { guard: replayGuard(settings), reason: () => "--ticket-single-use" } };
+  }
+  if (tickets === undefined || access === undefined) return {};
   return {
-    guard:
-      state === undefined
-        ? createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES })
-        : redisReplayGuard({
-            url: stateUrl(state, settings["state-password-file"], settings["state-password"]),
-            ca: stateCa(settings["state-ca"]),
-            prefix: "socket2web",
-            logger: createLogger(settings["log-level"], settings["log-format"]),
-          }),
-    applies: () => true,
+    singleUse: {
+      guard: replayGuard(settings),
+      reason: (principal) => singleUseRule(access.rules, principal),
+    },
   };
+}
+
+/**
+ * Used tickets remembered in this process, or by the fleet through `--state` (connected now, so
+ * that the first ticket finds Redis ready rather than refused as if it were down).
+ */
+function replayGuard(settings: Settings): ReplayGuard {
+  const state = settings.state;
+  return state === undefined
+    ? createMemoryReplayGuard({ maxEntries: DEFAULT_REPLAY_ENTRIES })
+    : redisReplayGuard({
+        url: stateUrl(state, settings["state-password-file"], settings["state-password"]),
+        ca: stateCa(settings["state-ca"]),
+        prefix: "socket2web",
+        logger: createLogger(settings["log-level"], settings["log-format"]),
+      });
 }
 
 /** Whether `--ticket-single-use` is on, and usable: tickets to use, one process to remember them. */

@@ -1,5 +1,16 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { createConsola, LogLevels } from "consola";
+import {
+  expectNear,
+  MB,
+  Meter,
+  mbps,
+  measure,
+  openFloodSession,
+  sinkTarget,
+  sourceTarget,
+  until,
+} from "../../tests/helpers/bandwidth.ts";
 import { connectWisp, openStream, sendAll } from "../../tests/wisp/wisp-client.ts";
 import type { CredentialCheck } from "../auth/credentials.ts";
 import { defaultServerConfig } from "../config/defaults.ts";
@@ -10,9 +21,6 @@ import { startServer } from "./server.ts";
 // Bandwidth limits measured through the real server (admission, front ends, sessions, relay) in
 // this process: real loopback TCP targets, real WebSocket clients. A session's principal is the
 // token it presents; `bandwidthFor` gives each principal the limits the test set for it.
-
-const MB = 1_000_000;
-const CHUNK = 64 * 1024;
 
 /** Principals whose sessions are limited, by name; any other is not. */
 const limitsOf = new Map<string, SessionBandwidth>();
@@ -37,138 +45,8 @@ const server = startServer(
 );
 afterAll(() => server.shutdown(0));
 
-/**
- * A chunk that arrives this long after the one before starts a new burst: a limit lets bytes
- * through in bursts (a socket read, a Wisp credit window) and then stops reading for their time.
- */
-const BURST_GAP_MS = 3;
-
-/**
- * Bytes as they arrive somewhere, and their rate from the first byte to the last burst: a limit
- * lets a burst through, then waits the time it takes at the rate, so the bytes before the last
- * burst are those whose time has passed (the last burst's is still to come).
- */
-class Meter {
-  bytes = 0;
-  first = 0;
-  last = 0;
-  /** When the last burst began, and the bytes before it. */
-  burstAt = 0;
-  beforeBurst = 0;
-  add(n: number): void {
-    const now = performance.now();
-    if (this.bytes === 0) this.first = now;
-    if (now - this.last >= BURST_GAP_MS) {
-      this.burstAt = now;
-      this.beforeBurst = this.bytes;
-    }
-    this.bytes += n;
-    this.last = now;
-  }
-  get rate(): number {
-    return (this.beforeBurst * 1000) / (this.burstAt - this.first);
-  }
-  get seconds(): number {
-    return (this.last - this.first) / 1000;
-  }
-}
-
-/** A TCP target that counts what it receives. */
-function sinkTarget() {
-  const meter = new Meter();
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: { data: (_, chunk) => meter.add(chunk.byteLength), error() {} },
-  });
-  return { port: listener.port, meter, stop: () => listener.stop(true) };
-}
-
-/** A TCP target that sends as fast as its client reads, until stopped. */
-function sourceTarget() {
-  const chunk = new Uint8Array(CHUNK);
-  let stopped = false;
-  const flood = (socket: import("bun").Socket<unknown>) => {
-    for (let i = 0; i < 256 && !stopped; i++) {
-      if (socket.write(chunk) < CHUNK) return;
-    }
-    if (!stopped) setImmediate(() => flood(socket));
-  };
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: { open: flood, drain: flood, data() {}, error() {} },
-  });
-  return {
-    port: listener.port,
-    stop: () => {
-      stopped = true;
-      listener.stop(true);
-    },
-  };
-}
-
-interface Client {
-  readonly ws: WebSocket;
-  readonly received: Meter;
-  /** Sends as fast as the proxy takes, until `stop`. */
-  flood(): void;
-  stop(): void;
-}
-
 /** A session to `port` through Socket2Web's own protocol, its principal named by `token`. */
-async function openSession(token: string, port: number): Promise<Client> {
-  const ws = new WebSocket(server.url);
-  ws.binaryType = "arraybuffer";
-  const received = new Meter();
-  const texts: string[] = [];
-  let stopped = false;
-  const connected = new Promise<void>((resolve, reject) => {
-    ws.onmessage = (event) => {
-      if (typeof event.data === "string") {
-        texts.push(event.data);
-        if (texts.length === 1) {
-          ws.send(
-            JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port, token }),
-          );
-        } else if (JSON.parse(event.data).status === "connected") resolve();
-        else reject(new Error(event.data));
-      } else received.add((event.data as ArrayBuffer).byteLength);
-    };
-    ws.onclose = () => reject(new Error("closed before connected"));
-  });
-  await connected;
-  const chunk = new Uint8Array(CHUNK);
-  const pump = () => {
-    if (stopped || ws.readyState !== WebSocket.OPEN) return;
-    for (let i = 0; i < 1024 && ws.bufferedAmount < 4 * 1024 * 1024; i++) ws.send(chunk);
-    setTimeout(pump, 1);
-  };
-  return {
-    ws,
-    received,
-    flood: pump,
-    stop: () => {
-      stopped = true;
-      ws.close();
-    },
-  };
-}
-
-/** Resolves once `condition` holds (bounded). */
-async function until(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
-/** Runs until `meter` has seen `seconds` of traffic, and returns its rate. */
-async function measure(meter: Meter, seconds: number): Promise<number> {
-  await until(() => meter.bytes > 0 && meter.seconds >= seconds, `${seconds} s of traffic`);
-  return meter.rate;
-}
+const openSession = (token: string, port: number) => openFloodSession(server.url, token, port);
 
 /** Limits for one principal: `up` and `down` lists of bytes per second, each a new `Bandwidth`. */
 function limit(name: string, up: readonly number[], down: readonly number[]): SessionBandwidth {
@@ -178,16 +56,6 @@ function limit(name: string, up: readonly number[], down: readonly number[]): Se
   };
   limitsOf.set(name, bandwidth);
   return bandwidth;
-}
-
-function mbps(rate: number): string {
-  return `${(rate / MB).toFixed(3)} MB/s`;
-}
-
-/** Within ±10 % of `rate`. */
-function expectNear(measured: number, rate: number): void {
-  expect(measured, `${mbps(measured)} for a limit of ${mbps(rate)}`).toBeGreaterThan(rate * 0.9);
-  expect(measured, `${mbps(measured)} for a limit of ${mbps(rate)}`).toBeLessThan(rate * 1.1);
 }
 
 /** One session sending to a counting target for `seconds`: the rate the target saw. */

@@ -234,6 +234,81 @@ describe.skipIf(missing.length > 0)(
   },
 );
 
+describe.skipIf(missing.length > 0)(
+  "--state with an access rule's single_use_tickets: its tickets once per fleet, others reusable",
+  () => {
+    const SECRET = "a-ticket-secret-of-at-least-32-bytes!!";
+    let dir: string;
+    let shared: RunningRedis;
+    let echo: TcpTarget;
+    const fleet: RunningProxy[] = [];
+    beforeAll(async () => {
+      dir = tempDir();
+      echo = startTcpTarget("echo");
+      shared = await startRedis();
+      const secretFile = join(dir, "secret");
+      writeFileSync(secretFile, SECRET, { mode: 0o600 });
+      const access = join(dir, "access.toml");
+      writeFileSync(
+        access,
+        '[[rule]]\nprincipals = ["kiosk-*"]\nsingle_use_tickets = true\n\n[default]\nsingle_use_tickets = false\n',
+      );
+      const args = [
+        "--state",
+        `redis://127.0.0.1:${shared.port}`,
+        "--ticket-secret-file",
+        secretFile,
+        "--access",
+        access,
+      ];
+      // With --state, several workers may keep the key: Redis remembers for all of them.
+      fleet.push(await startProxy(args));
+      fleet.push(await startProxy([...args, "--workers", "2"]));
+      for (const proxy of fleet) await proxy.waitForOutput(CONNECTED);
+    }, 30_000);
+    afterAll(async () => {
+      for (const proxy of fleet) await proxy.stop("SIGKILL");
+      await shared?.stop();
+      echo?.stop();
+      removeTempDir(dir);
+    });
+
+    const ticket = (sub: string, jti: string) =>
+      new SignJWT({ sub, jti })
+        .setProtectedHeader({ alg: "HS256" })
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(SECRET));
+
+    async function statusWith(proxy: RunningProxy, token: string) {
+      const client = await openClient(proxy.url);
+      await client.nextJson();
+      client.send(
+        JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: echo.port, token }),
+      );
+      const status = await client.nextJson();
+      client.close();
+      return status;
+    }
+
+    test("a kiosk's ticket used on one instance is refused on the others; a staff ticket works on all", async () => {
+      const [one, two] = fleet as [RunningProxy, RunningProxy];
+      const kiosk = await ticket("kiosk-7", "fleet-kiosk-1");
+      expect(await statusWith(one, kiosk)).toMatchObject({ status: "connected" });
+      for (const proxy of [two, two, one]) {
+        expect(await statusWith(proxy, kiosk)).toEqual({
+          status: "error",
+          error: "unauthorized",
+          reason: "a valid credential is required: the ticket was already used",
+        });
+      }
+      const staff = await ticket("staff-1", "fleet-staff-1");
+      for (const proxy of [one, two, two, one]) {
+        expect(await statusWith(proxy, staff)).toMatchObject({ status: "connected" });
+      }
+    }, 30_000);
+  },
+);
+
 describe.skipIf(missing.length > 0)("--state with a password and with TLS", () => {
   let dir: string;
   beforeAll(() => {

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { echoOutcome } from "../helpers/echo-outcome.ts";
 import { type RunningProxy, runStartupError, startProxy } from "../helpers/proxy.ts";
 import { keySet, type PyMinted, pyjwtMint, pyjwtMissing } from "../helpers/pyjwt.ts";
 import { startTcpTarget, type TcpTarget } from "../helpers/targets.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 import { upgradeAnswer } from "../helpers/upgrade-answer.ts";
-import { connectThrough, openClient } from "../helpers/ws-client.ts";
+import { openClient } from "../helpers/ws-client.ts";
 
 // Tickets from an identity provider: keys and tickets made by PyJWT, the key set served by a
 // loopback HTTP server, the real proxy process verifying them.
@@ -88,24 +89,7 @@ afterAll(() => {
 
 const jwksUrl = () => `http://127.0.0.1:${idp.port}/.well-known/jwks.json`;
 
-/** The handshake with the ticket in `token`: "connected", or the status's reason and the close code. */
-async function outcome(proxy: RunningProxy, ticket: string): Promise<string> {
-  const { client, status } = await connectThrough(proxy.url, {
-    protocol: "tcp",
-    target_ip: "127.0.0.1",
-    target_port: echo.port,
-    token: ticket,
-  });
-  if (status.status === "connected") {
-    client.send("ping");
-    const echoed = new TextDecoder().decode(await client.readBytes(4));
-    client.close(1000);
-    await client.closed;
-    return echoed === "ping" ? "connected" : `echoed ${echoed}`;
-  }
-  const { code } = await client.closed;
-  return `${String(status.reason)} ${code}`;
-}
+const outcome = (proxy: RunningProxy, ticket: string) => echoOutcome(proxy.url, echo.port, ticket);
 
 const refused = (words: string) => `a valid credential is required: ${words} 4401`;
 
