@@ -1,6 +1,5 @@
-import { type FSWatcher, watch } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
-import { basename, dirname } from "node:path";
+import { type PathWatch, watchPath } from "../process/watch-path.ts";
 import {
   AccessFileError,
   type AccessVocabulary,
@@ -8,9 +7,6 @@ import {
   parseAccessFile,
 } from "./access-file.ts";
 import type { AccessRules } from "./access-rules.ts";
-
-/** Editors and `cp` write a file in several steps: one re-read after the last of them. */
-const RELOAD_DEBOUNCE_MS = 250;
 
 /** `--access FILE`: its rules, re-read on change and on demand (SIGHUP). */
 export interface AccessSource {
@@ -49,8 +45,7 @@ export async function loadAccessSource(
   vocabulary: AccessVocabulary,
 ): Promise<AccessSource> {
   let current = await readAccessFile(path, vocabulary);
-  let watcher: FSWatcher | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let watcher: PathWatch | undefined;
   const source: AccessSource = {
     path,
     get rules() {
@@ -61,22 +56,14 @@ export async function loadAccessSource(
       return current;
     },
     watch(report) {
-      if (watcher) return;
-      // A file replaced by rename is a new inode: watching its directory sees it.
-      const name = basename(path);
-      watcher = watch(dirname(path), (_event, changed) => {
-        if (changed !== null && changed !== name) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          source.reload().then(report, (error: unknown) => report(error as Error));
-        }, RELOAD_DEBOUNCE_MS);
-        timer.unref?.();
-      });
-      watcher.on("error", (error) => report(error));
-      watcher.unref?.();
+      watcher ??= watchPath(
+        path,
+        false,
+        () => source.reload().then(report, (error: unknown) => report(error as Error)),
+        report,
+      );
     },
     close() {
-      clearTimeout(timer);
       watcher?.close();
       watcher = undefined;
     },

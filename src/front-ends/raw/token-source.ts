@@ -1,15 +1,13 @@
-import { type FSWatcher, watch } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
 import type { FixedTarget } from "../../net/target-text.ts";
+import { type PathWatch, watchPath } from "../../process/watch-path.ts";
 import { parseTokenFileText, repeatedToken } from "./token-file.ts";
 
 /** Larger than any token file written by hand or by a script for thousands of hosts. */
 const MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** Files read from one directory; past it the rest are reported, not read. */
 const MAX_FILES = 1000;
-/** Editors and `cp` write a file in several steps: one re-read after the last of them. */
-const RELOAD_DEBOUNCE_MS = 250;
 
 export class TokenSourceError extends Error {
   override readonly name = "TokenSourceError";
@@ -111,8 +109,7 @@ export async function loadTokenSource(path: string): Promise<{
   snapshot: TokenSnapshot;
 }> {
   let current = await readSnapshot(path);
-  let watcher: FSWatcher | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let watcher: PathWatch | undefined;
   const source: TokenSource = {
     path,
     lookup: (token) => current.targets.get(token),
@@ -124,25 +121,14 @@ export async function loadTokenSource(path: string): Promise<{
       return current;
     },
     watch(report) {
-      if (watcher) return;
-      const { isDirectory } = current;
-      // A file replaced by rename is a new inode: watching the directory sees it, watching the
-      // file would not (and would then see nothing more).
-      const directory = isDirectory ? path : dirname(path);
-      const name = isDirectory ? undefined : basename(path);
-      watcher = watch(directory, (_event, changed) => {
-        if (name !== undefined && changed !== null && changed !== name) return;
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          source.reload().then(report, (error: unknown) => report(error as Error));
-        }, RELOAD_DEBOUNCE_MS);
-        timer.unref?.();
-      });
-      watcher.on("error", (error) => report(error));
-      watcher.unref?.();
+      watcher ??= watchPath(
+        path,
+        current.isDirectory,
+        () => source.reload().then(report, (error: unknown) => report(error as Error)),
+        report,
+      );
     },
     close() {
-      clearTimeout(timer);
       watcher?.close();
       watcher = undefined;
     },
