@@ -1,7 +1,7 @@
 // Shared state on Redis: the same socket2web with its address limits in process and with
 // `--state redis://…` against a real redis-server (Debian's) on loopback, in one run, rows
-// alternated, medians of the repeats. Measured: complete session set-ups per second at a fixed
-// concurrency, set-up latency (at that concurrency and one at a time, split at the WebSocket's
+// alternated (each build's two rows next to each other, in turn first), medians of the repeats.
+// Measured: complete session set-ups per second at a fixed concurrency, set-up latency (at that concurrency and one at a time, split at the WebSocket's
 // open), CPU per session of the proxy and of redis-server, and the Redis commands each session
 // cost (INFO commandstats). Then the round trip alone, from Bun's RedisClient at idle.
 import { existsSync, readFileSync } from "node:fs";
@@ -53,6 +53,8 @@ export interface StateConfig {
 }
 
 export interface StateRun {
+  /** Which repeat (from 0): the runs of one repeat ran next to each other. */
+  repeat: number;
   concurrent: ChurnResult;
   sequential: ChurnResult;
   /** Over the concurrent part: CPU seconds (user + system) per established session, µs. */
@@ -186,6 +188,7 @@ async function churn(
 }
 
 async function oneRun(
+  repeat: number,
   row: StateRow,
   ctx: RowContext,
   redis: BenchRedis,
@@ -239,6 +242,7 @@ async function oneRun(
     const perSession = (seconds: number) =>
       concurrent.established > 0 ? (seconds * 1e6) / concurrent.established : Number.NaN;
     return {
+      repeat,
       concurrent,
       sequential,
       proxyCpuUsPerSession: perSession(proxyCpu),
@@ -302,8 +306,8 @@ async function upgradeAfter(
 
 export function stateConfig(options: StateOptions): StateConfig {
   return {
-    repeats: options.repeats ?? (options.quick ? 1 : 3),
-    sessions: options.sessions ?? (options.quick ? 1_000 : 3_000),
+    repeats: options.repeats ?? (options.quick ? 1 : 5),
+    sessions: options.sessions ?? (options.quick ? 1_000 : 2_000),
     concurrency: 32,
     sequential: options.quick ? 100 : 300,
     warmup: 500,
@@ -349,13 +353,14 @@ export async function statePhase(
   results.machine.redis = redis.version;
   try {
     for (let repeat = 0; repeat < config.repeats; repeat++) {
-      for (const row of rotate(runnable, repeat)) {
+      // Reversed every other repeat: each build's two rows run next to each other, in turn first.
+      for (const row of repeat % 2 === 0 ? runnable : [...runnable].reverse()) {
         if (!budget.allows(20_000)) {
           results.errors.push(`${row.id} repeat ${repeat + 1} skipped: time budget`);
           continue;
         }
         try {
-          const run = await oneRun(row, ctx, redis, config);
+          const run = await oneRun(repeat, row, ctx, redis, config);
           const runs = results.runs[row.id] ?? [];
           results.runs[row.id] = [...runs, run];
           const evals = run.commands.eval?.calls ?? 0;
