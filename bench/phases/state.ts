@@ -383,7 +383,8 @@ export async function statePhase(
         }
       }
     }
-    for (let repeat = 0; repeat < config.repeats; repeat++) {
+    // At most 3 repeats, to keep the phase within about two minutes.
+    for (let repeat = 0; repeat < Math.min(3, config.repeats); repeat++) {
       for (const wait of rotate(UPGRADE_WAITS, repeat)) {
         if (!budget.allows(10_000)) {
           results.errors.push(`upgrade after ${wait}, repeat ${repeat + 1}: time budget`);

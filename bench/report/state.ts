@@ -272,7 +272,7 @@ export function stateReport(results: StateResults): string[] {
       "A bare `Bun.serve` (`bench/servers/upgrade-await.ts`: no Socket2Web, no greeting, no target)",
       "that upgrades every request after waiting for one thing; a client process times dial → open,",
       `one at a time, then ${c.sessions} with ${c.concurrency} in progress, each closed at once. Same`,
-      "redis-server, the same script and arguments as `--state`; waits alternated, medians.",
+      "redis-server, the same script and arguments as `--state`; waits rotated, medians of up to 3 repeats.",
       "",
       `| upgrade after | one at a time p50 µs | p99 µs | upgrades/s at ${c.concurrency} | p50 ms at ${c.concurrency} | server CPU µs per upgrade |`,
       "|---|---|---|---|---|---|",
