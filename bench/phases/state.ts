@@ -73,8 +73,11 @@ export interface StateRun {
   /** Over the concurrent part, cores busy (CPU seconds per second). */
   cores: { proxy: number; redis: number; client: number };
   load: { before: number; after: number };
-  /** What the proxy logged (at warn) of its state store: "Redis unreachable" would mean a degraded run. */
-  warnings: string[];
+  /**
+   * What the proxy logged (at warn) of its state store, during warm-up and while measured:
+   * "Redis unreachable" means admissions counted in process until it reconnected.
+   */
+  warnings: { warmup: string[]; measured: string[] };
 }
 
 export interface UpgradeAwaitRun extends UpgradesResult {
@@ -187,6 +190,12 @@ async function churn(
   return resultLines(proc.output())[0] as unknown as ChurnResult;
 }
 
+const stateLines = (output: string): string[] =>
+  output
+    .split("\n")
+    .filter((line) => /state|redis/i.test(line))
+    .slice(0, 5);
+
 async function oneRun(
   repeat: number,
   row: StateRow,
@@ -222,6 +231,7 @@ async function oneRun(
       clients,
     );
     const before = await settled(redis);
+    const warmupOutput = proc.output().length;
     const loadBefore = loadAverage();
     const proxyBefore = cpuSeconds(proc.pid);
     const redisBefore = cpuSeconds(redis.proc.pid);
@@ -255,11 +265,10 @@ async function oneRun(
         client: concurrent.clientCores,
       },
       load: { before: loadBefore, after: loadAverage() },
-      warnings: proc
-        .output()
-        .split("\n")
-        .filter((line) => /state|redis/i.test(line))
-        .slice(0, 5),
+      warnings: {
+        warmup: stateLines(proc.output().slice(0, warmupOutput)),
+        measured: stateLines(proc.output().slice(warmupOutput)),
+      },
     };
   } finally {
     for (const c of clients) await c.stop(1000);
@@ -375,7 +384,9 @@ export async function statePhase(
               `cores proxy/redis/client ${run.cores.proxy.toFixed(2)}/${run.cores.redis.toFixed(2)}/${run.cores.client.toFixed(2)}, ` +
               `load ${run.load.after}`,
           );
-          for (const warning of run.warnings) log(`  ${row.id} logged: ${warning}`);
+          for (const [when, lines] of Object.entries(run.warnings)) {
+            for (const line of lines) log(`  ${row.id} logged (${when}): ${line}`);
+          }
         } catch (error) {
           const text = error instanceof Error ? error.message : String(error);
           results.errors.push(`${row.id} repeat ${repeat + 1}: ${text.slice(0, 500)}`);

@@ -228,6 +228,22 @@ export function stateReport(results: StateResults): string[] {
       ),
   );
   lines.push("", failures.length === 0 ? "No set-up failed." : `Failures: ${failures.join("; ")}`);
+  const logged = measured.flatMap((row) =>
+    (results.runs[row.id] ?? []).flatMap((r) =>
+      Object.entries(r.warnings).flatMap(([when, said]) =>
+        said.map((line) => `- ${row.label}, repeat ${r.repeat + 1}, ${when}: ${line}`),
+      ),
+    ),
+  );
+  if (logged.length > 0) {
+    lines.push(
+      "",
+      "The proxy logged of its state store (a command unanswered for 250 ms counts as Redis gone:",
+      "admissions count in process until it reconnects, 100 ms or more later):",
+      "",
+      ...logged,
+    );
+  }
 
   const shared = measured.filter((row) => row.redis).flatMap((row) => results.runs[row.id] ?? []);
   const inProcess = measured
