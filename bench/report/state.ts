@@ -145,7 +145,10 @@ function whereTimeGoes(results: StateResults, build: "source" | "binary"): strin
       `the proxy spends ${sign(cpuDelta)}${fixed(cpuDelta, 0)} µs CPU per session and ` +
       `redis-server ${fixed(redisCpu, 0)} µs per session, on the same 2 cores. Paired by repeat ` +
       `(the two runs next to each other), the median ratio of sessions/s is ${fixed(pairRatio, 2)} and ` +
-      `the one-at-a-time p50 grows by ${fixed(pairSeq * 1000, 0)} µs.`,
+      `the one-at-a-time p50 grows by ${fixed(pairSeq * 1000, 0)} µs. ` +
+      `By CPU alone, one proxy core would set up ${fixed(1e6 / m(local, (r) => r.proxyCpuUsPerSession), 0)} ` +
+      `sessions/s in process and ${fixed(1e6 / m(shared, (r) => r.proxyCpuUsPerSession), 0)} with \`--state\`; ` +
+      `one redis-server core, ${fixed(1e6 / redisCpu, 0)} sessions/s for the whole fleet.`,
   ];
 }
 
@@ -177,16 +180,20 @@ export function stateReport(results: StateResults): string[] {
     `The same socket2web (${results.machine.socket2web}) with \`--max-connections-per-ip ${c.perIp}`,
     `--rate-limit ${c.rate}\` (on, and high enough to refuse nothing), its limits counted in`,
     `process or through \`--state redis://127.0.0.1:PORT\` against Debian's redis-server ${results.machine.redis}`,
-    "on loopback, started by the bench. A fresh proxy per run; rows alternated (rotated) between",
-    `repeats; medians of ${c.repeats} (min–max). Each run: ${c.warmup} set-ups of warm-up, then`,
+    "on loopback, started by the bench. A fresh proxy per run; each build's two rows run next to",
+    "each other, the order of all four reversed every repeat (the in-process row first, then",
+    `second); medians of ${c.repeats} (min–max). Each run: ${c.warmup} set-ups of warm-up, then`,
     `${c.sessions} complete set-ups with ${c.concurrency} in progress (WebSocket upgrade, greeting,`,
     "handshake, `connected` from a loopback TCP target, then closed at once), then",
     `${c.sequential} one at a time. Set-up time is dialling → \`connected\`; "upgrade" is the part`,
     "before the WebSocket opens (TCP connect, HTTP upgrade and admission, which with `--state` waits",
-    "for its Redis round trip). CPU is each process's user + system over the concurrent part.",
+    "for its Redis round trip). CPU is each process's user + system over the concurrent part",
+    "(`/proc`, in 10 ms ticks: about ±5 µs per session).",
     `Machine: ${results.machine.nproc} CPUs (${results.machine.cpuModel}), Bun ${results.machine.bun};`,
     `load average (1 min) ${results.load.before} before and ${results.load.after} after the phase —`,
-    "the machine is shared with other work, so compare only figures of one run.",
+    "the machine is shared with other work, so compare only figures of one run. With a load above",
+    "the 2 cores, the rate at 32 in progress moves by tens of per cent from run to run (see the",
+    "min–max) whatever the row; the one-at-a-time times and the CPU per session hold much better.",
     "",
     `| row | sessions/s at ${c.concurrency} | set-up p50 ms | set-up p99 ms | upgrade p50 ms | one at a time p50 ms | p99 ms | upgrade p50 ms | proxy CPU µs/session | redis-server CPU µs/session |`,
     "|---|---|---|---|---|---|---|---|---|---|",
@@ -324,4 +331,11 @@ export function stateReport(results: StateResults): string[] {
     lines.push("", "Errors:", "", ...results.errors.map((e) => `- ${e}`));
   }
   return lines;
+}
+
+// Re-renders the report from its JSON: `bun run bench/report/state.ts docs/benchmarks/state.json`.
+if (import.meta.main) {
+  const file = process.argv[2] ?? "docs/benchmarks/state.json";
+  const results = (await Bun.file(file).json()) as StateResults;
+  await Bun.write(file.replace(/\.json$/, ".md"), `${stateReport(results).join("\n")}\n`);
 }
