@@ -4,7 +4,9 @@
 // Measured: complete session set-ups per second at a fixed concurrency, set-up latency (at that concurrency and one at a time, split at the WebSocket's
 // open), CPU per session of the proxy and of redis-server, and the Redis commands each session
 // cost (INFO commandstats). Then the round trip alone, from Bun's RedisClient at idle.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Endpoint } from "../client/endpoint.ts";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { spawnTracked, type Tracked } from "../lib/procs.ts";
@@ -19,6 +21,7 @@ import {
   startBenchRedis,
 } from "../lib/redis.ts";
 import { median } from "../lib/stats.ts";
+import { countWire, type WireCount } from "../lib/wire.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT, type RowContext } from "../rows/row.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -104,6 +107,8 @@ export interface StateResults {
   /** Bare Bun upgrades after each kind of wait (servers/upgrade-await.ts), per repeat. */
   upgradeAwait: Partial<Record<UpgradeWait, UpgradeAwaitRun[]>>;
   roundTrips: RoundTrip[] | null;
+  /** The proxy's sockets under strace, one upgrade at a time; null without strace. */
+  wire: (WireCount & { row: string }) | null;
   errors: string[];
 }
 
@@ -313,6 +318,56 @@ async function upgradeAfter(
   }
 }
 
+/**
+ * The row's proxy under `strace -f`, upgraded one at a time: what it wrote to Redis and read from
+ * it between each request and its 101.
+ */
+async function wireCheck(
+  row: StateRow,
+  redis: BenchRedis,
+  config: StateConfig,
+): Promise<WireCount> {
+  const dir = mkdtempSync(join(tmpdir(), "socket2web-bench-wire-"));
+  const file = join(dir, "strace.txt");
+  const limits = [
+    "--max-connections-per-ip",
+    String(config.perIp),
+    "--rate-limit",
+    String(config.rate),
+  ];
+  const syscalls = "trace=sendto,sendmsg,write,writev,recvfrom,recvmsg,read";
+  const { proc, port } = await startListening(
+    `${row.id} (strace)`,
+    (p) => [
+      ...["strace", "-f", "-qq", "-s", "48", "-e", syscalls, "-o", file],
+      ...row.command,
+      ...socket2webArgs(p),
+      ...limits,
+      ...["--state", redis.url],
+    ],
+    { readyText: "listening on", cwd: ROOT },
+  );
+  let client: Tracked | undefined;
+  try {
+    const upgrades = {
+      url: `ws://127.0.0.1:${port}/`,
+      warmup: 100,
+      sequential: config.sequential,
+      concurrent: 0,
+      concurrency: 1,
+    };
+    client = spawnClient({ kind: "upgrades", upgrades });
+    await client.waitForLine((l) => l.startsWith("RESULT "), 60_000);
+    await client.stop(1000);
+    await proc.stop();
+    return countWire(readFileSync(file, "utf8"));
+  } finally {
+    await client?.stop(1000);
+    await proc.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function stateConfig(options: StateOptions): StateConfig {
   return {
     repeats: options.repeats ?? (options.quick ? 1 : 5),
@@ -350,6 +405,7 @@ export async function statePhase(
     runs: {},
     upgradeAwait: {},
     roundTrips: null,
+    wire: null,
     errors: [],
   };
   if (noRedis) {
@@ -413,6 +469,16 @@ export async function statePhase(
             `upgrade after ${wait}: ${error instanceof Error ? error.message : error}`,
           );
         }
+      }
+    }
+    const traced =
+      runnable.find((row) => row.id === "binary-redis") ?? runnable.find((r) => r.redis);
+    if (traced && Bun.which("strace") && budget.allows(20_000)) {
+      try {
+        results.wire = { row: traced.id, ...(await wireCheck(traced, redis, config)) };
+        log(`state on the wire (${traced.id}, strace): ${JSON.stringify(results.wire)}`);
+      } catch (error) {
+        results.errors.push(`wire check: ${error instanceof Error ? error.message : error}`);
       }
     }
     const probe = spawnClient({ kind: "redis-rtt", roundTrips: { url: redis.url, calls: 2_000 } });

@@ -152,6 +152,35 @@ function whereTimeGoes(results: StateResults, build: "source" | "binary"): strin
   ];
 }
 
+const KIND_LABEL: Record<string, string> = {
+  "EVAL/13": "`EVAL` of the admission script (13 parts)",
+  "EVAL/5": "`EVAL` of the release script (5 parts: another session's close, pipelined)",
+};
+
+const spreadOf = (byCount: Record<string, number>): string =>
+  Object.entries(byCount)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([n, upgrades]) => `${n} in ${upgrades}`)
+    .join(", ");
+
+function wireLines(wire: NonNullable<StateResults["wire"]>): string[] {
+  return [
+    "### On the wire",
+    "",
+    `The \`${wire.row}\` proxy under \`strace -f\`, ${wire.upgrades} upgrades one at a time (warm-up`,
+    "included; no greeting or target: admission is all before the 101). Between reading each",
+    "upgrade request and writing its `101 Switching Protocols`, what the proxy wrote to Redis and",
+    "read from it (per kind: how many per upgrade, in how many upgrades):",
+    "",
+    "| on the Redis socket | per upgrade |",
+    "|---|---|",
+    ...Object.entries(wire.commands).map(
+      ([kind, byCount]) => `| written: ${KIND_LABEL[kind] ?? kind} | ${spreadOf(byCount)} |`,
+    ),
+    `| reads (answers; two answers may come in one read) | ${spreadOf(wire.redisReads)} |`,
+  ];
+}
+
 /** What awaiting Redis costs a bare Bun upgrade, from the same run. */
 function bareLine(results: StateResults): string[] {
   if (!results.upgradeAwait.sync || !results.upgradeAwait["redis-eval"]) return [];
@@ -287,6 +316,7 @@ export function stateReport(results: StateResults): string[] {
       ...commandRows(shared),
     );
   }
+  if (results.wire) lines.push("", ...wireLines(results.wire));
   if (Object.keys(results.upgradeAwait).length > 0) {
     lines.push(
       "",
