@@ -28,7 +28,7 @@ import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
 import { UPGRADE_WAITS, type UpgradeWait } from "../servers/upgrade-await.ts";
 import type { ChurnOptions, ChurnResult } from "../workloads/churn.ts";
 import type { RoundTrip } from "../workloads/redis-round-trip.ts";
-import type { UpgradesResult } from "../workloads/upgrades.ts";
+import type { UpgradesOptions, UpgradesResult } from "../workloads/upgrades.ts";
 import { resultLines, spawnClient } from "./client.ts";
 import { type Budget, rotate } from "./clock.ts";
 
@@ -71,8 +71,10 @@ export interface StateRun {
    */
   reads: number;
   writes: number;
-  /** Sessions established in both parts (what `commands` is divided by). */
+  /** Sessions established in all three parts (what `commands` is divided by). */
   sessions: number;
+  /** Upgrades alone (no greeting, no handshake), one at a time, each close awaited: dial → open. */
+  upgradeOnly: { p50Us: number; p99Us: number };
   /** Over the concurrent part, cores busy (CPU seconds per second). */
   cores: { proxy: number; redis: number; client: number };
   load: { before: number; after: number };
@@ -201,6 +203,14 @@ const stateLines = (output: string): string[] =>
     .filter((line) => /state|redis/i.test(line))
     .slice(0, 5);
 
+async function upgrades(options: UpgradesOptions, clients: Tracked[]): Promise<UpgradesResult> {
+  const proc = spawnClient({ kind: "upgrades", upgrades: options });
+  clients.push(proc);
+  await proc.waitForLine((l) => l.startsWith("RESULT "), 60_000);
+  await proc.stop(1000);
+  return resultLines(proc.output())[0] as unknown as UpgradesResult;
+}
+
 async function oneRun(
   repeat: number,
   row: StateRow,
@@ -253,6 +263,17 @@ async function oneRun(
       { sessions: config.sequential, concurrency: 1, perSessionTimeoutMs: timeout },
       clients,
     );
+    // The same as the bare Bun upgrades below: no handshake, each close awaited.
+    const upgradeOnly = await upgrades(
+      {
+        url: endpoint.url,
+        warmup: 0,
+        sequential: config.sequential,
+        concurrent: 0,
+        concurrency: 1,
+      },
+      clients,
+    );
     const after = await settled(redis);
     const perSession = (seconds: number) =>
       concurrent.established > 0 ? (seconds * 1e6) / concurrent.established : Number.NaN;
@@ -263,7 +284,8 @@ async function oneRun(
       proxyCpuUsPerSession: perSession(proxyCpu),
       redisCpuUsPerSession: perSession(redisCpu),
       ...proxyShare(before, after),
-      sessions: concurrent.established + sequential.established,
+      sessions: concurrent.established + sequential.established + config.sequential,
+      upgradeOnly: { p50Us: upgradeOnly.sequentialP50Us, p99Us: upgradeOnly.sequentialP99Us },
       cores: {
         proxy: busy(proxyCpu),
         redis: busy(redisCpu),

@@ -134,6 +134,7 @@ function whereTimeGoes(results: StateResults, build: "source" | "binary"): strin
     paired.map((p) => p.shared.concurrent.sessionsPerSecond / p.local.concurrent.sessionsPerSecond),
   );
   const pairSeq = median(paired.map((p) => p.shared.sequential.p50Ms - p.local.sequential.p50Ms));
+  const alone = m(shared, (r) => r.upgradeOnly.p50Us) - m(local, (r) => r.upgradeOnly.p50Us);
   const sign = (value: number) => (value >= 0 ? "+" : "");
   return [
     `- **${build}**: one at a time, \`--state redis\` adds ${fixed(seqDelta * 1000, 0)} µs to the set-up p50 ` +
@@ -145,7 +146,8 @@ function whereTimeGoes(results: StateResults, build: "source" | "binary"): strin
       `the proxy spends ${sign(cpuDelta)}${fixed(cpuDelta, 0)} µs CPU per session and ` +
       `redis-server ${fixed(redisCpu, 0)} µs per session, on the same 2 cores. Paired by repeat ` +
       `(the two runs next to each other), the median ratio of sessions/s is ${fixed(pairRatio, 2)} and ` +
-      `the one-at-a-time p50 grows by ${fixed(pairSeq * 1000, 0)} µs. ` +
+      `the one-at-a-time p50 grows by ${fixed(pairSeq * 1000, 0)} µs. An upgrade alone (close awaited, ` +
+      `as the bare Bun server's) takes ${fixed(alone, 0)} µs longer. ` +
       `By CPU alone, one proxy core would set up ${fixed(1e6 / m(local, (r) => r.proxyCpuUsPerSession), 0)} ` +
       `sessions/s in process and ${fixed(1e6 / m(shared, (r) => r.proxyCpuUsPerSession), 0)} with \`--state\`; ` +
       `one redis-server core, ${fixed(1e6 / redisCpu, 0)} sessions/s for the whole fleet.`,
@@ -217,15 +219,17 @@ export function stateReport(results: StateResults): string[] {
     `${c.sequential} one at a time. Set-up time is dialling → \`connected\`; "upgrade" is the part`,
     "before the WebSocket opens (TCP connect, HTTP upgrade and admission, which with `--state` waits",
     "for its Redis round trip). CPU is each process's user + system over the concurrent part",
-    "(`/proc`, in 10 ms ticks: about ±5 µs per session).",
+    "(`/proc`, in 10 ms ticks: about ±5 µs per session). Last, the same number of upgrades alone",
+    "(no greeting or handshake, each close awaited before the next dial), as the bare Bun server",
+    "below is measured.",
     `Machine: ${results.machine.nproc} CPUs (${results.machine.cpuModel}), Bun ${results.machine.bun};`,
     `load average (1 min) ${results.load.before} before and ${results.load.after} after the phase —`,
     "the machine is shared with other work, so compare only figures of one run. With a load above",
     "the 2 cores, the rate at 32 in progress moves by tens of per cent from run to run (see the",
     "min–max) whatever the row; the one-at-a-time times and the CPU per session hold much better.",
     "",
-    `| row | sessions/s at ${c.concurrency} | set-up p50 ms | set-up p99 ms | upgrade p50 ms | one at a time p50 ms | p99 ms | upgrade p50 ms | proxy CPU µs/session | redis-server CPU µs/session |`,
-    "|---|---|---|---|---|---|---|---|---|---|",
+    `| row | sessions/s at ${c.concurrency} | set-up p50 ms | set-up p99 ms | upgrade p50 ms | one at a time p50 ms | p99 ms | upgrade p50 ms | upgrade alone p50 µs | proxy CPU µs/session | redis-server CPU µs/session |`,
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const row of measured) {
     const runs = results.runs[row.id] ?? [];
@@ -241,6 +245,7 @@ export function stateReport(results: StateResults): string[] {
           medianOf(runs, (r) => r.sequential.upgradeP50Ms),
           3,
         )} | ` +
+        `${range(runs, (r) => r.upgradeOnly.p50Us, 0)} | ` +
         `${range(runs, (r) => r.proxyCpuUsPerSession, 0)} | ${range(runs, (r) => r.redisCpuUsPerSession, 0)} |`,
     );
   }
