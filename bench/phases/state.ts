@@ -1,15 +1,14 @@
 // Shared state on Redis: the same socket2web with its address limits in process and with
 // `--state redis://…` against a real redis-server (Debian's) on loopback, in one run, rows
 // alternated (each build's two rows next to each other, in turn first), medians of the repeats.
-// Measured: complete session set-ups per second at a fixed concurrency, set-up latency (at that concurrency and one at a time, split at the WebSocket's
-// open), CPU per session of the proxy and of redis-server, and the Redis commands each session
-// cost (INFO commandstats). Then the round trip alone, from Bun's RedisClient at idle.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Measured: complete session set-ups per second at a fixed concurrency; set-up latency at that
+// concurrency and one at a time, split at the WebSocket's open; upgrades alone; CPU per session
+// of the proxy and of redis-server; the Redis commands each session cost (INFO commandstats).
+// Then the side measurements of state-probes.ts, and the round trip alone from Bun's RedisClient.
+import { existsSync, readFileSync } from "node:fs";
 import type { Endpoint } from "../client/endpoint.ts";
 import { treeCpu } from "../lib/cpu-time.ts";
-import { spawnTracked, type Tracked } from "../lib/procs.ts";
+import type { Tracked } from "../lib/procs.ts";
 import {
   type BenchRedis,
   type CommandStats,
@@ -21,7 +20,7 @@ import {
   startBenchRedis,
 } from "../lib/redis.ts";
 import { median } from "../lib/stats.ts";
-import { countWire, type WireCount } from "../lib/wire.ts";
+import type { WireCount } from "../lib/wire.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT, type RowContext } from "../rows/row.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -31,6 +30,7 @@ import type { RoundTrip } from "../workloads/redis-round-trip.ts";
 import type { UpgradesOptions, UpgradesResult } from "../workloads/upgrades.ts";
 import { resultLines, spawnClient } from "./client.ts";
 import { type Budget, rotate } from "./clock.ts";
+import { type UpgradeAwaitRun, upgradeAfter, wireCheck } from "./state-probes.ts";
 
 /** Limits on, and high enough that no set-up of the run is refused. */
 const PER_IP = 10_000;
@@ -63,7 +63,7 @@ export interface StateRun {
   /** Over the concurrent part: CPU seconds (user + system) per established session, µs. */
   proxyCpuUsPerSession: number;
   redisCpuUsPerSession: number;
-  /** Redis commands over both parts, releases included (waited for), the harness's own left out. */
+  /** Redis commands over all three parts, releases included (waited for), the harness's own left out. */
   commands: CommandStats;
   /**
    * Socket reads and writes of Redis over the same time, the harness's own left out: fewer reads
@@ -85,12 +85,7 @@ export interface StateRun {
   warnings: { warmup: string[]; measured: string[] };
 }
 
-export interface UpgradeAwaitRun extends UpgradesResult {
-  /** The server's CPU per upgrade (warm-up included), µs. */
-  serverCpuUs: number;
-}
-
-interface StateRow {
+export interface StateRow {
   id: string;
   label: string;
   command: string[];
@@ -153,7 +148,7 @@ export function loadAverage(): number {
   }
 }
 
-const cpuSeconds = (pid: number): number => {
+export const cpuSeconds = (pid: number): number => {
   const { user, system } = treeCpu(pid);
   return user + system;
 };
@@ -300,93 +295,6 @@ async function oneRun(
   } finally {
     for (const c of clients) await c.stop(1000);
     await proc.stop();
-  }
-}
-
-/** servers/upgrade-await.ts with one kind of wait, timed by a client process. */
-async function upgradeAfter(
-  wait: UpgradeWait,
-  redis: BenchRedis,
-  config: StateConfig,
-): Promise<UpgradeAwaitRun> {
-  const server = spawnTracked(`upgrade-await ${wait}`, [
-    BUN,
-    "run",
-    `${ROOT}bench/servers/upgrade-await.ts`,
-    wait,
-    redis.url,
-  ]);
-  let client: Tracked | undefined;
-  try {
-    const ready = await server.waitForLine((l) => l.startsWith("{"), 10_000);
-    const { port } = JSON.parse(ready) as { port: number };
-    const upgrades = {
-      url: `ws://127.0.0.1:${port}/`,
-      warmup: config.warmup,
-      sequential: config.sequential,
-      concurrent: config.sessions,
-      concurrency: config.concurrency,
-    };
-    const cpuBefore = cpuSeconds(server.pid);
-    client = spawnClient({ kind: "upgrades", upgrades });
-    await client.waitForLine((l) => l.startsWith("RESULT "), 60_000);
-    const cpu = cpuSeconds(server.pid) - cpuBefore;
-    const result = resultLines(client.output())[0] as unknown as UpgradesResult;
-    const total = upgrades.warmup + upgrades.sequential + upgrades.concurrent;
-    return { ...result, serverCpuUs: (cpu * 1e6) / total };
-  } finally {
-    await client?.stop(1000);
-    await server.stop(1000);
-  }
-}
-
-/**
- * The row's proxy under `strace -f`, upgraded one at a time: what it wrote to Redis and read from
- * it between each request and its 101.
- */
-async function wireCheck(
-  row: StateRow,
-  redis: BenchRedis,
-  config: StateConfig,
-): Promise<WireCount> {
-  const dir = mkdtempSync(join(tmpdir(), "socket2web-bench-wire-"));
-  const file = join(dir, "strace.txt");
-  const limits = [
-    "--max-connections-per-ip",
-    String(config.perIp),
-    "--rate-limit",
-    String(config.rate),
-  ];
-  const syscalls = "trace=sendto,sendmsg,write,writev,recvfrom,recvmsg,read";
-  const { proc, port } = await startListening(
-    `${row.id} (strace)`,
-    (p) => [
-      ...["strace", "-f", "-qq", "-s", "48", "-e", syscalls, "-o", file],
-      ...row.command,
-      ...socket2webArgs(p),
-      ...limits,
-      ...["--state", redis.url],
-    ],
-    { readyText: "listening on", cwd: ROOT },
-  );
-  let client: Tracked | undefined;
-  try {
-    const upgrades = {
-      url: `ws://127.0.0.1:${port}/`,
-      warmup: 100,
-      sequential: config.sequential,
-      concurrent: 0,
-      concurrency: 1,
-    };
-    client = spawnClient({ kind: "upgrades", upgrades });
-    await client.waitForLine((l) => l.startsWith("RESULT "), 60_000);
-    await client.stop(1000);
-    await proc.stop();
-    return countWire(readFileSync(file, "utf8"));
-  } finally {
-    await client?.stop(1000);
-    await proc.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -1,12 +1,8 @@
 // docs/benchmarks/state.md: the state phase's medians, the Redis commands per session, the round
 // trip alone, and where the added time goes, each figure from the same run.
 import { median } from "../lib/stats.ts";
-import {
-  medianOf,
-  type StateResults,
-  type StateRun,
-  type UpgradeAwaitRun,
-} from "../phases/state.ts";
+import { medianOf, type StateResults, type StateRun } from "../phases/state.ts";
+import type { UpgradeAwaitRun } from "../phases/state-probes.ts";
 import { UPGRADE_WAITS } from "../servers/upgrade-await.ts";
 import type { RoundTrip } from "../workloads/redis-round-trip.ts";
 
@@ -297,8 +293,8 @@ export function stateReport(results: StateResults): string[] {
       "",
       "### Redis commands per session (`INFO commandstats`)",
       "",
-      "Counted over both measured parts of every `--state redis` run (source and binary), divided by",
-      "the sessions set up, after waiting for the releases that follow each close; the harness's own",
+      "Counted over the three measured parts of every `--state redis` run (source and binary),",
+      "divided by the sessions set up, after waiting for the releases that follow each close; the harness's own",
       "commands are left out. Redis counts the commands a script runs as well as the script, so only",
       "the rows marked *sent by the proxy* are round trips. Admissions are the `TIME` calls (once per",
       "admission script); releases are the other `EVAL`s.",
