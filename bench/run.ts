@@ -5,7 +5,9 @@
 //   --rows=a,b       only these rows (ids: direct, socat, websockify, wisp-js, ws-ceiling,
 //                    lean-relay, socket2web, socket2web-tls, socket2web-url, socket2web-route,
 //                    socket2web-bin; opt-in: forward, socks, socks-mux)
-//   --phases=a,b     only these phases (stream, sessions, startup, wisp, wispmark)
+//   --phases=a,b     only these phases (stream, sessions, startup, wisp, wispmark; opt-in:
+//                    state, `--state redis` vs limits in process, needs redis-server)
+//   --state-repeats=N, --state-sessions=N   the state phase's repeats and set-ups per run
 //   --wispmark-seconds=N, --wispmark-repeats=N, --wispmark-servers=a,b   the WispMark phase's
 //                    window, repeats and servers (socket2web, socket2web-bin, wisp-js, and
 //                    socket2web-base: BENCH_WISPMARK_BASE_ENTRY=other/src/main.ts);
@@ -20,13 +22,15 @@ import { installCleanup, spawnTracked, stopAll } from "./lib/procs.ts";
 import { Budget } from "./phases/clock.ts";
 import { sessionsPhase } from "./phases/sessions.ts";
 import { startupPhase } from "./phases/startup.ts";
+import { statePhase } from "./phases/state.ts";
 import { streamPhase } from "./phases/stream.ts";
 import { wispPhase, wispReport } from "./phases/wisp.ts";
 import { wispmarkPhase, wispmarkReport } from "./phases/wispmark.ts";
 import { latencySvg, memorySvg, throughputSvg } from "./report/charts.ts";
 import { consoleSummary } from "./report/console.ts";
-import { describeMachine } from "./report/machine.ts";
+import { describeMachine, describeSocket2web } from "./report/machine.ts";
 import { renderReport } from "./report/markdown.ts";
+import { stateReport } from "./report/state.ts";
 import { summarize } from "./report/summary.ts";
 import { checkTargets, fdBoundOf, leanTargets } from "./report/targets.ts";
 import type { Results } from "./results.ts";
@@ -178,6 +182,29 @@ async function main(): Promise<void> {
       writeFileSync(`${outDir}/wispmark.json`, `${JSON.stringify(wispmark, null, 2)}\n`);
       for (const line of lines.filter((l) => l.startsWith("|"))) log(line);
     }
+    if (phases.has("state")) {
+      log("state: socket2web with --state redis vs limits in process, a redis-server on loopback");
+      const state = await statePhase(
+        {
+          quick,
+          ...numberFlag("state-repeats", "repeats"),
+          ...numberFlag("state-sessions", "sessions"),
+        },
+        ctx,
+        {
+          nproc: machine.nproc,
+          cpuModel: machine.cpuModel,
+          bun: machine.bun,
+          socket2web: describeSocket2web(),
+        },
+        budget,
+        log,
+      );
+      const lines = stateReport(state);
+      writeFileSync(`${outDir}/state.md`, `${lines.join("\n")}\n`);
+      writeFileSync(`${outDir}/state.json`, `${JSON.stringify(state, null, 2)}\n`);
+      log(`wrote ${outDir}/state.md, state.json`);
+    }
     if (phases.has("sessions")) {
       log(`sessions ${config.sessions.counts.join(", ")} (${config.sessions.repeats} repeats)`);
       await sessionsPhase(runnable, ctx, config, budget, results, log);
@@ -202,8 +229,8 @@ async function main(): Promise<void> {
       writeFileSync(`${outDir}/wisp.json`, `${JSON.stringify(results.wisp, null, 2)}\n`);
       for (const line of wispLines.filter((l) => l.startsWith("|"))) log(line);
     }
-    // A run of the Wisp phases alone leaves the main report of the last full run as it is.
-    if ([...phases].some((phase) => phase !== "wisp" && phase !== "wispmark"))
+    // A run of the phases with reports of their own alone leaves the main report as it is.
+    if ([...phases].some((phase) => !["wisp", "wispmark", "state"].includes(phase)))
       writeMainReport(results, outDir, machine);
     else if (results.wisp) log(`wrote ${outDir}/wisp.md, wisp.json`);
     if (phases.has("wispmark")) log(`wrote ${outDir}/wispmark.md, wispmark.json`);

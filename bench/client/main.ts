@@ -3,8 +3,13 @@
 //   stream:   throughput (echo, upload, download) then latency, one connection each.
 //   sessions: opens N sessions, prints RESULT, waits for "close" on stdin, closes them,
 //             prints `CLOSED <n>`.
+//   churn:    session set-ups closed at once, at each given concurrency (one RESULT each).
+//   upgrades: bare WebSocket upgrades, one at a time then concurrent (one RESULT).
+//   redis-rtt: Redis round trips from Bun's RedisClient, one command at a time (one RESULT).
 
+import { type ChurnOptions, runChurn } from "../workloads/churn.ts";
 import { type LatencyOptions, runLatency } from "../workloads/latency.ts";
+import { type RoundTripOptions, runRedisRoundTrips } from "../workloads/redis-round-trip.ts";
 import { closeSessions, openSessions, type SessionsOptions } from "../workloads/sessions.ts";
 import { runSetup, type SetupOptions } from "../workloads/setup.ts";
 import {
@@ -12,6 +17,7 @@ import {
   type ThroughputMode,
   type ThroughputOptions,
 } from "../workloads/throughput.ts";
+import { runUpgrades, type UpgradesOptions } from "../workloads/upgrades.ts";
 import { dial } from "./dial.ts";
 import type { Endpoint } from "./endpoint.ts";
 
@@ -26,7 +32,10 @@ export type ClientJob =
       setup?: SetupOptions | null;
       connectTimeoutMs: number;
     }
-  | { kind: "sessions"; endpoint: Endpoint; sessions: SessionsOptions };
+  | { kind: "sessions"; endpoint: Endpoint; sessions: SessionsOptions }
+  | { kind: "churn"; endpoint: Endpoint; churn: ChurnOptions[] }
+  | { kind: "redis-rtt"; roundTrips: RoundTripOptions }
+  | { kind: "upgrades"; upgrades: UpgradesOptions };
 
 function emit(value: unknown): void {
   console.log(`RESULT ${JSON.stringify(value)}`);
@@ -89,5 +98,12 @@ async function sessions(job: Extract<ClientJob, { kind: "sessions" }>): Promise<
 const job = JSON.parse(process.argv[2] ?? "{}") as ClientJob;
 if (job.kind === "stream") await stream(job);
 else if (job.kind === "sessions") await sessions(job);
-else throw new Error(`unknown job ${process.argv[2]}`);
+else if (job.kind === "churn") {
+  for (const options of job.churn)
+    emit({ workload: "churn", ...(await runChurn(job.endpoint, options)) });
+} else if (job.kind === "redis-rtt") {
+  emit({ workload: "redis-rtt", roundTrips: await runRedisRoundTrips(job.roundTrips) });
+} else if (job.kind === "upgrades") {
+  emit({ workload: "upgrades", ...(await runUpgrades(job.upgrades)) });
+} else throw new Error(`unknown job ${process.argv[2]}`);
 process.exit(0);
