@@ -14,7 +14,7 @@ async function serve(variant: UpgradeWait, redisUrl: string): Promise<void> {
   await redis.connect();
   const instance = `upgrade-await-${process.pid}`;
   const conn = "upgrade-await:conn:127.0.0.1";
-  // The arguments src/state/redis-limits.ts sends, limits high enough to refuse nothing.
+  // The arguments src/state/redis-counts.ts sends, limits high enough to refuse nothing.
   const admit = [ADMIT_SCRIPT, "2", conn, "upgrade-await:rate:127.0.0.1", instance];
   admit.push("100000", "100000", "100000", "1", "upgrade-await:alive:", "45000", "1000");
   const wait: Record<UpgradeWait, () => Promise<unknown> | undefined> = {

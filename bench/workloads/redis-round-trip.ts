@@ -1,5 +1,5 @@
 // The Redis round trip as Socket2Web's own client sees it, at idle: Bun's RedisClient in a process
-// of its own, one command at a time (PING; the admission script by EVAL as src/state/redis-limits.ts
+// of its own, one command at a time (PING; the admission script by EVAL as src/state/redis-counts.ts
 // sends it, body and all; the release script; the admission script by EVALSHA), each timed from
 // send to answer, beside what Redis says its own execution took (INFO commandstats).
 import { RedisClient } from "bun";
@@ -41,7 +41,7 @@ export async function runRedisRoundTrips(options: RoundTripOptions): Promise<Rou
   await redis.connect();
   const stats = async (): Promise<CommandStats> =>
     parseCommandStats(String(await redis.send("INFO", ["commandstats"])));
-  // The arguments src/state/redis-limits.ts sends for one admission, on keys of the probe's own.
+  // The arguments src/state/redis-counts.ts sends for one admission, on keys of the probe's own.
   const admitArgs = [
     "2",
     "bench-rtt:conn:127.0.0.1",

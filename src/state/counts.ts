@@ -62,6 +62,8 @@ export interface LocalCounts {
   /** Gives one slot back; false when the key held none. */
   remove(key: string): boolean;
   held(key: string): number;
+  /** Keys with slots held. */
+  size(): number;
   /** Every key with slots held, for handing to a store. */
   entries(): IterableIterator<[string, number]>;
 }
@@ -101,6 +103,7 @@ export function localCountsState(): LocalCounts {
       return true;
     },
     held: (key) => held.get(key) ?? 0,
+    size: () => held.size,
     entries: () => held.entries(),
   };
 }

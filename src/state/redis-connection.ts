@@ -24,8 +24,8 @@ export interface RedisConnection {
   current(): RedisClient | undefined;
   /** Resolves once the first connection is up (never rejects: it keeps trying). */
   readonly firstUp: Promise<void>;
-  /** Rejects when `promise` takes longer than COMMAND_TIMEOUT_MS. */
-  timed<T>(promise: Promise<T>): Promise<T>;
+  /** Rejects when `promise` takes longer than `ms` (default COMMAND_TIMEOUT_MS). */
+  timed<T>(promise: Promise<T>, ms?: number): Promise<T>;
   /** Drops the current connection (a command timed out); a new one is tried with backoff. */
   drop(): void;
   close(): void;
@@ -45,12 +45,17 @@ export function redisConnection(options: RedisConnectionOptions): RedisConnectio
   let timer: ReturnType<typeof setTimeout> | undefined;
   const firstUp = Promise.withResolvers<void>();
 
-  const timed = <T>(promise: Promise<T>): Promise<T> => {
+  const timed = <T>(promise: Promise<T>, ms = COMMAND_TIMEOUT_MS): Promise<T> => {
     let guard: ReturnType<typeof setTimeout> | undefined;
     return Promise.race([
       promise,
       new Promise<never>((_, reject) => {
-        guard = setTimeout(() => reject(new Error("no answer in time")), COMMAND_TIMEOUT_MS);
+        guard = setTimeout(() => {
+          // Timers run before sockets are read: after a stall of this process's own event loop
+          // (GC, CPU starvation) the answer may be waiting in the socket. One more turn reads it
+          // first, so only Redis's silence counts as Redis gone.
+          guard = setTimeout(() => reject(new Error("no answer in time")), 0);
+        }, ms);
       }),
     ]).finally(() => clearTimeout(guard));
   };

@@ -7,7 +7,7 @@ import {
   type LimitsMode,
   localCountsState,
 } from "./counts.ts";
-import { redisConnection } from "./redis-connection.ts";
+import { COMMAND_TIMEOUT_MS, redisConnection } from "./redis-connection.ts";
 import { ADMIT_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
 /** What the store needs besides the limits. */
@@ -30,6 +30,9 @@ export interface RedisCountsOptions {
 }
 
 const ANSWERS: Record<number, CountVerdict> = { 0: "ok", 1: "rate_limit", 2: "full" };
+
+/** How long the resync after a (re)connection may take, for `keys` keys held. */
+export const resyncBoundMs = (keys: number): number => COMMAND_TIMEOUT_MS + Math.ceil(keys / 10);
 
 /**
  * Slots and rate tokens counted across every instance sharing one Redis, in one round trip per
@@ -84,7 +87,10 @@ export function redisCounts(options: RedisCountsOptions): Counts & { connected()
   const connection = redisConnection({
     url: options.url,
     ca: options.ca,
-    prepare: (redis) => connection.timed(renew(redis)),
+    // A resync writes every key this instance holds: its bound grows with them (pipelined, 5–12 µs
+    // a key on a loaded 2-core host; 100 µs allowed), so a busy instance is not kept from the
+    // fleet by its own size.
+    prepare: (redis) => connection.timed(renew(redis), resyncBoundMs(own.size())),
     up() {
       clearInterval(renewTimer);
       renewTimer = setInterval(
