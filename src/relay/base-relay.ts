@@ -46,7 +46,8 @@ interface TargetQueue {
 export abstract class BaseRelay {
   bytesFromClient = 0;
   bytesFromTarget = 0;
-  lastActivity = Date.now();
+  /** When a byte last moved (kept only with `trackActivity`). */
+  private lastMoved = Date.now();
 
   protected readonly client: ClientSide;
   protected readonly limits: FlowLimits;
@@ -75,6 +76,15 @@ export abstract class BaseRelay {
     this.observer = observer ?? NO_OBSERVER;
     this.limits = limits;
     this.trackActivity = trackActivity;
+  }
+
+  /**
+   * When the session was last active: a byte moved, or now while a bandwidth limit holds a side
+   * back (the session has bytes to move; its limit, not its client, keeps them waiting).
+   */
+  get lastActivity(): number {
+    const held = this.waits.up.timer !== undefined || this.waits.down.timer !== undefined;
+    return held ? Date.now() : this.lastMoved;
   }
 
   get pendingToTarget(): number {
@@ -123,13 +133,13 @@ export abstract class BaseRelay {
 
   protected countFromClient(bytes: number): void {
     this.bytesFromClient += bytes;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    if (this.trackActivity) this.lastMoved = Date.now();
     this.charge("up", bytes);
   }
 
   protected countFromTarget(bytes: number): void {
     this.bytesFromTarget += bytes;
-    if (this.trackActivity) this.lastActivity = Date.now();
+    if (this.trackActivity) this.lastMoved = Date.now();
     this.charge("down", bytes);
   }
 
@@ -183,6 +193,8 @@ export abstract class BaseRelay {
         return;
       }
       waiting.timer = undefined;
+      // The quiet period starts when the limit lets the side go, not when its last bytes came.
+      if (this.trackActivity) this.lastMoved = Date.now();
       gate.hold("bandwidth", false);
     };
     waiting.timer = setTimeout(lift, Math.ceil(ms));

@@ -302,6 +302,25 @@ describe("StreamRelay", () => {
       expect(other.isPaused()).toBe(true);
     });
 
+    test("a session its limit holds back is active, not idle: the idle timeout does not count the wait", async () => {
+      const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
+      const client = recordingClient(() => false);
+      const relay = new StreamRelay({ client: client.side, limits, trackActivity: true });
+      relay.attach(target.connection);
+      relay.limit({ up: [frozenLimit(10_000)], down: [] });
+      relay.fromClient(new Uint8Array(1000)); // 100 ms owed
+      const moved = Date.now();
+      await Bun.sleep(30);
+      expect(client.isPaused()).toBe(true);
+      expect(relay.lastActivity).toBeGreaterThanOrEqual(moved + 25);
+      await until(() => !client.isPaused());
+      // The wait is over and nothing moves: quiet from the end of the wait on.
+      const after = relay.lastActivity;
+      expect(after).toBeGreaterThanOrEqual(moved + 90);
+      await Bun.sleep(20);
+      expect(relay.lastActivity).toBe(after);
+    });
+
     test("bytes read before the limits were known count against them", () => {
       const target = scriptedTarget(() => Number.MAX_SAFE_INTEGER);
       const client = recordingClient(() => false);
