@@ -147,63 +147,75 @@ describe.skipIf(missing.length > 0)("--state: limits shared by a fleet through R
   }, 45_000);
 });
 
-describe.skipIf(missing.length > 0)(
-  "--state with --ticket-single-use: a ticket once per fleet",
-  () => {
-    const SECRET = "a-ticket-secret-of-at-least-32-bytes!!";
-    let dir: string;
-    let shared: RunningRedis;
-    let echo: TcpTarget;
-    const fleet: RunningProxy[] = [];
-    beforeAll(async () => {
-      dir = tempDir();
-      echo = startTcpTarget("echo");
-      shared = await startRedis();
-      const secretFile = join(dir, "secret");
-      writeFileSync(secretFile, SECRET, { mode: 0o600 });
-      const args = [
-        "--state",
-        `redis://127.0.0.1:${shared.port}`,
-        "--ticket-secret-file",
-        secretFile,
-        "--ticket-single-use",
-      ];
-      fleet.push(await startProxy(args));
-      fleet.push(await startProxy([...args, "--workers", "2"]));
-      for (const proxy of fleet) await proxy.waitForOutput(CONNECTED);
-    }, 30_000);
-    afterAll(async () => {
-      for (const proxy of fleet) await proxy.stop("SIGKILL");
-      await shared?.stop();
-      echo?.stop();
-      removeTempDir(dir);
-    });
+const SECRET = "a-ticket-secret-of-at-least-32-bytes!!";
 
-    const ticket = (jti: string) =>
-      new SignJWT({ jti })
+/**
+ * Two proxies (one with two workers) sharing a Redis of their own, verifying tickets signed with
+ * SECRET; `more` adds arguments, given the fixture's directory.
+ */
+function ticketFleet(more: (dir: string) => string[]) {
+  const fixture = {
+    dir: "",
+    shared: undefined as unknown as RunningRedis,
+    echo: undefined as unknown as TcpTarget,
+    fleet: [] as RunningProxy[],
+    ticket: (claims: Record<string, string>) =>
+      new SignJWT(claims)
         .setProtectedHeader({ alg: "HS256" })
         .setExpirationTime("5m")
-        .sign(new TextEncoder().encode(SECRET));
-
+        .sign(new TextEncoder().encode(SECRET)),
     /** The status a handshake carrying `token` gets. */
-    async function statusWith(proxy: RunningProxy, token: string) {
+    async statusWith(proxy: RunningProxy, token: string) {
       const client = await openClient(proxy.url);
       await client.nextJson();
       client.send(
         JSON.stringify({
           protocol: "tcp",
           target_ip: "127.0.0.1",
-          target_port: echo.port,
+          target_port: fixture.echo.port,
           token,
         }),
       );
       const status = await client.nextJson();
       client.close();
       return status;
-    }
+    },
+  };
+  beforeAll(async () => {
+    fixture.dir = tempDir();
+    fixture.echo = startTcpTarget("echo");
+    fixture.shared = await startRedis();
+    const secretFile = join(fixture.dir, "secret");
+    writeFileSync(secretFile, SECRET, { mode: 0o600 });
+    const args = [
+      "--state",
+      `redis://127.0.0.1:${fixture.shared.port}`,
+      "--ticket-secret-file",
+      secretFile,
+      ...more(fixture.dir),
+    ];
+    fixture.fleet.push(await startProxy(args));
+    fixture.fleet.push(await startProxy([...args, "--workers", "2"]));
+    for (const proxy of fixture.fleet) await proxy.waitForOutput(CONNECTED);
+  }, 30_000);
+  afterAll(async () => {
+    for (const proxy of fixture.fleet) await proxy.stop("SIGKILL");
+    await fixture.shared?.stop();
+    fixture.echo?.stop();
+    removeTempDir(fixture.dir);
+  });
+  return fixture;
+}
+
+describe.skipIf(missing.length > 0)(
+  "--state with --ticket-single-use: a ticket once per fleet",
+  () => {
+    const tickets = ticketFleet(() => ["--ticket-single-use"]);
+    const ticket = (jti: string) => tickets.ticket({ jti });
+    const statusWith = tickets.statusWith;
 
     test("used on one instance, refused on the others (and on the first again)", async () => {
-      const [one, two] = fleet as [RunningProxy, RunningProxy];
+      const [one, two] = tickets.fleet as [RunningProxy, RunningProxy];
       const used = await ticket("jti-once-1");
       expect(await statusWith(one, used)).toMatchObject({ status: "connected" });
       for (const proxy of [two, two, one]) {
@@ -219,13 +231,13 @@ describe.skipIf(missing.length > 0)(
     }, 30_000);
 
     test("Redis gone: single-use tickets are refused, never accepted twice; back: accepted again", async () => {
-      const [one] = fleet as [RunningProxy, RunningProxy];
-      const port = shared.port;
-      await shared.stop();
+      const [one] = tickets.fleet as [RunningProxy, RunningProxy];
+      const port = tickets.shared.port;
+      await tickets.shared.stop();
       await one.waitForOutput("single-use tickets are refused until it is back", 10_000);
       const status = await statusWith(one, await ticket("jti-while-down"));
       expect(status).toMatchObject({ status: "error", error: "unauthorized" });
-      shared = await startRedis({ port });
+      tickets.shared = await startRedis({ port });
       await one.waitForOutput("single-use tickets are checked in Redis again", 15_000);
       expect(await statusWith(one, await ticket("jti-after"))).toMatchObject({
         status: "connected",
@@ -237,61 +249,20 @@ describe.skipIf(missing.length > 0)(
 describe.skipIf(missing.length > 0)(
   "--state with an access rule's single_use_tickets: its tickets once per fleet, others reusable",
   () => {
-    const SECRET = "a-ticket-secret-of-at-least-32-bytes!!";
-    let dir: string;
-    let shared: RunningRedis;
-    let echo: TcpTarget;
-    const fleet: RunningProxy[] = [];
-    beforeAll(async () => {
-      dir = tempDir();
-      echo = startTcpTarget("echo");
-      shared = await startRedis();
-      const secretFile = join(dir, "secret");
-      writeFileSync(secretFile, SECRET, { mode: 0o600 });
+    // With --state, several workers may keep the key: Redis remembers for all of them.
+    const tickets = ticketFleet((dir) => {
       const access = join(dir, "access.toml");
       writeFileSync(
         access,
         '[[rule]]\nprincipals = ["kiosk-*"]\nsingle_use_tickets = true\n\n[default]\nsingle_use_tickets = false\n',
       );
-      const args = [
-        "--state",
-        `redis://127.0.0.1:${shared.port}`,
-        "--ticket-secret-file",
-        secretFile,
-        "--access",
-        access,
-      ];
-      // With --state, several workers may keep the key: Redis remembers for all of them.
-      fleet.push(await startProxy(args));
-      fleet.push(await startProxy([...args, "--workers", "2"]));
-      for (const proxy of fleet) await proxy.waitForOutput(CONNECTED);
-    }, 30_000);
-    afterAll(async () => {
-      for (const proxy of fleet) await proxy.stop("SIGKILL");
-      await shared?.stop();
-      echo?.stop();
-      removeTempDir(dir);
+      return ["--access", access];
     });
-
-    const ticket = (sub: string, jti: string) =>
-      new SignJWT({ sub, jti })
-        .setProtectedHeader({ alg: "HS256" })
-        .setExpirationTime("5m")
-        .sign(new TextEncoder().encode(SECRET));
-
-    async function statusWith(proxy: RunningProxy, token: string) {
-      const client = await openClient(proxy.url);
-      await client.nextJson();
-      client.send(
-        JSON.stringify({ protocol: "tcp", target_ip: "127.0.0.1", target_port: echo.port, token }),
-      );
-      const status = await client.nextJson();
-      client.close();
-      return status;
-    }
+    const ticket = (sub: string, jti: string) => tickets.ticket({ sub, jti });
+    const statusWith = tickets.statusWith;
 
     test("a kiosk's ticket used on one instance is refused on the others; a staff ticket works on all", async () => {
-      const [one, two] = fleet as [RunningProxy, RunningProxy];
+      const [one, two] = tickets.fleet as [RunningProxy, RunningProxy];
       const kiosk = await ticket("kiosk-7", "fleet-kiosk-1");
       expect(await statusWith(one, kiosk)).toMatchObject({ status: "connected" });
       for (const proxy of [two, two, one]) {
