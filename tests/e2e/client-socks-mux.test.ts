@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { type RunningForward, runWithInput, startForward } from "../helpers/client-cli.ts";
+import { type RunningForward, startForward } from "../helpers/client-cli.ts";
+import { curlPath, runCurl } from "../helpers/curl.ts";
 import { type RunningProxy, startProxy } from "../helpers/proxy.ts";
-import { socksNetcatMissing, sshdMissing, sshThroughSocks, startSshd } from "../helpers/sshd.ts";
+import { testSshThroughSocks } from "../helpers/sshd.ts";
 import { eventually } from "../helpers/streams.ts";
 import { removeTempDir, tempDir } from "../helpers/tls-cert.ts";
 
@@ -26,7 +27,6 @@ function body(index: number): Uint8Array {
 }
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
-const curlPath = Bun.which("curl");
 
 let proxy: RunningProxy;
 let web: ReturnType<typeof Bun.serve>;
@@ -68,37 +68,10 @@ afterAll(async () => {
   web?.stop(true);
 });
 
-async function curl(...args: string[]) {
-  const result = await runWithInput(
-    [curlPath as string, "-sS", "--max-time", "20", ...args],
-    null,
-    25_000,
-  );
-  return { ...result, text: new TextDecoder().decode(result.stdout) };
-}
+const curl = (...args: string[]) => runCurl(20, ...args);
 
 describe.skipIf(curlPath === null)("socket2web socks --mux", () => {
-  const sshSkip = sshdMissing() ?? socksNetcatMissing();
-  if (sshSkip) console.log(`skipping the ssh test: ${sshSkip}`);
-  test.skipIf(sshSkip !== undefined)(
-    "ssh, with OpenBSD netcat's SOCKS5 client as its ProxyCommand, runs a command on a loopback sshd",
-    async () => {
-      const sshd = await startSshd();
-      try {
-        const result = await runWithInput(
-          sshThroughSocks(sshd, socks.port, "echo hello from sshd"),
-          null,
-          20_000,
-        );
-        expect(result.stderr).toBe("");
-        expect(new TextDecoder().decode(result.stdout)).toBe("hello from sshd\n");
-        expect(result.exitCode).toBe(0);
-      } finally {
-        await sshd.stop();
-      }
-    },
-    30_000,
-  );
+  testSshThroughSocks(() => socks.port);
   test(`${DOWNLOADS} concurrent curl downloads ride one Wisp connection, every byte checked; the policy refuses one target meanwhile`, async () => {
     const through = `127.0.0.1:${socks.port}`;
     const dir = tempDir("socks-mux-");

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { launchChromium } from "../helpers/browser.ts";
-import { type RunningForward, runWithInput, startForward } from "../helpers/client-cli.ts";
+import { type RunningForward, startForward } from "../helpers/client-cli.ts";
+import { curlPath, runCurl } from "../helpers/curl.ts";
 import { useProxyAndEcho } from "../helpers/fixtures.ts";
-import { socksNetcatMissing, sshdMissing, sshThroughSocks, startSshd } from "../helpers/sshd.ts";
+import { testSshThroughSocks } from "../helpers/sshd.ts";
 import { eventually } from "../helpers/streams.ts";
 import {
   makeCertificate,
@@ -50,39 +51,10 @@ afterAll(async () => {
   removeTempDir(dir);
 });
 
-const curlPath = Bun.which("curl");
-
-async function curl(...args: string[]) {
-  const result = await runWithInput(
-    [curlPath as string, "-sS", "--max-time", "10", ...args],
-    null,
-    15_000,
-  );
-  return { ...result, body: new TextDecoder().decode(result.stdout) };
-}
+const curl = (...args: string[]) => runCurl(10, ...args);
 
 describe.skipIf(curlPath === null)("socket2web socks with real programs", () => {
-  const sshSkip = sshdMissing() ?? socksNetcatMissing();
-  if (sshSkip) console.log(`skipping the ssh test: ${sshSkip}`);
-  test.skipIf(sshSkip !== undefined)(
-    "ssh, with OpenBSD netcat's SOCKS5 client as its ProxyCommand, runs a command on a loopback sshd",
-    async () => {
-      const sshd = await startSshd();
-      try {
-        const result = await runWithInput(
-          sshThroughSocks(sshd, socks.port, "echo hello from sshd"),
-          null,
-          20_000,
-        );
-        expect(result.stderr).toBe("");
-        expect(new TextDecoder().decode(result.stdout)).toBe("hello from sshd\n");
-        expect(result.exitCode).toBe(0);
-      } finally {
-        await sshd.stop();
-      }
-    },
-    30_000,
-  );
+  testSshThroughSocks(() => socks.port);
   test("SOCKS5 with the name resolved by the server, SOCKS5 with an address, HTTP CONNECT and a plain HTTP proxy request", async () => {
     const proxy = `127.0.0.1:${socks.port}`;
     const runs = await Promise.all([

@@ -1,5 +1,7 @@
+import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runWithInput } from "./client-cli.ts";
 import { freePort } from "./ports.ts";
 import { removeTempDir, tempDir } from "./tls-cert.ts";
 
@@ -120,4 +122,32 @@ export function sshThroughSocks(sshd: LoopbackSshd, socksPort: number, command: 
     `${sshd.user}@127.0.0.1`,
     command,
   ];
+}
+
+/**
+ * The test both SOCKS front ends pass: ssh, with OpenBSD netcat's SOCKS5 client as its
+ * ProxyCommand, runs a command on a loopback sshd through the SOCKS port `socksPort()` names.
+ */
+export function testSshThroughSocks(socksPort: () => number): void {
+  const skip = sshdMissing() ?? socksNetcatMissing();
+  if (skip) console.log(`skipping the ssh test: ${skip}`);
+  test.skipIf(skip !== undefined)(
+    "ssh, with OpenBSD netcat's SOCKS5 client as its ProxyCommand, runs a command on a loopback sshd",
+    async () => {
+      const sshd = await startSshd();
+      try {
+        const result = await runWithInput(
+          sshThroughSocks(sshd, socksPort(), "echo hello from sshd"),
+          null,
+          20_000,
+        );
+        expect(result.stderr).toBe("");
+        expect(new TextDecoder().decode(result.stdout)).toBe("hello from sshd\n");
+        expect(result.exitCode).toBe(0);
+      } finally {
+        await sshd.stop();
+      }
+    },
+    30_000,
+  );
 }
