@@ -47,6 +47,18 @@ function writeAccess(path: string, text: string): void {
 const outcome = (proxy: RunningProxy, credential: string, target = echo) =>
   echoOutcome(proxy.url, target.port, credential);
 
+/** The proxy verifying tickets with SECRET, under the access file `access`. */
+const startWithAccess = (access: string, ...more: string[]) =>
+  startProxy([
+    "--allow",
+    "127.0.0.1",
+    "--ticket-secret-file",
+    secretFile,
+    "--access",
+    access,
+    ...more,
+  ]);
+
 const unauthorized = (words: string) => `a valid credential is required: ${words} 4401`;
 
 describe("single_use_tickets in the access file", () => {
@@ -66,14 +78,7 @@ describe("single_use_tickets in the access file", () => {
         "",
       ].join("\n"),
     );
-    const proxy = await startProxy([
-      "--allow",
-      "127.0.0.1",
-      "--ticket-secret-file",
-      secretFile,
-      "--access",
-      access,
-    ]);
+    const proxy = await startWithAccess(access);
     try {
       const kiosk = await ticket({ sub: "kiosk-1", jti: "kiosk-ticket-1" });
       expect(await outcome(proxy, kiosk)).toBe("connected");
@@ -155,16 +160,7 @@ describe("single_use_tickets in the access file", () => {
     await tokensOnly.stop();
     // Added by a reload: each worker keeps its old rules, and says why.
     writeAccess(access, '[[rule]]\nprincipals = ["kiosk-*"]\n');
-    const proxy = await startProxy([
-      "--allow",
-      "127.0.0.1",
-      "--ticket-secret-file",
-      secretFile,
-      "--access",
-      access,
-      "--workers",
-      "2",
-    ]);
+    const proxy = await startWithAccess(access, "--workers", "2");
     try {
       await proxy.waitForOutput(
         (text) => (text.match(/\[worker \d\].*listening on/g) ?? []).length === 2,
@@ -200,14 +196,7 @@ describe("a claim rule decides a ticket principal's targets", () => {
         "",
       ].join("\n"),
     );
-    const proxy = await startProxy([
-      "--allow",
-      "127.0.0.1",
-      "--ticket-secret-file",
-      secretFile,
-      "--access",
-      access,
-    ]);
+    const proxy = await startWithAccess(access);
     try {
       const ops = await ticket({ sub: "alice", groups: ["dev", "ops"] });
       const dev = await ticket({ sub: "bob", groups: ["dev"] });
