@@ -144,6 +144,9 @@ export function fleetLink(options: FleetLinkOptions): FleetLink {
     async prepare(redis) {
       await subscriber.timed(redis.subscribe(control, (text) => received(String(text))));
       await subscriber.timed(redis.subscribe(replyTo(instance), (text) => received(String(text))));
+      // Revocations published while this subscription was down are in the store.
+      const store = publisher.current();
+      if (store) await publisher.timed(loadRevocations(store)).catch(() => undefined);
     },
     up() {
       if (!listening) logger.debug("state: listening for the fleet's questions");
