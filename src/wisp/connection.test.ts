@@ -16,7 +16,8 @@ class FakeSocket {
   buffered = 0;
   closed: { code?: number; reason?: string } | undefined;
   sendBinary(data: Uint8Array): number {
-    this.sent.push(decodePacket(data));
+    // A copy, as Bun's WebSocket keeps one: DATA packets share a reused buffer.
+    this.sent.push(decodePacket(data.slice()));
     return this.buffered > 0 ? -1 : data.byteLength;
   }
   getBufferedAmount(): number {

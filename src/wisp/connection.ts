@@ -35,6 +35,7 @@ import { type StreamLink, type StreamSession, WispStream } from "./stream.ts";
 
 /** What the connection needs of its WebSocket; Bun's ServerWebSocket has all of it. */
 export interface WispSocket {
+  /** Writes or copies `data` before it returns: the caller reuses the buffer (sharedEncoder). */
   sendBinary(data: Uint8Array): number;
   getBufferedAmount(): number;
   pause(): void;

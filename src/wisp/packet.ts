@@ -194,6 +194,44 @@ function packet(type: PacketType, streamId: number, payloadBytes: number): [Uint
   return [bytes, fields];
 }
 
+/**
+ * DATA packets built in one buffer that every call reuses, for a sender that is done with the
+ * packet when its send returns: Bun's WebSocket `sendBinary` writes what the socket takes and
+ * copies the rest into its own queue (encoder.test.ts proves it). No allocation per packet, and
+ * the copy lands in memory that is already mapped and hot: a fresh 50 KiB buffer per packet cost
+ * more in page faults than the copy itself (profiled, docs/benchmarks/ANALYSIS.md). Payloads larger
+ * than SCRATCH_MOST get a buffer of their own, so the scratch stays small.
+ */
+export class DataEncoder {
+  private scratch = Buffer.allocUnsafe(0);
+  private fields = view(this.scratch);
+
+  /** The packet, valid until the next call: send it at once, never keep it. */
+  encode(streamId: number, payload: Uint8Array): Uint8Array {
+    const size = HEADER_BYTES + payload.byteLength;
+    if (size > SCRATCH_MOST) return encodeData(streamId, payload);
+    if (this.scratch.byteLength < size) {
+      this.scratch = Buffer.allocUnsafe(Math.max(size, SCRATCH_MOST / 4));
+      this.fields = view(this.scratch);
+    }
+    this.fields.setUint8(0, PacketType.data);
+    this.fields.setUint32(1, streamId, true);
+    this.scratch.set(payload, HEADER_BYTES);
+    return this.scratch.subarray(0, size);
+  }
+}
+
+/**
+ * The largest packet DataEncoder builds in its scratch buffer; a process has one (sharedEncoder).
+ * Bun reads a socket up to 512 KiB at a time, and a busy target gives reads that large (most
+ * DATA packets of a full stream are 256–512 KiB, traced in docs/benchmarks/ANALYSIS.md): the
+ * scratch takes the largest packet the server reads of a client, so every target read fits.
+ */
+const SCRATCH_MOST = MAX_PACKET_BYTES;
+
+/** One encoder for the process: sends are synchronous, so streams of every connection share it. */
+export const sharedEncoder = new DataEncoder();
+
 /** One copy of the payload: a WebSocket message is one buffer. */
 export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
   const [bytes] = packet(PacketType.data, streamId, payload.byteLength);

@@ -7,7 +7,7 @@ import type { SessionClient } from "../session/client.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import type { StatusReporter } from "../session/status.ts";
 import { type CreditLimits, StreamCredit } from "./credit.ts";
-import { encodeClose, encodeContinue, encodeData, type StreamKind } from "./packet.ts";
+import { encodeClose, encodeContinue, type StreamKind, sharedEncoder } from "./packet.ts";
 
 /**
  * The credit window of a stream under a bandwidth limit, as time at its rate: small enough that
@@ -18,7 +18,10 @@ const LIMITED_WINDOW_SECONDS = 0.2;
 
 /** What a stream needs of its connection: the shared WebSocket and the stream table. */
 export interface StreamLink {
-  /** Bun's send status: bytes sent, or -1 when queued behind backpressure. */
+  /**
+   * Bun's send status: bytes sent, or -1 when queued behind backpressure. The packet is written or
+   * copied before this returns: DATA packets share one reused buffer (sharedEncoder).
+   */
   send(packet: Uint8Array): number;
   bufferedAmount(): number;
   /** The stream's client side has ended: it leaves the table (its session may still flush). */
@@ -186,7 +189,7 @@ export class WispStream implements SessionClient {
   }
 
   sendBinary(chunk: Uint8Array): number {
-    return this.gone ? chunk.byteLength : this.link.send(encodeData(this.id, chunk));
+    return this.gone ? chunk.byteLength : this.link.send(sharedEncoder.encode(this.id, chunk));
   }
 
   bufferedAmount(): number {
