@@ -89,6 +89,12 @@ export class WispStream implements SessionClient {
   private stallTimer: ReturnType<typeof setTimeout> | undefined;
   private targetPaused = false;
   /**
+   * A CONTINUE went out on this stream. Before one, the client's credit is the connection's
+   * initial one less what it sent, exactly what the server counts: nothing can stall it, so a
+   * short stream (most are) never sets the stall timer.
+   */
+  private granted = false;
+  /**
    * Bytes received from the client that the target has not taken, counted here rather than asked
    * of the session because they stay in memory after the client side ends, while they flush.
    */
@@ -219,13 +225,15 @@ export class WispStream implements SessionClient {
     this.credit.settle(this.pendingToTarget);
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
-    if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
-    else if (this.credit.held === 0) this.watchForStall();
+    if (grant !== undefined) {
+      this.granted = true;
+      this.link.send(encodeContinue(this.id, grant));
+    } else if (this.credit.held === 0 && this.granted) this.watchForStall();
   }
 
   /**
    * Nothing held, yet no grant is due: the client may still have credit, or may have lost it to a
-   * CONTINUE that replaced it (then it waits for ever). If no packet comes within STALL_MS, it is
+   * CONTINUE that replaced it (then it waits for ever; so only after a CONTINUE). If no packet comes within STALL_MS, it is
    * the latter: forget the credit it no longer has and grant afresh.
    */
   private watchForStall(): void {
