@@ -25,6 +25,8 @@ const shapes = (args.get("shapes") ?? "1,10").split(",");
 const entry = args.get("entry") ?? SOURCE_ENTRY;
 /** `--perf=DIR`: also `perf record` the server through the window, one file per shape. */
 const perfDir = args.get("perf");
+/** `--cpu-prof=DIR`: the server under `bun --cpu-prof`, its profile written there as it stops. */
+const cpuProfDir = args.get("cpu-prof");
 /** `--no-preload`: the server as it runs in the bench (for `--perf` without the tracing's cost). */
 const preload = !args.has("no-preload");
 const MIB = 1024 * 1024;
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
       (p) => [
         BUN,
         ...(preload ? ["--preload", `${ROOT}bench/profile/wisp-trace-preload.ts`] : []),
+        ...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []),
         entry,
         ...socket2webArgs(p),
         "--wisp",
