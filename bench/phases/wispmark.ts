@@ -54,7 +54,13 @@ interface Server {
   start(): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
 }
 
-function socket2web(id: string, label: string, command: string[], exists: string): Server {
+function socket2web(
+  id: string,
+  label: string,
+  command: string[],
+  exists: string,
+  env: Record<string, string> = {},
+): Server {
   return {
     id,
     label,
@@ -63,7 +69,7 @@ function socket2web(id: string, label: string, command: string[], exists: string
       const { proc, port } = await startListening(
         id,
         (p) => [...command, ...socket2webArgs(p), "--wisp", "/wisp/"],
-        { readyText: "listening on", cwd: ROOT },
+        { readyText: "listening on", cwd: ROOT, env },
       );
       return { url: `ws://127.0.0.1:${port}/wisp/`, pid: proc.pid, stop: () => proc.stop() };
     },
@@ -72,9 +78,23 @@ function socket2web(id: string, label: string, command: string[], exists: string
 
 const BASE_ENTRY = process.env.BENCH_WISPMARK_BASE_ENTRY;
 
+/**
+ * The allocator setting deploy/ ships (Dockerfile, systemd unit): freed memory is returned to the
+ * system after 1 s rather than mimalloc's 100 ms, so the buffers Bun allocates per WebSocket
+ * message and per socket read are reused instead of faulted in afresh (docs/operations.md).
+ */
+export const DEPLOYED_ENV = { MIMALLOC_PURGE_DELAY: "1000" };
+
 const SERVERS: Server[] = [
   socket2web("socket2web", "socket2web --wisp (source)", [BUN, "run", SOURCE_ENTRY], SOURCE_ENTRY),
   socket2web("socket2web-bin", "socket2web --wisp (binary)", [BINARY], BINARY),
+  socket2web(
+    "socket2web-deployed",
+    "socket2web --wisp (binary, MIMALLOC_PURGE_DELAY=1000 as deploy/ runs it)",
+    [BINARY],
+    BINARY,
+    DEPLOYED_ENV,
+  ),
   // An A/B beside the source row: another checkout's src/main.ts (for example the commit before).
   ...(BASE_ENTRY
     ? [

@@ -16,8 +16,8 @@ import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
 
 const args = new Map(
   process.argv.slice(2).map((arg) => {
-    const [key, value = ""] = arg.replace(/^--/, "").split("=");
-    return [key as string, value];
+    const [key = "", ...value] = arg.replace(/^--/, "").split("=");
+    return [key, value.join("=")];
   }),
 );
 const seconds = Number(args.get("seconds") ?? 5);
@@ -25,6 +25,13 @@ const shapes = (args.get("shapes") ?? "1,10").split(",");
 const entry = args.get("entry") ?? SOURCE_ENTRY;
 /** `--perf=DIR`: also `perf record` the server through the window, one file per shape. */
 const perfDir = args.get("perf");
+/** `--server-env=NAME=VALUE,…`: the server's environment gets these (allocator options, say). */
+const serverEnv = Object.fromEntries(
+  (args.get("server-env") ?? "")
+    .split(",")
+    .filter((pair) => pair.includes("="))
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 /** `--cpu-prof=DIR`: the server under `bun --cpu-prof`, its profile written there as it stops. */
 const cpuProfDir = args.get("cpu-prof");
 /** `--no-preload`: the server as it runs in the bench (for `--perf` without the tracing's cost). */
@@ -72,7 +79,7 @@ async function main(): Promise<void> {
       {
         readyText: "listening on",
         cwd: ROOT,
-        env: { WISP_TRACE_SRC: `${dirname(entry)}/` },
+        env: { WISP_TRACE_SRC: `${dirname(entry)}/`, ...serverEnv },
       },
     );
     const clients: Tracked[] = [];
