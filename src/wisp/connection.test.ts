@@ -161,6 +161,16 @@ describe("WispConnection", () => {
     expect(continues().at(-1)?.bufferRemaining).toBeGreaterThan(0);
   });
 
+  it("a stream that never had a CONTINUE keeps its initial credit: no grant when it goes quiet", async () => {
+    const { socket, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    // One packet of the 8 the initial CONTINUE allows; the target takes it at once.
+    connection.message(encodeData(1, Uint8Array.of(1)));
+    // An absence, so a wait: three times the stall timer's 50 ms, which must not have been set.
+    await Bun.sleep(150);
+    expect(socket.sent.filter((p) => p.type === "continue" && p.streamId === 1)).toEqual([]);
+  });
+
   it("the stream limit answers 0x49; a CLOSE frees the slot and ends only that session", () => {
     const { socket, sessions, connection } = setUp(1, open);
     for (let id = 1; id <= 5; id++) connection.message(encodeConnect(id, 1, 80, "127.0.0.1"));
