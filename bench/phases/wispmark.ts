@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { treeMemory } from "../lib/memory.ts";
 import { spawnTracked, type Tracked } from "../lib/procs.ts";
+import { DEPLOYED_ENV } from "../rows/deployed-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -59,7 +60,7 @@ function socket2web(
   label: string,
   command: string[],
   exists: string,
-  env: Record<string, string> = {},
+  env: Readonly<Record<string, string>> = {},
 ): Server {
   return {
     id,
@@ -77,13 +78,6 @@ function socket2web(
 }
 
 const BASE_ENTRY = process.env.BENCH_WISPMARK_BASE_ENTRY;
-
-/**
- * The allocator setting deploy/ ships (Dockerfile, systemd unit): freed memory is returned to the
- * system after 1 s rather than mimalloc's 100 ms, so the buffers Bun allocates per WebSocket
- * message and per socket read are reused instead of faulted in afresh (docs/operations.md).
- */
-export const DEPLOYED_ENV = { MIMALLOC_PURGE_DELAY: "1000" };
 
 const SERVERS: Server[] = [
   socket2web("socket2web", "socket2web --wisp (source)", [BUN, "run", SOURCE_ENTRY], SOURCE_ENTRY),
