@@ -7,6 +7,7 @@
 // is what bounds these rates (docs/benchmarks/ANALYSIS.md).
 import { readFileSync } from "node:fs";
 import { descendants, spawnTracked } from "../lib/procs.ts";
+import { DEPLOYED_ENV } from "../rows/deployed-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -45,13 +46,18 @@ interface WispServer {
 
 const MB = 1_000_000;
 
-const servers: WispServer[] = [
-  {
-    id: "socket2web",
-    label: "socket2web --wisp (source)",
+/** Socket2Web from source, in `env` (the deployed row: deploy/'s allocator setting). */
+function socket2webServer(
+  id: string,
+  label: string,
+  env: Readonly<Record<string, string>>,
+): WispServer {
+  return {
+    id,
+    label,
     async start() {
       const { proc, port } = await startListening(
-        "socket2web-wisp",
+        id,
         (p) => [
           BUN,
           "run",
@@ -62,11 +68,20 @@ const servers: WispServer[] = [
           "--wisp-max-streams",
           "1024",
         ],
-        { readyText: "listening on", cwd: ROOT },
+        { readyText: "listening on", cwd: ROOT, env },
       );
       return { url: `ws://127.0.0.1:${port}/wisp/`, pid: proc.pid, stop: () => proc.stop() };
     },
-  },
+  };
+}
+
+const servers: WispServer[] = [
+  socket2webServer("socket2web", "socket2web --wisp (source)", {}),
+  socket2webServer(
+    "socket2web-deployed",
+    "socket2web --wisp (source, MIMALLOC_PURGE_DELAY=1000 as deploy/ runs it)",
+    DEPLOYED_ENV,
+  ),
   {
     id: "wisp-js",
     label: "wisp-js server (Node.js)",
@@ -265,13 +280,10 @@ function loadAverage(): number {
 function tableRows(
   table: Record<string, Partial<Record<WispWorkload, number[]>>>,
   row: (workload: WispWorkload, ours: number | undefined, theirs: number | undefined) => string,
+  id = "socket2web",
 ): string[] {
   return WISP_WORKLOADS.map((workload) =>
-    row(
-      workload,
-      median(table.socket2web?.[workload] ?? []),
-      median(table["wisp-js"]?.[workload] ?? []),
-    ),
+    row(workload, median(table[id]?.[workload] ?? []), median(table["wisp-js"]?.[workload] ?? [])),
   );
 }
 
@@ -327,6 +339,25 @@ export function wispReport(results: WispResults): string[] {
         const ratio = ours !== undefined && theirs ? ours / theirs : undefined;
         const unit = workload === "opens" ? "streams opened" : `MB, ${UNITS[workload].slice(6)}`;
         return `| ${unit} | ${fixed(ours, 0)} | ${fixed(theirs, 0)} | ${fixed(ratio, 2)}× |`;
+      }),
+    );
+  }
+  if (efficiency?.["socket2web-deployed"]) {
+    lines.push(
+      "",
+      "Socket2Web as the Docker image and the systemd unit run it (`MIMALLOC_PURGE_DELAY=1000`:",
+      "the allocator keeps freed memory 1 s rather than 0.1 s; docs/operations.md), same run:",
+      "",
+      "| workload | rate | rate ratio | work per server CPU second | ratio |",
+      "|---|---|---|---|---|",
+      ...WISP_WORKLOADS.map((workload) => {
+        const rate = median(results.runs["socket2web-deployed"]?.[workload] ?? []);
+        const theirRate = median(results.runs["wisp-js"]?.[workload] ?? []);
+        const work = median(efficiency["socket2web-deployed"]?.[workload] ?? []);
+        const theirWork = median(efficiency["wisp-js"]?.[workload] ?? []);
+        const ratio = (a: number | undefined, b: number | undefined) =>
+          a !== undefined && b ? `${(a / b).toFixed(2)}×` : "-";
+        return `| ${UNITS[workload]} | ${fixed(rate, 0)} | ${ratio(rate, theirRate)} | ${fixed(work, 0)} | ${ratio(work, theirWork)} |`;
       }),
     );
   }

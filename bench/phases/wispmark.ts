@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { treeMemory } from "../lib/memory.ts";
 import { spawnTracked, type Tracked } from "../lib/procs.ts";
+import { DEPLOYED_ENV } from "../rows/deployed-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -54,7 +55,13 @@ interface Server {
   start(): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
 }
 
-function socket2web(id: string, label: string, command: string[], exists: string): Server {
+function socket2web(
+  id: string,
+  label: string,
+  command: string[],
+  exists: string,
+  env: Readonly<Record<string, string>> = {},
+): Server {
   return {
     id,
     label,
@@ -63,7 +70,7 @@ function socket2web(id: string, label: string, command: string[], exists: string
       const { proc, port } = await startListening(
         id,
         (p) => [...command, ...socket2webArgs(p), "--wisp", "/wisp/"],
-        { readyText: "listening on", cwd: ROOT },
+        { readyText: "listening on", cwd: ROOT, env },
       );
       return { url: `ws://127.0.0.1:${port}/wisp/`, pid: proc.pid, stop: () => proc.stop() };
     },
@@ -75,6 +82,13 @@ const BASE_ENTRY = process.env.BENCH_WISPMARK_BASE_ENTRY;
 const SERVERS: Server[] = [
   socket2web("socket2web", "socket2web --wisp (source)", [BUN, "run", SOURCE_ENTRY], SOURCE_ENTRY),
   socket2web("socket2web-bin", "socket2web --wisp (binary)", [BINARY], BINARY),
+  socket2web(
+    "socket2web-deployed",
+    "socket2web --wisp (binary, MIMALLOC_PURGE_DELAY=1000 as deploy/ runs it)",
+    [BINARY],
+    BINARY,
+    DEPLOYED_ENV,
+  ),
   // An A/B beside the source row: another checkout's src/main.ts (for example the commit before).
   ...(BASE_ENTRY
     ? [

@@ -8,6 +8,8 @@ import { client as wisp } from "@mercuryworkshop/wisp-js/client";
 
 interface Stream {
   send(data: Uint8Array): void;
+  /** Credit left: DATA packets the stream may send before the next CONTINUE. */
+  buffer_size: number;
   send_buffer: unknown[];
   continue_received(bufferSize: number): void;
   onmessage: (data: Uint8Array) => void;
@@ -91,4 +93,43 @@ connection.onopen = () => {
     topUp(stream);
   }
   console.log(JSON.stringify({ ready: true }));
+  if (args.has("trace")) traceCredit();
 };
+
+/**
+ * `--trace` (bench/profile/wisp-trace.ts): every 5 ms, how each stream stands — waiting for
+ * credit (sends queued, no credit left) or not — and the WebSocket's own queue. SIGUSR2 prints
+ * what was sampled since the last SIGUSR2 as one JSON line and starts afresh.
+ */
+function traceCredit(): void {
+  let samples = 0;
+  let waitingForCredit = 0;
+  let creditLeft = 0;
+  let queued = 0;
+  let queuedMost = 0;
+  setInterval(() => {
+    for (const stream of streamsOpen) {
+      samples++;
+      creditLeft += Math.max(0, stream.buffer_size);
+      if (stream.buffer_size <= 0 && stream.send_buffer.length > 0) waitingForCredit++;
+    }
+    queued += connection.ws.bufferedAmount;
+    queuedMost = Math.max(queuedMost, connection.ws.bufferedAmount);
+  }, 5);
+  process.on("SIGUSR2", () => {
+    const perStream = Math.max(1, samples);
+    const perConnection = Math.max(1, samples / Math.max(1, streamsOpen.length));
+    console.log(
+      JSON.stringify({
+        trace: {
+          streamSamples: samples,
+          waitingForCreditShare: waitingForCredit / perStream,
+          meanCreditLeft: creditLeft / perStream,
+          meanWsQueued: queued / perConnection,
+          mostWsQueued: queuedMost,
+        },
+      }),
+    );
+    samples = waitingForCredit = creditLeft = queued = queuedMost = 0;
+  });
+}

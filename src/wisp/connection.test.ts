@@ -16,7 +16,8 @@ class FakeSocket {
   buffered = 0;
   closed: { code?: number; reason?: string } | undefined;
   sendBinary(data: Uint8Array): number {
-    this.sent.push(decodePacket(data));
+    // A copy, as Bun's WebSocket keeps one: DATA packets share a reused buffer.
+    this.sent.push(decodePacket(data.slice()));
     return this.buffered > 0 ? -1 : data.byteLength;
   }
   getBufferedAmount(): number {
@@ -158,6 +159,16 @@ describe("WispConnection", () => {
     for (let i = 0; i < 100 && continues().length === granted; i++) await Bun.sleep(5);
     expect(continues().length).toBeGreaterThan(granted);
     expect(continues().at(-1)?.bufferRemaining).toBeGreaterThan(0);
+  });
+
+  it("a stream that never had a CONTINUE keeps its initial credit: no grant when it goes quiet", async () => {
+    const { socket, connection } = setUp(1, open);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    // One packet of the 8 the initial CONTINUE allows; the target takes it at once.
+    connection.message(encodeData(1, Uint8Array.of(1)));
+    // An absence, so a wait: three times the stall timer's 50 ms, which must not have been set.
+    await Bun.sleep(150);
+    expect(socket.sent.filter((p) => p.type === "continue" && p.streamId === 1)).toEqual([]);
   });
 
   it("the stream limit answers 0x49; a CLOSE frees the slot and ends only that session", () => {

@@ -35,6 +35,7 @@ import { type StreamLink, type StreamSession, WispStream } from "./stream.ts";
 
 /** What the connection needs of its WebSocket; Bun's ServerWebSocket has all of it. */
 export interface WispSocket {
+  /** Writes or copies `data` before it returns: the caller reuses the buffer (sharedEncoder). */
   sendBinary(data: Uint8Array): number;
   getBufferedAmount(): number;
   pause(): void;
@@ -426,15 +427,15 @@ export class WispConnection {
       return;
     }
     const kind = streamKind(packet.streamType);
-    // Only logged: the client chose the host, of any length and content.
-    const where = clientText(formatHostPort(host, port));
+    // Only logged, so made only then: the client chose the host, of any length and content.
+    const where = () => clientText(formatHostPort(host, port));
     const adapter = kind === undefined ? undefined : this.options.adapters[kind];
     if (kind === undefined || adapter === undefined) {
       this.refuseStream(id, `stream type 0x${packet.streamType.toString(16)} is not offered`);
       return;
     }
     if (port === 0) {
-      this.refuseStream(id, `CONNECT to port 0 (${where})`);
+      this.refuseStream(id, `CONNECT to port 0 (${where()})`);
       return;
     }
     if (this.activeStreams >= this.options.maxStreams) {
@@ -458,7 +459,7 @@ export class WispConnection {
       };
     } catch (error) {
       if (!(error instanceof ProxyError)) throw error;
-      this.debug(`stream ${id} to ${where}: ${clientText(error.message)}`);
+      this.debug(`stream ${id} to ${where()}: ${clientText(error.message)}`);
       this.recent.add(id);
       this.link.send(encodeClose(id, Refusal.of(error).wispReason));
       return;

@@ -83,6 +83,33 @@ const utf8Encoder = new TextEncoder();
 
 const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
+// Header and fixed fields are read and written byte by byte: a DataView per packet costs an
+// object, and asking a typed array for its `.buffer` costs an ArrayBuffer object too (profiled
+// on the stream-open path, where every packet is small).
+
+function readUint32(bytes: Uint8Array, at: number): number {
+  return (
+    ((bytes[at] as number) | ((bytes[at + 1] as number) << 8) | ((bytes[at + 2] as number) << 16)) +
+    (bytes[at + 3] as number) * 0x1000000
+  );
+}
+
+function writeUint32(bytes: Uint8Array, at: number, value: number): void {
+  bytes[at] = value & 0xff;
+  bytes[at + 1] = (value >>> 8) & 0xff;
+  bytes[at + 2] = (value >>> 16) & 0xff;
+  bytes[at + 3] = (value >>> 24) & 0xff;
+}
+
+function need(payload: Uint8Array, streamId: number, name: string, size: number, exact: boolean) {
+  if (exact ? payload.byteLength !== size : payload.byteLength < size) {
+    throw new WispPacketError(
+      `${name} payload must be ${exact ? "" : "at least "}${size} bytes, got ${payload.byteLength}`,
+      streamId,
+    );
+  }
+}
+
 function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, "0")}`;
 }
@@ -94,22 +121,14 @@ export function decodePacket(bytes: Uint8Array): Packet {
       `packet of ${bytes.byteLength} bytes is shorter than the ${HEADER_BYTES}-byte header`,
     );
   }
-  const fields = view(bytes);
-  const type = fields.getUint8(0);
-  const streamId = fields.getUint32(1, true);
+  const type = bytes[0] as number;
+  const streamId = readUint32(bytes, 1);
   const payload = bytes.subarray(HEADER_BYTES);
-  const need = (name: string, size: number, exact: boolean) => {
-    if (exact ? payload.byteLength !== size : payload.byteLength < size) {
-      throw new WispPacketError(
-        `${name} payload must be ${exact ? "" : "at least "}${size} bytes, got ${payload.byteLength}`,
-        streamId,
-      );
-    }
-  };
-  const payloadFields = view(payload);
   switch (type) {
+    case PacketType.data:
+      return { type: "data", streamId, payload };
     case PacketType.connect: {
-      need("CONNECT", CONNECT_FIXED_BYTES, false);
+      need(payload, streamId, "CONNECT", CONNECT_FIXED_BYTES, false);
       let host: string;
       try {
         host = utf8.decode(payload.subarray(CONNECT_FIXED_BYTES));
@@ -119,21 +138,19 @@ export function decodePacket(bytes: Uint8Array): Packet {
       return {
         type: "connect",
         streamId,
-        streamType: payloadFields.getUint8(0),
-        port: payloadFields.getUint16(1, true),
+        streamType: payload[0] as number,
+        port: (payload[1] as number) | ((payload[2] as number) << 8),
         host,
       };
     }
-    case PacketType.data:
-      return { type: "data", streamId, payload };
     case PacketType.continue:
-      need("CONTINUE", CONTINUE_BYTES, true);
-      return { type: "continue", streamId, bufferRemaining: payloadFields.getUint32(0, true) };
+      need(payload, streamId, "CONTINUE", CONTINUE_BYTES, true);
+      return { type: "continue", streamId, bufferRemaining: readUint32(payload, 0) };
     case PacketType.close:
-      need("CLOSE", CLOSE_BYTES, true);
-      return { type: "close", streamId, reason: payloadFields.getUint8(0) };
+      need(payload, streamId, "CLOSE", CLOSE_BYTES, true);
+      return { type: "close", streamId, reason: payload[0] as number };
     case PacketType.info:
-      need("INFO", INFO_FIXED_BYTES, false);
+      need(payload, streamId, "INFO", INFO_FIXED_BYTES, false);
       if (payload.byteLength > MAX_INFO_BYTES) {
         throw new WispPacketError(
           `INFO payload of ${payload.byteLength} bytes exceeds ${MAX_INFO_BYTES}`,
@@ -143,8 +160,8 @@ export function decodePacket(bytes: Uint8Array): Packet {
       return {
         type: "info",
         streamId,
-        major: payloadFields.getUint8(0),
-        minor: payloadFields.getUint8(1),
+        major: payload[0] as number,
+        minor: payload[1] as number,
         extensionBytes: payload.subarray(INFO_FIXED_BYTES),
       };
     default:
@@ -185,14 +202,59 @@ export function readExtensions(bytes: Uint8Array, streamId = 0): Extension[] {
   return extensions;
 }
 
+function header(bytes: Uint8Array, type: PacketType, streamId: number): void {
+  bytes[0] = type;
+  writeUint32(bytes, 1, streamId);
+}
+
 function packet(type: PacketType, streamId: number, payloadBytes: number): [Uint8Array, DataView] {
   // Every byte is written below: zero-filling first costs as much as the copy (profiled).
   const bytes = Buffer.allocUnsafe(HEADER_BYTES + payloadBytes);
-  const fields = view(bytes);
-  fields.setUint8(0, type);
-  fields.setUint32(1, streamId, true);
-  return [bytes, fields];
+  header(bytes, type, streamId);
+  return [bytes, view(bytes)];
 }
+
+/** A packet of `payloadBytes` after the header, its fields written by the caller. */
+function smallPacket(type: PacketType, streamId: number, payloadBytes: number): Uint8Array {
+  const bytes = new Uint8Array(HEADER_BYTES + payloadBytes);
+  header(bytes, type, streamId);
+  return bytes;
+}
+
+/**
+ * DATA packets built in one buffer that every call reuses, for a sender that is done with the
+ * packet when its send returns: Bun's WebSocket `sendBinary` writes what the socket takes and
+ * copies the rest into its own queue (encoder.test.ts proves it). No allocation per packet, and
+ * the copy lands in memory that is already mapped and hot: a fresh 50 KiB buffer per packet cost
+ * more in page faults than the copy itself (profiled, docs/benchmarks/ANALYSIS.md). Payloads larger
+ * than SCRATCH_MOST get a buffer of their own, so the scratch stays small.
+ */
+export class DataEncoder {
+  private scratch = Buffer.allocUnsafe(0);
+
+  /** The packet, valid until the next call: send it at once, never keep it. */
+  encode(streamId: number, payload: Uint8Array): Uint8Array {
+    const size = HEADER_BYTES + payload.byteLength;
+    if (size > SCRATCH_MOST) return encodeData(streamId, payload);
+    if (this.scratch.byteLength < size) {
+      this.scratch = Buffer.allocUnsafe(Math.max(size, SCRATCH_MOST / 4));
+    }
+    header(this.scratch, PacketType.data, streamId);
+    this.scratch.set(payload, HEADER_BYTES);
+    return this.scratch.subarray(0, size);
+  }
+}
+
+/**
+ * The largest packet DataEncoder builds in its scratch buffer; a process has one (sharedEncoder).
+ * Bun reads a socket up to 512 KiB at a time, and a busy target gives reads that large (most
+ * DATA packets of a full stream are 256–512 KiB, traced in docs/benchmarks/ANALYSIS.md): the
+ * scratch takes the largest packet the server reads of a client, so every target read fits.
+ */
+const SCRATCH_MOST = MAX_PACKET_BYTES;
+
+/** One encoder for the process: sends are synchronous, so streams of every connection share it. */
+export const sharedEncoder = new DataEncoder();
 
 /** One copy of the payload: a WebSocket message is one buffer. */
 export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
@@ -202,14 +264,14 @@ export function encodeData(streamId: number, payload: Uint8Array): Uint8Array {
 }
 
 export function encodeContinue(streamId: number, bufferRemaining: number): Uint8Array {
-  const [bytes, fields] = packet(PacketType.continue, streamId, CONTINUE_BYTES);
-  fields.setUint32(HEADER_BYTES, bufferRemaining, true);
+  const bytes = smallPacket(PacketType.continue, streamId, CONTINUE_BYTES);
+  writeUint32(bytes, HEADER_BYTES, bufferRemaining);
   return bytes;
 }
 
 export function encodeClose(streamId: number, reason: number): Uint8Array {
-  const [bytes, fields] = packet(PacketType.close, streamId, CLOSE_BYTES);
-  fields.setUint8(HEADER_BYTES, reason);
+  const bytes = smallPacket(PacketType.close, streamId, CLOSE_BYTES);
+  bytes[HEADER_BYTES] = reason;
   return bytes;
 }
 

@@ -7,7 +7,7 @@ import type { SessionClient } from "../session/client.ts";
 import type { SessionHooks } from "../session/hooks.ts";
 import type { StatusReporter } from "../session/status.ts";
 import { type CreditLimits, StreamCredit } from "./credit.ts";
-import { encodeClose, encodeContinue, encodeData, type StreamKind } from "./packet.ts";
+import { encodeClose, encodeContinue, type StreamKind, sharedEncoder } from "./packet.ts";
 
 /**
  * The credit window of a stream under a bandwidth limit, as time at its rate: small enough that
@@ -18,7 +18,10 @@ const LIMITED_WINDOW_SECONDS = 0.2;
 
 /** What a stream needs of its connection: the shared WebSocket and the stream table. */
 export interface StreamLink {
-  /** Bun's send status: bytes sent, or -1 when queued behind backpressure. */
+  /**
+   * Bun's send status: bytes sent, or -1 when queued behind backpressure. The packet is written or
+   * copied before this returns: DATA packets share one reused buffer (sharedEncoder).
+   */
   send(packet: Uint8Array): number;
   bufferedAmount(): number;
   /** The stream's client side has ended: it leaves the table (its session may still flush). */
@@ -85,6 +88,12 @@ export class WispStream implements SessionClient {
   private blocked = false;
   private stallTimer: ReturnType<typeof setTimeout> | undefined;
   private targetPaused = false;
+  /**
+   * A CONTINUE went out on this stream. Before one, the client's credit is the connection's
+   * initial one less what it sent, exactly what the server counts: nothing can stall it, so a
+   * short stream (most are) never sets the stall timer.
+   */
+  private granted = false;
   /**
    * Bytes received from the client that the target has not taken, counted here rather than asked
    * of the session because they stay in memory after the client side ends, while they flush.
@@ -186,7 +195,7 @@ export class WispStream implements SessionClient {
   }
 
   sendBinary(chunk: Uint8Array): number {
-    return this.gone ? chunk.byteLength : this.link.send(encodeData(this.id, chunk));
+    return this.gone ? chunk.byteLength : this.link.send(sharedEncoder.encode(this.id, chunk));
   }
 
   bufferedAmount(): number {
@@ -216,13 +225,15 @@ export class WispStream implements SessionClient {
     this.credit.settle(this.pendingToTarget);
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
-    if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
-    else if (this.credit.held === 0) this.watchForStall();
+    if (grant !== undefined) {
+      this.granted = true;
+      this.link.send(encodeContinue(this.id, grant));
+    } else if (this.credit.held === 0 && this.granted) this.watchForStall();
   }
 
   /**
    * Nothing held, yet no grant is due: the client may still have credit, or may have lost it to a
-   * CONTINUE that replaced it (then it waits for ever). If no packet comes within STALL_MS, it is
+   * CONTINUE that replaced it (then it waits for ever; so only after a CONTINUE). If no packet comes within STALL_MS, it is
    * the latter: forget the credit it no longer has and grant afresh.
    */
   private watchForStall(): void {

@@ -22,6 +22,13 @@ test("--workers 2: both processes serve the port, and SIGTERM closes sessions wi
   const proxy = await startProxy(["--workers", "2"]);
   await bothWorkersListening(proxy);
   expect(proxy.output()).toContain("max 500 connections");
+  // The allocator setting a process cannot give itself, its supervisor gives each worker.
+  const workers = childrenOf(proxy.proc.pid);
+  expect(workers).toHaveLength(2);
+  for (const worker of workers) {
+    const environ = readFileSync(`/proc/${worker}/environ`, "utf8").split("\0");
+    expect(environ).toContain(`MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "1000"}`);
+  }
   const sessions = [];
   for (let i = 0; i < 24; i++) {
     const { client, status } = await connectThrough(proxy.url, tcp(echo.port));
