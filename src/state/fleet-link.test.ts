@@ -1,24 +1,19 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { missingRedisBinaries, type RunningRedis, startRedis } from "../../tests/helpers/redis.ts";
+import { describe, expect, test } from "bun:test";
+import { useRedis } from "../../tests/helpers/redis.ts";
 import { createLogger } from "../log/logger.ts";
 import { FLEET_ANSWER_TIMEOUT_MS, type FleetLink, fleetLink } from "./fleet-link.ts";
 import { createRevocations } from "./revocations.ts";
 
 // Against a real redis-server on loopback: several links in this process stand for instances.
-const missing = missingRedisBinaries();
+const shared = useRedis();
+const missing = shared.missing;
 const logger = createLogger("error");
-let redis: RunningRedis;
 let prefix = 0;
-
-beforeAll(async () => {
-  if (missing.length === 0) redis = await startRedis();
-});
-afterAll(() => redis?.stop());
 
 /** A link that is listening (its question to itself comes back). */
 async function member(instance: string, revocations = createRevocations()): Promise<FleetLink> {
   const link = fleetLink({
-    url: `redis://127.0.0.1:${redis.port}`,
+    url: shared.url(),
     instance,
     prefix: `f${prefix}`,
     logger,
@@ -74,7 +69,7 @@ describe.skipIf(missing.length > 0)("fleetLink", () => {
     link.serve(async () => {
       throw new Error("no such op");
     });
-    const raw = new Bun.RedisClient(`redis://127.0.0.1:${redis.port}`);
+    const raw = new Bun.RedisClient(shared.url());
     await raw.send("PUBLISH", [`f${prefix}:control`, "not json"]);
     await raw.send("PUBLISH", [`f${prefix}:control`, "[1,2]"]);
     const { answers } = await link.ask("op?");
@@ -87,7 +82,7 @@ describe.skipIf(missing.length > 0)("fleetLink", () => {
     prefix++;
     const first = await member("first");
     await first.revoke("alice", Date.now() + 60_000);
-    const raw = new Bun.RedisClient(`redis://127.0.0.1:${redis.port}`);
+    const raw = new Bun.RedisClient(shared.url());
     await raw.send("HSET", [`f${prefix}:revoked`, "old", String(Date.now() - 1000)]);
     const later = createRevocations();
     const second = await member("second", later);

@@ -1,18 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { missingRedisBinaries, type RunningRedis, startRedis } from "../../tests/helpers/redis.ts";
+import { describe, expect, test } from "bun:test";
+import { useRedis } from "../../tests/helpers/redis.ts";
 import { COMMAND_TIMEOUT_MS, redisConnection } from "./redis-connection.ts";
 
-const missing = missingRedisBinaries();
-let redis: RunningRedis;
-
-beforeAll(async () => {
-  if (missing.length === 0) redis = await startRedis();
-});
-afterAll(() => redis?.stop());
+const shared = useRedis();
+const missing = shared.missing;
 
 describe.skipIf(missing.length > 0)("redisConnection.timed", () => {
   test("an answer that waited in the socket while this process's event loop stalled still counts", async () => {
-    const connection = redisConnection({ url: `redis://127.0.0.1:${redis.port}` });
+    const connection = redisConnection({ url: shared.url() });
     await connection.firstUp;
     const client = connection.current();
     if (!client) throw new Error("not connected");
@@ -27,7 +22,7 @@ describe.skipIf(missing.length > 0)("redisConnection.timed", () => {
   });
 
   test("Redis's own silence past the guard is an error", async () => {
-    const connection = redisConnection({ url: `redis://127.0.0.1:${redis.port}` });
+    const connection = redisConnection({ url: shared.url() });
     await connection.firstUp;
     const never = new Promise<never>(() => {});
     const started = performance.now();

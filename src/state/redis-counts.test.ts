@@ -1,20 +1,15 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { missingRedisBinaries, type RunningRedis, startRedis } from "../../tests/helpers/redis.ts";
+import { describe, expect, test } from "bun:test";
+import { startRedis, useRedis } from "../../tests/helpers/redis.ts";
 import { createLogger } from "../log/logger.ts";
 import { addressLimits } from "./address-limits.ts";
 import type { LimitsMode } from "./counts.ts";
 import { type RedisCountsOptions, redisCounts } from "./redis-counts.ts";
 
 // Against a real redis-server on loopback: two stores in this process stand for two instances.
-const missing = missingRedisBinaries();
+const shared = useRedis();
+const missing = shared.missing;
 const logger = createLogger("error");
-let redis: RunningRedis;
 let prefix = 0;
-
-beforeAll(async () => {
-  if (missing.length === 0) redis = await startRedis();
-});
-afterAll(() => redis?.stop());
 
 const store = (
   instance: string,
@@ -26,7 +21,7 @@ const store = (
   sharedAddressLimits(
     { rate, burst: rate, maxPerAddress },
     {
-      url: `redis://127.0.0.1:${redis.port}`,
+      url: shared.url(),
       instance,
       leaseMs,
       prefix: `t${prefix}`,
@@ -79,7 +74,7 @@ describe.skipIf(missing.length > 0)("address limits shared through Redis", () =>
     const survivor = store("survivor", 0, 1, 3000);
     await survivor.connected();
     // Another instance holds the address's one slot under a lease it no longer renews (it died).
-    const raw = new Bun.RedisClient(`redis://127.0.0.1:${redis.port}`);
+    const raw = new Bun.RedisClient(shared.url());
     await raw.send("SET", [`t${prefix}:alive:ghost`, "1", "PX", "300"]);
     await raw.send("HSET", [`t${prefix}:conn:ip:10.0.0.3`, "ghost", "1"]);
     expect(await survivor.admit("10.0.0.3", true)).toBe("per_ip");

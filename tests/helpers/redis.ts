@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "bun:test";
 import type { Subprocess } from "bun";
 import { freePort } from "./ports.ts";
 
@@ -59,5 +60,22 @@ export async function startRedis(options: RedisOptions = {}): Promise<RunningRed
       proc.kill("SIGKILL");
       await proc.exited;
     },
+  };
+}
+
+/**
+ * A redis-server for one test file, started before its tests and stopped after them (none when
+ * the binaries are missing: `missing` names them, for `describe.skipIf`).
+ */
+export function useRedis(): { readonly missing: readonly string[]; url(): string } {
+  const missing = missingRedisBinaries();
+  let redis: RunningRedis | undefined;
+  beforeAll(async () => {
+    if (missing.length === 0) redis = await startRedis();
+  });
+  afterAll(() => redis?.stop());
+  return {
+    missing,
+    url: () => `redis://127.0.0.1:${(redis as RunningRedis).port}`,
   };
 }
