@@ -337,6 +337,9 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
     expect(await kill.text()).toContain("the revocation cannot be stored");
     const killNow = await call(b.admin, "DELETE", "/sessions?principal=nobody");
     expect(killNow.status).toBe(503);
+    const elsewhere = await call(a.admin, "DELETE", "/sessions/1?instance=another-host:1");
+    expect(elsewhere.status).toBe(503);
+    expect(await elsewhere.text()).toContain("the fleet cannot be asked");
     // This instance's own list needs no Redis.
     expect((await call(a.admin, "GET", "/sessions")).status).toBe(200);
     redis = await startRedis({ port });

@@ -1,7 +1,7 @@
 import type { TokenSet } from "../../auth/tokens.ts";
 import type { AdminRoute } from "../../metrics/listener.ts";
 import { matches, pageOf, parseQuery, type SessionQuery } from "./query.ts";
-import type { SessionEvent, SessionsBackend } from "./table.ts";
+import type { KillOutcome, SessionEvent, SessionsBackend } from "./table.ts";
 
 /**
  * Events a `tail` subscriber may have waiting; past it the subscriber is too slow, gets a last
@@ -89,7 +89,12 @@ export function createSessionsApi(tokens: TokenSet, backend: SessionsBackend): A
     const instance = url.searchParams.get("instance") ?? undefined;
     if (instance === "") return problem(400, "instance is empty: give a name or leave it out");
     if (instance !== undefined && !backend.fleetWide) return problem(400, NOT_FLEET);
-    const outcome = await backend.kill(id, instance);
+    let outcome: KillOutcome;
+    try {
+      outcome = await backend.kill(id, instance);
+    } catch (error) {
+      return problem(503, (error as Error).message);
+    }
     const where = instance === undefined ? "" : ` on ${instance}`;
     if (outcome === "unknown") return problem(404, `no live session ${JSON.stringify(id)}${where}`);
     if (outcome === "unanswered") {
