@@ -122,4 +122,16 @@ describe("createPrincipalAccess", async () => {
     admitted.lease.release();
     expect(asked).toEqual(["principal:alice most=2 hold=true", "release principal:alice"]);
   });
+
+  it("a cap a reload adds counts the sessions its principal already holds", async () => {
+    const access = createPrincipalAccess(parse('[[rule]]\nprincipals = ["alice"]\n'), open);
+    const first = await access.admit(alice, "raw", "tcp");
+    const second = await access.admit(alice, "raw", "tcp");
+    if (!first.ok || !second.ok) throw new Error("refused without a cap");
+    access.replace(parse('[[rule]]\nprincipals = ["alice"]\nmax_sessions = 2\n'));
+    const third = await access.admit(alice, "raw", "tcp");
+    expect(third.ok ? "" : third.kind).toBe("max_sessions");
+    first.lease.release();
+    expect((await access.admit(alice, "raw", "tcp")).ok).toBe(true);
+  });
 });

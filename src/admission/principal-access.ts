@@ -97,26 +97,22 @@ export function createPrincipalAccess(
   /** Counts reloads, so that a lease taken before one knows its target must be checked again. */
   let generation = 0;
   const store = options.counts ?? localCounts();
-  /** Sessions each principal holds in this process (whatever its rule counts). */
-  const counts = new Map<string, number>();
   const live = new Set<LiveLease>();
   const policyFor = (choice: RuleChoice): Policy => {
     const targets = settingsOf(choice).targets;
     return targets ? serverPolicy.narrow(targets, choiceLabel(choice)) : serverPolicy;
   };
 
-  /** A lease on the rule; `counted`: it holds a slot in the store, given back on release. */
+  /** A lease on the rule, holding a slot in the store that release gives back. */
   const lease = (
     principal: Principal,
     choice: RuleChoice,
-    counted: boolean,
     /** The rules' generation the choice was made in. */
     admittedIn: number,
   ): RuleAdmission => {
     const name = principal.name;
     const settings = settingsOf(choice);
     const label = choiceLabel(choice);
-    counts.set(name, (counts.get(name) ?? 0) + 1);
     let released = false;
     const entry: LiveLease = {
       target: undefined,
@@ -138,10 +134,7 @@ export function createPrincipalAccess(
           if (released) return;
           released = true;
           live.delete(entry);
-          if (counted) store.release(`principal:${name}`);
-          const left = (counts.get(name) ?? 1) - 1;
-          if (left > 0) counts.set(name, left);
-          else counts.delete(name);
+          store.release(`principal:${name}`);
         },
       },
     };
@@ -188,16 +181,23 @@ export function createPrincipalAccess(
       }
       const max = settings.maxSessions;
       const rate = settings.rate;
-      if (max === undefined && rate === undefined) return lease(principal, choice, false, chosenIn);
       const key = `principal:${name}`;
+      if (max === undefined && rate === undefined) {
+        // Counted all the same, so that a cap a reload adds holds the sessions open now.
+        store.hold(key);
+        return lease(principal, choice, chosenIn);
+      }
       const limits: CountLimits = {
         most: max ?? 0,
         capacity: Math.max(1, rate ?? 0),
         rate: rate ?? 0,
       };
       const decide = (verdict: CountVerdict): RuleAdmission => {
-        if (verdict === "ok") return lease(principal, choice, max !== undefined, chosenIn);
-        return { ok: false, choice, ...limitRefusal(verdict, name, label, settings) };
+        if (verdict !== "ok") {
+          return { ok: false, choice, ...limitRefusal(verdict, name, label, settings) };
+        }
+        if (max === undefined) store.hold(key);
+        return lease(principal, choice, chosenIn);
       };
       const verdict = store.admit(key, limits, max !== undefined);
       return verdict instanceof Promise ? verdict.then(decide) : decide(verdict);
@@ -214,7 +214,7 @@ export function createPrincipalAccess(
       }
       return revoked;
     },
-    held: (name) => counts.get(name) ?? 0,
+    held: (name) => store.held(`principal:${name}`),
   };
 }
 

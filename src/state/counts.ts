@@ -37,7 +37,12 @@ export interface Counts {
   admit(key: string, limits: CountLimits, hold: boolean): CountVerdict | Promise<CountVerdict>;
   /** A rate token decided in this process alone, at once (a Wisp stream on an admitted connection). */
   admitHere(key: string, limits: CountLimits): CountVerdict;
-  /** Gives back a slot `admit` held. */
+  /**
+   * A slot held without asking (no limit applies to it now): a shared store learns of it at its
+   * next renewal, so a limit a reload adds counts it from then on.
+   */
+  hold(key: string): void;
+  /** Gives back a slot `admit` or `hold` held. */
   release(key: string): void;
   /** Slots this process holds under `key` now. */
   held(key: string): number;
@@ -119,6 +124,7 @@ export function localCounts(): Counts {
       return own.hold(key, limits.most) ? "ok" : "full";
     },
     admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
+    hold: own.add,
     release(key) {
       own.remove(key);
     },

@@ -123,6 +123,8 @@ export function redisCounts(options: RedisCountsOptions): Counts & { connected()
     connected: () => connection.firstUp,
     admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
     held: own.held,
+    // The renewal writes it with the rest, within a third of the lease.
+    hold: own.add,
     async admit(key, limits, hold) {
       const redis = connection.current();
       if (redis) {
