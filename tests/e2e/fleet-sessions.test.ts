@@ -282,10 +282,13 @@ describe.skipIf(missing.length > 0)("--state: sessions, caps and revocation acro
     const [a] = proxies.map((member) => member.proxy) as [RunningProxy];
     for (let round = 0; round < 3; round++) {
       const doomed = await startMember();
-      await opened(doomed.proxy, "carol");
-      await opened(doomed.proxy, "carol");
-      expect(await refused(a, "carol")).toEqual(PRINCIPAL_LIMIT);
-      await doomed.proxy.stop("SIGKILL");
+      try {
+        await opened(doomed.proxy, "carol");
+        await opened(doomed.proxy, "carol");
+        expect(await refused(a, "carol")).toEqual(PRINCIPAL_LIMIT);
+      } finally {
+        await doomed.proxy.stop("SIGKILL");
+      }
       // Its two slots count until its lease (2 s) runs out, then no longer.
       let back: TestClient | undefined;
       await eventuallyAsync(async () => {
