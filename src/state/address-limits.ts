@@ -1,4 +1,4 @@
-import { type CountLimits, type Counts, type LimitsMode, localCounts } from "./counts.ts";
+import { type CountLimits, type Counts, localCounts } from "./counts.ts";
 
 /** What the limits say of one more upgrade (or Wisp stream) from an address. */
 export type AddressVerdict =
@@ -19,7 +19,6 @@ export interface AddressLimits {
   admitHere(key: string): AddressVerdict;
   /** Gives back a slot `admit` held. */
   release(key: string): void;
-  readonly mode: LimitsMode;
 }
 
 export interface AddressLimitSettings {
@@ -42,9 +41,6 @@ export function addressLimits(counts: Counts, settings: AddressLimitSettings): A
     rate: settings.rate,
   };
   return {
-    get mode() {
-      return counts.mode;
-    },
     admit(key, hold) {
       const verdict = counts.admit(`ip:${key}`, limits, hold);
       return verdict instanceof Promise ? verdict.then(verdictOf) : verdictOf(verdict);

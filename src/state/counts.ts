@@ -57,78 +57,57 @@ export interface Counts {
 const RATE_LIMIT_KEYS = 100_000;
 
 /** This process's own slots and rate buckets: the whole truth in process, the fallback of a store. */
-export interface LocalCounts {
-  /** A rate token from the bucket `limits` describe; true when taken (or no rate is set). */
-  takeRate(key: string, limits: CountLimits): boolean;
-  /** A slot if the key holds fewer than `most` here (or no most is set). */
-  hold(key: string, most: number): boolean;
-  /** Counts a slot decided elsewhere (the store). */
-  add(key: string): void;
-  /** Gives one slot back; false when the key held none. */
-  remove(key: string): boolean;
-  held(key: string): number;
+export interface LocalCounts extends Counts {
+  admit(key: string, limits: CountLimits, hold: boolean): CountVerdict;
   /** Keys with slots held. */
   size(): number;
   /** Every key with slots held, for handing to a store. */
   entries(): IterableIterator<[string, number]>;
 }
 
-export function localCountsState(): LocalCounts {
+/** The counts kept in this process alone (no `--state`, or a store's own share and fallback). */
+export function localCounts(): LocalCounts {
   /** One limiter per distinct (capacity, rate): rules reloaded with new rates start afresh. */
   const limiters = new Map<string, RateLimiter>();
   const held = new Map<string, number>();
-  const add = (key: string) => held.set(key, (held.get(key) ?? 0) + 1);
+  const add = (key: string) => {
+    held.set(key, (held.get(key) ?? 0) + 1);
+  };
+  const takeRate = (key: string, limits: CountLimits): boolean => {
+    if (!(limits.rate > 0)) return true;
+    const capacity = Math.max(1, limits.capacity || limits.rate);
+    const shape = `${capacity}/${limits.rate}`;
+    let limiter = limiters.get(shape);
+    if (!limiter) {
+      limiter = createRateLimiter({
+        capacity,
+        refillPerSecond: limits.rate,
+        maxKeys: RATE_LIMIT_KEYS,
+      });
+      limiters.set(shape, limiter);
+    }
+    return limiter.take(key).allowed;
+  };
   return {
-    takeRate(key, limits) {
-      if (!(limits.rate > 0)) return true;
-      const capacity = Math.max(1, limits.capacity || limits.rate);
-      const shape = `${capacity}/${limits.rate}`;
-      let limiter = limiters.get(shape);
-      if (!limiter) {
-        limiter = createRateLimiter({
-          capacity,
-          refillPerSecond: limits.rate,
-          maxKeys: RATE_LIMIT_KEYS,
-        });
-        limiters.set(shape, limiter);
-      }
-      return limiter.take(key).allowed;
-    },
-    hold(key, most) {
-      if (most > 0 && (held.get(key) ?? 0) >= most) return false;
+    mode: "local",
+    admit(key, limits, hold) {
+      if (!takeRate(key, limits)) return "rate_limit";
+      if (!hold) return "ok";
+      if (limits.most > 0 && (held.get(key) ?? 0) >= limits.most) return "full";
       add(key);
-      return true;
+      return "ok";
     },
-    add,
-    remove(key) {
+    admitHere: (key, limits) => (takeRate(key, limits) ? "ok" : "rate_limit"),
+    hold: add,
+    release(key) {
       const count = held.get(key);
-      if (count === undefined) return false;
+      if (count === undefined) return;
       if (count <= 1) held.delete(key);
       else held.set(key, count - 1);
-      return true;
     },
     held: (key) => held.get(key) ?? 0,
     size: () => held.size,
     entries: () => held.entries(),
-  };
-}
-
-/** The counts kept in this process alone (no `--state`). */
-export function localCounts(): Counts {
-  const own = localCountsState();
-  return {
-    mode: "local",
-    admit(key, limits, hold) {
-      if (!own.takeRate(key, limits)) return "rate_limit";
-      if (!hold) return "ok";
-      return own.hold(key, limits.most) ? "ok" : "full";
-    },
-    admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
-    hold: own.add,
-    release(key) {
-      own.remove(key);
-    },
-    held: own.held,
     async close() {},
   };
 }

@@ -78,16 +78,9 @@ export function fleetLink(options: FleetLinkOptions): FleetLink {
   };
 
   const loadRevocations = async (redis: RedisClient) => {
-    const stored = (await redis.send("HGETALL", [revokedKey])) as
-      | Record<string, string>
-      | string[]
-      | null;
-    const pairs: [string, string][] = Array.isArray(stored)
-      ? Array.from({ length: stored.length / 2 }, (_, i) => [
-          stored[2 * i] as string,
-          stored[2 * i + 1] as string,
-        ])
-      : Object.entries(stored ?? {});
+    // RESP3: a hash comes back as an object (verified on Bun 1.4.5).
+    const stored = (await redis.send("HGETALL", [revokedKey])) as Record<string, string> | null;
+    const pairs = Object.entries(stored ?? {});
     const now = Date.now();
     const over: string[] = [];
     for (const [name, until] of pairs) {

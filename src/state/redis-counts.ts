@@ -1,12 +1,6 @@
 import type { RedisClient } from "bun";
 import type { Logger } from "../log/logger.ts";
-import {
-  type CountLimits,
-  type Counts,
-  type CountVerdict,
-  type LimitsMode,
-  localCountsState,
-} from "./counts.ts";
+import { type Counts, type CountVerdict, type LimitsMode, localCounts } from "./counts.ts";
 import { COMMAND_TIMEOUT_MS, redisConnection } from "./redis-connection.ts";
 import { ADMIT_SCRIPT, RELEASE_SCRIPT } from "./scripts.ts";
 
@@ -47,7 +41,7 @@ export const resyncBoundMs = (keys: number): number => COMMAND_TIMEOUT_MS + Math
 export function redisCounts(options: RedisCountsOptions): Counts & { connected(): Promise<void> } {
   const { logger, prefix, instance } = options;
   /** Slots this instance holds per key, whoever decided them, and the fallback's rate buckets. */
-  const own = localCountsState();
+  const own = localCounts();
   const aliveKey = `${prefix}:alive:${instance}`;
   const connKey = (key: string) => `${prefix}:conn:${key}`;
   const rateKey = (key: string) => `${prefix}:rate:${key}`;
@@ -109,22 +103,15 @@ export function redisCounts(options: RedisCountsOptions): Counts & { connected()
     },
   });
 
-  /** This process's own verdict: its rate bucket and the slots it holds. */
-  const localVerdict = (key: string, limits: CountLimits, hold: boolean): CountVerdict => {
-    if (!own.takeRate(key, limits)) return "rate_limit";
-    if (!hold) return "ok";
-    return own.hold(key, limits.most) ? "ok" : "full";
-  };
-
   return {
     get mode() {
       return mode;
     },
     connected: () => connection.firstUp,
-    admitHere: (key, limits) => (own.takeRate(key, limits) ? "ok" : "rate_limit"),
+    admitHere: own.admitHere,
     held: own.held,
     // The renewal writes it with the rest, within a third of the lease.
-    hold: own.add,
+    hold: own.hold,
     async admit(key, limits, hold) {
       const redis = connection.current();
       if (redis) {
@@ -147,7 +134,7 @@ export function redisCounts(options: RedisCountsOptions): Counts & { connected()
             ]),
           );
           const verdict = ANSWERS[answer as number] ?? "ok";
-          if (verdict === "ok" && hold) own.add(key);
+          if (verdict === "ok" && hold) own.hold(key);
           return verdict;
         } catch {
           // A store that does not answer in time is treated as gone until it reconnects.
@@ -155,10 +142,11 @@ export function redisCounts(options: RedisCountsOptions): Counts & { connected()
         }
       }
       if (options.fallback === "refuse") return "unavailable";
-      return localVerdict(key, limits, hold);
+      return own.admit(key, limits, hold);
     },
     release(key) {
-      if (!own.remove(key)) return;
+      if (own.held(key) === 0) return;
+      own.release(key);
       // Best effort: a release that does not reach Redis is healed by the next renewal.
       connection
         .current()

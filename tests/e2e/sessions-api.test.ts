@@ -5,6 +5,7 @@ import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Socket } from "bun";
 import { CloseCode, CloseReason } from "../../src/protocol/constants.ts";
+import type { SessionView } from "../../src/server/sessions/view.ts";
 import { randomBytes, sha256 } from "../helpers/bytes.ts";
 import { collectOutput } from "../helpers/output.ts";
 import { freePort } from "../helpers/ports.ts";
@@ -24,23 +25,8 @@ import { connectWisp, openStream } from "../wisp/wisp-client.ts";
 const TOKEN = "admin-token-of-the-test-0123456789";
 const tcp = (port: number) => ({ protocol: "tcp", target_ip: "127.0.0.1", target_port: port });
 
-interface View {
-  id: string;
-  principal: string;
-  client: string;
-  frontend: string;
-  protocol: string | null;
-  target: string | null;
-  connected_to: string | null;
-  state: string;
-  started: string;
-  bytes_up: number;
-  bytes_down: number;
-  paused: string | null;
-  wisp?: { connection: number; stream: number };
-}
 interface ListAnswer {
-  sessions: View[];
+  sessions: SessionView[];
   total: number;
   offset: number;
   limit: number;
@@ -170,7 +156,7 @@ describe("the sessions API on one process", () => {
       ["raw", 2000],
       ["wisp", 3000],
     ] as const) {
-      const view = byFrontEnd.get(frontend) as View;
+      const view = byFrontEnd.get(frontend) as SessionView;
       expect(view).toMatchObject({
         principal: "anonymous",
         frontend,
@@ -226,7 +212,7 @@ describe("the sessions API on one process", () => {
     const { client } = await connectThrough(proxy.url, tcp(slow.port));
     const opened = await events.next();
     expect(opened).toMatchObject({ event: "opened", session: { frontend: "socket2web" } });
-    const id = (opened.session as View).id;
+    const id = (opened.session as SessionView).id;
     // Bytes the target sent before the kill reach the client before its close.
     expect(new TextDecoder().decode(await client.readBytes(21))).toBe("hello from the target");
     // More than the kernel's socket buffers and the proxy's 1 MiB backlog together can hold.
@@ -238,7 +224,7 @@ describe("the sessions API on one process", () => {
     const paused = await admin.listUntil((answer) =>
       answer.sessions.some((view) => view.id === id && view.paused === "client"),
     );
-    const accepted = (paused.sessions.find((view) => view.id === id) as View).bytes_up;
+    const accepted = (paused.sessions.find((view) => view.id === id) as SessionView).bytes_up;
     expect(accepted).toBeGreaterThan(0);
     // The target's last words: once the proxy has them, the kill must not lose them.
     const lastWords = randomBytes(256 * 1024);
@@ -266,7 +252,7 @@ describe("the sessions API on one process", () => {
       reason: "ended by operator",
     });
     await proxy.waitForOutput(new RegExp(`session ${id} .* close 4100 by server`));
-    const final = (closed.session as View).bytes_up;
+    const final = (closed.session as SessionView).bytes_up;
     expect(final).toBeGreaterThanOrEqual(accepted);
     // The target reads again: it gets every byte the proxy accepted, in order, then end of stream.
     held?.resume();
@@ -486,12 +472,12 @@ test("--workers 2: the supervisor lists, kills and tails the sessions of every w
   expect(page.next_offset).toBe(10);
   // Events from both workers, in the supervisor's one stream.
   const seen = new Set<string>();
-  while (seen.size < 16) seen.add(((await events.next()).session as View).id);
+  while (seen.size < 16) seen.add(((await events.next()).session as SessionView).id);
   expect(new Set([...seen].map((id) => id.split("-")[0]))).toEqual(new Set(["w1", "w2"]));
 
   // A kill by id reaches the worker the id names.
   for (const worker of ["w1", "w2"]) {
-    const view = answer.sessions.find((v) => v.id.startsWith(`${worker}-`)) as View;
+    const view = answer.sessions.find((v) => v.id.startsWith(`${worker}-`)) as SessionView;
     const response = await admin.call("DELETE", `/sessions/${view.id}`);
     expect(await response.json()).toEqual({ ended: [view.id] });
     const client = clients[view.bytes_up - 1];

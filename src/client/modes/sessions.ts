@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { defineCommand } from "citty";
 import { UsageError } from "../../config/usage-error.ts";
+import type { SessionView } from "../../server/sessions/view.ts";
 import { assertKnownFlags } from "./known-flags.ts";
 
 /** The admin token, when --admin-token-file is not given. */
@@ -163,24 +164,8 @@ async function answerOf(response: Response): Promise<unknown> {
   throw new CommandError(`the admin listener answered ${response.status}: ${String(said)}`);
 }
 
-interface View {
-  id: string;
-  principal: string;
-  client: string;
-  frontend: string;
-  protocol: string | null;
-  target: string | null;
-  state: string;
-  started: string;
-  bytes_up: number;
-  bytes_down: number;
-  paused: string | null;
-  wisp?: { connection: number; stream: number };
-  instance?: string;
-}
-
 /** A table for people: one row per session, columns as wide as their widest cell. */
-export function formatTable(views: readonly View[]): string {
+export function formatTable(views: readonly SessionView[]): string {
   const fleet = views.some((view) => view.instance !== undefined);
   const header = [
     ...(fleet ? ["INSTANCE"] : []),
@@ -239,7 +224,7 @@ async function list(client: AdminClient, args: Args): Promise<void> {
       scope: args.fleet ? "fleet" : undefined,
     }),
   )) as {
-    sessions: View[];
+    sessions: SessionView[];
     total: number;
     offset: number;
     next_offset: number | null;
@@ -304,7 +289,7 @@ async function kill(client: AdminClient, args: Args, ids: readonly string[]): Pr
 
 /** One event for people: `opened w1-3 anonymous 127.0.0.1:5000 socket2web tcp 127.0.0.1:22`. */
 function eventLine(event: Record<string, unknown>): string {
-  const view = event.session as View | undefined;
+  const view = event.session as SessionView | undefined;
   if (!view) return `${String(event.event)}: ${String(event.reason ?? "")}`;
   const parts = [
     String(event.event),

@@ -1,21 +1,12 @@
 import type { FleetAnswer, FleetLink } from "../../state/fleet-link.ts";
-import { mergePages, type SessionPage, type SessionQuery } from "./query.ts";
-import type { KillOutcome, PrincipalEnded, SessionsBackend } from "./table.ts";
+import { isPage, mergePages, type SessionPage, type SessionQuery } from "./query.ts";
+import { isEnded, type KillOutcome, type SessionsBackend } from "./table.ts";
 
 /** A question one instance asks the others about their sessions. */
 export type FleetQuestion =
   | { readonly op: "list"; readonly query: SessionQuery }
   | { readonly op: "kill"; readonly session: string; readonly instance: string }
   | { readonly op: "killPrincipal"; readonly principal: string; readonly until?: number };
-
-const isPage = (value: unknown): value is SessionPage =>
-  typeof value === "object" &&
-  value !== null &&
-  Array.isArray((value as SessionPage).sessions) &&
-  typeof (value as SessionPage).total === "number";
-
-const isEnded = (value: unknown): value is PrincipalEnded =>
-  typeof value === "object" && value !== null && Array.isArray((value as PrincipalEnded).ended);
 
 const KILL_OUTCOMES: ReadonlySet<unknown> = new Set(["ended", "flushing", "unknown"]);
 

@@ -143,6 +143,13 @@ export interface SessionPage {
   readonly unanswered?: number;
 }
 
+/** Whether an answer from another process (a worker, an instance) is a page. */
+export const isPage = (value: unknown): value is SessionPage =>
+  typeof value === "object" &&
+  value !== null &&
+  Array.isArray((value as SessionPage).sessions) &&
+  typeof (value as SessionPage).total === "number";
+
 /** Filters, sorts and keeps the first `offset + limit`: enough for any merge of such lists. */
 export function selectViews(views: readonly SessionView[], query: SessionQuery): SessionPage {
   const chosen = sortViews(

@@ -33,6 +33,10 @@ export interface PrincipalEnded {
   readonly unanswered?: number;
 }
 
+/** Whether an answer from another process (a worker, an instance) is a kill's list of ids. */
+export const isEnded = (value: unknown): value is PrincipalEnded =>
+  typeof value === "object" && value !== null && Array.isArray((value as PrincipalEnded).ended);
+
 /** What the sessions API asks of the sessions: one process's, the supervisor's, or the fleet's. */
 export interface SessionsBackend {
   /** Whether it reaches the fleet (`--state`): `scope=fleet` and kills naming an instance. */

@@ -1,6 +1,12 @@
 import type { ParentChannel, WorkerChannel } from "../../metrics/aggregate.ts";
-import { mergePages, type SessionPage, type SessionQuery } from "./query.ts";
-import type { KillOutcome, PrincipalEnded, SessionEvent, SessionsBackend } from "./table.ts";
+import { isPage, mergePages, type SessionPage, type SessionQuery } from "./query.ts";
+import {
+  isEnded,
+  type KillOutcome,
+  type PrincipalEnded,
+  type SessionEvent,
+  type SessionsBackend,
+} from "./table.ts";
 import { workerOfId } from "./view.ts";
 
 /**
@@ -149,13 +155,7 @@ export function superviseSessions(
     async list(query) {
       if (query.scope === "fleet") return (await askFleet({ op: "list", query })) as SessionPage;
       const answers = await askAll({ op: "list", query });
-      const pages = answers.filter(
-        (answer): answer is SessionPage =>
-          typeof answer === "object" &&
-          answer !== null &&
-          Array.isArray((answer as SessionPage).sessions),
-      );
-      return mergePages(pages, query);
+      return mergePages(answers.filter(isPage), query);
     },
     async kill(id, instance) {
       if (instance !== undefined) {
@@ -178,15 +178,7 @@ export function superviseSessions(
       };
       if (fleetWide) return (await askFleet(call)) as PrincipalEnded;
       const answers = await askAll(call);
-      return {
-        ended: answers.flatMap((answer) =>
-          typeof answer === "object" &&
-          answer !== null &&
-          Array.isArray((answer as PrincipalEnded).ended)
-            ? (answer as PrincipalEnded).ended
-            : [],
-        ),
-      };
+      return { ended: answers.filter(isEnded).flatMap((answer) => answer.ended) };
     },
     subscribe(listener) {
       listeners.add(listener);
