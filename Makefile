@@ -72,7 +72,7 @@ e2e: deps test-deps ## end-to-end tests against real processes, loopback only
 	$(RECORD) $(BUN) test --timeout 30000 tests
 
 build: deps ## the single executable for this machine: dist/socket2web
-	$(BUN) build --compile --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
+	$(BUN) build --compile --splitting --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps ## the end-to-end suite against the compiled executable

@@ -79,6 +79,8 @@ async function build(target: ReleaseTarget, version: string, sourcesChanged: num
     "--compile",
     `--target=${target.bunTarget}`,
     `--compile-executable-path=${runtime}`,
+    // The program in its own chunk, loaded after the start-up's allocator restart (src/main.ts).
+    "--splitting",
     // --bytecode needs ESM: with CJS the binary crashes on start (docs/bun-notes.md).
     "--bytecode",
     "--format=esm",

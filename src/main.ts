@@ -1,31 +1,7 @@
 #!/usr/bin/env bun
-import { exitOnError } from "./cli/exit.ts";
-import { runCli } from "./cli/run.ts";
-import { UsageError } from "./config/usage-error.ts";
-import { systemResolver } from "./net/resolver.ts";
-import { TEST_HOSTS_ENV, testHostsResolver } from "./process/test-hosts.ts";
-import type { Notice } from "./server/start.ts";
+import { restartWithPurgeDelay } from "./process/allocator-restart.ts";
 
-/** The test-only host table, injected here so that production configuration never reads it. */
-function chooseResolver(env: Readonly<Record<string, string | undefined>>) {
-  try {
-    const testResolver = testHostsResolver(env);
-    if (!testResolver) return { resolver: systemResolver, notices: [] as Notice[] };
-    const notice: Notice = {
-      level: "warn",
-      text: `${TEST_HOSTS_ENV} is set: host names resolve from it only (a testing aid)`,
-    };
-    return { resolver: testResolver, notices: [notice] };
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-}
-
-try {
-  await runCli(process.argv.slice(2), {
-    env: process.env,
-    resolver: () => chooseResolver(process.env),
-  });
-} catch (error) {
-  exitOnError(error);
-}
+// Before the program is loaded, so that a restart costs a runtime start and not the program's.
+await restartWithPurgeDelay();
+const { main } = await import("./cli/main.ts");
+await main(process.argv.slice(2));

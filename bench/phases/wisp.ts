@@ -7,7 +7,7 @@
 // is what bounds these rates (docs/benchmarks/ANALYSIS.md).
 import { readFileSync } from "node:fs";
 import { descendants, spawnTracked } from "../lib/procs.ts";
-import { DEPLOYED_ENV } from "../rows/deployed-env.ts";
+import { BUN_ALLOCATOR_ENV } from "../rows/allocator-default-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
@@ -46,7 +46,7 @@ interface WispServer {
 
 const MB = 1_000_000;
 
-/** Socket2Web from source, in `env` (the deployed row: deploy/'s allocator setting). */
+/** Socket2Web from source, in `env` (the row at Bun's allocator default). */
 function socket2webServer(
   id: string,
   label: string,
@@ -78,9 +78,9 @@ function socket2webServer(
 const servers: WispServer[] = [
   socket2webServer("socket2web", "socket2web --wisp (source)", {}),
   socket2webServer(
-    "socket2web-deployed",
-    "socket2web --wisp (source, MIMALLOC_PURGE_DELAY=1000 as deploy/ runs it)",
-    DEPLOYED_ENV,
+    "socket2web-bun-allocator",
+    "socket2web --wisp (source, Bun's allocator default: MIMALLOC_PURGE_DELAY=100, no restart)",
+    BUN_ALLOCATOR_ENV,
   ),
   {
     id: "wisp-js",
@@ -342,18 +342,18 @@ export function wispReport(results: WispResults): string[] {
       }),
     );
   }
-  if (efficiency?.["socket2web-deployed"]) {
+  if (efficiency?.["socket2web-bun-allocator"]) {
     lines.push(
       "",
-      "Socket2Web as the Docker image and the systemd unit run it (`MIMALLOC_PURGE_DELAY=1000`:",
-      "the allocator keeps freed memory 1 s rather than 0.1 s; docs/operations.md), same run:",
+      "Socket2Web kept at Bun's allocator default (`MIMALLOC_PURGE_DELAY=100`, so it does not",
+      "restart itself with a 1 s purge delay at start-up; docs/operations.md), same run:",
       "",
       "| workload | rate | rate ratio | work per server CPU second | ratio |",
       "|---|---|---|---|---|",
       ...WISP_WORKLOADS.map((workload) => {
-        const rate = median(results.runs["socket2web-deployed"]?.[workload] ?? []);
+        const rate = median(results.runs["socket2web-bun-allocator"]?.[workload] ?? []);
         const theirRate = median(results.runs["wisp-js"]?.[workload] ?? []);
-        const work = median(efficiency["socket2web-deployed"]?.[workload] ?? []);
+        const work = median(efficiency["socket2web-bun-allocator"]?.[workload] ?? []);
         const theirWork = median(efficiency["wisp-js"]?.[workload] ?? []);
         const ratio = (a: number | undefined, b: number | undefined) =>
           a !== undefined && b ? `${(a / b).toFixed(2)}×` : "-";

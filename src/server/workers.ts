@@ -8,15 +8,6 @@ import { WORKER_KILL_DEADLINE_MS } from "./shutdown.ts";
 /** Set in a worker's environment to its number (1…N); a worker serves, it does not supervise. */
 export const WORKER_ENV = "SOCKET2WEB_WORKER";
 
-/**
- * Each worker's allocator keeps freed memory 1 s before handing it back (mimalloc's default is
- * 100 ms): the buffers Bun allocates per WebSocket message and socket read are then reused, not
- * faulted in afresh, a fifth to a quarter less CPU per MiB (docs/operations.md). mimalloc reads it
- * as a process starts, so only the process that starts one can set it; a value the operator set
- * is kept.
- */
-const ALLOCATOR_ENV = { MIMALLOC_PURGE_DELAY: "1000" };
-
 /** A worker that exits by itself this soon after it started failed to start: the supervisor gives up. */
 const STARTUP_GRACE_MS = 3000;
 /** A worker that fails later is restarted after this pause. */
@@ -73,7 +64,9 @@ export async function superviseWorkers(
   const start = (id: number) => {
     const startedAt = performance.now();
     const proc = Bun.spawn(sameCommand(), {
-      env: { ...ALLOCATOR_ENV, ...process.env, [WORKER_ENV]: String(id) },
+      // The supervisor's environment carries its allocator setting (src/process/allocator-restart.ts),
+      // so a worker starts with it and need not restart itself.
+      env: { ...process.env, [WORKER_ENV]: String(id) },
       // The worker watches this pipe: it ends when the supervisor does (supervisor-link.ts).
       stdin: "pipe",
       stdout: "inherit",

@@ -22,7 +22,7 @@ test("--workers 2: both processes serve the port, and SIGTERM closes sessions wi
   const proxy = await startProxy(["--workers", "2"]);
   await bothWorkersListening(proxy);
   expect(proxy.output()).toContain("max 500 connections");
-  // The allocator setting a process cannot give itself, its supervisor gives each worker.
+  // The supervisor restarted itself with the allocator's purge delay; its workers inherit it.
   const workers = childrenOf(proxy.proc.pid);
   expect(workers).toHaveLength(2);
   for (const worker of workers) {
