@@ -17,6 +17,10 @@ describe("splitCommandLine", () => {
     expect(splitCommandLine(["--", "serve"]).name).toBeUndefined();
   });
 
+  it("takes an empty argument after a flag as its value, so the flag's own check reports it", () => {
+    expect(splitCommandLine(["--log-format", "", "--port", "8080"]).name).toBeUndefined();
+  });
+
   it("takes a word after a switch as the command", () => {
     expect(splitCommandLine(["--metrics", "connect"]).name).toBe("connect");
   });

@@ -160,7 +160,13 @@ export function splitCommandLine(argv: readonly string[]): CommandLine {
     if (arg.startsWith("-")) {
       const name = arg.replace(/^-{1,2}/, "");
       const next = argv[i + 1];
-      if (!name.includes("=") && serverFlagTakesValue(name) && next && !next.startsWith("--")) i++;
+      if (
+        !name.includes("=") &&
+        serverFlagTakesValue(name) &&
+        next !== undefined &&
+        !next.startsWith("--")
+      )
+        i++;
       continue;
     }
     return { name: arg, before: argv.slice(0, i), after: argv.slice(i + 1) };

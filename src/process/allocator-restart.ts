@@ -9,18 +9,22 @@ export const PURGE_DELAY_MS = "1000";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** The process's own argument or environment block, as the kernel keeps it. */
-async function entriesOf(path: string): Promise<Uint8Array[]> {
+/**
+ * The entries of a block as /proc gives it, each with its NUL: "a\0\0b\0" is "a", "" and "b"
+ * (an empty argument is an argument).
+ */
+export function blockEntries(block: Uint8Array): Uint8Array[] {
   const entries: Uint8Array[] = [];
-  // Bun.file, not node:fs: loading node:fs would cost more than the rest of the restart.
-  const block = await Bun.file(path).bytes();
   let start = 0;
   for (let end = block.indexOf(0); end !== -1; end = block.indexOf(0, start)) {
-    if (end > start) entries.push(block.subarray(start, end + 1));
+    entries.push(block.subarray(start, end + 1));
     start = end + 1;
   }
   return entries;
 }
+
+// Bun.file, not node:fs: loading node:fs would cost more than the rest of the restart.
+const entriesOf = async (path: string) => blockEntries(await Bun.file(path).bytes());
 
 /** A NULL-terminated array of pointers to the given NUL-terminated strings. */
 function pointerTable(
@@ -39,7 +43,7 @@ function pointerTable(
  * by starting again. On Linux, unless the environment already names a purge delay (the
  * operator's choice, or this restart's), this replaces the process with itself through `execve`:
  * same PID, arguments and descriptors, the environment plus the delay. It costs one runtime start
- * (a few ms) before any module of the program is loaded. Returns only when it did not restart
+ * (about 30 ms) before any module of the program is loaded. Returns only when it did not restart
  * (another system, no /proc, no glibc, or `execve` refused), and the program runs as it is.
  */
 export async function restartWithPurgeDelay(env: Env = process.env): Promise<void> {
