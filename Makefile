@@ -13,6 +13,10 @@ TEST_LOG ?=
 RECORD := bash tests/bin/record.sh "$(TEST_LOG)"
 # `make test-stress N=…`: how many runs of the end-to-end suite under load.
 N ?= 5
+# The end-to-end suites start about a thousand socket2web processes: each gets the allocator
+# setting it would otherwise restart itself for (src/process/allocator-restart.ts), so that none
+# pays the restart; tests/e2e/allocator-restart.test.ts starts its servers without it.
+E2E_ENV := MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-1000}
 
 # Each target's line ends with "## what it does": `make help` (also plain `make`) lists them.
 .DEFAULT_GOAL := help
@@ -69,14 +73,14 @@ unit: deps ## unit tests beside the code (src/**/*.test.ts)
 	$(RECORD) $(BUN) test --timeout 30000 src
 
 e2e: deps test-deps ## end-to-end tests against real processes, loopback only
-	$(RECORD) $(BUN) test --timeout 30000 tests
+	$(E2E_ENV) $(RECORD) $(BUN) test --timeout 30000 tests
 
 build: deps ## the single executable for this machine: dist/socket2web
 	$(BUN) build --compile --splitting --bytecode --format=esm --minify --sourcemap src/main.ts --outfile $(BINARY)
 
 # The end-to-end suite again, against the compiled executable.
 test-binary: build test-deps ## the end-to-end suite against the compiled executable
-	SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test --timeout 30000 tests/e2e
+	$(E2E_ENV) SOCKET2WEB_BIN=$(abspath $(BINARY)) $(RECORD) $(BUN) test --timeout 30000 tests/e2e
 
 # Everything, then one line adding up all bun test runs: "N passed, N failed" (CI reads it).
 test: ## everything (check, unit, e2e, test-binary), then one "N passed, N failed" line
@@ -89,7 +93,7 @@ test-steps: check unit e2e test-binary ## what make test runs, without the total
 # The end-to-end suite N times (default 5) with a CPU hog on every core; lists every test that
 # failed at least once and fails if any did.
 test-stress: deps test-deps ## the end-to-end suite N times (N=5) with a CPU hog on every core
-	bash tests/bin/stress.sh $(N) $(BUN) test --timeout 30000 tests
+	$(E2E_ENV) bash tests/bin/stress.sh $(N) $(BUN) test --timeout 30000 tests
 
 # dist/: binaries for linux-x64, linux-arm64, darwin-arm64 and windows-x64, and SHA256SUMS.
 # Each platform's Bun runtime comes from its npm package (fetched once through npm's cache).
