@@ -11,7 +11,7 @@ import { BUN_ALLOCATOR_ENV } from "../rows/allocator-default-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
-import { wispJs } from "../rows/wisp-js.ts";
+import { startWispJsServer } from "../rows/wisp-js.ts";
 import { type Budget, rotate } from "./clock.ts";
 
 export const WISP_WORKLOADS = [
@@ -85,16 +85,7 @@ const servers: WispServer[] = [
   {
     id: "wisp-js",
     label: "wisp-js server (Node.js)",
-    async start() {
-      const running = await wispJs.start({
-        targetHost: "127.0.0.1",
-        targetPort: 0,
-        targetTlsPort: 0,
-        targetCaFile: "",
-      });
-      const endpoint = running.endpoint as { url: string };
-      return { url: endpoint.url, pid: running.pid ?? 0, stop: () => running.stop() };
-    },
+    start: startWispJsServer,
   },
 ];
 

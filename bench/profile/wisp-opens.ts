@@ -12,7 +12,7 @@ import { wispClientCommand } from "../phases/wisp.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
-import { wispJs } from "../rows/wisp-js.ts";
+import { startWispJsServer } from "../rows/wisp-js.ts";
 import { rankProfile } from "./cpuprofile.ts";
 
 const flags = process.argv.slice(2).filter((a) => a.startsWith("--"));
@@ -57,16 +57,7 @@ const socket2webServer = (entry: string): OpensServer => ({
 
 const wispJsServer: OpensServer = {
   name: "wisp-js server",
-  async start() {
-    const running = await wispJs.start({
-      targetHost: "127.0.0.1",
-      targetPort: 0,
-      targetTlsPort: 0,
-      targetCaFile: "",
-    });
-    const { url } = running.endpoint as { url: string };
-    return { pid: running.pid ?? 0, url, stop: () => running.stop() };
-  },
+  start: startWispJsServer,
 };
 
 const leanWispServer: OpensServer = {

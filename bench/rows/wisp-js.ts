@@ -39,3 +39,19 @@ export const wispJs: Row = {
     };
   },
 };
+
+/** The wisp-js server on its own, for the Wisp phases: its URL, PID and how to stop it. */
+export async function startWispJsServer(): Promise<{
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}> {
+  const running = await wispJs.start({
+    targetHost: "127.0.0.1",
+    targetPort: 0,
+    targetTlsPort: 0,
+    targetCaFile: "",
+  });
+  const { url } = running.endpoint as { url: string };
+  return { url, pid: running.pid ?? 0, stop: () => running.stop() };
+}
