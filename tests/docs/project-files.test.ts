@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { userMakeEnv } from "../helpers/make-env.ts";
 
 // The README, the Makefile and the operations guide against what they describe: the commands
 // the CLI knows, the packages test-deps installs, the ports the image serves, the files a
@@ -9,7 +10,7 @@ import { join } from "node:path";
 const ROOT = join(import.meta.dir, "..", "..");
 const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
 const run = (command: string[]) => {
-  const result = Bun.spawnSync(command, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1" } });
+  const result = Bun.spawnSync(command, { cwd: ROOT, env: userMakeEnv({ NO_COLOR: "1" }) });
   return { code: result.exitCode, out: result.stdout.toString() + result.stderr.toString() };
 };
 

@@ -1,6 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
+import { userMakeEnv } from "../helpers/make-env.ts";
 import { tempDir } from "../helpers/tls-cert.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -18,7 +19,8 @@ test("make install PREFIX=… puts a socket2web command on a PATH, usable from a
       `PREFIX=${prefix}`,
       `BINARY=${join(dir, "build", "socket2web")}`,
     ],
-    { cwd: ROOT, stdout: "pipe", stderr: "pipe" },
+    // As a user runs it: not a sub-make of `make test` (whose jobserver it would be told of).
+    { cwd: ROOT, env: userMakeEnv(), stdout: "pipe", stderr: "pipe" },
   );
   const [out, err, code] = await Promise.all([
     new Response(make.stdout).text(),
