@@ -24,9 +24,9 @@ function finish(state: SocketState): TargetEvents | undefined {
 
 export const plainHandlers: SocketHandler<SocketState> = {
   // Reading waits until the session has sent the client its `connected` status (first resume()).
+  // No setNoDelay: Bun sets TCP_NODELAY on every socket it connects (docs/bun-notes.md).
   open(socket) {
     socket.pause();
-    socket.setNoDelay(true);
     socket.data.connecting?.done();
   },
   connectError(socket, error) {
@@ -70,9 +70,8 @@ export const plainHandlers: SocketHandler<SocketState> = {
  */
 const tlsHandlers: SocketHandler<SocketState> = {
   ...plainHandlers,
-  open(socket) {
-    socket.setNoDelay(true);
-  },
+  // The TCP socket under it has TCP_NODELAY already.
+  open() {},
   handshake(socket, success, error) {
     const pending = socket.data.handshake;
     if (!pending) return;

@@ -15,19 +15,19 @@ describe("StreamCredit", () => {
   it("a window that shrank after a CONTINUE replaced unspent credit grants again once forgotten", () => {
     // A small first packet makes a long window; 64 KiB packets then shrink it to 16.
     const credit = new StreamCredit({ initial: 32, most: 128, bytes: 1024 * 1024 });
-    credit.received(16);
+    for (let i = 0; i < 16; i++) credit.received(16);
     credit.settle(0);
     const first = credit.grant() as number;
-    expect(first).toBe(97); // 128 - 31 still counted as outstanding (the client may spend them)
-    // The client replaced its 31 with 97 and spends them all on 64 KiB packets.
+    expect(first).toBe(112); // 128 - 16 still counted as outstanding (the client may spend them)
+    // The client replaced its 16 with 112 and spends them all on 64 KiB packets.
     for (let i = 0; i < first; i++) credit.received(64 * 1024);
     credit.settle(0);
-    // 31 phantom packets still count as outstanding, over half the new window of 16: no grant.
+    // 16 phantom packets still count as outstanding, over half the new window of 16: no grant.
     expect(credit.grant()).toBeUndefined();
     credit.forgetUnspent();
     expect(credit.grant()).toBe(16);
     // Had the client been slow rather than stalled, what it still had is no violation.
-    for (let i = 0; i < 16 + 31; i++) expect(credit.received(64 * 1024)).toBe(true);
+    for (let i = 0; i < 16 + 16; i++) expect(credit.received(64 * 1024)).toBe(true);
     expect(credit.received(64 * 1024)).toBe(false);
   });
 
@@ -127,8 +127,32 @@ describe("StreamCredit", () => {
     credit.received(64 * 1024);
     expect(credit.window).toBe(16);
     credit.settle(0);
-    // Initial credit still outstanding (3 of 4): more than half a window of 16 is not.
-    expect(credit.grant()).toBe(13);
+    // Before its first CONTINUE, a stream spends half its initial credit first (3 of 4 left).
+    expect(credit.grant()).toBeUndefined();
+    credit.received(64 * 1024);
+    credit.settle(0);
+    // Initial credit still outstanding (2 of 4): more than half a window of 16 is not.
+    expect(credit.grant()).toBe(14);
+  });
+
+  it("a short stream of small packets gets no CONTINUE: the first waits for half the initial credit", () => {
+    const credit = new StreamCredit({ initial: 32, most: 128, bytes: 1024 * 1024 });
+    for (let i = 0; i < 15; i++) {
+      credit.received(1);
+      credit.settle(0);
+      expect(credit.window).toBe(128);
+      expect(credit.grant()).toBeUndefined();
+    }
+    credit.received(1);
+    credit.settle(0);
+    expect(credit.grant()).toBe(112);
+    // Then the whole window's rule: the next grant once half of it may be spent.
+    for (let i = 0; i < 63; i++) credit.received(1);
+    credit.settle(0);
+    expect(credit.grant()).toBeUndefined();
+    credit.received(1);
+    credit.settle(0);
+    expect(credit.grant()).toBe(64);
   });
 
   it("gives small packets the whole window, beyond the initial credit", () => {

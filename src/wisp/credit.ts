@@ -43,6 +43,8 @@ export class StreamCredit {
   private slack = 0;
   /** Bytes the window aims at: `limits.bytes`, or less for a stream under a bandwidth limit. */
   private bytes: number;
+  /** A CONTINUE went out: until then the client spends the connection's initial credit. */
+  private continued = false;
 
   constructor(readonly limits: CreditLimits) {
     this.outstanding = limits.initial;
@@ -121,12 +123,17 @@ export class StreamCredit {
   /** The CONTINUE value to send now, if one is due. */
   grant(): number | undefined {
     const window = this.window;
-    if (this.outstanding > window / 2) return undefined;
+    // Small packets grow the window past the initial credit at once; the first CONTINUE still
+    // waits until half of that credit is spent, so that a short stream (most are) costs the
+    // client no CONTINUE at all.
+    const due = this.continued ? window : Math.min(window, this.limits.initial);
+    if (this.outstanding > due / 2) return undefined;
     const room = window - this.held - this.outstanding;
     // A small grant would replace credit the client may still have; wait for more room unless
     // the client has none at all.
     if (room <= 0 || (room < window / 4 && this.outstanding > 0)) return undefined;
     this.outstanding += room;
+    this.continued = true;
     return room;
   }
 }
