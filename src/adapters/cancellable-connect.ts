@@ -6,6 +6,7 @@ import {
   type SocketState,
   type StreamSocket,
   sendPreamble,
+  socketState,
   streamConnection,
   type TlsConnectOptions,
   upgradeToTls,
@@ -46,7 +47,7 @@ export async function openCancellableTcp({
   tls,
   preamble,
 }: CancellableOpen): Promise<TargetConnection> {
-  const state: SocketState = { events, finished: false };
+  const state = socketState(events);
   const socket = await connectCancellable(address, port, where, signal, state);
   closeIfAbandoned(signal, state, () => socket.terminate());
   if (preamble) sendPreamble(socket, state, preamble, where);

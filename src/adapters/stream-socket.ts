@@ -12,6 +12,15 @@ export interface SocketState {
   connecting?: { done(error?: Error): void };
   /** TLS only: settles the `open` promise when the handshake is over. */
   handshake?: { readonly verify: boolean; done(error?: Error): void };
+  /** The relay wants bytes: set by `resume()`, cleared by `pause()`; false until the first. */
+  reading: boolean;
+  /** The socket is paused: `socket.pause()` was called and no `socket.resume()` since. */
+  paused: boolean;
+}
+
+/** A socket's state before it opens: not read, not paused. */
+export function socketState(events: TargetEvents): SocketState {
+  return { events, finished: false, reading: false, paused: false };
 }
 
 export type StreamSocket = Socket<SocketState>;
@@ -22,18 +31,32 @@ function finish(state: SocketState): TargetEvents | undefined {
   return state.events;
 }
 
+/** Stops reading the socket, unless it is stopped already (each call is an `epoll_ctl`). */
+function pauseSocket(socket: StreamSocket, state: SocketState): void {
+  if (state.paused) return;
+  state.paused = true;
+  socket.pause();
+}
+
+/**
+ * The relay reads from its first `resume()`, after the session has sent the client its
+ * `connected` status. The socket is not paused at `open` for that: the session attaches its relay
+ * in the same turn (no event can come between), and a target that talks before it has is paused
+ * at its first chunk, which the relay (or a raw session's latch) holds. So an ordinary session
+ * costs no pause and resume, two `epoll_ctl`s each. No setNoDelay: Bun sets TCP_NODELAY on every
+ * socket it connects (docs/bun-notes.md).
+ */
 export const plainHandlers: SocketHandler<SocketState> = {
-  // Reading waits until the session has sent the client its `connected` status (first resume()).
-  // No setNoDelay: Bun sets TCP_NODELAY on every socket it connects (docs/bun-notes.md).
   open(socket) {
-    socket.pause();
     socket.data.connecting?.done();
   },
   connectError(socket, error) {
     socket.data.connecting?.done(error);
   },
   data(socket, chunk) {
-    socket.data.events.data(chunk);
+    const state = socket.data;
+    if (!state.reading) pauseSocket(socket, state);
+    state.events.data(chunk);
   },
   drain(socket) {
     if (!socket.data.finished) socket.data.events.drain();
@@ -79,7 +102,7 @@ const tlsHandlers: SocketHandler<SocketState> = {
     // `success` also reflects verification when verification is off (Bun 1.4.5 reports a
     // self-signed or misnamed certificate as a failure, yet keeps the connection open then).
     if (success || !pending.verify) {
-      socket.pause();
+      pauseSocket(socket, socket.data);
       pending.done();
     } else {
       pending.done(error ?? new Error("TLS handshake failed"));
@@ -127,7 +150,7 @@ export async function openUnixSocket({
   events,
   preamble,
 }: UnixOpen): Promise<TargetConnection> {
-  const state: SocketState = { events, finished: false };
+  const state = socketState(events);
   let socket: StreamSocket;
   try {
     socket = await Bun.connect<SocketState>({ unix: path, data: state, socket: plainHandlers });
@@ -196,12 +219,20 @@ export async function upgradeToTls(
   return streamConnection(socket, state);
 }
 
-/** The relay's view of an open stream socket (paused until the first `resume()`). */
+/** The relay's view of an open stream socket (not read until the first `resume()`). */
 export function streamConnection(socket: StreamSocket, state: SocketState): TargetConnection {
   return {
     write: (chunk) => Math.max(0, socket.write(chunk)),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
+    pause() {
+      state.reading = false;
+      pauseSocket(socket, state);
+    },
+    resume() {
+      state.reading = true;
+      if (!state.paused) return;
+      state.paused = false;
+      socket.resume();
+    },
     end() {
       state.finished = true;
       socket.end();

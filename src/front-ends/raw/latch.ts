@@ -13,8 +13,8 @@ type Early =
 
 /**
  * For a target opened before its session exists (a raw session, so a refusal can still be an
- * HTTP status). Adapters keep reading paused until the relay attaches, so what can come early is
- * an end, an error, or a record read with a TLS handshake: a few events, replayed in order.
+ * HTTP status). Adapters pause a target at its first chunk until the relay resumes it, so what can
+ * come early is that chunk, an end, an error: a few events, replayed in order.
  */
 export function eventLatch(): EventLatch {
   let listener: TargetEvents | undefined;
