@@ -221,27 +221,42 @@ export async function upgradeToTls(
 
 /** The relay's view of an open stream socket (not read until the first `resume()`). */
 export function streamConnection(socket: StreamSocket, state: SocketState): TargetConnection {
-  return {
-    write: (chunk) => Math.max(0, socket.write(chunk)),
-    pause() {
-      state.reading = false;
-      pauseSocket(socket, state);
-    },
-    resume() {
-      state.reading = true;
-      if (!state.paused) return;
-      state.paused = false;
-      socket.resume();
-    },
-    end() {
-      state.finished = true;
-      socket.end();
-    },
-    destroy() {
-      state.finished = true;
-      socket.terminate();
-    },
-  };
+  return new StreamConnection(socket, state);
+}
+
+/** A class, not an object of closures: one per session, and sessions open by the thousand. */
+class StreamConnection implements TargetConnection {
+  constructor(
+    private readonly socket: StreamSocket,
+    private readonly state: SocketState,
+  ) {}
+
+  write(chunk: Uint8Array): number {
+    return Math.max(0, this.socket.write(chunk));
+  }
+
+  pause(): void {
+    this.state.reading = false;
+    pauseSocket(this.socket, this.state);
+  }
+
+  resume(): void {
+    const state = this.state;
+    state.reading = true;
+    if (!state.paused) return;
+    state.paused = false;
+    this.socket.resume();
+  }
+
+  end(): void {
+    this.state.finished = true;
+    this.socket.end();
+  }
+
+  destroy(): void {
+    this.state.finished = true;
+    this.socket.terminate();
+  }
 }
 
 /** `DEPTH_ZERO_SELF_SIGNED_CERT self signed certificate`: the code first, for scripts. */

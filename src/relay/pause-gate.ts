@@ -4,25 +4,27 @@
  * still holds.
  */
 export class PauseGate<Reason extends string> {
-  private readonly holds = new Set<Reason>();
+  /** Made at the first hold: most sessions never pause, and there is one gate per side. */
+  private holds: Set<Reason> | undefined;
 
   constructor(private readonly reader: { pause(): void; resume(): void }) {}
 
   get paused(): boolean {
-    return this.holds.size > 0;
+    return this.holds !== undefined && this.holds.size > 0;
   }
 
   has(reason: Reason): boolean {
-    return this.holds.has(reason);
+    return this.holds?.has(reason) === true;
   }
 
   /** Sets or lifts `reason`; pauses or resumes the reader when that changes whether it reads. */
   hold(reason: Reason, on: boolean): void {
-    if (on === this.holds.has(reason)) return;
+    if (on === this.has(reason)) return;
     if (on) {
+      this.holds ??= new Set();
       this.holds.add(reason);
       if (this.holds.size === 1) this.reader.pause();
-    } else {
+    } else if (this.holds) {
       this.holds.delete(reason);
       if (this.holds.size === 0) this.reader.resume();
     }
@@ -30,6 +32,6 @@ export class PauseGate<Reason extends string> {
 
   /** The reader is gone: nothing to resume any more. */
   clear(): void {
-    this.holds.clear();
+    this.holds?.clear();
   }
 }
