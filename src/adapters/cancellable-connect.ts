@@ -66,11 +66,11 @@ function connectCancellable(
       reject(new ProxyError("connect_failed", "connect abandoned"));
       return;
     }
-    const starter = new NetSocket();
-    starter.connect({ host: address, port });
-    const socket = (starter as unknown as NodeSocketInternals)._handle;
+    const starter = takeStarter();
+    starter.net.connect({ host: address, port });
+    const socket = (starter.net as unknown as NodeSocketInternals)._handle;
     if (!socket || typeof socket.reload !== "function") {
-      starter.destroy();
+      starter.net.destroy();
       reject(new ProxyError("connect_failed", "no native socket under node:net"));
       return;
     }
@@ -90,24 +90,54 @@ function connectCancellable(
       state.connecting = undefined;
       state.finished = true;
       if (adopted) socket.terminate();
-      else starter.destroy();
+      else starter.net.destroy();
       reject(new ProxyError("connect_failed", "connect abandoned"));
     };
     signal.addEventListener("abort", abandon, { once: true });
     state.connecting = { done: settle };
     // A failure node:net reports before the socket is adopted (one its connect call met at once).
-    starter.on("error", (error: Error) => {
+    starter.failed = (error) => {
       if (!adopted && state.connecting) settle(error);
-    });
+    };
     // Runs after node:net's own next-tick step, which issued the native connect with its handlers.
     // A connect that failed there at once (EADDRNOTAVAIL: no ephemeral port left) has destroyed
     // the node:net socket, whose "error" event, on a later tick, settles this promise.
     process.nextTick(() => {
-      if (!state.connecting || starter.destroyed) return;
+      if (!state.connecting || starter.net.destroyed) return;
       adopted = true;
-      adopt(starter, socket, state);
+      adopt(starter.net, socket, state);
+      releaseStarter(starter);
     });
   });
+}
+
+/**
+ * A node:net socket that starts connects. Building one (a Node stream with its states and
+ * listeners) was the larger part of node:net's cost per connect, and once its native socket is
+ * adopted nothing of that connect is left in it: its next `connect()` makes a new native socket.
+ * So it starts the next one too, unless node:net destroyed it (a failed or abandoned connect).
+ */
+class Starter {
+  readonly net = new NetSocket();
+  /** The connect under way: told of a failure node:net reports before its socket is adopted. */
+  failed: ((error: Error) => void) | undefined;
+
+  constructor() {
+    this.net.on("error", (error: Error) => this.failed?.(error));
+  }
+}
+
+/** Starters whose last connect was adopted; more than this many at once are dropped. */
+const idleStarters: Starter[] = [];
+const MOST_IDLE_STARTERS = 64;
+
+function takeStarter(): Starter {
+  return idleStarters.pop() ?? new Starter();
+}
+
+function releaseStarter(starter: Starter): void {
+  starter.failed = undefined;
+  if (idleStarters.length < MOST_IDLE_STARTERS) idleStarters.push(starter);
 }
 
 /** node:net's private key on a native socket for the node:net socket that owns it. */
