@@ -52,3 +52,14 @@ export function threadCpu(pid: number): Map<string, number> {
   }
   return byName;
 }
+
+/** CPU seconds (user + system) of the main thread of `pid` alone (its thread id is its pid). */
+export function mainThreadCpu(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}

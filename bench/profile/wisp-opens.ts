@@ -1,13 +1,18 @@
 // `bun run bench/profile/wisp-opens.ts [--rounds=3] [--count=2000] [--warm=2000] [--yardsticks]
-// [--cpu-prof] ENTRY...`: the server's CPU per Wisp stream open (the Wisp phase's `opens`
-// workload: the wisp-js client on Node.js opens COUNT streams, 16 in flight, each proven by a
-// 1-byte echo, after WARM opens that are not counted), for socket2web checkouts given by their
-// src/main.ts (this tree's when none), rounds alternated so that an A/B sees the same machine.
+// [--pin] [--alloc] [--cpu-prof] ENTRY...`: the server's CPU per Wisp stream open (the Wisp
+// phase's `opens` workload: the wisp-js client on Node.js opens COUNT streams, 16 in flight, each
+// proven by a 1-byte echo, after WARM opens that are not counted), for socket2web checkouts given
+// by their src/main.ts (this tree's when none), rounds alternated so that an A/B sees the same
+// machine; each line splits the CPU into the main thread's and the other threads' (the JIT's
+// compiler threads, the garbage collector's helpers, the allocator's).
 // `--yardsticks` adds the wisp-js server and the lean Bun Wisp server (lean-wisp.ts) to every
-// round. `--cpu-prof` profiles this tree's server in the last round and ranks its functions.
+// round. `--pin` puts each server on CPU 0 and the client and target on CPU 1 (far steadier
+// figures; with a large --warm, the warm cost). `--alloc` adds socket2web's JavaScript heap
+// allocation per open (its garbage collector's log). `--cpu-prof` profiles this tree's server in
+// the last round and ranks its functions.
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
-import { treeCpu } from "../lib/cpu-time.ts";
-import { installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
+import { mainThreadCpu, treeCpu } from "../lib/cpu-time.ts";
+import { descendants, installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
 import { wispClientCommand } from "../phases/wisp.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
@@ -25,13 +30,36 @@ const count = Number(flag("count") ?? 2000);
 const warm = Number(flag("warm") ?? 2000);
 const yardsticks = flags.includes("--yardsticks");
 const profile = flags.includes("--cpu-prof");
+const pin = flags.includes("--pin");
+const alloc = flags.includes("--alloc");
+/** Client and target on the second CPU when pinned. */
+const onClientCpu = (command: string[]) => (pin ? ["taskset", "-c", "1", ...command] : command);
 const PROF_DIR = `${ROOT}.tmp/cpuprof-opens`;
 
 installCleanup();
 
 interface OpensServer {
   readonly name: string;
-  start(profiling: boolean): Promise<{ pid: number; url: string; stop(): Promise<unknown> }>;
+  start(profiling: boolean): Promise<{
+    pid: number;
+    url: string;
+    stop(): Promise<unknown>;
+    /** What it printed so far: socket2web's garbage collector log with --alloc. */
+    output?(): string;
+  }>;
+}
+
+/** Bytes the JavaScript heap allocated, from JavaScriptCore's GC log (BUN_JSC_logGC=1). */
+function allocatedBytes(log: string): number {
+  let bytes = 0;
+  for (const match of log.matchAll(/bytes allocated this cycle: (\d+)/g)) bytes += Number(match[1]);
+  return bytes;
+}
+
+/** Every thread of the server and its children on CPU 0. */
+function pinServer(pid: number): void {
+  for (const each of [pid, ...descendants(pid)])
+    Bun.spawnSync(["taskset", "-a", "-p", "-c", "0", String(each)], { stdout: "ignore" });
 }
 
 const socket2webServer = (entry: string): OpensServer => ({
@@ -49,9 +77,14 @@ const socket2webServer = (entry: string): OpensServer => ({
         "--wisp-max-streams",
         "1024",
       ],
-      { readyText: "listening on", cwd: ROOT },
+      { readyText: "listening on", cwd: ROOT, ...(alloc ? { env: { BUN_JSC_logGC: "1" } } : {}) },
     );
-    return { pid: proc.pid, url: `ws://127.0.0.1:${port}/wisp/`, stop: () => proc.stop() };
+    return {
+      pid: proc.pid,
+      url: `ws://127.0.0.1:${port}/wisp/`,
+      stop: () => proc.stop(),
+      output: () => proc.output(),
+    };
   },
 });
 
@@ -74,13 +107,10 @@ const leanWispServer: OpensServer = {
 
 async function main(): Promise<void> {
   const client = await wispClientCommand();
-  const target = spawnTracked("target", [
-    BUN,
-    "run",
-    `${ROOT}bench/targets/server.ts`,
-    "127.0.0.1",
-    "0",
-  ]);
+  const target = spawnTracked(
+    "target",
+    onClientCpu([BUN, "run", `${ROOT}bench/targets/server.ts`, "127.0.0.1", "0"]),
+  );
   const { port: targetPort } = JSON.parse(
     await target.waitForLine((l) => l.startsWith("{"), 10_000),
   ) as { port: number };
@@ -90,14 +120,17 @@ async function main(): Promise<void> {
   ];
   const perOpen = new Map<string, number[]>();
   const opens = (url: string, n: number) =>
-    spawnTracked("wisp-client", [
-      ...client.command,
-      `--url=${url}`,
-      `--target=127.0.0.1:${targetPort}`,
-      "--workload=opens",
-      `--count=${n}`,
-      "--concurrency=16",
-    ]);
+    spawnTracked(
+      "wisp-client",
+      onClientCpu([
+        ...client.command,
+        `--url=${url}`,
+        `--target=127.0.0.1:${targetPort}`,
+        "--workload=opens",
+        `--count=${n}`,
+        "--concurrency=16",
+      ]),
+    );
   for (let round = 0; round < rounds; round++) {
     for (const entry of round % 2 === 0 ? servers : [...servers].reverse()) {
       const profiling = profile && round === rounds - 1 && entry.name === SOURCE_ENTRY;
@@ -106,6 +139,7 @@ async function main(): Promise<void> {
         mkdirSync(PROF_DIR, { recursive: true });
       }
       const server = await entry.start(profiling);
+      if (pin) pinServer(server.pid);
       try {
         if (warm > 0) {
           const warming = opens(server.url, warm);
@@ -113,17 +147,25 @@ async function main(): Promise<void> {
           await warming.stop();
         }
         const { user, system } = treeCpu(server.pid);
+        const main = mainThreadCpu(server.pid);
+        const logged = server.output?.().length ?? 0;
         const run = opens(server.url, count);
         const line = await run.waitForLine((l) => l.startsWith("{"), 120_000);
         await run.stop();
         const after = treeCpu(server.pid);
         const micros = ((after.user + after.system - user - system) * 1e6) / count;
+        const mainMicros = ((mainThreadCpu(server.pid) - main) * 1e6) / count;
+        const allocation = server.output
+          ? allocatedBytes(server.output().slice(logged)) / count
+          : undefined;
         const result = JSON.parse(line) as { perSecond?: number; error?: string };
         if (result.error) throw new Error(result.error);
         perOpen.set(entry.name, [...(perOpen.get(entry.name) ?? []), micros]);
         const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
+        const allocated =
+          alloc && allocation !== undefined ? `, ${allocation.toFixed(0)} B allocated` : "";
         console.log(
-          `${entry.name}: ${micros.toFixed(0)} µs of server CPU per open, ${result.perSecond?.toFixed(0)} opens/s (load ${load})`,
+          `${entry.name}: ${micros.toFixed(0)} µs of server CPU per open (main thread ${mainMicros.toFixed(0)}, other threads ${(micros - mainMicros).toFixed(0)})${allocated}, ${result.perSecond?.toFixed(0)} opens/s (load ${load})`,
         );
       } finally {
         await server.stop();
