@@ -162,6 +162,17 @@ describe("WispConnection", () => {
     expect(continues().at(-1)?.bufferRemaining).toBeGreaterThan(0);
   });
 
+  it("a short stream of small packets gets no CONTINUE; the first comes once half the initial credit is spent", () => {
+    // The window in bytes allows 128 small packets at once, four times stream 0's 32.
+    const { socket, connection } = setUp(1, open, 32, 1024 * 1024, 128);
+    connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
+    const continues = () => socket.sent.filter((p) => p.type === "continue" && p.streamId === 1);
+    for (let i = 0; i < 15; i++) connection.message(encodeData(1, Uint8Array.of(i)));
+    expect(continues()).toEqual([]);
+    connection.message(encodeData(1, Uint8Array.of(15)));
+    expect(continues()).toEqual([{ type: "continue", streamId: 1, bufferRemaining: 112 }]);
+  });
+
   it("a stream that never had a CONTINUE keeps its initial credit: no grant when it goes quiet", async () => {
     const { socket, connection } = setUp(1, open);
     connection.message(encodeConnect(1, 1, 80, "127.0.0.1"));
