@@ -1,6 +1,7 @@
 // CPU per connect (+ accept, same process) on loopback: Bun.connect in two handler styles, bare
-// and socket2web's (shared handlers, `data`, pause + setNoDelay in `open`), and socket2web's own
-// cancellable connect (`openCancellableTcp`: node:net starts it, the native socket is adopted).
+// and socket2web's (shared handlers, `data`; `open` neither pauses nor sets TCP_NODELAY, which
+// Bun sets itself), and socket2web's own cancellable connect (`openCancellableTcp`: node:net
+// starts it, the native socket is adopted).
 // The first round includes each path's JIT warm-up; later rounds are warm. ANALYSIS.md §2.
 // `bun run bench/profile/micro-connect.ts`
 import type { Socket } from "bun";
@@ -11,10 +12,7 @@ const CONNECTS = 3_000;
 const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {}, error() {} } });
 
 const shared = {
-  open(socket: Socket<{ n: number }>) {
-    socket.pause();
-    socket.setNoDelay(true);
-  },
+  open(_socket: Socket<{ n: number }>) {},
   data() {},
   drain() {},
   end() {},
