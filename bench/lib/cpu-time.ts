@@ -30,6 +30,12 @@ export function treeCpu(root: number): { user: number; system: number } {
   return { user, system };
 }
 
+/** User + system CPU seconds in one thread's /proc stat line (without its children's). */
+function taskSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 /** CPU seconds (user + system) of each thread of `pid`, summed by thread name (`comm`). */
 export function threadCpu(pid: number): Map<string, number> {
   const byName = new Map<string, number>();
@@ -43,9 +49,7 @@ export function threadCpu(pid: number): Map<string, number> {
     try {
       const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
       const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "#");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      const seconds = (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-      byName.set(name, (byName.get(name) ?? 0) + seconds);
+      byName.set(name, (byName.get(name) ?? 0) + taskSeconds(stat));
     } catch {
       // The thread ended meanwhile.
     }
@@ -56,9 +60,7 @@ export function threadCpu(pid: number): Map<string, number> {
 /** CPU seconds (user + system) of the main thread of `pid` alone (its thread id is its pid). */
 export function mainThreadCpu(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    return taskSeconds(readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8"));
   } catch {
     return 0;
   }

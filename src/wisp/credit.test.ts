@@ -6,6 +6,12 @@ function packets(n: number) {
   return { initial: n, most: n, bytes: Number.POSITIVE_INFINITY };
 }
 
+/** `n` packets of `size` bytes arrive, and the target takes them all. */
+function deliver(credit: StreamCredit, n: number, size: number): void {
+  for (let i = 0; i < n; i++) credit.received(size);
+  credit.settle(0);
+}
+
 /** A client that replaces its credit with each CONTINUE, as wisp-js and libcurl.js do. */
 function client(capacity: number) {
   return { credit: capacity };
@@ -42,11 +48,9 @@ describe("StreamCredit", () => {
 
   it("grants again once half the credit may be spent, not only at zero", () => {
     const credit = new StreamCredit(packets(8));
-    for (let i = 0; i < 3; i++) credit.received(10);
-    credit.settle(0);
+    deliver(credit, 3, 10);
     expect(credit.grant()).toBeUndefined();
-    credit.received(10);
-    credit.settle(0);
+    deliver(credit, 1, 10);
     expect(credit.grant()).toBe(4);
     expect(credit.grant()).toBeUndefined();
   });
@@ -138,20 +142,17 @@ describe("StreamCredit", () => {
   it("a short stream of small packets gets no CONTINUE: the first waits for half the initial credit", () => {
     const credit = new StreamCredit({ initial: 32, most: 128, bytes: 1024 * 1024 });
     for (let i = 0; i < 15; i++) {
-      credit.received(1);
-      credit.settle(0);
+      deliver(credit, 1, 1);
       expect(credit.window).toBe(128);
       expect(credit.grant()).toBeUndefined();
     }
-    credit.received(1);
-    credit.settle(0);
+    deliver(credit, 1, 1);
     expect(credit.grant()).toBe(112);
+    expect(credit.continued).toBe(true);
     // Then the whole window's rule: the next grant once half of it may be spent.
-    for (let i = 0; i < 63; i++) credit.received(1);
-    credit.settle(0);
+    deliver(credit, 63, 1);
     expect(credit.grant()).toBeUndefined();
-    credit.received(1);
-    credit.settle(0);
+    deliver(credit, 1, 1);
     expect(credit.grant()).toBe(64);
   });
 

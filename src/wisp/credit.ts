@@ -43,8 +43,7 @@ export class StreamCredit {
   private slack = 0;
   /** Bytes the window aims at: `limits.bytes`, or less for a stream under a bandwidth limit. */
   private bytes: number;
-  /** A CONTINUE went out: until then the client spends the connection's initial credit. */
-  private continued = false;
+  private granted = false;
 
   constructor(readonly limits: CreditLimits) {
     this.outstanding = limits.initial;
@@ -61,6 +60,14 @@ export class StreamCredit {
   /** Later windows aim at `bytes` (at most `limits.bytes`): a limited stream gets smaller grants. */
   aimAt(bytes: number): void {
     this.bytes = Math.min(this.limits.bytes, bytes);
+  }
+
+  /**
+   * A CONTINUE was granted. Before one, the client spends the connection's initial credit, which
+   * the server counts exactly: nothing can stall it.
+   */
+  get continued(): boolean {
+    return this.granted;
   }
 
   /** Packets received that the target has not wholly taken. */
@@ -126,14 +133,14 @@ export class StreamCredit {
     // Small packets grow the window past the initial credit at once; the first CONTINUE still
     // waits until half of that credit is spent, so that a short stream (most are) costs the
     // client no CONTINUE at all.
-    const due = this.continued ? window : Math.min(window, this.limits.initial);
+    const due = this.granted ? window : Math.min(window, this.limits.initial);
     if (this.outstanding > due / 2) return undefined;
     const room = window - this.held - this.outstanding;
     // A small grant would replace credit the client may still have; wait for more room unless
     // the client has none at all.
     if (room <= 0 || (room < window / 4 && this.outstanding > 0)) return undefined;
     this.outstanding += room;
-    this.continued = true;
+    this.granted = true;
     return room;
   }
 }

@@ -89,12 +89,6 @@ export class WispStream implements SessionClient {
   private stallTimer: ReturnType<typeof setTimeout> | undefined;
   private targetPaused = false;
   /**
-   * A CONTINUE went out on this stream. Before one, the client's credit is the connection's
-   * initial one less what it sent, exactly what the server counts: nothing can stall it, so a
-   * short stream (most are) never sets the stall timer.
-   */
-  private granted = false;
-  /**
    * Bytes received from the client that the target has not taken, counted here rather than asked
    * of the session because they stay in memory after the client side ends, while they flush.
    */
@@ -225,10 +219,9 @@ export class WispStream implements SessionClient {
     this.credit.settle(this.pendingToTarget);
     if (this.blocked || this.gone) return;
     const grant = this.credit.grant();
-    if (grant !== undefined) {
-      this.granted = true;
-      this.link.send(encodeContinue(this.id, grant));
-    } else if (this.credit.held === 0 && this.granted) this.watchForStall();
+    // Before the first CONTINUE nothing can stall, so a short stream never sets the stall timer.
+    if (grant !== undefined) this.link.send(encodeContinue(this.id, grant));
+    else if (this.credit.held === 0 && this.credit.continued) this.watchForStall();
   }
 
   /**
