@@ -148,9 +148,7 @@ export function createPrincipalAccess(
     },
     admit(principal, frontEnd, protocol) {
       const chosenIn = generation;
-      const choice: RuleChoice = rules
-        ? chooseRule(rules, principal)
-        : { kind: "none", why: "no access file" };
+      const choice: RuleChoice = rules ? chooseRule(rules, principal) : NO_ACCESS_FILE;
       const settings = settingsOf(choice);
       const label = choiceLabel(choice);
       if (settings.frontEnds && !settings.frontEnds.includes(frontEnd)) {
@@ -217,6 +215,8 @@ export function createPrincipalAccess(
     held: (name) => store.held(`principal:${name}`),
   };
 }
+
+const NO_ACCESS_FILE: RuleChoice = { kind: "none", why: "no access file" };
 
 /** What a store's verdict against a rule's limits tells the client and the log. */
 function limitRefusal(

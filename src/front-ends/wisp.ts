@@ -94,11 +94,12 @@ function serveWisp(
         client: request.client,
         chooser: { kind: "fixed", selection: request.selection },
         status: request.status,
-        entrant: { ...entrant, grant: request.grant },
+        // The connection's own grant, unless the password extension brought another.
+        entrant: request.grant === entrant.grant ? entrant : { ...entrant, grant: request.grant },
         // One log line per stream, tagged with its connection.
         label: `${entrant.client.label} wisp ${id} stream ${request.streamId}`,
         wisp: { connection: id, stream: request.streamId },
-        hooks: [request.hooks, { released: request.released }],
+        hooks: [request.hooks],
         shared: true,
       }),
     // Each stream takes a token from the client address's rate limit, as an upgrade does.

@@ -64,11 +64,11 @@ export abstract class BaseRelay {
   private readonly trackActivity: boolean;
   private endTargetWhenFlushed = false;
   private bandwidth: SessionBandwidth | undefined;
-  /** Per direction: the one timer that lifts its bandwidth pause, and bytes read meanwhile. */
-  private readonly waits: Record<Direction, Waiting> = {
-    up: { timer: undefined, late: 0 },
-    down: { timer: undefined, late: 0 },
-  };
+  /**
+   * Per direction: the one timer that lifts its bandwidth pause, and bytes read meanwhile. Made at
+   * the first pause: most sessions have no bandwidth limit.
+   */
+  private waits: Record<Direction, Waiting> | undefined;
 
   constructor({ client, limits, observer, trackActivity = false }: RelayOptions) {
     this.client = client;
@@ -83,7 +83,9 @@ export abstract class BaseRelay {
    * back (the session has bytes to move; its limit, not its client, keeps them waiting).
    */
   get lastActivity(): number {
-    const held = this.waits.up.timer !== undefined || this.waits.down.timer !== undefined;
+    const waits = this.waits;
+    const held =
+      waits !== undefined && (waits.up.timer !== undefined || waits.down.timer !== undefined);
     return held ? Date.now() : this.lastMoved;
   }
 
@@ -169,8 +171,8 @@ export abstract class BaseRelay {
     const limits = this.bandwidth?.[direction];
     if (!limits || bytes === 0) return;
     const wait = consumeAll(limits, bytes);
-    const waiting = this.waits[direction];
-    if (waiting.timer !== undefined) {
+    const waiting = this.waits?.[direction];
+    if (waiting?.timer !== undefined) {
       // A pause stops reading only after what the socket has already read (a WebSocket delivers
       // the rest of its read, up to 512 KiB): those bytes are waited for before it reads again.
       waiting.late += bytes;
@@ -181,6 +183,7 @@ export abstract class BaseRelay {
 
   private wait(direction: Direction, limits: readonly Bandwidth[], ms: number): void {
     const gate = direction === "up" ? this.clientGate : this.targetGate;
+    this.waits ??= { up: { timer: undefined, late: 0 }, down: { timer: undefined, late: 0 } };
     const waiting = this.waits[direction];
     gate.hold("bandwidth", true);
     const lift = () => {
@@ -202,9 +205,11 @@ export abstract class BaseRelay {
 
   /** Nothing more is read (the target is gone): the bandwidth timers have nothing to resume. */
   private stopWaiting(): void {
-    for (const waiting of [this.waits.up, this.waits.down]) {
-      clearTimeout(waiting.timer);
-      waiting.timer = undefined;
-    }
+    const waits = this.waits;
+    if (!waits) return;
+    clearTimeout(waits.up.timer);
+    clearTimeout(waits.down.timer);
+    waits.up.timer = undefined;
+    waits.down.timer = undefined;
   }
 }

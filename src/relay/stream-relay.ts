@@ -69,7 +69,7 @@ export class StreamRelay extends BaseRelay implements TargetRelay {
   protected flushToTarget(): void {
     const target = this.target;
     if (!target) return;
-    this.toTarget.drainInto((chunk) => this.write(target, chunk));
+    if (!this.toTarget.isEmpty) this.toTarget.drainInto((chunk) => this.write(target, chunk));
     this.flushed(target);
   }
 }

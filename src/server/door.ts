@@ -224,6 +224,43 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
       if (capture) hooks.push(captureHooks(capture, id, entrant.client));
       if (table) hooks.push(table.hooks(() => session));
       const shared = request.shared === true;
+      hooks.push({
+        closed(record) {
+          metrics?.sessionFinished({
+            frontEnd: record.frontEnd,
+            closeCode: record.closeCode,
+            closedBy: record.closedBy,
+            error: record.error,
+            bytesFromClient: record.bytesFromClient,
+            bytesFromTarget: record.bytesFromTarget,
+            protocol: record.protocol,
+            durationSeconds: record.durationMs / 1000,
+            dropped: record.dropped,
+            principal: record.principal,
+          });
+          logSessionSummary(deps.logger, {
+            session: record.id,
+            frontEnd: record.frontEnd,
+            principal: record.principal,
+            client: record.client,
+            protocol: record.protocol,
+            target: record.target,
+            bytesFromClient: record.bytesFromClient,
+            bytesFromTarget: record.bytesFromTarget,
+            durationMs: record.durationMs,
+            closeCode: record.closeCode,
+            closedBy: record.closedBy,
+            error: record.error,
+            dropped: record.dropped,
+          });
+        },
+        released() {
+          sessions.delete(session);
+          idleCollector.ended();
+          // A stream's connection holds the slot; a session of its own WebSocket holds it itself.
+          if (!shared) entrant.slot.release();
+        },
+      });
       const session = new Session(shared ? streamContext : context, {
         id,
         frontEnd: request.frontEnd,
@@ -236,46 +273,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
         wisp: request.wisp,
         grant: entrant.grant,
         identity: entrant.identity,
-        hooks: [
-          ...hooks,
-          {
-            closed(record) {
-              metrics?.sessionFinished({
-                frontEnd: record.frontEnd,
-                closeCode: record.closeCode,
-                closedBy: record.closedBy,
-                error: record.error,
-                bytesFromClient: record.bytesFromClient,
-                bytesFromTarget: record.bytesFromTarget,
-                protocol: record.protocol,
-                durationSeconds: record.durationMs / 1000,
-                dropped: record.dropped,
-                principal: record.principal,
-              });
-              logSessionSummary(deps.logger, {
-                session: record.id,
-                frontEnd: record.frontEnd,
-                principal: record.principal,
-                client: record.client,
-                protocol: record.protocol,
-                target: record.target,
-                bytesFromClient: record.bytesFromClient,
-                bytesFromTarget: record.bytesFromTarget,
-                durationMs: record.durationMs,
-                closeCode: record.closeCode,
-                closedBy: record.closedBy,
-                error: record.error,
-                dropped: record.dropped,
-              });
-            },
-            released() {
-              sessions.delete(session);
-              idleCollector.ended();
-              // A stream's connection holds the slot; a session of its own WebSocket holds it itself.
-              if (!shared) entrant.slot.release();
-            },
-          },
-        ],
+        hooks,
       });
       sessions.add(session);
       idleCollector.started();

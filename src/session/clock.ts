@@ -3,7 +3,8 @@ export interface Clock {
   stop(): void;
 }
 
-const STOPPED: Clock = { stop() {} };
+/** A clock that never runs: for a limit of 0. */
+export const STOPPED: Clock = { stop() {} };
 
 /**
  * Calls `idle` once nothing has moved for `idleMs` (`lastActivity` is a Date.now() time), checking

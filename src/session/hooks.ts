@@ -78,19 +78,25 @@ const HOOK_NAMES: readonly HookName[] = [
  */
 export function combineHooks(list: readonly SessionHooks[]): SessionHooks {
   if (list.length === 1) return list[0] as SessionHooks;
-  const combined: Record<string, (value: never) => void> = {};
+  type Listener = (value: never) => void;
+  const combined: Record<string, Listener> = {};
   for (const name of HOOK_NAMES) {
-    const listeners: ((value: never) => void)[] = [];
+    // An array only for a hook with several listeners: it is made per session, most have one.
+    let first: Listener | undefined;
+    let several: Listener[] | undefined;
     for (const hooks of list) {
-      const listener = hooks[name] as ((value: never) => void) | undefined;
-      if (listener) listeners.push(listener);
+      const listener = hooks[name] as Listener | undefined;
+      if (!listener) continue;
+      if (!first) first = listener;
+      else if (several) several.push(listener);
+      else several = [first, listener];
     }
-    if (listeners.length === 1) combined[name] = listeners[0] as (value: never) => void;
-    else if (listeners.length > 1) {
+    if (several) {
+      const listeners = several;
       combined[name] = (value) => {
         for (const listener of listeners) listener(value);
       };
-    }
+    } else if (first) combined[name] = first;
   }
   return combined as SessionHooks;
 }

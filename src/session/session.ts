@@ -22,7 +22,7 @@ import type {
   RelayObserver,
 } from "../relay/types.ts";
 import type { SessionClient } from "./client.ts";
-import { type Clock, idleClock, lifetimeClock } from "./clock.ts";
+import { type Clock, idleClock, lifetimeClock, STOPPED } from "./clock.ts";
 import type { SessionEnd } from "./end.ts";
 import { combineHooks, type SessionHooks, type SessionRecord } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
@@ -154,7 +154,6 @@ export class Session {
   readonly startedAtMs = Date.now();
 
   private state: SessionState = { kind: "handshake", timer: undefined };
-  private targetLabel = "-";
   /** The adapter and `host:port` chosen, for metrics and log fields. */
   private chosenProtocol: string | undefined;
   private chosenTarget: string | undefined;
@@ -182,6 +181,8 @@ export class Session {
   /** The principal's access rule, held from the target's opening until the session is released. */
   private lease: Lease | undefined;
   private readonly tracing: boolean;
+  /** Debug lines are made only when they are written: a session has a few on its way. */
+  private readonly debugging: boolean;
   private readonly client: SessionClient;
   private readonly hooks: SessionHooks;
 
@@ -195,6 +196,7 @@ export class Session {
     this.client = parts.client;
     this.hooks = combineHooks(parts.hooks);
     this.tracing = context.logger.level >= LogLevels.trace;
+    this.debugging = context.logger.level >= LogLevels.debug;
   }
 
   get phase(): SessionPhase {
@@ -286,9 +288,12 @@ export class Session {
   /** The session counts from here: start the clocks, and greet or go straight to the target. */
   start(): void {
     const { settings } = this.context;
-    this.lifetime = lifetimeClock(settings.maxLifetime, () =>
-      this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
-    );
+    // No clock, and no closure for it, when there is no limit (a Wisp stream's connection has it).
+    if (settings.maxLifetime > 0) {
+      this.lifetime = lifetimeClock(settings.maxLifetime, () =>
+        this.close(CloseCode.maxLifetime, CloseReason.maxLifetime),
+      );
+    }
     const { chooser } = this.parts;
     switch (chooser.kind) {
       case "fixed":
@@ -417,20 +422,20 @@ export class Session {
     };
     this.state = state;
     const began = performance.now();
-    const observe = (outcome: "connected" | "failed" | "timeout") =>
-      this.context.metrics?.targetConnect(
-        selection.adapter.name,
-        (performance.now() - began) / 1000,
-        outcome,
-      );
+    const { metrics } = this.context;
+    // Without metrics, no closure to time the connect.
+    const observe =
+      metrics &&
+      ((outcome: "connected" | "failed" | "timeout") =>
+        metrics.targetConnect(selection.adapter.name, (performance.now() - began) / 1000, outcome));
     this.holdsTarget = true;
     this.connect(selection, state).then(
-      () => observe("connected"),
+      observe && (() => observe("connected")),
       (error: unknown) => {
         // Refused by policy or credential: not a connect attempt.
         const code = error instanceof Refusal ? error.code : undefined;
-        if (code === "connect_timeout") observe("timeout");
-        else if (code === "connect_failed") observe("failed");
+        if (code === "connect_timeout") observe?.("timeout");
+        else if (code === "connect_failed") observe?.("failed");
         state.abort.abort();
         this.targetGone();
         this.fail(error);
@@ -513,14 +518,20 @@ export class Session {
     };
     this.hooks.opened?.(opened);
     relay.attach(reached.connection);
-    this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
+    if (this.debugging)
+      this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
   }
 
   private describe({ adapter, target }: Selection): void {
     this.chosenProtocol = adapter.name;
     this.chosenTarget = describeTarget(adapter, target);
-    this.targetLabel = `${adapter.name} ${clientText(this.chosenTarget)}`;
-    this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
+    if (this.debugging) this.context.logger.debug(`session ${this.id}: target ${this.targetLabel}`);
+  }
+
+  /** The adapter and target for log lines, `-` before one is chosen. */
+  private get targetLabel(): string {
+    const target = this.chosenTarget;
+    return target === undefined ? "-" : `${this.chosenProtocol} ${clientText(target)}`;
   }
 
   private createRelay(selection: Selection): Relay {
@@ -533,6 +544,7 @@ export class Session {
   }
 
   private idleClock(relay: Relay): Clock {
+    if (this.context.settings.idleTimeout <= 0) return STOPPED;
     return idleClock(
       this.context.settings.idleTimeout * 1000,
       () => relay.lastActivity,
@@ -701,12 +713,12 @@ export class Session {
 
   /** The relay's view of the client: silent once the client has gone, held while frozen. */
   private relayClient(): ClientSide {
-    const open = () => this.state.kind !== "closed";
     return {
-      send: (chunk) => (open() ? this.client.sendBinary(chunk) : chunk.byteLength),
+      send: (chunk) =>
+        this.state.kind !== "closed" ? this.client.sendBinary(chunk) : chunk.byteLength,
       bufferedAmount: () => this.bufferedToClient,
       pause: () => {
-        if (!open()) return;
+        if (this.state.kind === "closed") return;
         this.clientReadPaused = true;
         this.client.pause();
       },

@@ -82,12 +82,9 @@ function setUp(
     maxStreams: 4,
     adapters: { tcp },
     access,
-    // As the session's hooks are told: the stream's own, then the connection's.
-    session: ({ client, hooks, released }) => {
-      const session = new FakeSession(client as WispStream, () => {
-        hooks.released?.();
-        released();
-      });
+    // As the session's hooks are told: the stream's own (which tell the connection).
+    session: ({ client, hooks }) => {
+      const session = new FakeSession(client as WispStream, () => hooks.released?.());
       sessions.push(session);
       return session;
     },
@@ -222,11 +219,8 @@ describe("WispConnection", () => {
       maxStreams: 4,
       adapters: { tcp },
       access: open,
-      session: ({ client, hooks, released: done }) => {
-        const session = new FakeSession(client as WispStream, () => {
-          hooks.released?.();
-          done();
-        });
+      session: ({ client, hooks }) => {
+        const session = new FakeSession(client as WispStream, () => hooks.released?.());
         session.holdTarget = true;
         sessions.push(session);
         return session;

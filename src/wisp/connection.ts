@@ -62,10 +62,8 @@ export interface StreamSessionRequest {
   readonly status: StatusReporter;
   readonly grant: Grant | undefined;
   readonly streamId: number;
-  /** The stream's own observers (its credit). */
+  /** The stream's own observers (its credit; its `released` ends the stream's count). */
   readonly hooks: SessionHooks;
-  /** Call once nothing of the stream's session is held (its target closed). */
-  readonly released: () => void;
 }
 
 export interface WispOptions {
@@ -110,6 +108,9 @@ const RECENT_IDS = 4096;
 const CLOSE_REASON_CHARS = 120;
 
 type State = "awaiting-info" | "authenticating" | "open" | "closed";
+
+/** A CONNECT's target for a log line: the client chose the host, of any length and content. */
+const loggedTarget = (host: string, port: number): string => clientText(formatHostPort(host, port));
 
 /**
  * One Wisp connection: the per-WebSocket side of the protocol. Handshake (CONTINUE on stream 0,
@@ -173,6 +174,7 @@ export class WispConnection {
         this.gate.hold("held-bytes", this.held.over);
       },
       violated: (stream, why) => this.refuseStream(stream.id, why),
+      released: (stream) => this.streamReleased(stream),
     };
   }
 
@@ -427,15 +429,13 @@ export class WispConnection {
       return;
     }
     const kind = streamKind(packet.streamType);
-    // Only logged, so made only then: the client chose the host, of any length and content.
-    const where = () => clientText(formatHostPort(host, port));
     const adapter = kind === undefined ? undefined : this.options.adapters[kind];
     if (kind === undefined || adapter === undefined) {
       this.refuseStream(id, `stream type 0x${packet.streamType.toString(16)} is not offered`);
       return;
     }
     if (port === 0) {
-      this.refuseStream(id, `CONNECT to port 0 (${where()})`);
+      this.refuseStream(id, `CONNECT to port 0 (${loggedTarget(host, port)})`);
       return;
     }
     if (this.activeStreams >= this.options.maxStreams) {
@@ -459,7 +459,7 @@ export class WispConnection {
       };
     } catch (error) {
       if (!(error instanceof ProxyError)) throw error;
-      this.debug(`stream ${id} to ${where()}: ${clientText(error.message)}`);
+      this.debug(`stream ${id} to ${loggedTarget(host, port)}: ${clientText(error.message)}`);
       this.recent.add(id);
       this.link.send(encodeClose(id, Refusal.of(error).wispReason));
       return;
@@ -473,7 +473,6 @@ export class WispConnection {
       grant: this.grant,
       streamId: id,
       hooks: stream.hooks,
-      released: () => this.streamReleased(stream),
     });
     this.sessions.set(stream, session);
     stream.start(session);

@@ -33,6 +33,8 @@ export interface StreamLink {
   held(stream: WispStream, bytes: number, open: boolean): void;
   /** The client broke the protocol on this stream (DATA beyond its credit): refuse the stream. */
   violated(stream: WispStream, why: string): void;
+  /** Nothing of the stream's session is held any more (its target is closed): it stops counting. */
+  released(stream: WispStream): void;
 }
 
 /** What a stream's session does for it; Socket2Web's Session is one. */
@@ -137,7 +139,10 @@ export class WispStream implements SessionClient {
       if (up.length > 0) this.credit.aimAt(slowestRate(up) * LIMITED_WINDOW_SECONDS);
     },
     // Nothing of the session is held any more: what it had not delivered was dropped with it.
-    released: () => this.release(this.heldBytes),
+    released: () => {
+      this.release(this.heldBytes);
+      this.link.released(this);
+    },
   };
 
   /** Starts the session that serves this stream. */
