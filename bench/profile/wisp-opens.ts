@@ -8,8 +8,9 @@
 // `--yardsticks` adds the wisp-js server and the lean Bun Wisp server (lean-wisp.ts) to every
 // round. `--pin` puts each server on CPU 0 and the client and target on CPU 1 (far steadier
 // figures; with a large --warm, the warm cost). `--alloc` adds socket2web's JavaScript heap
-// allocation per open (its garbage collector's log). `--cpu-prof` profiles this tree's server in
-// the last round and ranks its functions.
+// allocation per open (its garbage collector's log). `--objects` counts the JavaScript cells
+// socket2web makes per open, by type (its collector off, the heap counted before and after).
+// `--cpu-prof` profiles this tree's server in the last round and ranks its functions.
 import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { mainThreadCpu, treeCpu } from "../lib/cpu-time.ts";
 import { descendants, installCleanup, spawnTracked, stopAll } from "../lib/procs.ts";
@@ -32,6 +33,9 @@ const yardsticks = flags.includes("--yardsticks");
 const profile = flags.includes("--cpu-prof");
 const pin = flags.includes("--pin");
 const alloc = flags.includes("--alloc");
+const objects = flags.includes("--objects");
+const COUNTS_DIR = `${ROOT}.tmp/heap-counts`;
+const COUNTS_FILE = `${COUNTS_DIR}/opens`;
 /** Client and target on the second CPU when pinned. */
 const onClientCpu = (command: string[]) => (pin ? ["taskset", "-c", "1", ...command] : command);
 const PROF_DIR = `${ROOT}.tmp/cpuprof-opens`;
@@ -46,6 +50,8 @@ interface OpensServer {
     stop(): Promise<unknown>;
     /** What it printed so far: socket2web's garbage collector log with --alloc. */
     output?(): string;
+    /** With --objects: the heap's cells by type now. */
+    cells?(): Promise<Record<string, number>>;
   }>;
 }
 
@@ -65,11 +71,16 @@ function pinServer(pid: number): void {
 const socket2webServer = (entry: string): OpensServer => ({
   name: entry,
   async start(profiling) {
+    if (objects) {
+      rmSync(COUNTS_DIR, { recursive: true, force: true });
+      mkdirSync(COUNTS_DIR, { recursive: true });
+    }
     const { proc, port } = await startListening(
       "socket2web-wisp",
       (p) => [
         BUN,
         ...(profiling ? ["--cpu-prof", `--cpu-prof-dir=${PROF_DIR}`] : ["run"]),
+        ...(objects ? ["--preload", `${ROOT}bench/profile/heap-counts-preload.ts`] : []),
         entry,
         ...socket2webArgs(p),
         "--wisp",
@@ -77,16 +88,57 @@ const socket2webServer = (entry: string): OpensServer => ({
         "--wisp-max-streams",
         "1024",
       ],
-      { readyText: "listening on", cwd: ROOT, ...(alloc ? { env: { BUN_JSC_logGC: "1" } } : {}) },
+      { readyText: "listening on", cwd: ROOT, env: serverEnv() },
     );
+    let snapshots = 0;
     return {
       pid: proc.pid,
       url: `ws://127.0.0.1:${port}/wisp/`,
       stop: () => proc.stop(),
       output: () => proc.output(),
+      cells: () => heapCells(proc.pid, snapshots++),
     };
   },
 });
+
+function serverEnv(): Record<string, string> {
+  if (objects) return { BUN_JSC_useGC: "0", HEAP_COUNTS_FILE: COUNTS_FILE };
+  return alloc ? { BUN_JSC_logGC: "1" } : {};
+}
+
+/** The server's heap cells by type, from heap-counts-preload.ts (asked with SIGUSR2). */
+async function heapCells(pid: number, n: number): Promise<Record<string, number>> {
+  process.kill(pid, "SIGUSR2");
+  for (let waited = 0; waited < 10_000; waited += 20) {
+    // A fresh handle each time: one made before the file existed keeps answering as it did then.
+    const file = Bun.file(`${COUNTS_FILE}.${n}`);
+    if (await file.exists()) {
+      try {
+        return (JSON.parse(await file.text()) as { objectTypeCounts: Record<string, number> })
+          .objectTypeCounts;
+      } catch {
+        // Still being written.
+      }
+    }
+    await Bun.sleep(20);
+  }
+  throw new Error(`no heap counts from ${pid} within 10 s`);
+}
+
+/** Cells made per open, by type, most first. */
+function cellsPerOpen(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  opens: number,
+): string {
+  const made = Object.entries(after)
+    .map(([type, count]) => [type, (count - (before[type] ?? 0)) / opens] as const)
+    .filter(([, perOpen]) => perOpen >= 0.5)
+    .sort((a, b) => b[1] - a[1]);
+  const total = made.reduce((sum, [, perOpen]) => sum + perOpen, 0);
+  const top = made.slice(0, 8).map(([type, perOpen]) => `${type} ${perOpen.toFixed(0)}`);
+  return `${total.toFixed(0)} cells per open (${top.join(", ")})`;
+}
 
 const wispJsServer: OpensServer = {
   name: "wisp-js server",
@@ -146,6 +198,7 @@ async function main(): Promise<void> {
           await warming.waitForLine((l) => l.startsWith("{"), 120_000);
           await warming.stop();
         }
+        const cellsBefore = objects ? await server.cells?.() : undefined;
         const { user, system } = treeCpu(server.pid);
         const main = mainThreadCpu(server.pid);
         const logged = server.output?.().length ?? 0;
@@ -153,6 +206,7 @@ async function main(): Promise<void> {
         const line = await run.waitForLine((l) => l.startsWith("{"), 120_000);
         await run.stop();
         const after = treeCpu(server.pid);
+        const cellsAfter = cellsBefore ? await server.cells?.() : undefined;
         const micros = ((after.user + after.system - user - system) * 1e6) / count;
         const mainMicros = ((mainThreadCpu(server.pid) - main) * 1e6) / count;
         const allocation = server.output
@@ -164,8 +218,10 @@ async function main(): Promise<void> {
         const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
         const allocated =
           alloc && allocation !== undefined ? `, ${allocation.toFixed(0)} B allocated` : "";
+        const cells =
+          cellsBefore && cellsAfter ? `, ${cellsPerOpen(cellsBefore, cellsAfter, count)}` : "";
         console.log(
-          `${entry.name}: ${micros.toFixed(0)} µs of server CPU per open (main thread ${mainMicros.toFixed(0)}, other threads ${(micros - mainMicros).toFixed(0)})${allocated}, ${result.perSecond?.toFixed(0)} opens/s (load ${load})`,
+          `${entry.name}: ${micros.toFixed(0)} µs of server CPU per open (main thread ${mainMicros.toFixed(0)}, other threads ${(micros - mainMicros).toFixed(0)})${allocated}${cells}, ${result.perSecond?.toFixed(0)} opens/s (load ${load})`,
         );
       } finally {
         await server.stop();
