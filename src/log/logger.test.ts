@@ -93,7 +93,7 @@ test("text: the message as before, fields left out (the message already says the
 
 test("session summary: the text line as before, and the same facts as JSON fields", () => {
   const summary = {
-    session: 4,
+    id: 4,
     frontEnd: "raw",
     principal: "alice",
     client: "127.0.0.1",

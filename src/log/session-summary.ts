@@ -4,9 +4,9 @@ import { fields } from "./fields.ts";
 import { formatBytes, type Logger } from "./logger.ts";
 import { clientText } from "./safe-text.ts";
 
-/** What the one line for a closed session says. */
+/** What the one line for a closed session says: a session's close record has all of it. */
 export interface SessionSummary {
-  readonly session: number;
+  readonly id: number;
   /** The client protocol it came in by (socket2web, raw, wisp). */
   readonly frontEnd: string;
   /** Who it belongs to (`anonymous` without a credential). */
@@ -36,13 +36,13 @@ export function logSessionSummary(logger: Logger, summary: SessionSummary): void
   const target =
     summary.protocol && summary.target ? `${summary.protocol} ${clientText(summary.target)}` : "-";
   logger.info(
-    `session ${summary.session} ${summary.client} -> ${target}` +
+    `session ${summary.id} ${summary.client} -> ${target}` +
       ` up ${formatBytes(summary.bytesFromClient)} down ${formatBytes(summary.bytesFromTarget)}` +
       ` ${(summary.durationMs / 1000).toFixed(3)}s close ${summary.closeCode} by ${summary.closedBy}` +
       `${droppedNote(summary)} frontend=${summary.frontEnd}` +
       ` principal=${clientText(summary.principal)}`,
     fields({
-      session: summary.session,
+      session: summary.id,
       frontend: summary.frontEnd,
       principal: summary.principal,
       client: summary.client,

@@ -149,3 +149,19 @@ describe("parseAddressRange", () => {
     expect(rangeContains(v6all, v4)).toBe(false);
   });
 });
+
+describe("parseAddress, remembered", () => {
+  it("answers a literal seen before the same way, past the bound of what it remembers", () => {
+    const first = parseAddress("::ffff:127.0.0.9")?.toString();
+    expect(first).toBe("127.0.0.9");
+    for (let i = 0; i < 600; i++) expect(parseAddress(`10.1.${i >> 8}.${i & 255}`)).not.toBeNull();
+    expect(parseAddress("::ffff:127.0.0.9")?.toString()).toBe(first);
+    expect(parseAddress("10.1.2.88")?.toString()).toBe("10.1.2.88");
+  });
+
+  it("never remembers what is not a literal", () => {
+    expect(parseAddress("127.1")).toBeNull();
+    expect(parseAddress("127.1")).toBeNull();
+    expect(parseAddress(`${"a:".repeat(5000)}1`)).toBeNull();
+  });
+});

@@ -19,6 +19,26 @@ export interface AddressRange {
  * not), and no IPv6 zone. Returns null for anything else.
  */
 export function parseAddress(text: string): IpAddress | null {
+  const known = recentAddresses.get(text);
+  if (known) return known;
+  const parsed = parseUncached(text);
+  if (parsed) {
+    if (recentAddresses.size >= RECENT_ADDRESSES) recentAddresses.clear();
+    recentAddresses.set(text, parsed);
+  }
+  return parsed;
+}
+
+/**
+ * Literals parsed lately, each with its address (never mutated once parsed). A session's target
+ * literal is read three times on its way in (the handshake's field, the resolution, the policy),
+ * and a proxy's clients mostly reach a few targets. Only valid literals are kept (a few dozen
+ * characters each), and the whole map is dropped when full: bounded whatever clients send.
+ */
+const recentAddresses = new Map<string, IpAddress>();
+const RECENT_ADDRESSES = 256;
+
+function parseUncached(text: string): IpAddress | null {
   const family = isIP(text);
   if (family === 4) return ipaddr.IPv4.parse(text);
   if (family !== 6 || text.includes("%")) return null;

@@ -38,9 +38,11 @@ export const BUILTIN_DENIED: readonly DeniedClass[] = [
 ];
 
 export function builtinDeniedClass(address: IpAddress): DeniedClass | undefined {
-  return BUILTIN_DENIED.find((denied) =>
-    denied.ranges.some((range) => rangeContains(range, address)),
-  );
+  // Loops, not find/some: this runs for every address checked, and callbacks are made per call.
+  for (const denied of BUILTIN_DENIED) {
+    for (const range of denied.ranges) if (rangeContains(range, address)) return denied;
+  }
+  return undefined;
 }
 
 /**

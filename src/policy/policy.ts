@@ -94,7 +94,7 @@ function serverLayer({ allow, deny: denyRules }: PolicyRules): Layer {
   const mayNeedAddress = allowList.some((rule) => rule.target.kind === "address");
   return {
     check(target) {
-      const denied = denyList.find((rule) => ruleMatches(rule, target, "deny"));
+      const denied = firstMatch(denyList, target, "deny");
       if (denied) return deny(`denied by rule ${denied.text}`);
       const builtin = builtinDeniedClass(target.address);
       if (builtin) {
@@ -145,7 +145,7 @@ function ruleLayer({ allow, deny: denyRules }: PolicyRules, who: string): Layer 
   const mayNeedAddress = allowList.some((rule) => rule.target.kind === "address");
   return {
     check(target) {
-      const denied = denyList.find((rule) => ruleMatches(rule, target, "deny"));
+      const denied = firstMatch(denyList, target, "deny");
       if (denied) return deny(`denied by ${who}'s rule ${denied.text}`);
       if (allowList.length === 0 || allowList.some((rule) => ruleMatches(rule, target, "allow"))) {
         return ALLOWED;
@@ -174,15 +174,26 @@ function validPort(port: number): boolean {
   return Number.isInteger(port) && port >= 1 && port <= 65535;
 }
 
-function layeredPolicy(layers: readonly Layer[]): Policy {
-  const firstDenial = (decide: (layer: Layer) => Decision): Decision => {
-    for (const layer of layers) {
-      const decision = decide(layer);
-      if (!decision.allowed) return decision;
-    }
-    return ALLOWED;
-  };
+/** The first rule of `rules` that matches `target` in `role` (a loop: no callback per check). */
+function firstMatch(
+  rules: readonly Rule[],
+  target: PolicyTarget,
+  role: RuleRole,
+): Rule | undefined {
+  for (const rule of rules) if (ruleMatches(rule, target, role)) return rule;
+  return undefined;
+}
 
+/** The first layer's denial of `target`, or ALLOWED. */
+function checkLayers(layers: readonly Layer[], target: PolicyTarget): Decision {
+  for (const layer of layers) {
+    const decision = layer.check(target);
+    if (!decision.allowed) return decision;
+  }
+  return ALLOWED;
+}
+
+function layeredPolicy(layers: readonly Layer[]): Policy {
   const check = (target: TargetToCheck): Decision => {
     if (!validPort(target.port)) return deny(`port ${target.port} is not 1-65535`);
     const address = parseAddress(target.address);
@@ -199,11 +210,11 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
       port: target.port,
       protocol: target.protocol,
     };
-    const decision = firstDenial((layer) => layer.check(normalised));
+    const decision = checkLayers(layers, normalised);
     // Through a translator or relay the connection ends at the embedded IPv4 address: it must pass too.
     const carried = embeddedIPv4(address);
     if (!decision.allowed || carried === undefined) return decision;
-    return firstDenial((layer) => layer.check({ ...normalised, address: carried }));
+    return checkLayers(layers, { ...normalised, address: carried });
   };
 
   return {
@@ -221,7 +232,11 @@ function layeredPolicy(layers: readonly Layer[]): Policy {
       if (!validPort(port)) return deny(`port ${port} is not 1-65535`);
       const name = normaliseHostName(host);
       if (name === null) return deny(`"${host}" is not a valid host name`);
-      return firstDenial((layer) => layer.checkHost(name, port, protocol));
+      for (const layer of layers) {
+        const decision = layer.checkHost(name, port, protocol);
+        if (!decision.allowed) return decision;
+      }
+      return ALLOWED;
     },
     intersect(ticketRules) {
       return layeredPolicy([...layers, ticketLayer(ticketRules)]);

@@ -238,21 +238,7 @@ export function buildDoor(config: ServerConfig, deps: ServerDeps): Door {
             dropped: record.dropped,
             principal: record.principal,
           });
-          logSessionSummary(deps.logger, {
-            session: record.id,
-            frontEnd: record.frontEnd,
-            principal: record.principal,
-            client: record.client,
-            protocol: record.protocol,
-            target: record.target,
-            bytesFromClient: record.bytesFromClient,
-            bytesFromTarget: record.bytesFromTarget,
-            durationMs: record.durationMs,
-            closeCode: record.closeCode,
-            closedBy: record.closedBy,
-            error: record.error,
-            dropped: record.dropped,
-          });
+          logSessionSummary(deps.logger, record);
         },
         released() {
           sessions.delete(session);
