@@ -235,11 +235,7 @@ export function createAdmission(deps: AdmissionDeps): Admission {
         lease = admitted.lease;
         // The target's own setting (route, token file) first, then the principal's rule.
         const ruled = request.proxyProtocol ?? settingsOf(admitted.choice).proxyProtocol;
-        const header = proxyHeaderFor(
-          { ...request, proxyProtocol: ruled },
-          proved,
-          deps.proxyProtocol,
-        );
+        const header = proxyHeaderFor(request, ruled, proved, deps.proxyProtocol);
         const locations = await checkedLocations(
           admitted.policy,
           deps.resolver,
@@ -293,15 +289,17 @@ export function createAdmission(deps: AdmissionDeps): Admission {
 
 /**
  * The PROXY protocol header each candidate location gets, if one is configured: the target's own
- * setting, else the ticket's claim, else the server default. Only byte streams can carry it.
+ * setting (`ruled`: its route or token file entry, else its principal's rule), else the ticket's
+ * claim, else the server default. Only byte streams can carry it.
  */
 function proxyHeaderFor(
   request: ReachRequest,
+  ruled: ProxyProtocolSetting | undefined,
   grant: Grant,
   serverDefault: ProxyProtocolVersion | undefined,
 ): ((location: Location) => Uint8Array) | undefined {
   const claimed = grant.kind === "ticket" ? grant.pins.proxyProtocol : undefined;
-  const version = versionOf(request.proxyProtocol ?? claimed ?? serverDefault);
+  const version = versionOf(ruled ?? claimed ?? serverDefault);
   if (version === undefined) return undefined;
   const { adapter, target, client, sessionId } = request;
   if (adapter.transport !== "stream") {

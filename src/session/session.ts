@@ -505,7 +505,8 @@ export class Session {
       relay.limit(bandwidth);
       this.hooks.limited?.(bandwidth);
     }
-    const opened = {
+    // An optional call: without an `opened` observer its argument is not even built.
+    this.hooks.opened?.({
       protocol: adapter.name,
       transport: adapter.transport,
       location: reached.location,
@@ -515,8 +516,7 @@ export class Session {
           : reached.location.kind === "path"
             ? reached.location.path
             : undefined,
-    };
-    this.hooks.opened?.(opened);
+    });
     relay.attach(reached.connection);
     if (this.debugging)
       this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
