@@ -159,7 +159,7 @@ describe("parseAddress, remembered", () => {
     expect(parseAddress("10.1.2.88")?.toString()).toBe("10.1.2.88");
   });
 
-  it("never remembers what is not a literal", () => {
+  it("refuses what is not a literal each time it is asked", () => {
     expect(parseAddress("127.1")).toBeNull();
     expect(parseAddress("127.1")).toBeNull();
     expect(parseAddress(`${"a:".repeat(5000)}1`)).toBeNull();

@@ -16,7 +16,6 @@ export class ByteQueue {
 
   /** Offers chunks to `write` in order until it takes less than offered. */
   drainInto(write: (chunk: Uint8Array) => number): void {
-    if (this.bytes === 0) return;
     while (this.head < this.chunks.length) {
       const chunk = this.chunks[this.head] as Uint8Array;
       const written = write(chunk);

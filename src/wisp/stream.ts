@@ -231,8 +231,8 @@ export class WispStream implements SessionClient {
 
   /**
    * Nothing held, yet no grant is due: the client may still have credit, or may have lost it to a
-   * CONTINUE that replaced it (then it waits for ever; so only after a CONTINUE). If no packet comes within STALL_MS, it is
-   * the latter: forget the credit it no longer has and grant afresh.
+   * CONTINUE that replaced it (then it waits for ever; so only after a CONTINUE). If no packet
+   * comes within STALL_MS, it is the latter: forget the credit it no longer has and grant afresh.
    */
   private watchForStall(): void {
     if (this.stallTimer) return;
