@@ -14,3 +14,7 @@ export function closeIfAbandoned(
   close();
   throw new ProxyError("connect_failed", "connection opened after it was abandoned");
 }
+
+/** A connect given up before it opened. */
+export const connectAbandoned = (): ProxyError =>
+  new ProxyError("connect_failed", "connect abandoned");

@@ -1,60 +1,26 @@
 import { Socket as NetSocket } from "node:net";
 import { ProxyError } from "../protocol/errors.ts";
-import { closeIfAbandoned } from "./abandoned.ts";
+import { connectAbandoned } from "./abandoned.ts";
 import {
+  connectFailure,
   plainHandlers,
   type SocketState,
   type StreamSocket,
-  sendPreamble,
-  socketState,
-  streamConnection,
-  type TlsConnectOptions,
-  upgradeToTls,
 } from "./stream-socket.ts";
-import type { TargetConnection, TargetEvents } from "./types.ts";
-
-export interface CancellableOpen {
-  readonly address: string;
-  readonly port: number;
-  /** For messages: `127.0.0.1:443`. */
-  readonly where: string;
-  readonly signal: AbortSignal;
-  readonly events: TargetEvents;
-  /** Start TLS once connected (the tls adapter): the handshake is cancellable too. */
-  readonly tls?: TlsConnectOptions;
-  /** Written as soon as the connection is up, before TLS starts (a PROXY protocol header). */
-  readonly preamble?: Uint8Array | undefined;
-}
 
 /** The native socket under a node:net socket, in Bun: the same kind of object Bun.connect gives. */
 type NodeSocketInternals = { _handle?: StreamSocket | null };
 
 /**
- * Opens a TCP connection (then TLS, if asked) that an abort cancels at once. `Bun.connect`
- * cannot be cancelled: a connect the target never answers keeps its descriptor until the kernel
- * gives up (about two minutes), long after the session's connect timeout. node:net's connect
- * can: in Bun it creates the native socket at once and starts connecting it on the next tick,
- * and terminating that socket releases its descriptor. So node:net only starts the connect; the
- * native socket is adopted right after (the shared stream handlers, this session's state), and
- * node:net's stream machinery never runs for it (docs/benchmarks/ANALYSIS.md: its cost).
+ * Starts a TCP connect that an abort cancels at once. `Bun.connect` cannot be cancelled: a connect
+ * the target never answers keeps its descriptor until the kernel gives up (about two minutes).
+ * node:net's connect can: in Bun it creates the native socket at once and starts connecting it on
+ * the next tick, and terminating that socket releases its descriptor. So node:net only starts the
+ * connect; the native socket is adopted right after (the shared stream handlers, this session's
+ * state), and node:net's stream machinery never runs for it (docs/benchmarks/ANALYSIS.md: its
+ * cost). Resolves with the open socket.
  */
-export async function openCancellableTcp({
-  address,
-  port,
-  where,
-  signal,
-  events,
-  tls,
-  preamble,
-}: CancellableOpen): Promise<TargetConnection> {
-  const state = socketState(events);
-  const socket = await connectCancellable(address, port, where, signal, state);
-  closeIfAbandoned(signal, state, () => socket.terminate());
-  if (preamble) sendPreamble(socket, state, preamble, where);
-  return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
-}
-
-function connectCancellable(
+export function connectCancellable(
   address: string,
   port: number,
   where: string,
@@ -62,10 +28,6 @@ function connectCancellable(
   state: SocketState,
 ): Promise<StreamSocket> {
   return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(new ProxyError("connect_failed", "connect abandoned"));
-      return;
-    }
     const starter = takeStarter();
     starter.net.connect({ host: address, port });
     const socket = (starter.net as unknown as NodeSocketInternals)._handle;
@@ -82,8 +44,7 @@ function connectCancellable(
       else {
         // Nothing of this socket reaches the session's events once its connect has failed.
         state.finished = true;
-        const code = (error as { code?: string }).code ?? error.message;
-        reject(new ProxyError("connect_failed", `connect ${code} ${where}`));
+        reject(connectFailure(error, where));
       }
     };
     const abandon = () => {
@@ -91,7 +52,7 @@ function connectCancellable(
       state.finished = true;
       if (adopted) socket.terminate();
       else starter.net.destroy();
-      reject(new ProxyError("connect_failed", "connect abandoned"));
+      reject(connectAbandoned());
     };
     signal.addEventListener("abort", abandon, { once: true });
     state.connecting = { done: settle };

@@ -51,6 +51,8 @@ export const plainHandlers: SocketHandler<SocketState> = {
     socket.data.connecting?.done();
   },
   connectError(socket, error) {
+    // Nothing of a socket whose connect failed reaches the session's events.
+    socket.data.finished = true;
     socket.data.connecting?.done(error);
   },
   data(socket, chunk) {
@@ -155,12 +157,17 @@ export async function openUnixSocket({
   try {
     socket = await Bun.connect<SocketState>({ unix: path, data: state, socket: plainHandlers });
   } catch (error) {
-    const code = (error as { code?: string }).code ?? (error as Error).message;
-    throw new ProxyError("connect_failed", `connect ${code} ${path}`);
+    throw connectFailure(error, path);
   }
   closeIfAbandoned(signal, state, () => socket.terminate());
   if (preamble) sendPreamble(socket, state, preamble, path);
   return streamConnection(socket, state);
+}
+
+/** A connect that failed: `connect ECONNREFUSED 127.0.0.1:9`, the code first, for scripts. */
+export function connectFailure(error: unknown, where: string): ProxyError {
+  const code = (error as { code?: string }).code ?? (error as Error).message;
+  return new ProxyError("connect_failed", `connect ${code} ${where}`);
 }
 
 /** TLS options as the tls adapter gives them: verification is always said, never a default. */

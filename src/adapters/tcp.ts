@@ -1,6 +1,6 @@
 import { formatHostPort } from "../net/host-port.ts";
-import { openCancellableTcp } from "./cancellable-connect.ts";
 import { hostField, parseFields, portField } from "./fields.ts";
+import { openTcp } from "./tcp-connect.ts";
 import { defineProtocol } from "./types.ts";
 
 const fields = {
@@ -15,9 +15,8 @@ export const tcp = defineProtocol({
   transport: "stream",
   parse: (handshake) => parseFields(fields, handshake),
   locate: (target) => ({ host: target.target_ip, port: target.target_port }),
-  // Through node:net so that an abandoned connect releases its descriptor at once.
   open: ({ location: { address, port }, signal, preamble }, events) =>
-    openCancellableTcp({
+    openTcp({
       address,
       port,
       where: formatHostPort(address, port),

@@ -1,9 +1,9 @@
 import { getCACertificates } from "node:tls";
 import { formatHostPort } from "../net/host-port.ts";
-import { openCancellableTcp } from "./cancellable-connect.ts";
 import { hostField, hostNameField, optional, parseFields, portField } from "./fields.ts";
 import type { AdapterSettings } from "./settings.ts";
 import type { TlsConnectOptions } from "./stream-socket.ts";
+import { openTcp } from "./tcp-connect.ts";
 import { defineProtocol, type NetworkAdapter } from "./types.ts";
 
 const fields = {
@@ -49,7 +49,7 @@ export function tls(settings: AdapterSettings): NetworkAdapter<TlsTarget> {
     parse,
     locate: (target) => ({ host: target.target_ip, port: target.target_port }),
     open({ target, location: { address, port }, signal, preamble }, events) {
-      return openCancellableTcp({
+      return openTcp({
         address,
         port,
         where: formatHostPort(address, port),

@@ -22,7 +22,10 @@ print(s.getsockname()[1], flush=True)
 def serve(conn):
     digest = hashlib.sha256()
     while True:
-        chunk = conn.recv(1 << 20)
+        try:
+            chunk = conn.recv(1 << 20)
+        except ConnectionResetError:
+            return
         if not chunk:
             break
         digest.update(chunk)

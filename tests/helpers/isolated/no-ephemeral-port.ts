@@ -1,13 +1,20 @@
 // Scenario for runIsolated: this namespace gets a single ephemeral port, one connection takes it,
-// and a cancellable connect must then fail at once, naming why (EADDRNOTAVAIL: the kernel refuses
-// the connect call itself), rather than wait for its deadline.
-import { openCancellableTcp } from "../../../src/adapters/cancellable-connect.ts";
+// and a TCP connect must then fail at once, naming why (EADDRNOTAVAIL: the kernel refuses the
+// connect call itself), rather than wait for its deadline: both a direct connect (room in the
+// budget) and a cancellable one (none).
+import { ConnectBudget } from "../../../src/adapters/connect-budget.ts";
+import { openTcp } from "../../../src/adapters/tcp-connect.ts";
 
 const LOCAL_PORT_RANGE = "/proc/sys/net/ipv4/ip_local_port_range";
 
-export default async function noEphemeralPort(): Promise<{
+export interface Outcome {
   error: string;
   settledWithinMs: number;
+}
+
+export default async function noEphemeralPort(): Promise<{
+  direct: Outcome;
+  cancellable: Outcome;
 }> {
   // Listening first: its port comes from the range before the range is narrowed to one port.
   const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -19,24 +26,30 @@ export default async function noEphemeralPort(): Promise<{
     port: listener.port,
     socket: { data() {} },
   });
-  const abort = new AbortController();
-  const deadline = setTimeout(() => abort.abort(), 5000);
-  const started = performance.now();
-  let error = "opened";
-  try {
-    const connection = await openCancellableTcp({
-      address: "127.0.0.1",
-      port: listener.port,
-      where: `127.0.0.1:${listener.port}`,
-      signal: abort.signal,
-      events: { data() {}, drain() {}, end() {}, error() {} },
-    });
-    connection.destroy();
-  } catch (caught) {
-    error = (caught as Error).message;
-  }
-  clearTimeout(deadline);
+  const attempt = async (budget: ConnectBudget): Promise<Outcome> => {
+    const abort = new AbortController();
+    const deadline = setTimeout(() => abort.abort(), 5000);
+    const started = performance.now();
+    let error = "opened";
+    try {
+      const connection = await openTcp({
+        address: "127.0.0.1",
+        port: listener.port,
+        where: `127.0.0.1:${listener.port}`,
+        signal: abort.signal,
+        events: { data() {}, drain() {}, end() {}, error() {} },
+        budget,
+      });
+      connection.destroy();
+    } catch (caught) {
+      error = (caught as Error).message;
+    }
+    clearTimeout(deadline);
+    return { error, settledWithinMs: Math.round(performance.now() - started) };
+  };
+  const direct = await attempt(new ConnectBudget(1));
+  const cancellable = await attempt(new ConnectBudget(0));
   first.end();
   listener.stop(true);
-  return { error, settledWithinMs: Math.round(performance.now() - started) };
+  return { direct, cancellable };
 }
