@@ -11,11 +11,19 @@ const resolver = mapResolver({ "app.test": ["127.0.0.1", "::1"], "evil.test": "1
 const open = createPolicy({ allow: [], deny: [] });
 const anonymous: Grant = { ok: true, kind: "anonymous" };
 
-const codeOf = (promise: Promise<unknown>) =>
-  promise.then(
-    () => "ok",
-    (error: unknown) => (error as AccessDenied).code,
-  );
+/** What a check comes to, whether it throws at once or its promise rejects. */
+async function outcome(check: () => unknown): Promise<unknown> {
+  try {
+    return await check();
+  } catch (error) {
+    return error;
+  }
+}
+
+const codeOf = async (check: () => unknown) => {
+  const result = await outcome(check);
+  return result instanceof Error ? (result as AccessDenied).code : "ok";
+};
 
 describe("grantFor", () => {
   const credentials = createCredentialCheck({ tokens: createTokenSet(["t0ken"]) });
@@ -30,12 +38,12 @@ describe("grantFor", () => {
       ok: true,
       kind: "token",
     });
-    const error = await grantFor(credentials, undefined, "nope").catch((e: unknown) => e);
+    const error = await outcome(() => grantFor(credentials, undefined, "nope"));
     expect(error).toBeInstanceOf(AccessDenied);
     expect((error as AccessDenied).message).toBe(
       "a valid credential is required: the one given is not valid",
     );
-    expect(await codeOf(grantFor(credentials, undefined, undefined))).toBe("unauthorized");
+    expect(await codeOf(() => grantFor(credentials, undefined, undefined))).toBe("unauthorized");
   });
 });
 
@@ -47,10 +55,9 @@ describe("checkedAddresses", () => {
   });
 
   it("forbids what the policy denies, telling the client nothing of the rule", async () => {
-    const error = (await checkedAddresses(open, resolver, anonymous, "tcp", {
-      host: "evil.test",
-      port: 80,
-    }).catch((e: unknown) => e)) as AccessDenied;
+    const error = (await outcome(() =>
+      checkedAddresses(open, resolver, anonymous, "tcp", { host: "evil.test", port: 80 }),
+    )) as AccessDenied;
     expect(error.code).toBe("forbidden");
     expect(error.message).toBe("evil.test:80 is not allowed");
     expect(error.logReason).toBe("169.254.169.254 is a cloud metadata address");
@@ -63,18 +70,20 @@ describe("checkedAddresses", () => {
       pins: { allow: [parseRule("app.test:443")], protocols: ["tcp"] },
     };
     const target = (port: number) => ({ host: "app.test", port });
-    expect(await codeOf(checkedAddresses(open, resolver, ticket, "tcp", target(443)))).toBe("ok");
-    expect(await codeOf(checkedAddresses(open, resolver, ticket, "tcp", target(80)))).toBe(
+    expect(await codeOf(() => checkedAddresses(open, resolver, ticket, "tcp", target(443)))).toBe(
+      "ok",
+    );
+    expect(await codeOf(() => checkedAddresses(open, resolver, ticket, "tcp", target(80)))).toBe(
       "forbidden",
     );
-    expect(await codeOf(checkedAddresses(open, resolver, ticket, "udp", target(443)))).toBe(
+    expect(await codeOf(() => checkedAddresses(open, resolver, ticket, "udp", target(443)))).toBe(
       "forbidden",
     );
   });
 
   it("reports an unresolvable name as connect_failed", async () => {
     expect(
-      await codeOf(
+      await codeOf(() =>
         checkedAddresses(open, resolver, anonymous, "tcp", { host: "nowhere.test", port: 1 }),
       ),
     ).toBe("connect_failed");

@@ -226,23 +226,22 @@ export function createAdmission(deps: AdmissionDeps): Admission {
       let lease: Lease | undefined;
       let principal: Principal | undefined;
       try {
-        const credential = await grantFor(deps.credentials, grant, token);
+        // Each step answers at once when it can (a proved credential, an IP literal): an await
+        // only for what is pending, so a session's set-up is not one suspension per step.
+        const granting = grantFor(deps.credentials, grant, token);
+        const credential = granting instanceof Promise ? await granting : granting;
         principal = principalOf(credential, identity);
         identified?.(principal);
         const proved: Grant = { ...credential, principal };
-        const admitted = await deps.access.admit(principal, frontEnd, adapter.name);
+        const admitting = deps.access.admit(principal, frontEnd, adapter.name);
+        const admitted = admitting instanceof Promise ? await admitting : admitting;
         if (!admitted.ok) throw ruleRefusal(admitted);
         lease = admitted.lease;
         // The target's own setting (route, token file) first, then the principal's rule.
         const ruled = request.proxyProtocol ?? settingsOf(admitted.choice).proxyProtocol;
         const header = proxyHeaderFor(request, ruled, proved, deps.proxyProtocol);
-        const locations = await checkedLocations(
-          admitted.policy,
-          deps.resolver,
-          proved,
-          adapter,
-          target,
-        );
+        const checking = checkedLocations(admitted.policy, deps.resolver, proved, adapter, target);
+        const locations = checking instanceof Promise ? await checking : checking;
         let location: Location | undefined;
         const connection = await connectWithin(
           deps.connectTimeout,

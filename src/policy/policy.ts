@@ -1,6 +1,7 @@
 import { embeddedIPv4, parseAddress } from "../net/address.ts";
 import { normaliseHostName } from "../net/host-name.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
+import { DecisionMemo } from "./decision-memo.ts";
 import {
   hostMatches,
   type PolicyTarget,
@@ -194,7 +195,19 @@ function checkLayers(layers: readonly Layer[], target: PolicyTarget): Decision {
 }
 
 function layeredPolicy(layers: readonly Layer[]): Policy {
+  let literals: DecisionMemo | undefined;
   const check = (target: TargetToCheck): Decision => {
+    if (target.host !== undefined) return decide(target);
+    const { protocol, address, port } = target;
+    const known = literals?.get(protocol, address, port);
+    if (known) return known;
+    const decision = decide(target);
+    literals ??= new DecisionMemo();
+    literals.set(protocol, address, port, decision);
+    return decision;
+  };
+
+  const decide = (target: TargetToCheck): Decision => {
     if (!validPort(target.port)) return deny(`port ${target.port} is not 1-65535`);
     const address = parseAddress(target.address);
     if (address === null) return deny(`"${target.address}" is not an IP address`);

@@ -13,23 +13,32 @@ export type TargetResolution =
 
 /**
  * Turns a handshake's `target_ip` (an IP literal or a host name) into the addresses to connect
- * to. A name is checked before it is looked up, resolved once, and every address it resolved to
- * must pass, so that whichever one the connection ends up using was checked.
+ * to. A literal is decided at once (no promise). A name is checked before it is looked up,
+ * resolved once, and every address it resolved to must pass, so that whichever one the
+ * connection ends up using was checked.
  */
-export async function resolveTarget(
+export function resolveTarget(
   policy: Policy,
   resolver: Resolver,
   target: string,
   port: number,
   /** The session's protocol, for rules that name one. */
   protocol?: string,
-): Promise<TargetResolution> {
+): TargetResolution | Promise<TargetResolution> {
   const literal = parseAddress(target);
-  if (literal !== null) {
-    const decision = policy.check({ address: target, port, protocol });
-    if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
-    return { ok: true, addresses: [literal.toString()] };
-  }
+  if (literal === null) return resolveName(policy, resolver, target, port, protocol);
+  const decision = policy.check({ address: target, port, protocol });
+  if (!decision.allowed) return { ok: false, error: "forbidden", reason: decision.reason };
+  return { ok: true, addresses: [literal.toString()] };
+}
+
+async function resolveName(
+  policy: Policy,
+  resolver: Resolver,
+  target: string,
+  port: number,
+  protocol: string | undefined,
+): Promise<TargetResolution> {
   const host = normaliseHostName(target);
   if (host === null) {
     return { ok: false, error: "forbidden", reason: `"${target}" is not an address or host name` };
