@@ -49,35 +49,26 @@ export async function openTcp({
 }: TcpOpen): Promise<TargetConnection> {
   if (signal.aborted) throw connectAbandoned();
   const state = socketState(events);
-  const socket = budget.take()
-    ? await connectDirect(address, port, where, state, budget)
-    : await connectCancellable(address, port, where, signal, state);
+  let socket: StreamSocket;
+  if (budget.take()) {
+    // Nothing cancels it: an abort does not end it (the session's deadline does not wait for
+    // it), and its place in the budget is given back when the kernel settles it.
+    try {
+      socket = await Bun.connect<SocketState>({
+        hostname: address,
+        port,
+        data: state,
+        socket: plainHandlers,
+      });
+    } catch (error) {
+      throw connectFailure(error, where);
+    } finally {
+      budget.give();
+    }
+  } else {
+    socket = await connectCancellable(address, port, where, signal, state);
+  }
   closeIfAbandoned(signal, state, () => socket.terminate());
   if (preamble) sendPreamble(socket, state, preamble, where);
   return tls ? upgradeToTls(socket, state, tls, where, signal) : streamConnection(socket, state);
-}
-
-/**
- * A connect nothing can cancel: an abort does not end it (the session's deadline does not wait
- * for it), and its place in the budget is given back when the kernel settles it.
- */
-async function connectDirect(
-  address: string,
-  port: number,
-  where: string,
-  state: SocketState,
-  budget: ConnectBudget,
-): Promise<StreamSocket> {
-  try {
-    return await Bun.connect<SocketState>({
-      hostname: address,
-      port,
-      data: state,
-      socket: plainHandlers,
-    });
-  } catch (error) {
-    throw connectFailure(error, where);
-  } finally {
-    budget.give();
-  }
 }
