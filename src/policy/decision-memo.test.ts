@@ -1,6 +1,6 @@
 import { describe, expect, it } from "bun:test";
+import type { Decision } from "./decision.ts";
 import { DecisionMemo, MEMO_LIMIT } from "./decision-memo.ts";
-import type { Decision } from "./policy.ts";
 import { createPolicy } from "./policy.ts";
 import { parseRule } from "./rule.ts";
 

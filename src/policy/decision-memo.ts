@@ -1,4 +1,4 @@
-import type { Decision } from "./policy.ts";
+import type { Decision } from "./decision.ts";
 
 /** Literal targets remembered per policy; past this many the memo starts afresh. */
 export const MEMO_LIMIT = 1024;

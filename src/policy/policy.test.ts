@@ -1,6 +1,7 @@
 import { describe, expect, it } from "bun:test";
 import fc from "fast-check";
-import { createPolicy, type Decision, normaliseAddress, type Policy } from "./policy.ts";
+import type { Decision } from "./decision.ts";
+import { createPolicy, normaliseAddress, type Policy } from "./policy.ts";
 import { parseRule } from "./rule.ts";
 
 function policy(allow: string[] = [], deny: string[] = []): Policy {

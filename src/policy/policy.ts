@@ -1,6 +1,7 @@
 import { embeddedIPv4, parseAddress } from "../net/address.ts";
 import { normaliseHostName } from "../net/host-name.ts";
 import { builtinDeniedClass, reopensBuiltin } from "./builtin-deny.ts";
+import type { Decision } from "./decision.ts";
 import { DecisionMemo } from "./decision-memo.ts";
 import {
   hostMatches,
@@ -27,14 +28,6 @@ export interface TargetToCheck {
   /** The session's protocol, for rules that name one (`udp:10.0.0.0/8:53`). */
   readonly protocol?: string;
 }
-
-/**
- * `reason` names the rule or class that decided, for the log. It reveals the server's
- * rules, so the server may prefer a generic text towards the client.
- */
-export type Decision =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly reason: string };
 
 export interface Policy {
   check(target: TargetToCheck): Decision;
