@@ -248,17 +248,19 @@ export function createAdmission(deps: AdmissionDeps): Admission {
           locations,
           (candidate, signal) => {
             location = candidate;
-            const open = adapter.open.bind(adapter) as (
-              request: {
-                target: unknown;
-                location: Location;
-                signal: AbortSignal;
-                preamble: Uint8Array | undefined;
-              },
-              events: TargetEvents,
-            ) => Promise<TargetConnection>;
+            const opener = adapter as {
+              open(
+                request: {
+                  target: unknown;
+                  location: Location;
+                  signal: AbortSignal;
+                  preamble: Uint8Array | undefined;
+                },
+                events: TargetEvents,
+              ): Promise<TargetConnection>;
+            };
             const preamble = header?.(candidate);
-            return open({ target, location: candidate, signal, preamble }, events);
+            return opener.open({ target, location: candidate, signal, preamble }, events);
           },
           abort,
         );

@@ -1,23 +1,21 @@
 import { expect, test } from "bun:test";
-import { combineHooks, type SessionHooks } from "./hooks.ts";
+import { listenerOf, type SessionHooks } from "./hooks.ts";
 
-test("a hook with one listener is that listener; one with none is absent", () => {
-  const released = () => {};
-  const combined = combineHooks([{ released }, { closed: undefined }, {}]);
-  expect(combined.released).toBe(released);
-  expect(combined.closed).toBeUndefined();
-  expect(combined.toTarget).toBeUndefined();
+test("a flow hook with one listener is that listener; one with none is absent", () => {
+  const toTarget = () => {};
+  const list: SessionHooks[] = [{ toTarget }, { fromTarget: undefined }, {}];
+  expect(listenerOf(list, "toTarget")).toBe(toTarget);
+  expect(listenerOf(list, "fromTarget")).toBeUndefined();
+  expect(listenerOf(list, "targetDrained")).toBeUndefined();
 });
 
-test("a hook with several listeners calls each, in the order of the list", () => {
+test("a flow hook with several listeners calls each, in the order of the list", () => {
   const calls: string[] = [];
   const list: SessionHooks[] = [
-    { toTarget: (chunk) => calls.push(`a ${chunk.byteLength}`), released: () => calls.push("a") },
-    { released: () => calls.push("b") },
-    { toTarget: (chunk) => calls.push(`c ${chunk.byteLength}`), released: () => calls.push("c") },
+    { toTarget: (chunk) => calls.push(`a ${chunk.byteLength}`) },
+    { targetPaused: () => calls.push("b") },
+    { toTarget: (chunk) => calls.push(`c ${chunk.byteLength}`) },
   ];
-  const combined = combineHooks(list);
-  combined.released?.();
-  combined.toTarget?.(new Uint8Array(3));
-  expect(calls).toEqual(["a", "b", "c", "a 3", "c 3"]);
+  listenerOf(list, "toTarget")?.(new Uint8Array(3));
+  expect(calls).toEqual(["a 3", "c 3"]);
 });

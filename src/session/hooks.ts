@@ -59,44 +59,32 @@ export interface SessionHooks {
   released?(): void;
 }
 
-type HookName = keyof SessionHooks;
-const HOOK_NAMES: readonly HookName[] = [
-  "opened",
-  "toTarget",
-  "fromTarget",
-  "targetPaused",
-  "targetDrained",
-  "limited",
-  "closed",
-  "released",
-];
+/** The hooks told of each chunk or pause: combined once per relay, so a chunk costs one call. */
+export type FlowHook = "toTarget" | "fromTarget" | "targetPaused" | "targetDrained";
 
 /**
- * One object from many observers: each hook is absent when nobody listens, the one listener when
- * there is one, else a call to each in turn. So a session without observers of its bytes pays
- * nothing per chunk.
+ * The listeners of one flow hook as one: absent when nobody listens, the one listener when there is
+ * one (most sessions), else a call to each in turn. So a session without observers of its bytes
+ * pays nothing per chunk. The once-per-session hooks need no combining: the session tells each
+ * observer in turn.
  */
-export function combineHooks(list: readonly SessionHooks[]): SessionHooks {
-  if (list.length === 1) return list[0] as SessionHooks;
+export function listenerOf<Name extends FlowHook>(
+  list: readonly SessionHooks[],
+  name: Name,
+): SessionHooks[Name] {
   type Listener = (value: never) => void;
-  const combined: Record<string, Listener> = {};
-  for (const name of HOOK_NAMES) {
-    // An array only for a hook with several listeners: it is made per session, most have one.
-    let first: Listener | undefined;
-    let several: Listener[] | undefined;
-    for (const hooks of list) {
-      const listener = hooks[name] as Listener | undefined;
-      if (!listener) continue;
-      if (!first) first = listener;
-      else if (several) several.push(listener);
-      else several = [first, listener];
-    }
-    if (several) {
-      const listeners = several;
-      combined[name] = (value) => {
-        for (const listener of listeners) listener(value);
-      };
-    } else if (first) combined[name] = first;
+  let first: Listener | undefined;
+  let several: Listener[] | undefined;
+  for (const hooks of list) {
+    const listener = hooks[name] as Listener | undefined;
+    if (!listener) continue;
+    if (!first) first = listener;
+    else if (several) several.push(listener);
+    else several = [first, listener];
   }
-  return combined as SessionHooks;
+  if (!several) return first as SessionHooks[Name];
+  const listeners = several;
+  return ((value: never) => {
+    for (const listener of listeners) listener(value);
+  }) as SessionHooks[Name];
 }

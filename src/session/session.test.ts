@@ -611,4 +611,17 @@ describe("released: nothing of the session is held any more", () => {
     await second.failOpen(new ProxyError("connect_failed", "refused"));
     await until(() => second.released.length === 1);
   });
+
+  test("every observer is told, in the order of the list: the server's first, then the others", () => {
+    const told: string[] = [];
+    const { session, closed } = setup({
+      hooks: {
+        closed: () => told.push(`closed after ${closed.length}`),
+        released: () => told.push("released"),
+      },
+    });
+    session.start();
+    session.clientClosed(1000);
+    expect(told).toEqual(["closed after 1", "released"]);
+  });
 });

@@ -24,7 +24,7 @@ import type {
 import type { SessionClient } from "./client.ts";
 import { type Clock, idleClock, lifetimeClock, STOPPED } from "./clock.ts";
 import type { SessionEnd } from "./end.ts";
-import { combineHooks, type SessionHooks, type SessionRecord } from "./hooks.ts";
+import { listenerOf, type OpenedTarget, type SessionHooks, type SessionRecord } from "./hooks.ts";
 import type { Selection, TargetChooser } from "./selection.ts";
 import type { StatusReporter } from "./status.ts";
 
@@ -184,7 +184,7 @@ export class Session {
   /** Debug lines are made only when they are written: a session has a few on its way. */
   private readonly debugging: boolean;
   private readonly client: SessionClient;
-  private readonly hooks: SessionHooks;
+  private readonly hooks: readonly SessionHooks[];
 
   constructor(
     private readonly context: SessionContext,
@@ -194,7 +194,7 @@ export class Session {
     this.clientAddress = parts.clientAddress;
     this.frontEnd = parts.frontEnd;
     this.client = parts.client;
-    this.hooks = combineHooks(parts.hooks);
+    this.hooks = parts.hooks;
     this.tracing = context.logger.level >= LogLevels.trace;
     this.debugging = context.logger.level >= LogLevels.debug;
   }
@@ -380,7 +380,7 @@ export class Session {
       dropped: relay?.dropped,
     };
     const record = this.record();
-    this.hooks.closed?.(record);
+    for (const hooks of this.hooks) hooks.closed?.(record);
     this.releaseIfDone();
   }
 
@@ -503,20 +503,25 @@ export class Session {
     const bandwidth = this.context.bandwidthFor?.(this.principal, this.frontEnd);
     if (bandwidth) {
       relay.limit(bandwidth);
-      this.hooks.limited?.(bandwidth);
+      for (const hooks of this.hooks) hooks.limited?.(bandwidth);
     }
-    // An optional call: without an `opened` observer its argument is not even built.
-    this.hooks.opened?.({
-      protocol: adapter.name,
-      transport: adapter.transport,
-      location: reached.location,
-      host:
-        adapter.endpoint === "network"
-          ? adapter.locate(target).host
-          : reached.location.kind === "path"
-            ? reached.location.path
-            : undefined,
-    });
+    // Without an `opened` observer its argument is not even built.
+    let opened: OpenedTarget | undefined;
+    for (const hooks of this.hooks) {
+      if (!hooks.opened) continue;
+      opened ??= {
+        protocol: adapter.name,
+        transport: adapter.transport,
+        location: reached.location,
+        host:
+          adapter.endpoint === "network"
+            ? adapter.locate(target).host
+            : reached.location.kind === "path"
+              ? reached.location.path
+              : undefined,
+      };
+      hooks.opened(opened);
+    }
     relay.attach(reached.connection);
     if (this.debugging)
       this.context.logger.debug(`session ${this.id}: connected to ${this.targetLabel}`);
@@ -554,7 +559,8 @@ export class Session {
 
   /** The target's events, as the session handles them and tells its observers. */
   private targetEvents(relay: Relay): TargetEvents {
-    const { fromTarget, targetDrained } = this.hooks;
+    const fromTarget = listenerOf(this.hooks, "fromTarget");
+    const targetDrained = listenerOf(this.hooks, "targetDrained");
     return {
       data:
         fromTarget || this.tracing
@@ -576,7 +582,8 @@ export class Session {
   }
 
   private relayObserver(): RelayObserver {
-    const { toTarget, targetPaused } = this.hooks;
+    const toTarget = listenerOf(this.hooks, "toTarget");
+    const targetPaused = listenerOf(this.hooks, "targetPaused");
     return {
       toTarget,
       targetPaused: (paused) => {
@@ -690,7 +697,7 @@ export class Session {
     if (this.wasReleased || this.holdsTarget || this.state.kind !== "closed") return;
     this.wasReleased = true;
     this.lease?.release();
-    this.hooks.released?.();
+    for (const hooks of this.hooks) hooks.released?.();
   }
 
   /** The client is gone: the target gets what was already received, then its end of stream. */

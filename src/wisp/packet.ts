@@ -101,10 +101,10 @@ function writeUint32(bytes: Uint8Array, at: number, value: number): void {
   bytes[at + 3] = (value >>> 24) & 0xff;
 }
 
-function need(payload: Uint8Array, streamId: number, name: string, size: number, exact: boolean) {
-  if (exact ? payload.byteLength !== size : payload.byteLength < size) {
+function need(payloadBytes: number, streamId: number, name: string, size: number, exact: boolean) {
+  if (exact ? payloadBytes !== size : payloadBytes < size) {
     throw new WispPacketError(
-      `${name} payload must be ${exact ? "" : "at least "}${size} bytes, got ${payload.byteLength}`,
+      `${name} payload must be ${exact ? "" : "at least "}${size} bytes, got ${payloadBytes}`,
       streamId,
     );
   }
@@ -114,7 +114,10 @@ function hex(byte: number): string {
   return `0x${byte.toString(16).padStart(2, "0")}`;
 }
 
-/** Decodes one WebSocket message as one packet; throws WispPacketError saying what is wrong. */
+/**
+ * Decodes one WebSocket message as one packet; throws WispPacketError saying what is wrong. Fields
+ * are read where they lie: a view is made only of bytes passed on (DATA's payload, a host name).
+ */
 export function decodePacket(bytes: Uint8Array): Packet {
   if (bytes.byteLength < HEADER_BYTES) {
     throw new WispPacketError(
@@ -123,46 +126,47 @@ export function decodePacket(bytes: Uint8Array): Packet {
   }
   const type = bytes[0] as number;
   const streamId = readUint32(bytes, 1);
-  const payload = bytes.subarray(HEADER_BYTES);
+  const payloadBytes = bytes.byteLength - HEADER_BYTES;
+  const at = HEADER_BYTES;
   switch (type) {
     case PacketType.data:
-      return { type: "data", streamId, payload };
+      return { type: "data", streamId, payload: bytes.subarray(at) };
     case PacketType.connect: {
-      need(payload, streamId, "CONNECT", CONNECT_FIXED_BYTES, false);
+      need(payloadBytes, streamId, "CONNECT", CONNECT_FIXED_BYTES, false);
       let host: string;
       try {
-        host = utf8.decode(payload.subarray(CONNECT_FIXED_BYTES));
+        host = utf8.decode(bytes.subarray(at + CONNECT_FIXED_BYTES));
       } catch {
         throw new WispPacketError("CONNECT host name is not valid UTF-8", streamId);
       }
       return {
         type: "connect",
         streamId,
-        streamType: payload[0] as number,
-        port: (payload[1] as number) | ((payload[2] as number) << 8),
+        streamType: bytes[at] as number,
+        port: (bytes[at + 1] as number) | ((bytes[at + 2] as number) << 8),
         host,
       };
     }
     case PacketType.continue:
-      need(payload, streamId, "CONTINUE", CONTINUE_BYTES, true);
-      return { type: "continue", streamId, bufferRemaining: readUint32(payload, 0) };
+      need(payloadBytes, streamId, "CONTINUE", CONTINUE_BYTES, true);
+      return { type: "continue", streamId, bufferRemaining: readUint32(bytes, at) };
     case PacketType.close:
-      need(payload, streamId, "CLOSE", CLOSE_BYTES, true);
-      return { type: "close", streamId, reason: payload[0] as number };
+      need(payloadBytes, streamId, "CLOSE", CLOSE_BYTES, true);
+      return { type: "close", streamId, reason: bytes[at] as number };
     case PacketType.info:
-      need(payload, streamId, "INFO", INFO_FIXED_BYTES, false);
-      if (payload.byteLength > MAX_INFO_BYTES) {
+      need(payloadBytes, streamId, "INFO", INFO_FIXED_BYTES, false);
+      if (payloadBytes > MAX_INFO_BYTES) {
         throw new WispPacketError(
-          `INFO payload of ${payload.byteLength} bytes exceeds ${MAX_INFO_BYTES}`,
+          `INFO payload of ${payloadBytes} bytes exceeds ${MAX_INFO_BYTES}`,
           streamId,
         );
       }
       return {
         type: "info",
         streamId,
-        major: payload[0] as number,
-        minor: payload[1] as number,
-        extensionBytes: payload.subarray(INFO_FIXED_BYTES),
+        major: bytes[at] as number,
+        minor: bytes[at + 1] as number,
+        extensionBytes: bytes.subarray(at + INFO_FIXED_BYTES),
       };
     default:
       throw new WispPacketError(`unknown packet type ${hex(type)}`, streamId);
