@@ -75,10 +75,11 @@ export interface PrincipalAccess {
   held(name: string): number;
 }
 
+/** What a reload checks of an open session: its principal, its target, how to close it. */
 interface LiveLease {
-  readonly lease: Lease;
-  target: LeasedTarget | undefined;
-  revoke: ((reason: string) => void) | undefined;
+  readonly principal: Principal;
+  readonly target: LeasedTarget | undefined;
+  readonly revoke: ((reason: string) => void) | undefined;
 }
 
 export interface PrincipalAccessOptions {
@@ -97,49 +98,62 @@ export function createPrincipalAccess(
   /** Counts reloads, so that a lease taken before one knows its target must be checked again. */
   let generation = 0;
   const store = options.counts ?? localCounts();
-  const live = new Set<LiveLease>();
+  const live = new Set<RuleLease>();
   const policyFor = (choice: RuleChoice): Policy => {
     const targets = settingsOf(choice).targets;
     return targets ? serverPolicy.narrow(targets, choiceLabel(choice)) : serverPolicy;
   };
 
-  /** A lease on the rule, holding a slot in the store that release gives back. */
+  /** A lease on the rule, holding a slot in the store that release gives back: one object per session. */
+  class RuleLease implements Lease, LiveLease {
+    target: LeasedTarget | undefined;
+    revoke: ((reason: string) => void) | undefined;
+    private released = false;
+
+    constructor(
+      readonly principal: Principal,
+      readonly rule: string,
+      readonly settings: AccessSettings,
+      /** The store's key for the principal. */
+      private readonly key: string,
+      /** The rules' generation the choice was made in. */
+      private readonly admittedIn: number,
+    ) {}
+
+    opened(target: LeasedTarget): string | undefined {
+      this.target = target;
+      const now = rules;
+      if (this.admittedIn === generation || now === undefined) return undefined;
+      return deniedNow(this, now, serverPolicy);
+    }
+
+    onRevoke(revoke: (reason: string) => void): void {
+      this.revoke = revoke;
+    }
+
+    release(): void {
+      if (this.released) return;
+      this.released = true;
+      live.delete(this);
+      store.release(this.key);
+    }
+  }
+
   const lease = (
     principal: Principal,
     choice: RuleChoice,
-    /** The rules' generation the choice was made in. */
+    key: string,
     admittedIn: number,
   ): RuleAdmission => {
-    const name = principal.name;
-    const settings = settingsOf(choice);
-    const label = choiceLabel(choice);
-    let released = false;
-    const entry: LiveLease = {
-      target: undefined,
-      revoke: undefined,
-      lease: {
-        principal,
-        rule: label,
-        settings,
-        opened(target) {
-          entry.target = target;
-          const now = rules;
-          if (admittedIn === generation || now === undefined) return undefined;
-          return deniedNow(entry, now, serverPolicy);
-        },
-        onRevoke(revoke) {
-          entry.revoke = revoke;
-        },
-        release() {
-          if (released) return;
-          released = true;
-          live.delete(entry);
-          store.release(`principal:${name}`);
-        },
-      },
-    };
+    const entry = new RuleLease(
+      principal,
+      choiceLabel(choice),
+      settingsOf(choice),
+      key,
+      admittedIn,
+    );
     live.add(entry);
-    return { ok: true, choice, policy: policyFor(choice), lease: entry.lease };
+    return { ok: true, choice, policy: policyFor(choice), lease: entry };
   };
 
   return {
@@ -183,7 +197,7 @@ export function createPrincipalAccess(
       if (max === undefined && rate === undefined) {
         // Counted all the same, so that a cap a reload adds holds the sessions open now.
         store.hold(key);
-        return lease(principal, choice, chosenIn);
+        return lease(principal, choice, key, chosenIn);
       }
       const limits: CountLimits = {
         most: max ?? 0,
@@ -195,7 +209,7 @@ export function createPrincipalAccess(
           return { ok: false, choice, ...limitRefusal(verdict, name, label, settings) };
         }
         if (max === undefined) store.hold(key);
-        return lease(principal, choice, chosenIn);
+        return lease(principal, choice, key, chosenIn);
       };
       const verdict = store.admit(key, limits, max !== undefined);
       return verdict instanceof Promise ? verdict.then(decide) : decide(verdict);
@@ -247,7 +261,7 @@ function limitRefusal(
 /** Why the new rules deny an open session's target (or its protocol), or undefined. */
 function deniedNow(entry: LiveLease, rules: AccessRules, serverPolicy: Policy): string | undefined {
   if (entry.target === undefined) return undefined;
-  const choice = chooseRule(rules, entry.lease.principal);
+  const choice = chooseRule(rules, entry.principal);
   const settings = settingsOf(choice);
   const { protocol, host, location } = entry.target;
   if (settings.protocols && !settings.protocols.includes(protocol)) {

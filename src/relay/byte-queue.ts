@@ -59,7 +59,10 @@ export class ByteQueue {
       total += size;
     }
     if (end === this.head + 1) return first;
-    const merged = new Uint8Array(total);
+    // A Buffer, like the chunks it joins (Bun hands WebSocket messages and socket reads over as
+    // Buffers): the code that writes them then meets one kind of object, and its optimized
+    // form is not thrown away when the first merged chunk comes.
+    const merged = Buffer.allocUnsafe(total);
     let offset = 0;
     for (let i = this.head; i < end; i++) {
       const chunk = chunks[i] as Uint8Array;

@@ -12,7 +12,7 @@ import { fields, type Logger } from "../log/logger.ts";
 import { clientText } from "../log/safe-text.ts";
 import type { FrontEndName } from "../metrics/labels.ts";
 import type { FinishedSession, SessionObserver } from "../metrics/metrics.ts";
-import { CloseCode, CloseReason, type ConnectedStatus } from "../protocol/constants.ts";
+import { CloseCode, CloseReason } from "../protocol/constants.ts";
 import { ProxyError } from "../protocol/errors.ts";
 import { createRelay } from "../relay/relay.ts";
 import type {
@@ -494,9 +494,8 @@ export class Session {
   }
 
   private proxying(selection: Selection, reached: Reached, relay: Relay, idle: Clock): void {
-    const { adapter, target, echo } = selection;
-    const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
-    this.parts.status.connected(status);
+    const { adapter, target } = selection;
+    this.parts.status.connected(selection);
     this.state = { kind: "proxying", relay, target: reached.connection, idle, frozen: false };
     this.proved = reached.grant;
     this.location = reached.location;

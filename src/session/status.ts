@@ -1,13 +1,15 @@
 import type { Refusal } from "../admission/refusal.ts";
 import type { ConnectedStatus, ErrorStatus } from "../protocol/constants.ts";
 import type { SessionClient } from "./client.ts";
+import type { Selection } from "./selection.ts";
 
 /**
  * How a session tells its client the outcome of choosing and opening a target. Socket2Web's
  * protocol sends status messages; raw (websockify-style) sessions send nothing and only close.
  */
 export interface StatusReporter {
-  connected(status: ConnectedStatus): void;
+  /** The target chosen in `selection` is connected; a reporter that says so builds its message. */
+  connected(selection: Selection): void;
   /** Followed by the session closing with `refusal.closeCode`. */
   failed(refusal: Refusal): void;
 }
@@ -15,7 +17,10 @@ export interface StatusReporter {
 /** The status messages of the protocol (section 4 of docs/protocol.md). */
 export function protocolStatus(client: SessionClient): StatusReporter {
   return {
-    connected: (status) => client.sendText(JSON.stringify(status)),
+    connected({ adapter, echo }) {
+      const status: ConnectedStatus = { status: "connected", ...echo, protocol: adapter.name };
+      client.sendText(JSON.stringify(status));
+    },
     failed(refusal) {
       const error = refusal.protocolError;
       if (!error) return;

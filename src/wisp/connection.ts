@@ -469,7 +469,7 @@ export class WispConnection {
     const session = this.options.session({
       client: stream,
       selection,
-      status: stream.status,
+      status: stream,
       grant: this.grant,
       streamId: id,
       hooks: stream.hooks,

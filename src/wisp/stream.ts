@@ -79,7 +79,7 @@ export function closeReasonForCode(code: number): number {
  * policy, connect timeout, relay, idle clock, log line, metrics); the stream turns what it sends
  * into DATA packets and its end into CLOSE, and counts the client's packets for CONTINUE.
  */
-export class WispStream implements SessionClient {
+export class WispStream implements SessionClient, StatusReporter {
   /** The CLOSE reason sent or received; undefined while the stream is live. */
   closeReason: number | undefined;
   readonly credit: StreamCredit;
@@ -106,12 +106,6 @@ export class WispStream implements SessionClient {
   ) {
     this.credit = new StreamCredit(credit);
   }
-
-  /** How the session reports its outcome: nothing on success, CLOSE with the reason on failure. */
-  readonly status: StatusReporter = {
-    connected: () => {},
-    failed: (refusal: Refusal) => this.sendClose(refusal.wispReason),
-  };
 
   /** False while the target is not being read because the client is behind. */
   get readingTarget(): boolean {
@@ -144,6 +138,14 @@ export class WispStream implements SessionClient {
       this.link.released(this);
     },
   };
+
+  // How the session reports its outcome: nothing on success, CLOSE with the reason on failure.
+
+  connected(): void {}
+
+  failed(refusal: Refusal): void {
+    this.sendClose(refusal.wispReason);
+  }
 
   /** Starts the session that serves this stream. */
   start(session: StreamSession): void {
