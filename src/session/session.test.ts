@@ -612,7 +612,7 @@ describe("released: nothing of the session is held any more", () => {
     await until(() => second.released.length === 1);
   });
 
-  test("every observer is told, in the order of the list: the server's first, then the others", () => {
+  test("every observer is told once, in the order of the list", () => {
     const told: string[] = [];
     const { session, closed } = setup({
       hooks: {
