@@ -48,10 +48,10 @@ export interface StreamSession {
   readonly bytesFromTarget: number;
 }
 
-/** The CLOSE reason for the close code a session ends its client with. */
 /** How long a stream whose target took everything waits for a packet before it grants afresh. */
 const STALL_MS = 50;
 
+/** The CLOSE reason for the close code a session ends its client with. */
 export function closeReasonForCode(code: number): number {
   switch (code) {
     case CloseCode.normal:
@@ -139,10 +139,10 @@ export class WispStream implements SessionClient, StatusReporter {
     },
   };
 
-  // How the session reports its outcome: nothing on success, CLOSE with the reason on failure.
-
+  /** The session reached its target: Wisp has no message for that; the stream just carries data. */
   connected(): void {}
 
+  /** The session was refused or could not connect: CLOSE with the refusal's Wisp reason. */
   failed(refusal: Refusal): void {
     this.sendClose(refusal.wispReason);
   }
