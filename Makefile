@@ -13,10 +13,10 @@ TEST_LOG ?=
 RECORD := bash tests/bin/record.sh "$(TEST_LOG)"
 # `make test-stress N=…`: how many runs of the end-to-end suite under load.
 N ?= 5
-# The end-to-end suites start about a thousand socket2web processes: each gets the allocator
-# setting it would otherwise restart itself for (src/process/allocator-restart.ts), so that none
-# pays the restart; tests/e2e/allocator-restart.test.ts starts its servers without it.
-E2E_ENV := MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-1000}
+# The end-to-end suites start about a thousand socket2web processes: each gets the runtime
+# settings it would otherwise restart itself for (src/process/runtime-restart.ts), so that none
+# pays the restart; tests/e2e/runtime-restart.test.ts starts its servers without them.
+E2E_ENV := MIMALLOC_PURGE_DELAY=$${MIMALLOC_PURGE_DELAY:-1000} BUN_JSC_useFTLJIT=$${BUN_JSC_useFTLJIT:-false}
 
 # Each target's line ends with "## what it does": `make help` (also plain `make`) lists them.
 .DEFAULT_GOAL := help

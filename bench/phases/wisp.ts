@@ -7,9 +7,9 @@
 // is what bounds these rates (docs/benchmarks/ANALYSIS.md).
 import { readFileSync } from "node:fs";
 import { descendants, spawnTracked } from "../lib/procs.ts";
-import { BUN_ALLOCATOR_ENV } from "../rows/allocator-default-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
+import { BUN_RUNTIME_DEFAULTS } from "../rows/runtime-default-env.ts";
 import { SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
 import { startWispJsServer } from "../rows/wisp-js.ts";
 import { type Budget, rotate } from "./clock.ts";
@@ -46,7 +46,7 @@ interface WispServer {
 
 const MB = 1_000_000;
 
-/** Socket2Web from source, in `env` (the row at Bun's allocator default). */
+/** Socket2Web from source, in `env` (the row at Bun's runtime defaults). */
 function socket2webServer(
   id: string,
   label: string,
@@ -78,9 +78,9 @@ function socket2webServer(
 const servers: WispServer[] = [
   socket2webServer("socket2web", "socket2web --wisp (source)", {}),
   socket2webServer(
-    "socket2web-bun-allocator",
-    "socket2web --wisp (source, Bun's allocator default: MIMALLOC_PURGE_DELAY=100, no restart)",
-    BUN_ALLOCATOR_ENV,
+    "socket2web-bun-defaults",
+    "socket2web --wisp (source, Bun's runtime defaults: MIMALLOC_PURGE_DELAY=100, FTL on, no restart)",
+    BUN_RUNTIME_DEFAULTS,
   ),
   {
     id: "wisp-js",
@@ -333,18 +333,19 @@ export function wispReport(results: WispResults): string[] {
       }),
     );
   }
-  if (efficiency?.["socket2web-bun-allocator"]) {
+  if (efficiency?.["socket2web-bun-defaults"]) {
     lines.push(
       "",
-      "Socket2Web kept at Bun's allocator default (`MIMALLOC_PURGE_DELAY=100`, so it does not",
-      "restart itself with a 1 s purge delay at start-up; docs/operations.md), same run:",
+      "Socket2Web kept at Bun's runtime defaults (`MIMALLOC_PURGE_DELAY=100`,",
+      "`BUN_JSC_useFTLJIT=true`, so it does not restart itself with its own at start-up;",
+      "docs/operations.md), same run:",
       "",
       "| workload | rate | rate ratio | work per server CPU second | ratio |",
       "|---|---|---|---|---|",
       ...WISP_WORKLOADS.map((workload) => {
-        const rate = median(results.runs["socket2web-bun-allocator"]?.[workload] ?? []);
+        const rate = median(results.runs["socket2web-bun-defaults"]?.[workload] ?? []);
         const theirRate = median(results.runs["wisp-js"]?.[workload] ?? []);
-        const work = median(efficiency["socket2web-bun-allocator"]?.[workload] ?? []);
+        const work = median(efficiency["socket2web-bun-defaults"]?.[workload] ?? []);
         const theirWork = median(efficiency["wisp-js"]?.[workload] ?? []);
         const ratio = (a: number | undefined, b: number | undefined) =>
           a !== undefined && b ? `${(a / b).toFixed(2)}×` : "-";

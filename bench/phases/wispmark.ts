@@ -9,9 +9,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { treeCpu } from "../lib/cpu-time.ts";
 import { treeMemory } from "../lib/memory.ts";
 import { spawnTracked, type Tracked } from "../lib/procs.ts";
-import { BUN_ALLOCATOR_ENV } from "../rows/allocator-default-env.ts";
 import { startListening } from "../rows/listening.ts";
 import { BUN, ROOT } from "../rows/row.ts";
+import { BUN_RUNTIME_DEFAULTS } from "../rows/runtime-default-env.ts";
 import { BINARY, SOURCE_ENTRY, socket2webArgs } from "../rows/socket2web.ts";
 import { startWispJsServer, wispJs } from "../rows/wisp-js.ts";
 import { type Budget, rotate } from "./clock.ts";
@@ -83,11 +83,11 @@ const SERVERS: Server[] = [
   socket2web("socket2web", "socket2web --wisp (source)", [BUN, "run", SOURCE_ENTRY], SOURCE_ENTRY),
   socket2web("socket2web-bin", "socket2web --wisp (binary)", [BINARY], BINARY),
   socket2web(
-    "socket2web-bun-allocator",
-    "socket2web --wisp (binary, Bun's allocator default: MIMALLOC_PURGE_DELAY=100, no restart)",
+    "socket2web-bun-defaults",
+    "socket2web --wisp (binary, Bun's runtime defaults: MIMALLOC_PURGE_DELAY=100, FTL on, no restart)",
     [BINARY],
     BINARY,
-    BUN_ALLOCATOR_ENV,
+    BUN_RUNTIME_DEFAULTS,
   ),
   // An A/B beside the source row: another checkout's src/main.ts (for example the commit before).
   ...(BASE_ENTRY

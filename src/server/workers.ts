@@ -64,8 +64,8 @@ export async function superviseWorkers(
   const start = (id: number) => {
     const startedAt = performance.now();
     const proc = Bun.spawn(sameCommand(), {
-      // The supervisor's environment carries its allocator setting (src/process/allocator-restart.ts),
-      // so a worker starts with it and need not restart itself.
+      // The supervisor's environment carries its runtime settings (src/process/runtime-restart.ts),
+      // so a worker starts with them and need not restart itself.
       env: { ...process.env, [WORKER_ENV]: String(id) },
       // The worker watches this pipe: it ends when the supervisor does (supervisor-link.ts).
       stdin: "pipe",

@@ -22,12 +22,13 @@ test("--workers 2: both processes serve the port, and SIGTERM closes sessions wi
   const proxy = await startProxy(["--workers", "2"]);
   await bothWorkersListening(proxy);
   expect(proxy.output()).toContain("max 500 connections");
-  // The supervisor restarted itself with the allocator's purge delay; its workers inherit it.
+  // The supervisor restarted itself with its runtime settings; its workers inherit them.
   const workers = childrenOf(proxy.proc.pid);
   expect(workers).toHaveLength(2);
   for (const worker of workers) {
     const environ = readFileSync(`/proc/${worker}/environ`, "utf8").split("\0");
     expect(environ).toContain(`MIMALLOC_PURGE_DELAY=${process.env.MIMALLOC_PURGE_DELAY ?? "1000"}`);
+    expect(environ).toContain(`BUN_JSC_useFTLJIT=${process.env.BUN_JSC_useFTLJIT ?? "false"}`);
   }
   const sessions = [];
   for (let i = 0; i < 24; i++) {

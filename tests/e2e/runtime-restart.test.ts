@@ -7,11 +7,15 @@ import { connectThrough } from "../helpers/ws-client.ts";
 const entriesOf = (pid: number, file: "environ" | "cmdline") =>
   readFileSync(`/proc/${pid}/${file}`, "utf8").split("\0").filter(Boolean);
 
-test("started without a purge delay, the server restarts itself in place with 1000 ms: same PID, arguments and pipes, and it serves", async () => {
+const UNSET = { MIMALLOC_PURGE_DELAY: undefined, BUN_JSC_useFTLJIT: undefined };
+
+test("started without its runtime settings, the server restarts itself in place with them: same PID, arguments and pipes, and it serves", async () => {
   const echo = startTcpTarget("echo");
-  const proxy = await startProxy(["--max-connections", "7"], { MIMALLOC_PURGE_DELAY: undefined });
+  const proxy = await startProxy(["--max-connections", "7"], UNSET);
   const { pid } = proxy.proc;
-  expect(entriesOf(pid, "environ")).toContain("MIMALLOC_PURGE_DELAY=1000");
+  const environ = entriesOf(pid, "environ");
+  expect(environ).toContain("MIMALLOC_PURGE_DELAY=1000");
+  expect(environ).toContain("BUN_JSC_useFTLJIT=false");
   expect(entriesOf(pid, "cmdline").slice(-2)).toEqual(["--max-connections", "7"]);
   // Printed through the pipes the test gave the first image, once: that image never served.
   expect(proxy.output()).toContain("max 7 connections");
@@ -29,10 +33,21 @@ test("started without a purge delay, the server restarts itself in place with 10
   echo.stop();
 });
 
-test("a purge delay in the environment is the operator's choice: kept as given", async () => {
-  const proxy = await startProxy([], { MIMALLOC_PURGE_DELAY: "100" });
+test("a setting in the environment is the operator's choice: kept as given, the other still added", async () => {
+  const proxy = await startProxy([], { ...UNSET, MIMALLOC_PURGE_DELAY: "100" });
   const environ = entriesOf(proxy.proc.pid, "environ");
   expect(environ).toContain("MIMALLOC_PURGE_DELAY=100");
   expect(environ).not.toContain("MIMALLOC_PURGE_DELAY=1000");
+  expect(environ).toContain("BUN_JSC_useFTLJIT=false");
+  expect(await proxy.stop()).toBe(0);
+});
+
+test("with every setting given, the environment is the operator's as it was", async () => {
+  const proxy = await startProxy([], { MIMALLOC_PURGE_DELAY: "-1", BUN_JSC_useFTLJIT: "true" });
+  const environ = entriesOf(proxy.proc.pid, "environ");
+  const settings = environ.filter((entry) =>
+    /^(MIMALLOC_PURGE_DELAY|BUN_JSC_useFTLJIT)=/.test(entry),
+  );
+  expect(settings.sort()).toEqual(["BUN_JSC_useFTLJIT=true", "MIMALLOC_PURGE_DELAY=-1"]);
   expect(await proxy.stop()).toBe(0);
 });
